@@ -1,0 +1,21 @@
+/* cli.h - the treadlab command line: one function per command. */
+#ifndef TL_CLI_H
+#define TL_CLI_H
+
+#include <stdbool.h>
+
+/* Every command gets argv after its own name(s) and returns the process exit status:
+ * 0 on success, 1 on a failure it reported on stderr, 2 on a usage error. */
+typedef int (*tl_cmd_fn)(int argc, char **argv);
+
+int cmd_protocols(int argc, char **argv);
+int cmd_protocol(int argc, char **argv);
+
+/* Prints "treadlab: <message>" on stderr and returns 1 (or 2 for usage). */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parses a finite number in [min, max]; returns 0 or -1. */
+int cli_parse_double(const char *s, double min, double max, double *out);
+
+#endif
