@@ -16,28 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Fault bits reported in tl_feedback.faults. */
-enum {
-	TL_FAULT_COMM = 1u << 0,       /* no reply / timeout after the bounded retries */
-	TL_FAULT_CRC = 1u << 1,        /* corrupt frames after the bounded retries */
-	TL_FAULT_DRIVE = 1u << 2,      /* the drive reports a fault code (fault_code) */
-	TL_FAULT_SAFETY_KEY = 1u << 3, /* safety key / lanyard pulled */
-	TL_FAULT_ESTOP = 1u << 4,      /* the treadmill's own emergency stop */
-	TL_FAULT_REBOOT = 1u << 5,     /* the device restarted (power cycle, watchdog) */
-	TL_FAULT_REFUSED = 1u << 6,    /* the device refused a command (e.g. Trackmaster BE/BF) */
-	TL_FAULT_WATCHDOG = 1u << 7,   /* the device's communication watchdog stopped the belt */
-};
-
-struct tl_feedback {
-	bool valid;          /* false: no reading this time (see faults) */
-	double speed_kmh;    /* measured belt speed */
-	double grade_pct;    /* measured grade */
-	bool belt_running;   /* the device says the belt runs */
-	bool device_stopped; /* the device stopped the belt by itself (latched) */
-	uint32_t faults;     /* TL_FAULT_* bits now present */
-	int fault_code;      /* the drive's own fault code, 0 if none */
-	char detail[128];    /* one line for the operator, empty if all is well */
-};
+#include "feedback.h" /* struct tl_feedback and the TL_FAULT_* bits (src/core) */
 
 /* Options from the daemon's [treadmill] configuration section. */
 struct tl_driver_opts {
@@ -50,6 +29,8 @@ struct tl_driver_opts {
 	int response_timeout_ms;   /* per transaction */
 	int retries;               /* bounded retries before a fault */
 	double time_scale;         /* simulator only: protocol runs this many times faster */
+	double patient_onset_s;    /* simulator only: virtual patient's onset press, <0: none */
+	double patient_max_s;      /* simulator only: virtual patient's max press, <0: none */
 };
 
 struct tl_treadmill;

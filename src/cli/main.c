@@ -15,6 +15,7 @@ static const struct {
 } commands[] = {
 	{"protocols", cmd_protocols, "list the shipped protocols [--json]"},
 	{"protocol", cmd_protocol, "show NAME [--json] | check FILE"},
+	{"dry-run", cmd_dry_run, "NAME [--onset-at S] [--max-at S] [--json]: run in virtual time"},
 };
 
 static void usage(FILE *out)

@@ -36,3 +36,26 @@ json_t *tl_json_protocol(const struct tl_protocol *p)
 			 tl_endpoint_name(p->endpoint), "max_duration_s",
 			 tl_json_round(p->max_duration_ms / 1000.0, 3), "stages", stages);
 }
+
+json_t *tl_json_time_s(int64_t ms)
+{
+	return ms < 0 ? json_null() : tl_json_round((double)ms / 1000.0, 1);
+}
+
+json_t *tl_json_event(const struct tl_event *ev)
+{
+	return json_pack("{s:o, s:s, s:s, s:s, s:o}", "t_s", tl_json_round((double)ev->t_ms / 1000.0, 3),
+			 "kind", tl_event_kind_name(ev->kind), "source", ev->source, "detail",
+			 ev->detail, "value", isnan(ev->value) ? json_null() : json_real(ev->value));
+}
+
+void tl_json_add_endpoints(json_t *obj, const struct tl_endpoints *ep, int64_t now_ms)
+{
+	json_object_set_new(obj, "cot_s", tl_json_time_s(ep->cot_ms));
+	json_object_set_new(obj, "pwt_s", tl_json_time_s(ep->pwt_ms));
+	json_object_set_new(obj, "icd_m", ep->cot_ms < 0 ? json_null() : tl_json_round(ep->icd_m, 1));
+	json_object_set_new(obj, "acd_m", ep->pwt_ms < 0 ? json_null() : tl_json_round(ep->acd_m, 1));
+	json_object_set_new(obj, "walking_time_s", tl_json_time_s(tl_endpoints_walking_ms(ep, now_ms)));
+	json_object_set_new(obj, "distance_m", tl_json_round(ep->distance_m, 1));
+	json_object_set_new(obj, "recovery_s", tl_json_time_s(ep->recovery_ms));
+}

@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "protocol.h"
+#include "session.h"
 
 /* Prints j on stdout, indented, with a newline. */
 void tl_json_print(const json_t *j);
@@ -14,5 +15,15 @@ json_t *tl_json_protocol(const struct tl_protocol *p);
 
 /* A number rounded to `decimals` places (JSON keeps 0.1 s as 0.1, not 0.10000000001). */
 json_t *tl_json_round(double v, int decimals);
+
+/* {"t_s","kind","source","detail","value"}; value null when the event has none. */
+json_t *tl_json_event(const struct tl_event *ev);
+
+/* A time in ms as seconds to 0.1 s, or null when negative (not reached). */
+json_t *tl_json_time_s(int64_t ms);
+
+/* The endpoints as {"cot_s","pwt_s","icd_m","acd_m","walking_time_s","distance_m",
+ * "recovery_s"} added to obj; distances to 0.1 m. now_ms: test time for walking time. */
+void tl_json_add_endpoints(json_t *obj, const struct tl_endpoints *ep, int64_t now_ms);
 
 #endif

@@ -1,0 +1,146 @@
+#include "sim.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sim {
+	struct tl_belt belt;
+	bool started_once;
+	int64_t belt_start_ms;  /* first start: the virtual patient's time zero */
+	double onset_s, max_s;  /* < 0: no press */
+	bool onset_done, max_done;
+	bool device_stopped;
+	char why[96];
+};
+
+static int sim_open(struct tl_treadmill *tm, const struct tl_driver_opts *opts)
+{
+	struct sim *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(tm->err, sizeof tm->err, "sim: out of memory");
+		return -1;
+	}
+	tl_belt_init(&s->belt, &tl_belt_default_params, 0);
+	s->onset_s = opts ? opts->patient_onset_s : -1;
+	s->max_s = opts ? opts->patient_max_s : -1;
+	tm->priv = s;
+	return 0;
+}
+
+static void sim_close(struct tl_treadmill *tm)
+{
+	free(tm->priv);
+	tm->priv = NULL;
+}
+
+static int sim_start(struct tl_treadmill *tm, int64_t now_ms)
+{
+	struct sim *s = tm->priv;
+	if (s->device_stopped) {
+		snprintf(tm->err, sizeof tm->err, "sim: start refused: %s", s->why);
+		return -1;
+	}
+	if (s->belt.estopped)
+		tl_belt_reset(&s->belt, now_ms);
+	tl_belt_start(&s->belt, now_ms);
+	if (!s->started_once) {
+		s->started_once = true;
+		s->belt_start_ms = now_ms;
+	}
+	return 0;
+}
+
+static int sim_stop(struct tl_treadmill *tm, int64_t now_ms)
+{
+	struct sim *s = tm->priv;
+	tl_belt_stop(&s->belt, now_ms);
+	return 0;
+}
+
+static int sim_estop(struct tl_treadmill *tm, int64_t now_ms)
+{
+	struct sim *s = tm->priv;
+	/* The model decelerates at its e-stop rate; the next operator start clears it. */
+	tl_belt_estop(&s->belt, now_ms);
+	return 0;
+}
+
+static int sim_set_speed(struct tl_treadmill *tm, double kmh, int64_t now_ms, double *sent)
+{
+	struct sim *s = tm->priv;
+	tl_belt_set_speed(&s->belt, kmh, now_ms);
+	if (sent)
+		*sent = s->belt.target_speed_kmh;
+	return 0;
+}
+
+static int sim_set_grade(struct tl_treadmill *tm, double pct, int64_t now_ms, double *sent)
+{
+	struct sim *s = tm->priv;
+	tl_belt_set_grade(&s->belt, pct, now_ms);
+	if (sent)
+		*sent = s->belt.target_grade_pct;
+	return 0;
+}
+
+static int sim_poll(struct tl_treadmill *tm, int64_t now_ms, struct tl_feedback *fb)
+{
+	struct sim *s = tm->priv;
+	tl_belt_advance(&s->belt, now_ms);
+	memset(fb, 0, sizeof *fb);
+	fb->valid = true;
+	fb->speed_kmh = s->belt.speed_kmh;
+	fb->grade_pct = s->belt.grade_pct;
+	fb->belt_running = s->belt.running;
+	fb->device_stopped = s->device_stopped;
+	if (s->device_stopped) {
+		fb->faults = TL_FAULT_ESTOP;
+		snprintf(fb->detail, sizeof fb->detail, "%s", s->why);
+	}
+	return 0;
+}
+
+enum tl_press tl_sim_button_poll(struct tl_treadmill *tm, int64_t now_ms)
+{
+	struct sim *s = tm->priv;
+	if (!s->started_once)
+		return TL_PRESS_NONE;
+	double t_s = (double)(now_ms - s->belt_start_ms) / 1000.0;
+	if (s->onset_s >= 0 && !s->onset_done && t_s >= s->onset_s - 1e-9) {
+		s->onset_done = true;
+		return TL_PRESS_ONSET;
+	}
+	if (s->max_s >= 0 && !s->max_done && t_s >= s->max_s - 1e-9) {
+		s->max_done = true;
+		return TL_PRESS_MAX;
+	}
+	return TL_PRESS_NONE;
+}
+
+void tl_sim_device_stop(struct tl_treadmill *tm, int64_t now_ms, const char *why)
+{
+	struct sim *s = tm->priv;
+	tl_belt_estop(&s->belt, now_ms);
+	s->device_stopped = true;
+	snprintf(s->why, sizeof s->why, "%s", why);
+}
+
+const struct tl_belt *tl_sim_belt(const struct tl_treadmill *tm)
+{
+	return &((const struct sim *)tm->priv)->belt;
+}
+
+const struct tl_treadmill_ops tl_sim_treadmill_ops = {
+	.name = "sim",
+	.open = sim_open,
+	.close = sim_close,
+	.start = sim_start,
+	.stop = sim_stop,
+	.emergency_stop = sim_estop,
+	.set_speed = sim_set_speed,
+	.set_grade = sim_set_grade,
+	.poll = sim_poll,
+	.keepalive = NULL, /* nothing to feed */
+};

@@ -1,0 +1,163 @@
+/* treadlab dry-run NAME [--onset-at S] [--max-at S] [--json]
+ *
+ * Runs the real engine (session, safety guard, endpoints) in virtual time at the
+ * daemon's tick rate against the simulated treadmill (belt acceleration and lift rate
+ * limits), with a virtual patient who presses onset and max at the given seconds after
+ * the start, through the simulator's patient-button path. Prints the timeline and the
+ * endpoints; with --json also the model's own distance integral for comparison. */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "engine.h"
+#include "json_out.h"
+#include "motion.h"
+#include "protocol_files.h"
+#include "sim.h"
+#include "units.h"
+
+#define TICK_MS 100 /* the daemon's default control rate, 10 Hz */
+#define AFTER_WALK_MS (15 * 60 * 1000) /* virtual time allowed for the belt to stop */
+
+struct dry_run {
+	struct tl_engine engine;
+	struct tl_treadmill tm;
+	struct tl_actuator act;
+	json_t *events;
+	double model_icd_m, model_acd_m;
+	bool json;
+};
+
+static void drain(struct dry_run *d)
+{
+	struct tl_event ev;
+	while (tl_session_next_event(&d->engine.session, &ev)) {
+		const struct tl_belt *b = tl_sim_belt(&d->tm);
+		if (ev.kind == TL_EV_ONSET && !strcmp(ev.detail, "first"))
+			d->model_icd_m = b->distance_m;
+		/* Presses are handled right after the model was polled at the same time, so the
+		 * model's distance now is its distance at the press. */
+		if (ev.kind == TL_EV_WALK_END && strcmp(ev.detail, "rest"))
+			d->model_acd_m = b->distance_m;
+		json_array_append_new(d->events, tl_json_event(&ev));
+		if (!d->json)
+			printf("%9.1f s  %-13s %-16s %s\n", (double)ev.t_ms / 1000.0,
+			       tl_event_kind_name(ev.kind), ev.source, ev.detail);
+	}
+}
+
+static int press(struct dry_run *d, int64_t t, enum tl_press p)
+{
+	struct tl_err err;
+	int rc = 0;
+	if (p == TL_PRESS_ONSET)
+		rc = tl_engine_onset(&d->engine, t, "virtual-patient", &err);
+	else if (p == TL_PRESS_MAX)
+		rc = tl_engine_max(&d->engine, t, "virtual-patient", &err);
+	/* A press after walking ended is the patient's, not an error of the run. */
+	if (rc && !d->json)
+		printf("%9.1f s  (press ignored: %s)\n", (double)t / 1000.0, err.msg);
+	return 0;
+}
+
+int cmd_dry_run(int argc, char **argv)
+{
+	const char *name = NULL;
+	double onset_s = -1, max_s = -1;
+	struct dry_run d = {0};
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			d.json = true;
+		} else if (!strcmp(argv[i], "--onset-at") || !strcmp(argv[i], "--max-at")) {
+			double *dst = argv[i][2] == 'o' ? &onset_s : &max_s;
+			if (i + 1 >= argc || cli_parse_double(argv[i + 1], 0, 4 * 3600, dst))
+				return cli_usage("dry-run: %s needs seconds between 0 and 14400", argv[i]);
+			i++;
+		} else if (argv[i][0] == '-') {
+			return cli_usage("dry-run: unknown option '%s'", argv[i]);
+		} else if (!name) {
+			name = argv[i];
+		} else {
+			return cli_usage("dry-run: unexpected argument '%s'", argv[i]);
+		}
+	}
+	if (!name)
+		return cli_usage("dry-run: expected a protocol name (see 'treadlab protocols')");
+
+	struct tl_err err;
+	struct tl_protocol p;
+	const struct tl_device_caps caps = {.max_speed_kmh = tl_belt_default_params.max_speed_kmh,
+					    .max_grade_pct = tl_belt_default_params.max_grade_pct};
+	if (tl_protocol_load_name(NULL, name, &caps, &p, &err))
+		return cli_fail("%s", err.msg);
+
+	struct tl_driver_opts opts = {.patient_onset_s = onset_s, .patient_max_s = max_s};
+	d.tm.ops = &tl_sim_treadmill_ops;
+	if (d.tm.ops->open(&d.tm, &opts))
+		return cli_fail("%s", d.tm.err);
+	tl_actuator_init(&d.act, &d.tm);
+	struct tl_limits lim = tl_limits_default;
+	lim.max_speed_kmh = caps.max_speed_kmh;
+	lim.max_grade_pct = caps.max_grade_pct;
+	tl_engine_init(&d.engine, &lim, NULL, 0);
+	d.events = json_array();
+	if (!d.json)
+		printf("dry run of %s (%s), virtual time, %d ms ticks\n", p.name, p.title, TICK_MS);
+
+	int rc = 0;
+	struct tl_feedback fb;
+	d.tm.ops->poll(&d.tm, 0, &fb);
+	if (tl_engine_start(&d.engine, 0, &p, "operator", &err)) {
+		rc = cli_fail("%s", err.msg);
+		goto out;
+	}
+	int64_t limit = p.max_duration_ms + AFTER_WALK_MS;
+	for (int64_t t = 0; t <= limit; t += TICK_MS) {
+		d.tm.ops->poll(&d.tm, t, &fb);
+		press(&d, t, tl_sim_button_poll(&d.tm, t));
+		struct tl_motion m = tl_engine_tick(&d.engine, t, &fb);
+		drain(&d);
+		if (tl_actuate(&d.act, t, &m)) {
+			rc = cli_fail("dry-run: driver: %s", d.tm.err);
+			goto out;
+		}
+		if (d.engine.session.state == TL_STATE_RECOVERY ||
+		    tl_state_terminal(d.engine.session.state))
+			break;
+	}
+
+	const struct tl_session *s = &d.engine.session;
+	const struct tl_endpoints *ep = &s->ep;
+	const struct tl_belt *belt = tl_sim_belt(&d.tm);
+	if (d.json) {
+		json_t *o = json_pack("{s:s, s:s, s:s}", "protocol", p.name, "state",
+				      tl_state_name(s->state), "end_reason",
+				      tl_end_reason_name(s->end_reason));
+		tl_json_add_endpoints(o, ep, s->now_ms);
+		json_object_set_new(o, "events", d.events);
+		d.events = NULL;
+		json_object_set_new(
+			o, "model",
+			json_pack("{s:o, s:o, s:o}", "icd_m",
+				  ep->cot_ms < 0 ? json_null() : tl_json_round(d.model_icd_m, 2),
+				  "acd_m", ep->pwt_ms < 0 ? json_null() : tl_json_round(d.model_acd_m, 2),
+				  "distance_m", tl_json_round(belt->distance_m, 2)));
+		tl_json_print(o);
+		json_decref(o);
+	} else {
+		printf("\nend reason      %s\n", tl_end_reason_name(s->end_reason));
+		if (ep->cot_ms >= 0)
+			printf("COT             %.1f s   ICD %.1f m\n", ep->cot_ms / 1000.0, ep->icd_m);
+		else
+			printf("COT             not reached\n");
+		printf("PWT             %.1f s   ACD %.1f m\n", ep->pwt_ms / 1000.0, ep->acd_m);
+		printf("walking time    %.1f s\ndistance        %.1f m\n",
+		       tl_endpoints_walking_ms(ep, s->now_ms) / 1000.0, ep->distance_m);
+	}
+out:
+	json_decref(d.events);
+	d.tm.ops->close(&d.tm);
+	return rc;
+}

@@ -1,0 +1,117 @@
+#include "engine.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void tl_engine_init(struct tl_engine *e, const struct tl_limits *lim,
+		    const struct tl_session_opts *opts, int64_t now_ms)
+{
+	memset(e, 0, sizeof *e);
+	tl_session_init(&e->session, opts);
+	tl_guard_init(&e->guard, lim, now_ms);
+}
+
+int tl_engine_start(struct tl_engine *e, int64_t now_ms, const struct tl_protocol *p,
+		    const char *source, struct tl_err *err)
+{
+	if (tl_session_active(&e->session)) {
+		tl_err_set(err, "start: a test is already in progress (state %s)",
+			   tl_state_name(e->session.state));
+		return -1;
+	}
+	if (e->guard.estopped && e->guard.stop_since_ms >= 0) {
+		tl_err_set(err, "start: the belt is still stopping after an emergency stop");
+		return -1;
+	}
+	if (tl_guard_arm(&e->guard, now_ms, &e->last_fb)) {
+		tl_err_set(err, "start: the treadmill reports its own stop (%s); clear it at the "
+			   "treadmill first", e->last_fb.detail[0] ? e->last_fb.detail : "device stopped");
+		return -1;
+	}
+	if (tl_session_start(&e->session, now_ms, p, source, err)) {
+		tl_guard_disarm(&e->guard, now_ms);
+		return -1;
+	}
+	e->alarm = TL_GUARD_OK;
+	e->alarm_detail[0] = '\0';
+	return 0;
+}
+
+struct tl_motion tl_engine_estop(struct tl_engine *e, int64_t now_ms, const char *source)
+{
+	struct tl_motion m = tl_guard_estop(&e->guard, now_ms);
+	tl_session_estop(&e->session, now_ms, source);
+	return m;
+}
+
+int tl_engine_onset(struct tl_engine *e, int64_t now_ms, const char *source, struct tl_err *err)
+{
+	return tl_session_onset(&e->session, now_ms, source, err);
+}
+
+int tl_engine_max(struct tl_engine *e, int64_t now_ms, const char *source, struct tl_err *err)
+{
+	int rc = tl_session_max(&e->session, now_ms, source, err);
+	if (rc == 0 && e->session.state == TL_STATE_STOPPING)
+		tl_guard_disarm(&e->guard, now_ms);
+	return rc;
+}
+
+int tl_engine_relief(struct tl_engine *e, int64_t now_ms, const char *posture, const char *source,
+		     struct tl_err *err)
+{
+	return tl_session_relief(&e->session, now_ms, posture, source, err);
+}
+
+int tl_engine_stop(struct tl_engine *e, int64_t now_ms, const char *reason, const char *source,
+		   struct tl_err *err)
+{
+	int rc = tl_session_stop(&e->session, now_ms, reason, source, err);
+	if (rc == 0)
+		tl_guard_disarm(&e->guard, now_ms);
+	return rc;
+}
+
+int tl_engine_finish(struct tl_engine *e, int64_t now_ms, const char *source, struct tl_err *err)
+{
+	return tl_session_finish(&e->session, now_ms, source, err);
+}
+
+int tl_engine_shutdown(struct tl_engine *e, int64_t now_ms)
+{
+	tl_guard_disarm(&e->guard, now_ms);
+	return tl_session_shutdown(&e->session, now_ms);
+}
+
+static void describe(struct tl_engine *e, enum tl_guard_verdict v, const struct tl_feedback *fb)
+{
+	e->alarm = v;
+	if (fb && fb->detail[0])
+		snprintf(e->alarm_detail, sizeof e->alarm_detail, "%s: %s", tl_guard_verdict_name(v),
+			 fb->detail);
+	else
+		snprintf(e->alarm_detail, sizeof e->alarm_detail, "%s", tl_guard_verdict_name(v));
+}
+
+struct tl_motion tl_engine_tick(struct tl_engine *e, int64_t now_ms, const struct tl_feedback *fb)
+{
+	if (fb)
+		e->last_fb = *fb;
+	else
+		e->last_fb.valid = false;
+	enum tl_guard_verdict v = tl_guard_feedback(&e->guard, now_ms, fb);
+	if (v != TL_GUARD_OK) {
+		describe(e, v, fb);
+		if (v == TL_GUARD_DEVICE_STOPPED)
+			tl_session_device_stop(&e->session, now_ms, e->alarm_detail);
+		else if (v == TL_GUARD_NOT_STOPPING)
+			tl_session_estop(&e->session, now_ms, "safety");
+		else
+			tl_session_fault(&e->session, now_ms, e->alarm_detail);
+	}
+	struct tl_target target = tl_session_step(&e->session, now_ms, fb);
+	/* Walking ended on its own this tick (protocol end, maximum duration). */
+	if (!tl_session_walking(&e->session) && e->session.state != TL_STATE_RESTING)
+		tl_guard_disarm(&e->guard, now_ms);
+	return tl_guard_step(&e->guard, now_ms, &target);
+}

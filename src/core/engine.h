@@ -1,0 +1,42 @@
+/* engine.h - one test's logic: session, safety guard and endpoints wired together.
+ *
+ * The daemon's control loop and the dry run drive the same engine: commands go in with
+ * the caller's time, each tick takes the device's feedback and returns the motion for
+ * the driver, which has passed through the safety guard. Pure: no I/O, no clock. */
+#ifndef TL_ENGINE_H
+#define TL_ENGINE_H
+
+#include "guard.h"
+#include "session.h"
+
+struct tl_engine {
+	struct tl_session session;
+	struct tl_guard guard;
+	struct tl_feedback last_fb;  /* the last feedback seen (valid or not) */
+	enum tl_guard_verdict alarm; /* the last verdict other than OK, for status */
+	char alarm_detail[192];
+};
+
+void tl_engine_init(struct tl_engine *e, const struct tl_limits *lim,
+		    const struct tl_session_opts *opts, int64_t now_ms);
+
+/* Starts a test; refused if one is in progress or the treadmill reports its own stop
+ * (safety key, e-stop) that only a person at the treadmill can clear. */
+int tl_engine_start(struct tl_engine *e, int64_t now_ms, const struct tl_protocol *p,
+		    const char *source, struct tl_err *err);
+/* Emergency stop: always accepted; the returned motion goes to the driver at once. */
+struct tl_motion tl_engine_estop(struct tl_engine *e, int64_t now_ms, const char *source);
+/* Operator stop, max press and the rest end walking; the guard then stops the belt. */
+int tl_engine_onset(struct tl_engine *e, int64_t now_ms, const char *source, struct tl_err *err);
+int tl_engine_max(struct tl_engine *e, int64_t now_ms, const char *source, struct tl_err *err);
+int tl_engine_relief(struct tl_engine *e, int64_t now_ms, const char *posture, const char *source,
+		     struct tl_err *err);
+int tl_engine_stop(struct tl_engine *e, int64_t now_ms, const char *reason, const char *source,
+		   struct tl_err *err);
+int tl_engine_finish(struct tl_engine *e, int64_t now_ms, const char *source, struct tl_err *err);
+int tl_engine_shutdown(struct tl_engine *e, int64_t now_ms);
+
+/* One control tick: feedback (NULL if none was read) in, safe motion out. */
+struct tl_motion tl_engine_tick(struct tl_engine *e, int64_t now_ms, const struct tl_feedback *fb);
+
+#endif
