@@ -115,3 +115,11 @@ struct tl_motion tl_engine_tick(struct tl_engine *e, int64_t now_ms, const struc
 		tl_guard_disarm(&e->guard, now_ms);
 	return tl_guard_step(&e->guard, now_ms, &target);
 }
+
+void tl_engine_driver_fault(struct tl_engine *e, int64_t now_ms, const char *what)
+{
+	tl_guard_disarm(&e->guard, now_ms);
+	e->alarm = TL_GUARD_DEVICE_FAULT;
+	snprintf(e->alarm_detail, sizeof e->alarm_detail, "driver: %s", what);
+	tl_session_fault(&e->session, now_ms, e->alarm_detail);
+}

@@ -36,6 +36,9 @@ int tl_engine_stop(struct tl_engine *e, int64_t now_ms, const char *reason, cons
 int tl_engine_finish(struct tl_engine *e, int64_t now_ms, const char *source, struct tl_err *err);
 int tl_engine_shutdown(struct tl_engine *e, int64_t now_ms);
 
+/* The driver could not carry out a command: fault stop, latched, recorded. */
+void tl_engine_driver_fault(struct tl_engine *e, int64_t now_ms, const char *what);
+
 /* One control tick: feedback (NULL if none was read) in, safe motion out. */
 struct tl_motion tl_engine_tick(struct tl_engine *e, int64_t now_ms, const struct tl_feedback *fb);
 

@@ -1,0 +1,730 @@
+#include "api.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "json_out.h"
+#include "protocol_files.h"
+#include "store.h"
+#include "writer.h"
+
+#define BODY_MAX (64 * 1024)
+
+struct tl_api {
+	struct tl_daemon *d;
+	struct MHD_Daemon *unix_mhd, *tcp_mhd;
+	char socket_path[256];
+	volatile int stopping;
+};
+
+struct request {
+	char *body;
+	size_t len;
+	bool too_big;
+};
+
+/* ---------- responses ---------- */
+
+static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *j)
+{
+	char *text = json_dumps(j, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	json_decref(j);
+	if (!text)
+		return MHD_NO;
+	size_t n = strlen(text);
+	text = realloc(text, n + 2);
+	text[n] = '\n';
+	text[n + 1] = '\0';
+	struct MHD_Response *r = MHD_create_response_from_buffer(n + 1, text, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	enum MHD_Result ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return send_json(c, status, json_pack("{s:s}", "error", msg));
+}
+
+/* ---------- request bodies ---------- */
+
+/* Parses the body as a JSON object whose keys are all in `allowed` (NULL-terminated).
+ * An empty body is an empty object. On failure sends the 400 and returns NULL. */
+static json_t *parse_body(struct MHD_Connection *c, const struct request *rq,
+			  const char *const *allowed, enum MHD_Result *ret)
+{
+	json_t *j;
+	if (rq->len == 0) {
+		j = json_object();
+	} else {
+		json_error_t e;
+		j = json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES, &e);
+		if (!j) {
+			*ret = send_error(c, 400, "malformed JSON at line %d column %d: %s", e.line, e.column, e.text);
+			return NULL;
+		}
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		*ret = send_error(c, 400, "the body must be a JSON object");
+		return NULL;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(j, key, v) {
+		bool ok = false;
+		for (size_t i = 0; allowed[i]; i++)
+			ok |= !strcmp(key, allowed[i]);
+		if (!ok) {
+			char list[256] = "";
+			for (size_t i = 0; allowed[i]; i++)
+				snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", allowed[i]);
+			*ret = send_error(c, 400, "unknown field '%s' (expected: %s)", key, list[0] ? list : "none");
+			json_decref(j);
+			return NULL;
+		}
+	}
+	return j;
+}
+
+/* An optional string field; returns false (and sends 400) if present but not a string
+ * of 1..cap-1 printable characters. */
+static bool opt_string(struct MHD_Connection *c, json_t *body, const char *key, char *dst,
+		       size_t cap, const char *def, enum MHD_Result *ret)
+{
+	json_t *v = json_object_get(body, key);
+	if (!v || json_is_null(v)) {
+		snprintf(dst, cap, "%s", def ? def : "");
+		return true;
+	}
+	const char *s = json_string_value(v);
+	size_t n = s ? strlen(s) : 0;
+	bool ok = s && n > 0 && n < cap;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (unsigned char)s[i] >= 0x20 && s[i] != 0x7f;
+	if (!ok) {
+		*ret = send_error(c, 400, "field '%s' must be a string of 1 to %zu printable characters",
+				  key, cap - 1);
+		return false;
+	}
+	memcpy(dst, s, n + 1);
+	return true;
+}
+
+static bool valid_mrn(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '_' || s[i] == '.'))
+			return false;
+	return true;
+}
+
+/* ---------- status ---------- */
+
+static json_t *status_json(const struct tl_status *st, const struct tl_daemon *d)
+{
+	json_t *o = json_pack("{s:s, s:s}", "state", tl_state_name(st->state), "end_reason",
+			      st->end_reason == TL_END_NONE ? "" : tl_end_reason_name(st->end_reason));
+	if (st->end_reason == TL_END_NONE)
+		json_object_set_new(o, "end_reason", json_null());
+	bool has_test = st->state != TL_STATE_IDLE;
+	json_object_set_new(o, "test_id", has_test && st->test_id >= 0 ? json_integer(st->test_id) : json_null());
+	json_object_set_new(o, "patient", has_test ? json_string(st->patient) : json_null());
+	json_object_set_new(o, "protocol", has_test ? json_string(st->protocol) : json_null());
+	json_object_set_new(o, "t_s", tl_json_round((double)st->t_ms / 1000.0, 1));
+	json_object_set_new(o, "stage", st->stage >= 0 && has_test ? json_integer(st->stage) : json_null());
+	json_object_set_new(o, "command", json_pack("{s:b, s:b, s:o, s:o}", "belt_on", st->command.belt_on,
+						     "estop", st->command.estop, "speed_kmh",
+						     tl_json_round(st->command.speed_kmh, 2), "grade_pct",
+						     tl_json_round(st->command.grade_pct, 2)));
+	json_object_set_new(o, "treadmill",
+			    json_pack("{s:s, s:b, s:o, s:o, s:b, s:b, s:s}", "driver", d->cfg.driver,
+				      "reading", st->fb.valid, "speed_kmh", tl_json_round(st->fb.speed_kmh, 2),
+				      "grade_pct", tl_json_round(st->fb.grade_pct, 2), "running",
+				      st->fb.belt_running, "stopped_by_device", st->fb.device_stopped,
+				      "detail", st->fb.detail));
+	json_object_set_new(o, "alarm", st->alarm[0] ? json_string(st->alarm) : json_null());
+	json_object_set_new(o, "store_error", st->store_error[0] ? json_string(st->store_error) : json_null());
+	json_t *ep = json_object();
+	tl_json_add_endpoints(ep, &st->ep, st->t_ms);
+	json_object_set_new(o, "endpoints", ep);
+	json_object_set_new(o, "time_scale", json_real(d->cfg.time_scale));
+	return o;
+}
+
+static void snapshot(struct tl_daemon *d, struct tl_status *out)
+{
+	pthread_mutex_lock(&d->st_mu);
+	*out = d->st;
+	pthread_mutex_unlock(&d->st_mu);
+}
+
+/* ---------- commands ---------- */
+
+static enum MHD_Result run_command(struct tl_api *api, struct MHD_Connection *c, struct tl_cmd *cmd)
+{
+	struct tl_reply reply;
+	tl_reply_init(&reply);
+	cmd->reply = &reply;
+	snprintf(cmd->source, sizeof cmd->source, "technician");
+	tl_control_submit(api->d, cmd);
+	tl_reply_wait(&reply);
+	enum MHD_Result ret;
+	if (reply.http_status >= 300) {
+		ret = send_error(c, (unsigned)reply.http_status, "%s", reply.msg);
+	} else {
+		struct tl_status st;
+		snapshot(api->d, &st);
+		json_t *o = status_json(&st, api->d);
+		if (reply.http_status == 201)
+			json_object_set_new(o, "id", json_integer(reply.test_id));
+		ret = send_json(c, (unsigned)reply.http_status, o);
+	}
+	tl_reply_destroy(&reply);
+	return ret;
+}
+
+static struct tl_cmd *new_cmd(enum tl_cmd_kind kind)
+{
+	struct tl_cmd *cmd = calloc(1, sizeof *cmd);
+	if (cmd)
+		cmd->kind = kind;
+	return cmd;
+}
+
+static enum MHD_Result cmd_start(struct tl_api *api, struct MHD_Connection *c, const struct request *rq)
+{
+	static const char *const allowed[] = {"protocol", "patient", "operator", NULL};
+	enum MHD_Result ret;
+	json_t *body = parse_body(c, rq, allowed, &ret);
+	if (!body)
+		return ret;
+	struct tl_cmd *cmd = new_cmd(CMD_START);
+	char proto[64];
+	if (!cmd) {
+		json_decref(body);
+		return send_error(c, 500, "out of memory");
+	}
+	if (!json_is_string(json_object_get(body, "protocol")) ||
+	    !json_is_string(json_object_get(body, "patient"))) {
+		ret = send_error(c, 400, "'protocol' and 'patient' are required strings");
+		goto fail;
+	}
+	if (!opt_string(c, body, "protocol", proto, sizeof proto, NULL, &ret) ||
+	    !opt_string(c, body, "patient", cmd->patient, sizeof cmd->patient, NULL, &ret) ||
+	    !opt_string(c, body, "operator", cmd->operator_id, sizeof cmd->operator_id,
+			api->d->cfg.operator_default, &ret))
+		goto fail;
+	if (!valid_mrn(cmd->patient)) {
+		ret = send_error(c, 400, "patient '%s' is not a valid MRN (1-64 of A-Z a-z 0-9 . _ -)", cmd->patient);
+		goto fail;
+	}
+	const struct tl_config *cfg = &api->d->cfg;
+	struct tl_device_caps caps = {
+		.max_speed_kmh = fmin(cfg->max_speed_kmh, cfg->limits.max_speed_kmh),
+		.max_grade_pct = fmin(cfg->max_grade_pct, cfg->limits.max_grade_pct)};
+	const char *dir = cfg->protocols[0] ? cfg->protocols : NULL;
+	struct tl_err err;
+	if (!tl_protocol_name_valid(proto)) {
+		ret = send_error(c, 404, "unknown protocol '%s'", proto);
+		goto fail;
+	}
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s.protocol", dir ? dir : tl_protocol_dir(), proto);
+	if (access(path, R_OK)) {
+		ret = send_error(c, 404, "unknown protocol '%s' (GET /v1/protocols lists them)", proto);
+		goto fail;
+	}
+	if (tl_protocol_load_file(path, &caps, &cmd->protocol, &err)) {
+		ret = send_error(c, 422, "protocol '%s' cannot run on this treadmill: %s", proto, err.msg);
+		goto fail;
+	}
+	size_t len;
+	cmd->protocol_text = tl_read_file(path, &len, &err);
+	json_t *pj = tl_json_protocol(&cmd->protocol);
+	cmd->protocol_json = json_dumps(pj, JSON_PRESERVE_ORDER | JSON_COMPACT);
+	json_decref(pj);
+	if (!cmd->protocol_text || !cmd->protocol_json) {
+		ret = send_error(c, 500, "reading protocol '%s': %s", proto, err.msg);
+		goto fail;
+	}
+	json_decref(body);
+	return run_command(api, c, cmd);
+fail:
+	json_decref(body);
+	free(cmd->protocol_text);
+	free(cmd->protocol_json);
+	free(cmd);
+	return ret;
+}
+
+static enum MHD_Result cmd_simple(struct tl_api *api, struct MHD_Connection *c,
+				  const struct request *rq, enum tl_cmd_kind kind)
+{
+	static const char *const plain[] = {"operator", NULL};
+	static const char *const stop[] = {"operator", "reason", NULL};
+	static const char *const relief[] = {"operator", "posture", NULL};
+	const char *const *allowed = kind == CMD_STOP ? stop : kind == CMD_RELIEF ? relief : plain;
+	enum MHD_Result ret;
+	json_t *body = parse_body(c, rq, allowed, &ret);
+	if (!body)
+		return ret;
+	struct tl_cmd *cmd = new_cmd(kind);
+	if (!cmd) {
+		json_decref(body);
+		return send_error(c, 500, "out of memory");
+	}
+	bool ok = opt_string(c, body, "operator", cmd->operator_id, sizeof cmd->operator_id,
+			     api->d->cfg.operator_default, &ret);
+	if (ok && kind == CMD_STOP)
+		ok = opt_string(c, body, "reason", cmd->text, sizeof cmd->text, "operator stop", &ret);
+	if (ok && kind == CMD_RELIEF) {
+		ok = opt_string(c, body, "posture", cmd->text, sizeof cmd->text, NULL, &ret);
+		if (ok && (!cmd->text[0] || (strcmp(cmd->text, "standing") && strcmp(cmd->text, "sitting") &&
+					     strcmp(cmd->text, "bending_forward")))) {
+			ret = send_error(c, 400, "field 'posture' must be one of standing, sitting, bending_forward");
+			ok = false;
+		}
+	}
+	json_decref(body);
+	if (!ok) {
+		free(cmd);
+		return ret;
+	}
+	return run_command(api, c, cmd);
+}
+
+/* ---------- queries ---------- */
+
+static struct tl_store *reader(struct tl_api *api, struct tl_err *err)
+{
+	return tl_store_open_readonly(api->d->cfg.database, err);
+}
+
+static bool parse_id(const char *s, int64_t *id)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (end == s || (*end && *end != '/') || errno || v <= 0)
+		return false;
+	*id = v;
+	return true;
+}
+
+static enum MHD_Result get_test(struct tl_api *api, struct MHD_Connection *c, int64_t id)
+{
+	struct tl_err err;
+	struct tl_store *st = reader(api, &err);
+	if (!st)
+		return send_error(c, 500, "%s", err.msg);
+	int exists = tl_store_test_exists(st, id, &err);
+	enum MHD_Result ret;
+	if (exists == 0) {
+		ret = send_error(c, 404, "no test %lld", (long long)id);
+	} else {
+		json_t *j = exists < 0 ? NULL : tl_store_test_json(st, id, &err);
+		ret = j ? send_json(c, 200, j) : send_error(c, 500, "%s", err.msg);
+	}
+	tl_store_close(st);
+	return ret;
+}
+
+static enum MHD_Result list_tests(struct tl_api *api, struct MHD_Connection *c)
+{
+	const char *mrn = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "patient");
+	if (mrn && !valid_mrn(mrn))
+		return send_error(c, 400, "patient '%s' is not a valid MRN", mrn);
+	struct tl_err err;
+	struct tl_store *st = reader(api, &err);
+	if (!st)
+		return send_error(c, 500, "%s", err.msg);
+	json_t *j = tl_store_tests_json(st, mrn, &err);
+	tl_store_close(st);
+	if (!j)
+		return send_error(c, 500, "%s", err.msg);
+	if (mrn && json_array_size(j) == 0) {
+		json_decref(j);
+		return send_error(c, 404, "unknown patient '%s': no tests recorded", mrn);
+	}
+	return send_json(c, 200, j);
+}
+
+static enum MHD_Result list_protocols(struct tl_api *api, struct MHD_Connection *c)
+{
+	const char *dir = api->d->cfg.protocols[0] ? api->d->cfg.protocols : NULL;
+	struct tl_err err;
+	char **names;
+	int n = tl_protocol_list(dir, &names, &err);
+	if (n < 0)
+		return send_error(c, 500, "%s", err.msg);
+	json_t *arr = json_array();
+	for (int i = 0; i < n; i++) {
+		struct tl_protocol p;
+		if (tl_protocol_load_name(dir, names[i], NULL, &p, &err) == 0)
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "name", p.name, "title",
+							     p.title, "reference", p.reference));
+	}
+	tl_protocol_names_free(names, n);
+	return send_json(c, 200, arr);
+}
+
+static enum MHD_Result metrics(struct tl_api *api, struct MHD_Connection *c)
+{
+	struct tl_daemon *d = api->d;
+	json_t *jit = json_array(), *est = json_array();
+	pthread_mutex_lock(&d->m_mu);
+	size_t nj = d->n_jitter < 4096 ? d->n_jitter : 4096;
+	for (size_t i = 0; i < nj; i++)
+		json_array_append_new(jit, json_integer(d->jitter_us[i]));
+	size_t ne = d->n_estop < 1024 ? d->n_estop : 1024;
+	for (size_t i = 0; i < ne; i++)
+		json_array_append_new(est, json_integer(d->estop_us[i]));
+	json_t *o = json_pack("{s:I, s:I, s:o, s:o}", "ticks", (json_int_t)d->ticks, "overruns",
+			      (json_int_t)d->overruns, "jitter_us", jit, "estop_us", est);
+	pthread_mutex_unlock(&d->m_mu);
+	return send_json(c, 200, o);
+}
+
+/* ---------- Server-Sent Events ---------- */
+
+struct sse {
+	struct tl_api *api;
+	uint64_t seq;
+	uint64_t events_sent;
+	char *pending;
+	size_t pending_len, pending_off;
+};
+
+static void sse_append(struct sse *s, const char *kind, json_t *j)
+{
+	char *text = json_dumps(j, JSON_PRESERVE_ORDER | JSON_COMPACT | JSON_REAL_PRECISION(10));
+	json_decref(j);
+	if (!text)
+		return;
+	size_t add = strlen(kind) + strlen(text) + 16;
+	char *p = realloc(s->pending, s->pending_len + add);
+	if (!p) {
+		free(text);
+		return;
+	}
+	s->pending = p;
+	s->pending_len += (size_t)snprintf(p + s->pending_len, add, "event: %s\ndata: %s\n\n", kind, text);
+	free(text);
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)pos;
+	struct sse *s = cls;
+	struct tl_daemon *d = s->api->d;
+	while (s->pending_off >= s->pending_len) {
+		if (s->api->stopping)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		free(s->pending);
+		s->pending = NULL;
+		s->pending_len = s->pending_off = 0;
+		struct tl_status st;
+		pthread_mutex_lock(&d->st_mu);
+		if (d->st.seq == s->seq) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			pthread_cond_timedwait(&d->st_cv, &d->st_mu, &ts);
+		}
+		st = d->st;
+		pthread_mutex_unlock(&d->st_mu);
+		if (st.seq == s->seq) {
+			/* A comment line keeps idle connections alive and notices closed ones. */
+			s->pending = strdup(": idle\n\n");
+			s->pending_len = s->pending ? strlen(s->pending) : 0;
+			continue;
+		}
+		s->seq = st.seq;
+		uint64_t first = st.events_total > TL_RECENT_EVENTS ? st.events_total - TL_RECENT_EVENTS : 0;
+		if (s->events_sent < first)
+			s->events_sent = first;
+		for (; s->events_sent < st.events_total; s->events_sent++)
+			sse_append(s, "event", tl_json_event(&st.recent[s->events_sent % TL_RECENT_EVENTS]));
+		sse_append(s, "status", status_json(&st, d));
+	}
+	size_t n = s->pending_len - s->pending_off;
+	if (n > max)
+		n = max;
+	memcpy(buf, s->pending + s->pending_off, n);
+	s->pending_off += n;
+	return (ssize_t)n;
+}
+
+static void sse_free(void *cls)
+{
+	struct sse *s = cls;
+	free(s->pending);
+	free(s);
+}
+
+static enum MHD_Result events_stream(struct tl_api *api, struct MHD_Connection *c)
+{
+	struct sse *s = calloc(1, sizeof *s);
+	if (!s)
+		return send_error(c, 500, "out of memory");
+	s->api = api;
+	/* Only events from now on; the status first. */
+	pthread_mutex_lock(&api->d->st_mu);
+	s->events_sent = api->d->st.events_total;
+	pthread_mutex_unlock(&api->d->st_mu);
+	struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
+	MHD_add_response_header(r, "Content-Type", "text/event-stream");
+	MHD_add_response_header(r, "Cache-Control", "no-cache");
+	enum MHD_Result ret = MHD_queue_response(c, 200, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* ---------- routing ---------- */
+
+static enum MHD_Result route(struct tl_api *api, struct MHD_Connection *c, const char *url,
+			     const char *method, const struct request *rq)
+{
+	bool get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
+	static const struct {
+		const char *path;
+		enum tl_cmd_kind kind;
+	} simple[] = {
+		{"/v1/onset", CMD_ONSET}, {"/v1/max", CMD_MAX},       {"/v1/relief", CMD_RELIEF},
+		{"/v1/stop", CMD_STOP},   {"/v1/estop", CMD_ESTOP},   {"/v1/finish", CMD_FINISH},
+	};
+	for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++)
+		if (!strcmp(url, simple[i].path))
+			return post ? cmd_simple(api, c, rq, simple[i].kind)
+				    : send_error(c, 405, "%s takes POST", url);
+	if (!strcmp(url, "/v1/status")) {
+		if (!get)
+			return send_error(c, 405, "%s takes GET", url);
+		struct tl_status st;
+		snapshot(api->d, &st);
+		return send_json(c, 200, status_json(&st, api->d));
+	}
+	if (!strcmp(url, "/v1/events"))
+		return get ? events_stream(api, c) : send_error(c, 405, "%s takes GET", url);
+	if (!strcmp(url, "/v1/protocols"))
+		return get ? list_protocols(api, c) : send_error(c, 405, "%s takes GET", url);
+	if (!strcmp(url, "/v1/metrics"))
+		return get ? metrics(api, c) : send_error(c, 405, "%s takes GET", url);
+	if (!strcmp(url, "/v1/tests")) {
+		if (post)
+			return cmd_start(api, c, rq);
+		if (get)
+			return list_tests(api, c);
+		return send_error(c, 405, "%s takes GET or POST", url);
+	}
+	if (!strncmp(url, "/v1/tests/", 10)) {
+		int64_t id;
+		if (!parse_id(url + 10, &id))
+			return send_error(c, 404, "no such resource: %s", url);
+		const char *rest = strchr(url + 10, '/');
+		if (!rest)
+			return get ? get_test(api, c, id) : send_error(c, 405, "%s takes GET", url);
+		return send_error(c, 404, "no such resource: %s", url);
+	}
+	return send_error(c, 404, "no such resource: %s (see docs/api.md)", url);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	(void)version;
+	struct tl_api *api = cls;
+	struct request *rq = *con_cls;
+	if (!rq) {
+		rq = calloc(1, sizeof *rq);
+		if (!rq)
+			return MHD_NO;
+		*con_cls = rq;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (rq->len + *upload_size > BODY_MAX) {
+			rq->too_big = true;
+		} else {
+			char *b = realloc(rq->body, rq->len + *upload_size + 1);
+			if (!b)
+				return MHD_NO;
+			memcpy(b + rq->len, upload, *upload_size);
+			rq->body = b;
+			rq->len += *upload_size;
+			rq->body[rq->len] = '\0';
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (rq->too_big)
+		return send_error(c, 413, "request body larger than %d bytes", BODY_MAX);
+	return route(api, c, url, method, rq);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)cls, (void)c, (void)toe;
+	struct request *rq = *con_cls;
+	if (rq) {
+		free(rq->body);
+		free(rq);
+		*con_cls = NULL;
+	}
+}
+
+static struct MHD_Daemon *start_mhd(struct tl_api *api, int listen_fd)
+{
+	return MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+					MHD_USE_ERROR_LOG,
+				0, NULL, NULL, on_request, api, MHD_OPTION_LISTEN_SOCKET, listen_fd,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
+				MHD_OPTION_CONNECTION_LIMIT, 64, MHD_OPTION_END);
+}
+
+static int unix_listener(const char *path, struct tl_err *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof sa.sun_path) {
+		tl_err_set(err, "api socket path '%s' is too long", path);
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	struct stat sb;
+	if (lstat(path, &sb) == 0) {
+		if (!S_ISSOCK(sb.st_mode)) {
+			tl_err_set(err, "api socket path '%s' exists and is not a socket", path);
+			return -1;
+		}
+		/* A socket nobody answers on is a leftover of a dead daemon. */
+		int probe = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0) {
+			close(probe);
+			tl_err_set(err, "api socket '%s' is in use: is another treadlabd running?", path);
+			return -1;
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(path);
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || chmod(path, 0660) ||
+	    listen(fd, 32)) {
+		tl_err_set(err, "api socket '%s': %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int tcp_listener(const char *listen_addr, struct tl_err *err)
+{
+	char host[64];
+	const char *colon = strrchr(listen_addr, ':');
+	if (!colon || (size_t)(colon - listen_addr) >= sizeof host) {
+		tl_err_set(err, "api listen '%s' is not ADDR:PORT", listen_addr);
+		return -1;
+	}
+	memcpy(host, listen_addr, (size_t)(colon - listen_addr));
+	host[colon - listen_addr] = '\0';
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
+	if (!strcmp(host, "localhost"))
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+		tl_err_set(err, "api listen '%s': bad address", listen_addr);
+		return -1;
+	}
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, 32)) {
+		tl_err_set(err, "api listen '%s': %s", listen_addr, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct tl_api *tl_api_start(struct tl_daemon *d, struct tl_err *err)
+{
+	struct tl_api *api = calloc(1, sizeof *api);
+	if (!api) {
+		tl_err_set(err, "out of memory");
+		return NULL;
+	}
+	api->d = d;
+	if (d->cfg.socket[0]) {
+		int fd = unix_listener(d->cfg.socket, err);
+		if (fd < 0)
+			goto fail;
+		snprintf(api->socket_path, sizeof api->socket_path, "%s", d->cfg.socket);
+		api->unix_mhd = start_mhd(api, fd);
+		if (!api->unix_mhd) {
+			close(fd);
+			tl_err_set(err, "cannot start the HTTP server on '%s'", d->cfg.socket);
+			goto fail;
+		}
+	}
+	if (d->cfg.listen[0]) {
+		int fd = tcp_listener(d->cfg.listen, err);
+		if (fd < 0)
+			goto fail;
+		api->tcp_mhd = start_mhd(api, fd);
+		if (!api->tcp_mhd) {
+			close(fd);
+			tl_err_set(err, "cannot start the HTTP server on '%s'", d->cfg.listen);
+			goto fail;
+		}
+	}
+	return api;
+fail:
+	tl_api_stop(api);
+	return NULL;
+}
+
+void tl_api_stop(struct tl_api *api)
+{
+	if (!api)
+		return;
+	api->stopping = 1;
+	pthread_mutex_lock(&api->d->st_mu);
+	pthread_cond_broadcast(&api->d->st_cv);
+	pthread_mutex_unlock(&api->d->st_mu);
+	if (api->unix_mhd)
+		MHD_stop_daemon(api->unix_mhd);
+	if (api->tcp_mhd)
+		MHD_stop_daemon(api->tcp_mhd);
+	if (api->socket_path[0])
+		unlink(api->socket_path);
+	free(api);
+}

@@ -1,0 +1,295 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void tl_config_defaults(struct tl_config *c)
+{
+	memset(c, 0, sizeof *c);
+	snprintf(c->driver, sizeof c->driver, "sim");
+	c->unit_id = 1;
+	c->watchdog_max_ms = 1000;
+	c->response_timeout_ms = 100;
+	c->retries = 2;
+	c->max_speed_kmh = 16.0;
+	c->max_grade_pct = 25.0;
+	c->limits = tl_limits_default;
+	snprintf(c->database, sizeof c->database, "/var/lib/treadlab/treadlab.db");
+	snprintf(c->socket, sizeof c->socket, "/run/treadlab/api.sock");
+	c->tick_hz = 10;
+	snprintf(c->operator_default, sizeof c->operator_default, "technician");
+	c->session = tl_session_opts_default;
+	c->time_scale = 1.0;
+	c->patient_onset_s = -1;
+	c->patient_max_s = -1;
+}
+
+struct loader {
+	struct tl_config *c;
+	char msg[300]; /* the first error, without file:line */
+};
+
+static int bad(struct loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(struct loader *l, const char *fmt, ...)
+{
+	if (!l->msg[0]) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(l->msg, sizeof l->msg, fmt, ap);
+		va_end(ap);
+	}
+	return 0;
+}
+
+static int num(struct loader *l, const char *sec, const char *key, const char *val, double lo,
+	       double hi, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(val, &end);
+	if (end == val || *end || errno || !isfinite(v))
+		return bad(l, "[%s] %s: '%s' is not a number", sec, key, val);
+	if (v < lo || v > hi)
+		return bad(l, "[%s] %s: %s is out of range (%g to %g)", sec, key, val, lo, hi);
+	*out = v;
+	return 1;
+}
+
+static int integer(struct loader *l, const char *sec, const char *key, const char *val, long lo,
+		   long hi, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(val, &end, 10);
+	if (end == val || *end || errno)
+		return bad(l, "[%s] %s: '%s' is not an integer", sec, key, val);
+	if (v < lo || v > hi)
+		return bad(l, "[%s] %s: %s is out of range (%ld to %ld)", sec, key, val, lo, hi);
+	*out = (int)v;
+	return 1;
+}
+
+static int text(struct loader *l, const char *sec, const char *key, const char *val, char *dst,
+		size_t cap)
+{
+	if (strlen(val) >= cap)
+		return bad(l, "[%s] %s: longer than %zu characters", sec, key, cap - 1);
+	memcpy(dst, val, strlen(val) + 1);
+	return 1;
+}
+
+static int boolean(struct loader *l, const char *sec, const char *key, const char *val, bool *out)
+{
+	if (!strcmp(val, "true") || !strcmp(val, "yes") || !strcmp(val, "1"))
+		*out = true;
+	else if (!strcmp(val, "false") || !strcmp(val, "no") || !strcmp(val, "0"))
+		*out = false;
+	else
+		return bad(l, "[%s] %s: '%s' is not true or false", sec, key, val);
+	return 1;
+}
+
+static int ms(struct loader *l, const char *sec, const char *key, const char *val, long lo,
+	      long hi, int64_t *out)
+{
+	int v;
+	if (!integer(l, sec, key, val, lo, hi, &v))
+		return 0;
+	*out = v;
+	return 1;
+}
+
+static int reminders(struct loader *l, const char *val, struct tl_session_opts *o)
+{
+	char buf[128];
+	if (strlen(val) >= sizeof buf)
+		return bad(l, "[daemon] reminder_minutes: too long");
+	memcpy(buf, val, strlen(val) + 1);
+	o->n_reminders = 0;
+	int prev = 0;
+	for (char *save = NULL, *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		int m;
+		if (!integer(l, "daemon", "reminder_minutes", tok, 1, 120, &m))
+			return 0;
+		if (m <= prev)
+			return bad(l, "[daemon] reminder_minutes: minutes must increase (%d after %d)", m, prev);
+		if (o->n_reminders == TL_MAX_REMINDERS)
+			return bad(l, "[daemon] reminder_minutes: at most %d", TL_MAX_REMINDERS);
+		o->reminder_min[o->n_reminders++] = prev = m;
+	}
+	return 1;
+}
+
+static int handler(void *user, const char *sec, const char *key, const char *val)
+{
+	struct loader *l = user;
+	struct tl_config *c = l->c;
+	if (l->msg[0])
+		return 1; /* report only the first error */
+	if (!key)
+		return 1; /* a section header alone */
+#define IS(s, k) (!strcmp(sec, s) && !strcmp(key, k))
+	if (!strcmp(sec, "treadmill")) {
+		if (IS("treadmill", "driver")) {
+			if (strcmp(val, "sim") && strcmp(val, "modbus") && strcmp(val, "trackmaster"))
+				return bad(l, "[treadmill] driver: '%s' is not one of sim, modbus, trackmaster", val);
+			return text(l, sec, key, val, c->driver, sizeof c->driver);
+		}
+		if (IS("treadmill", "device"))
+			return text(l, sec, key, val, c->device, sizeof c->device);
+		if (IS("treadmill", "baud"))
+			return integer(l, sec, key, val, 1200, 115200, &c->baud);
+		if (IS("treadmill", "tcp"))
+			return text(l, sec, key, val, c->tcp_addr, sizeof c->tcp_addr);
+		if (IS("treadmill", "profile"))
+			return text(l, sec, key, val, c->profile, sizeof c->profile);
+		if (IS("treadmill", "unit_id"))
+			return integer(l, sec, key, val, 1, 247, &c->unit_id);
+		if (IS("treadmill", "watchdog_max_ms"))
+			return integer(l, sec, key, val, 50, 10000, &c->watchdog_max_ms);
+		if (IS("treadmill", "response_timeout_ms"))
+			return integer(l, sec, key, val, 5, 5000, &c->response_timeout_ms);
+		if (IS("treadmill", "retries"))
+			return integer(l, sec, key, val, 0, 10, &c->retries);
+		if (IS("treadmill", "simulated"))
+			return boolean(l, sec, key, val, &c->simulated);
+		if (IS("treadmill", "max_speed_kmh"))
+			return num(l, sec, key, val, 1, 30, &c->max_speed_kmh);
+		if (IS("treadmill", "max_grade_pct"))
+			return num(l, sec, key, val, 0, 40, &c->max_grade_pct);
+	} else if (!strcmp(sec, "limits")) {
+		struct tl_limits *m = &c->limits;
+		if (IS("limits", "max_speed_kmh"))
+			return num(l, sec, key, val, 0.5, 30, &m->max_speed_kmh);
+		if (IS("limits", "max_grade_pct"))
+			return num(l, sec, key, val, 0, 40, &m->max_grade_pct);
+		if (IS("limits", "max_accel_kmh_per_s"))
+			return num(l, sec, key, val, 0.05, 10, &m->max_accel_kmh_per_s);
+		if (IS("limits", "max_grade_rate_pct_per_s"))
+			return num(l, sec, key, val, 0.05, 5, &m->max_grade_rate_pct_per_s);
+		if (IS("limits", "feedback_timeout_ms"))
+			return ms(l, sec, key, val, 100, 10000, &m->feedback_timeout_ms);
+		if (IS("limits", "speed_tolerance_kmh"))
+			return num(l, sec, key, val, 0.05, 5, &m->speed_tolerance_kmh);
+		if (IS("limits", "grade_tolerance_pct"))
+			return num(l, sec, key, val, 0.1, 10, &m->grade_tolerance_pct);
+		if (IS("limits", "deviation_timeout_ms"))
+			return ms(l, sec, key, val, 100, 60000, &m->deviation_timeout_ms);
+		if (IS("limits", "stop_timeout_ms"))
+			return ms(l, sec, key, val, 1000, 120000, &m->stop_timeout_ms);
+	} else if (!strcmp(sec, "store")) {
+		if (IS("store", "database"))
+			return text(l, sec, key, val, c->database, sizeof c->database);
+	} else if (!strcmp(sec, "api")) {
+		if (IS("api", "socket"))
+			return text(l, sec, key, val, c->socket, sizeof c->socket);
+		if (IS("api", "listen"))
+			return text(l, sec, key, val, c->listen, sizeof c->listen);
+	} else if (!strcmp(sec, "daemon")) {
+		if (IS("daemon", "tick_hz"))
+			return integer(l, sec, key, val, 1, 100, &c->tick_hz);
+		if (IS("daemon", "operator_default"))
+			return text(l, sec, key, val, c->operator_default, sizeof c->operator_default);
+		if (IS("daemon", "protocols"))
+			return text(l, sec, key, val, c->protocols, sizeof c->protocols);
+		if (IS("daemon", "reminder_minutes"))
+			return reminders(l, val, &c->session);
+	} else if (!strcmp(sec, "sim")) {
+		if (IS("sim", "time_scale"))
+			return num(l, sec, key, val, 0.01, 1000, &c->time_scale);
+		if (IS("sim", "patient_onset_s"))
+			return num(l, sec, key, val, 0, 14400, &c->patient_onset_s);
+		if (IS("sim", "patient_max_s"))
+			return num(l, sec, key, val, 0, 14400, &c->patient_max_s);
+	} else {
+		return bad(l, "unknown section [%s]", sec);
+	}
+#undef IS
+	return bad(l, "[%s]: unknown key '%s'", sec, key);
+}
+
+int tl_config_load(struct tl_config *c, const char *path, struct tl_err *err)
+{
+	struct loader l = {.c = c};
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		tl_err_set(err, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	int line = ini_parse_file(f, handler, &l);
+	fclose(f);
+	if (line < 0) {
+		tl_err_set(err, "%s: cannot read", path);
+		return -1;
+	}
+	if (line > 0) {
+		tl_err_set(err, "%s:%d: %s", path, line, l.msg[0] ? l.msg : "syntax error (expected 'key = value' or '[section]')");
+		return -1;
+	}
+	return 0;
+}
+
+static bool loopback(const char *listen, char *host, size_t cap, int *port)
+{
+	const char *colon = strrchr(listen, ':');
+	if (!colon || (size_t)(colon - listen) >= cap)
+		return false;
+	memcpy(host, listen, (size_t)(colon - listen));
+	host[colon - listen] = '\0';
+	char *end;
+	long p = strtol(colon + 1, &end, 10);
+	if (*end || p < 1 || p > 65535)
+		return false;
+	*port = (int)p;
+	struct in_addr a;
+	if (!strcmp(host, "localhost"))
+		return true;
+	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+int tl_config_validate(const struct tl_config *c, const char *path, struct tl_err *err)
+{
+	bool sim = !strcmp(c->driver, "sim") || c->simulated;
+	if (c->time_scale != 1.0 && !sim) {
+		tl_err_set(err, "%s: [sim] time_scale %g is refused with the '%s' treadmill: only a "
+			   "simulated treadmill may run faster than real time", path, c->time_scale, c->driver);
+		return -1;
+	}
+	if ((c->patient_onset_s >= 0 || c->patient_max_s >= 0) && strcmp(c->driver, "sim")) {
+		tl_err_set(err, "%s: [sim] patient_onset_s/patient_max_s need driver = sim", path);
+		return -1;
+	}
+	if (!strcmp(c->driver, "modbus") && !c->profile[0]) {
+		tl_err_set(err, "%s: [treadmill] driver = modbus needs 'profile' (a register map in config/devices/)", path);
+		return -1;
+	}
+	if ((!strcmp(c->driver, "trackmaster") || (!strcmp(c->driver, "modbus") && !c->tcp_addr[0])) &&
+	    !c->device[0]) {
+		tl_err_set(err, "%s: [treadmill] driver = %s needs 'device'", path, c->driver);
+		return -1;
+	}
+	if (c->listen[0]) {
+		char host[64];
+		int port;
+		if (!loopback(c->listen, host, sizeof host, &port)) {
+			tl_err_set(err, "%s: [api] listen '%s' is refused: treadlabd listens on loopback "
+				   "(127.0.0.0/8) only; this build has no TLS and authentication for other "
+				   "addresses", path, c->listen);
+			return -1;
+		}
+	}
+	if (!c->socket[0] && !c->listen[0]) {
+		tl_err_set(err, "%s: [api] neither socket nor listen is set: nothing could control the daemon", path);
+		return -1;
+	}
+	if (!c->database[0]) {
+		tl_err_set(err, "%s: [store] database is empty", path);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,52 @@
+/* config.h - treadlabd's configuration (INI; config/treadlabd.conf documents every key).
+ *
+ * Strict: an unknown section or key, a bad number or an out-of-range value is refused
+ * with "file:line: reason". Values not given keep the defaults below. */
+#ifndef TL_CONFIG_H
+#define TL_CONFIG_H
+
+#include <stdbool.h>
+
+#include "guard.h"
+#include "session.h"
+#include "tl_err.h"
+
+struct tl_config {
+	/* [treadmill] */
+	char driver[32];          /* sim | modbus | trackmaster */
+	char device[256];         /* serial device or pty */
+	int baud;
+	char tcp_addr[128];       /* Modbus TCP host:port */
+	char profile[256];        /* Modbus register map */
+	int unit_id;
+	int watchdog_max_ms;
+	int response_timeout_ms;
+	int retries;
+	bool simulated;           /* the device is a simulator (treadsim): time scale allowed */
+	double max_speed_kmh;     /* what the treadmill can do */
+	double max_grade_pct;
+	/* [limits] site limits, the guard's */
+	struct tl_limits limits;
+	/* [store] */
+	char database[256];
+	/* [api] */
+	char socket[256];         /* Unix socket path; empty: none */
+	char listen[128];         /* ADDR:PORT on loopback; empty: none */
+	/* [daemon] */
+	int tick_hz;
+	char operator_default[64];
+	char protocols[256];      /* protocol directory; empty: the built-in one */
+	struct tl_session_opts session;
+	/* [sim] */
+	double time_scale;
+	double patient_onset_s;   /* < 0: no virtual patient press */
+	double patient_max_s;
+};
+
+void tl_config_defaults(struct tl_config *c);
+/* Reads path over the current values. Returns 0 or -1 with err "path:line: reason". */
+int tl_config_load(struct tl_config *c, const char *path, struct tl_err *err);
+/* Cross-field checks (time scale only on a simulator, listen on loopback, ...). */
+int tl_config_validate(const struct tl_config *c, const char *path, struct tl_err *err);
+
+#endif

@@ -1,0 +1,450 @@
+/* control.c - the control thread: the only thread that moves the belt.
+ *
+ * Each tick, on an absolute CLOCK_MONOTONIC deadline: poll the driver, pass the
+ * virtual patient's presses (simulator), advance the engine, hand the guard's motion to
+ * the driver, publish status, queue events and samples for the store. Commands wake the
+ * thread at once; an emergency stop reaches the driver before anything is written. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "sim.h"
+#include "store.h"
+#include "writer.h"
+
+#define SAMPLE_BATCH 10          /* samples per store transaction (1 s at 10 Hz) */
+#define SHUTDOWN_WAIT_MS 30000   /* how long SIGTERM waits for the belt to stop */
+
+struct control {
+	struct tl_daemon *d;
+	enum tl_state last_state;
+	char operator_id[64];      /* who started the current test */
+	struct tl_store_sample samples[SAMPLE_BATCH];
+	size_t n_samples;
+	int64_t period_ns;
+};
+
+int64_t tl_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void tl_utc_now(char out[32])
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	char base[24];
+	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 32, "%s.%03ldZ", base, ts.tv_nsec / 1000000L);
+}
+
+/* Test time: monotonic, scaled for the simulator. */
+static int64_t test_now_ms(const struct tl_daemon *d)
+{
+	double ms = (double)(tl_mono_ns() - d->base_ns) / 1e6;
+	return (int64_t)llround(ms * d->cfg.time_scale);
+}
+
+static double nan_if_neg(int64_t ms)
+{
+	return ms < 0 ? NAN : (double)ms / 1000.0;
+}
+
+static void queue_endpoints(struct control *c)
+{
+	const struct tl_session *s = &c->d->engine.session;
+	const struct tl_endpoints *ep = &s->ep;
+	struct tl_store_endpoints e = {
+		.cot_s = nan_if_neg(ep->cot_ms),
+		.pwt_s = nan_if_neg(ep->pwt_ms),
+		.icd_m = ep->cot_ms < 0 ? NAN : round(ep->icd_m * 10) / 10,
+		.acd_m = ep->pwt_ms < 0 ? NAN : round(ep->acd_m * 10) / 10,
+		.walking_time_s = (double)tl_endpoints_walking_ms(ep, s->now_ms) / 1000.0,
+		.distance_m = round(ep->distance_m * 10) / 10,
+		.recovery_s = nan_if_neg(ep->recovery_ms),
+	};
+	tl_writer_endpoints(c->d->writer, &e);
+}
+
+static void flush_samples(struct control *c)
+{
+	tl_writer_samples(c->d->writer, c->samples, c->n_samples);
+	c->n_samples = 0;
+	queue_endpoints(c);
+}
+
+/* Hands new events to the store and the status ring; records state changes. */
+static void drain(struct control *c, const char *operator_id)
+{
+	struct tl_daemon *d = c->d;
+	struct tl_session *s = &d->engine.session;
+	struct tl_event ev;
+	bool any = false;
+	while (tl_session_next_event(s, &ev)) {
+		any = true;
+		/* Presses and commands carry the operator; the protocol's own events do not. */
+		bool by_person = ev.kind == TL_EV_START || ev.kind == TL_EV_STOP ||
+				 ev.kind == TL_EV_ESTOP || ev.kind == TL_EV_COMPLETE ||
+				 ((ev.kind == TL_EV_ONSET || ev.kind == TL_EV_MAX ||
+				   ev.kind == TL_EV_RELIEF) && !strcmp(ev.source, "technician"));
+		tl_writer_event(d->writer, &ev, by_person ? operator_id : NULL);
+		pthread_mutex_lock(&d->st_mu);
+		d->st.recent[d->st.events_total % TL_RECENT_EVENTS] = ev;
+		d->st.events_total++;
+		pthread_mutex_unlock(&d->st_mu);
+	}
+	if (s->state != c->last_state) {
+		char ended[32] = "";
+		if (tl_state_terminal(s->state))
+			tl_utc_now(ended);
+		tl_writer_state(d->writer, tl_state_name(s->state),
+				s->end_reason != TL_END_NONE ? tl_end_reason_name(s->end_reason) : NULL,
+				ended[0] ? ended : NULL);
+		if (tl_state_terminal(s->state)) {
+			flush_samples(c);
+			tl_writer_recompute(d->writer, -1);
+		}
+		c->last_state = s->state;
+		any = true;
+	}
+	if (any)
+		queue_endpoints(c);
+}
+
+static void publish(struct control *c, int64_t now, const struct tl_motion *m)
+{
+	struct tl_daemon *d = c->d;
+	const struct tl_engine *e = &d->engine;
+	pthread_mutex_lock(&d->st_mu);
+	d->st.seq++;
+	d->st.state = e->session.state;
+	d->st.end_reason = e->session.end_reason;
+	d->st.t_ms = tl_session_test_ms(&e->session, now);
+	d->st.stage = e->session.stage;
+	d->st.command = *m;
+	d->st.fb = e->last_fb;
+	snprintf(d->st.alarm, sizeof d->st.alarm, "%s", e->alarm_detail);
+	d->st.ep = e->session.ep;
+	pthread_cond_broadcast(&d->st_cv);
+	pthread_mutex_unlock(&d->st_mu);
+}
+
+static void actuate(struct control *c, int64_t now, const struct tl_motion *m)
+{
+	struct tl_daemon *d = c->d;
+	if (tl_actuate(&d->act, now, m) == 0)
+		return;
+	/* A driver that cannot take a command is a fault: stop, latched, recorded. */
+	syslog(LOG_ERR, "driver: %s", d->tm.err);
+	tl_engine_driver_fault(&d->engine, now, d->tm.err);
+	struct tl_motion stop = tl_engine_tick(&d->engine, now, NULL);
+	tl_actuate(&d->act, now, &stop);
+}
+
+static void metric(struct tl_daemon *d, int64_t *arr, size_t *n, size_t cap, int64_t v)
+{
+	pthread_mutex_lock(&d->m_mu);
+	arr[*n % cap] = v;
+	(*n)++;
+	pthread_mutex_unlock(&d->m_mu);
+}
+
+static int http_for(int rc)
+{
+	return rc ? 409 : 200;
+}
+
+static void handle(struct control *c, struct tl_cmd *cmd)
+{
+	struct tl_daemon *d = c->d;
+	struct tl_engine *e = &d->engine;
+	int64_t now = test_now_ms(d);
+	struct tl_err err = {{0}};
+	int status = 200;
+	const char *name = "?";
+	switch (cmd->kind) {
+	case CMD_ESTOP: {
+		name = "estop";
+		struct tl_motion m = tl_engine_estop(e, now, cmd->source);
+		actuate(c, now, &m);
+		metric(d, d->estop_us, &d->n_estop, sizeof d->estop_us / sizeof d->estop_us[0],
+		       (tl_mono_ns() - cmd->queued_ns) / 1000);
+		publish(c, now, &m);
+		break;
+	}
+	case CMD_START: {
+		name = "start";
+		struct tl_feedback fb;
+		if (d->tm.ops->poll(&d->tm, now, &fb) == 0)
+			e->last_fb = fb;
+		if (tl_engine_start(e, now, &cmd->protocol, cmd->source, &err)) {
+			status = 409;
+			break;
+		}
+		snprintf(c->operator_id, sizeof c->operator_id, "%s", cmd->operator_id);
+		pthread_mutex_lock(&d->st_mu);
+		d->st.test_id = -1;
+		snprintf(d->st.patient, sizeof d->st.patient, "%s", cmd->patient);
+		snprintf(d->st.protocol, sizeof d->st.protocol, "%s", cmd->protocol.name);
+		snprintf(d->st.operator_id, sizeof d->st.operator_id, "%s", cmd->operator_id);
+		d->st.store_error[0] = '\0';
+		pthread_mutex_unlock(&d->st_mu);
+		char started[32];
+		tl_utc_now(started);
+		c->n_samples = 0;
+		tl_writer_create(d->writer, cmd->patient, cmd->protocol.name, cmd->protocol_text,
+				 cmd->protocol_json, cmd->operator_id, started, d->cfg.time_scale);
+		cmd->protocol_text = cmd->protocol_json = NULL;
+		c->last_state = TL_STATE_RUNNING; /* the row is created running */
+		status = 201;
+		break;
+	}
+	case CMD_ONSET:
+		name = "onset";
+		status = http_for(tl_engine_onset(e, now, cmd->source, &err));
+		break;
+	case CMD_MAX:
+		name = "max";
+		status = http_for(tl_engine_max(e, now, cmd->source, &err));
+		break;
+	case CMD_RELIEF:
+		name = "relief";
+		status = http_for(tl_engine_relief(e, now, cmd->text, cmd->source, &err));
+		break;
+	case CMD_STOP:
+		name = "stop";
+		status = http_for(tl_engine_stop(e, now, cmd->text, cmd->source, &err));
+		break;
+	case CMD_FINISH:
+		name = "finish";
+		status = http_for(tl_engine_finish(e, now, cmd->source, &err));
+		break;
+	}
+	drain(c, cmd->operator_id);
+	char detail[256];
+	snprintf(detail, sizeof detail, "{\"source\":\"%s\"}", cmd->source);
+	tl_writer_audit(d->writer, cmd->operator_id, name, detail,
+			status < 300 ? "ok" : "refused");
+	tl_writer_barrier(d->writer, cmd->reply, status, status < 300 ? "" : err.msg);
+	free(cmd->protocol_text);
+	free(cmd->protocol_json);
+	free(cmd);
+}
+
+static void sim_presses(struct control *c, int64_t now)
+{
+	struct tl_daemon *d = c->d;
+	if (d->tm.ops != &tl_sim_treadmill_ops)
+		return;
+	enum tl_press p = tl_sim_button_poll(&d->tm, now);
+	struct tl_err err;
+	if (p == TL_PRESS_ONSET)
+		tl_engine_onset(&d->engine, now, "virtual-patient", &err);
+	else if (p == TL_PRESS_MAX)
+		tl_engine_max(&d->engine, now, "virtual-patient", &err);
+}
+
+static void tick(struct control *c)
+{
+	struct tl_daemon *d = c->d;
+	int64_t now = test_now_ms(d);
+	struct tl_feedback fb;
+	const struct tl_feedback *fbp = &fb;
+	if (d->tm.ops->poll(&d->tm, now, &fb)) {
+		/* No reading this tick; the guard turns a lasting silence into a fault. */
+		fbp = NULL;
+	}
+	sim_presses(c, now);
+	struct tl_motion m = tl_engine_tick(&d->engine, now, fbp);
+	actuate(c, now, &m);
+	if (d->tm.ops->keepalive)
+		d->tm.ops->keepalive(&d->tm, now);
+	drain(c, NULL);
+	publish(c, now, &m);
+	const struct tl_session *s = &d->engine.session;
+	if (s->state != TL_STATE_IDLE && !tl_state_terminal(s->state) && fbp) {
+		c->samples[c->n_samples++] = (struct tl_store_sample){
+			.t_ms = tl_session_test_ms(s, now),
+			.target_speed_kmh = m.speed_kmh,
+			.target_grade_pct = m.grade_pct,
+			.actual_speed_kmh = fb.speed_kmh,
+			.actual_grade_pct = fb.grade_pct,
+			.distance_m = s->ep.distance_m,
+		};
+		if (c->n_samples == SAMPLE_BATCH)
+			flush_samples(c);
+	}
+}
+
+static struct timespec ts_of(int64_t ns)
+{
+	return (struct timespec){.tv_sec = ns / 1000000000LL, .tv_nsec = ns % 1000000000LL};
+}
+
+static void *control_main(void *arg)
+{
+	struct control *c = arg;
+	struct tl_daemon *d = c->d;
+	int64_t deadline = tl_mono_ns() + c->period_ns;
+	int64_t shutdown_at = -1;
+	uint64_t n = 0;
+	for (;;) {
+		pthread_mutex_lock(&d->cmd_mu);
+		while (!d->cmd_head && tl_mono_ns() < deadline) {
+			struct timespec ts = ts_of(deadline);
+			pthread_cond_timedwait(&d->cmd_cv, &d->cmd_mu, &ts);
+		}
+		struct tl_cmd *cmds = d->cmd_head;
+		d->cmd_head = d->cmd_tail = NULL;
+		pthread_mutex_unlock(&d->cmd_mu);
+
+		/* Emergency stops first, whatever was queued before them. */
+		for (struct tl_cmd **pp = &cmds; *pp;) {
+			struct tl_cmd *cmd = *pp;
+			if (cmd->kind == CMD_ESTOP) {
+				*pp = cmd->next;
+				handle(c, cmd);
+			} else {
+				pp = &cmd->next;
+			}
+		}
+		while (cmds) {
+			struct tl_cmd *next = cmds->next;
+			handle(c, cmds);
+			cmds = next;
+		}
+
+		int64_t woke = tl_mono_ns();
+		if (woke < deadline)
+			continue; /* woken by a command; the tick is not due yet */
+		metric(d, d->jitter_us, &d->n_jitter, sizeof d->jitter_us / sizeof d->jitter_us[0],
+		       (woke - deadline) / 1000);
+		tick(c);
+		d->ticks++;
+		deadline += c->period_ns;
+		if (tl_mono_ns() > deadline) {
+			/* Fell a whole period behind: count it and re-anchor instead of bursting. */
+			d->overruns++;
+			deadline = tl_mono_ns() + c->period_ns;
+		}
+		if (++n % 5 == 0)
+			sd_notify(0, "WATCHDOG=1");
+
+		if (*d->stop_flag) {
+			int64_t now = test_now_ms(d);
+			if (shutdown_at < 0) {
+				shutdown_at = tl_mono_ns();
+				if (tl_engine_shutdown(&d->engine, now))
+					syslog(LOG_WARNING, "stopping the belt for shutdown during a test");
+				drain(c, NULL);
+			}
+			const struct tl_feedback *fb = &d->engine.last_fb;
+			bool still = !fb->valid || fb->speed_kmh <= 0.05;
+			if (still || tl_mono_ns() - shutdown_at > (int64_t)SHUTDOWN_WAIT_MS * 1000000) {
+				if (!still) {
+					struct tl_motion m = tl_engine_estop(&d->engine, now, "system");
+					actuate(c, now, &m);
+				}
+				flush_samples(c);
+				drain(c, NULL);
+				break;
+			}
+		}
+	}
+	/* Refuse what is still queued: the daemon is going away. */
+	pthread_mutex_lock(&d->cmd_mu);
+	struct tl_cmd *rest = d->cmd_head;
+	d->cmd_head = d->cmd_tail = NULL;
+	d->control_done = true;
+	pthread_mutex_unlock(&d->cmd_mu);
+	while (rest) {
+		struct tl_cmd *next = rest->next;
+		tl_reply_complete(rest->reply, 503, "treadlabd is shutting down", -1);
+		free(rest->protocol_text);
+		free(rest->protocol_json);
+		free(rest);
+		rest = next;
+	}
+	free(c);
+	return NULL;
+}
+
+int tl_control_start(struct tl_daemon *d, pthread_t *th)
+{
+	struct control *c = calloc(1, sizeof *c);
+	if (!c)
+		return -1;
+	c->d = d;
+	c->last_state = TL_STATE_IDLE;
+	c->period_ns = 1000000000LL / d->cfg.tick_hz;
+	if (pthread_create(th, NULL, control_main, c)) {
+		free(c);
+		return -1;
+	}
+	return 0;
+}
+
+void tl_control_submit(struct tl_daemon *d, struct tl_cmd *cmd)
+{
+	cmd->queued_ns = tl_mono_ns();
+	cmd->next = NULL;
+	pthread_mutex_lock(&d->cmd_mu);
+	if (d->control_done) {
+		pthread_mutex_unlock(&d->cmd_mu);
+		tl_reply_complete(cmd->reply, 503, "treadlabd is shutting down", -1);
+		free(cmd->protocol_text);
+		free(cmd->protocol_json);
+		free(cmd);
+		return;
+	}
+	if (d->cmd_tail)
+		d->cmd_tail->next = cmd;
+	else
+		d->cmd_head = cmd;
+	d->cmd_tail = cmd;
+	pthread_cond_signal(&d->cmd_cv);
+	pthread_mutex_unlock(&d->cmd_mu);
+}
+
+void tl_reply_init(struct tl_reply *r)
+{
+	memset(r, 0, sizeof *r);
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	r->test_id = -1;
+}
+
+void tl_reply_destroy(struct tl_reply *r)
+{
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv);
+}
+
+void tl_reply_complete(struct tl_reply *r, int http_status, const char *msg, int64_t test_id)
+{
+	pthread_mutex_lock(&r->mu);
+	r->http_status = http_status;
+	snprintf(r->msg, sizeof r->msg, "%s", msg ? msg : "");
+	r->test_id = test_id;
+	r->done = true;
+	pthread_cond_signal(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+void tl_reply_wait(struct tl_reply *r)
+{
+	pthread_mutex_lock(&r->mu);
+	while (!r->done)
+		pthread_cond_wait(&r->cv, &r->mu);
+	pthread_mutex_unlock(&r->mu);
+}

@@ -1,0 +1,124 @@
+/* daemon.h - treadlabd's parts and what they share.
+ *
+ * Three kinds of thread:
+ *  - the control thread (control.c) owns the engine and the driver. It runs at a fixed
+ *    rate on absolute CLOCK_MONOTONIC deadlines and wakes at once when a command is
+ *    queued, so an emergency stop never waits for a tick.
+ *  - the store writer (writer.c) owns the write connection to SQLite and commits what
+ *    the control thread and the API hand it, in order. A command is acknowledged only
+ *    after the writer committed the events it caused (a barrier in its queue).
+ *  - the API (api.c, libmicrohttpd) parses requests, queues commands and reads the store
+ *    through read-only connections of its own.
+ * Signal handlers only set flags. */
+#ifndef TL_DAEMON_H
+#define TL_DAEMON_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "engine.h"
+#include "motion.h"
+#include "protocol.h"
+#include "treadmill.h"
+
+/* How a command's caller waits for its answer. */
+struct tl_reply {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	int http_status;
+	char msg[300];
+	int64_t test_id;
+};
+
+void tl_reply_init(struct tl_reply *r);
+void tl_reply_destroy(struct tl_reply *r);
+void tl_reply_complete(struct tl_reply *r, int http_status, const char *msg, int64_t test_id);
+void tl_reply_wait(struct tl_reply *r);
+
+enum tl_cmd_kind { CMD_START, CMD_ONSET, CMD_MAX, CMD_RELIEF, CMD_STOP, CMD_ESTOP, CMD_FINISH };
+
+struct tl_cmd {
+	enum tl_cmd_kind kind;
+	char operator_id[64];
+	char source[24];
+	char text[128];            /* stop reason or relief posture */
+	char patient[64];          /* start */
+	struct tl_protocol protocol; /* start: loaded and checked against the treadmill */
+	char *protocol_text;       /* start: the file as run (the writer frees it) */
+	char *protocol_json;       /* start: the expanded protocol (the writer frees it) */
+	struct tl_reply *reply;
+	int64_t queued_ns;         /* CLOCK_MONOTONIC when queued, for latency figures */
+	struct tl_cmd *next;
+};
+
+/* What the API shows of the live test; the control thread publishes it every tick. */
+#define TL_RECENT_EVENTS 32
+struct tl_status {
+	uint64_t seq;              /* bumps on every publish */
+	enum tl_state state;
+	enum tl_end_reason end_reason;
+	int64_t test_id;           /* -1: none yet (set by the writer once created) */
+	char patient[64];
+	char protocol[64];
+	char operator_id[64];
+	int64_t t_ms;              /* test time */
+	int stage;
+	struct tl_motion command;  /* what the guard let through */
+	struct tl_feedback fb;
+	char alarm[192];
+	struct tl_endpoints ep;
+	uint64_t events_total;     /* events published since start-up */
+	struct tl_event recent[TL_RECENT_EVENTS]; /* ring: recent[(events_total-1) % N] newest */
+	char store_error[256];     /* the last store failure, empty if none */
+};
+
+struct tl_daemon {
+	struct tl_config cfg;
+	const char *config_path;
+	struct tl_treadmill tm;
+	struct tl_actuator act;
+	struct tl_engine engine; /* control thread only */
+
+	/* time: test time = (monotonic - base) * time_scale */
+	int64_t base_ns;
+
+	/* command queue (API -> control) */
+	pthread_mutex_t cmd_mu;
+	pthread_cond_t cmd_cv; /* CLOCK_MONOTONIC */
+	struct tl_cmd *cmd_head, *cmd_tail;
+
+	/* status (control -> API) */
+	pthread_mutex_t st_mu;
+	pthread_cond_t st_cv;
+	struct tl_status st;
+
+	/* set by signal handlers / main; read by the threads */
+	volatile sig_atomic_t *stop_flag;
+	bool control_done;  /* the control thread has brought everything to rest */
+
+	/* figures for the benchmark (GET /v1/metrics) */
+	pthread_mutex_t m_mu;
+	int64_t jitter_us[4096];
+	size_t n_jitter;
+	int64_t estop_us[1024];
+	size_t n_estop;
+	uint64_t ticks, overruns;
+
+	struct tl_writer *writer;
+	struct tl_api *api;
+};
+
+int64_t tl_mono_ns(void);
+/* Current UTC as "YYYY-MM-DDTHH:MM:SS.mmmZ". */
+void tl_utc_now(char out[32]);
+
+/* control.c */
+int tl_control_start(struct tl_daemon *d, pthread_t *th);
+/* Queues a command and wakes the control thread. Takes ownership of cmd. */
+void tl_control_submit(struct tl_daemon *d, struct tl_cmd *cmd);
+
+#endif

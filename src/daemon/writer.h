@@ -1,0 +1,43 @@
+/* writer.h - the store writer thread: commits, in order, what it is handed.
+ *
+ * The control thread and the API never touch the write connection; they queue items.
+ * A barrier item completes a tl_reply once everything queued before it is committed,
+ * which is how "an event is committed before its command is acknowledged" holds. A
+ * failed write is reported on the next barrier (HTTP 500), logged, and shown in status. */
+#ifndef TL_WRITER_H
+#define TL_WRITER_H
+
+#include <stddef.h>
+
+#include "daemon.h"
+#include "store.h"
+
+struct tl_writer;
+
+struct tl_writer *tl_writer_start(struct tl_daemon *d, const char *db_path, struct tl_err *err);
+/* Commits everything queued, stops the thread and closes the store. */
+void tl_writer_stop(struct tl_writer *w);
+
+/* Items. Strings are copied. "Current test" items apply to the test the last
+ * tl_writer_create made. */
+void tl_writer_create(struct tl_writer *w, const char *patient, const char *protocol_name,
+		      char *protocol_text /* taken */, char *protocol_json /* taken */,
+		      const char *operator_id, const char *started_at, double time_scale);
+void tl_writer_event(struct tl_writer *w, const struct tl_event *ev, const char *operator_id);
+void tl_writer_samples(struct tl_writer *w, const struct tl_store_sample *s, size_t n);
+void tl_writer_state(struct tl_writer *w, const char *state, const char *end_reason,
+		     const char *ended_at);
+void tl_writer_endpoints(struct tl_writer *w, const struct tl_store_endpoints *e);
+void tl_writer_audit(struct tl_writer *w, const char *operator_id, const char *command,
+		     const char *detail_json, const char *result);
+void tl_writer_pressure(struct tl_writer *w, int64_t test_id, const char *phase, double minute,
+			const char *site, double mmhg, const char *operator_id);
+void tl_writer_findings(struct tl_writer *w, int64_t test_id, const char *json,
+			const char *operator_id);
+/* Recomputes ABI and classification of a test from what the store holds. */
+void tl_writer_recompute(struct tl_writer *w, int64_t test_id);
+/* Completes reply (with http_status, or 500 if a write failed since the last barrier). */
+void tl_writer_barrier(struct tl_writer *w, struct tl_reply *reply, int http_status,
+		       const char *msg);
+
+#endif
