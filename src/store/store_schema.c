@@ -171,6 +171,9 @@ int tl_store_migrate(struct tl_store *st, const char *path, struct tl_err *err)
 			goto fail;
 		}
 	}
+	/* The rest commits every step at once, so a failure from here on is the whole move. */
+	snprintf(what, sizeof what, "migrating %s from schema version %d to %d", path, version,
+		 TL_STORE_SCHEMA_VERSION);
 	char sql[96];
 	snprintf(sql, sizeof sql, "PRAGMA application_id = %d; PRAGMA user_version = %d",
 		 TL_STORE_APPLICATION_ID, TL_STORE_SCHEMA_VERSION);

@@ -64,64 +64,10 @@ static void empty_file_is_migrated(void **state)
 	assert_int_equal(path_int(f->path, "PRAGMA user_version"), TL_STORE_SCHEMA_VERSION);
 }
 
-/* Schema version 1 exactly as released, written without the store. */
-static const char v1_schema[] =
-	"CREATE TABLE patients (id INTEGER PRIMARY KEY, mrn TEXT NOT NULL UNIQUE,"
-	"  created_at TEXT NOT NULL);"
-	"CREATE TABLE tests (id INTEGER PRIMARY KEY,"
-	"  patient_id INTEGER NOT NULL REFERENCES patients(id), protocol_name TEXT NOT NULL,"
-	"  protocol_text TEXT NOT NULL, protocol_json TEXT NOT NULL, operator TEXT NOT NULL,"
-	"  state TEXT NOT NULL, end_reason TEXT, started_at TEXT NOT NULL, ended_at TEXT,"
-	"  time_scale REAL NOT NULL CHECK (time_scale > 0), cot_s REAL, pwt_s REAL, icd_m REAL,"
-	"  acd_m REAL, walking_time_s REAL, distance_m REAL, recovery_s REAL, abi_json TEXT,"
-	"  classification_json TEXT, findings_json TEXT);"
-	"CREATE INDEX tests_patient ON tests(patient_id, started_at);"
-	"CREATE INDEX tests_started ON tests(started_at);"
-	"CREATE INDEX tests_state ON tests(state);"
-	"CREATE TABLE events (id INTEGER PRIMARY KEY,"
-	"  test_id INTEGER NOT NULL REFERENCES tests(id), t_ms INTEGER NOT NULL CHECK (t_ms >= 0),"
-	"  kind TEXT NOT NULL, source TEXT NOT NULL, operator TEXT, detail TEXT, value REAL,"
-	"  recorded_at TEXT NOT NULL);"
-	"CREATE INDEX events_test ON events(test_id, t_ms);"
-	"CREATE TABLE samples (id INTEGER PRIMARY KEY,"
-	"  test_id INTEGER NOT NULL REFERENCES tests(id), t_ms INTEGER NOT NULL CHECK (t_ms >= 0),"
-	"  target_speed_kmh REAL NOT NULL, actual_speed_kmh REAL, target_grade_pct REAL NOT NULL,"
-	"  actual_grade_pct REAL, distance_m REAL NOT NULL);"
-	"CREATE INDEX samples_test ON samples(test_id, t_ms);"
-	"CREATE TABLE pressures (id INTEGER PRIMARY KEY,"
-	"  test_id INTEGER NOT NULL REFERENCES tests(id),"
-	"  phase TEXT NOT NULL CHECK (phase IN ('rest', 'post')),"
-	"  minute REAL CHECK ((phase = 'rest') = (minute IS NULL)), site TEXT NOT NULL,"
-	"  mmhg REAL NOT NULL, operator TEXT, source TEXT NOT NULL, recorded_at TEXT NOT NULL);"
-	"CREATE INDEX pressures_test ON pressures(test_id);"
-	"CREATE TABLE audit (id INTEGER PRIMARY KEY, at TEXT NOT NULL, operator TEXT,"
-	"  command TEXT NOT NULL, detail TEXT, result TEXT NOT NULL);"
-	"PRAGMA application_id = 1414291810;" /* 0x544c6162 */
-	"PRAGMA user_version = 1;";
-
-static const char v1_data[] =
-	"INSERT INTO patients VALUES (1, 'OLD-7', '2026-01-02T03:04:05.678Z');"
-	"INSERT INTO tests (id, patient_id, protocol_name, protocol_text, protocol_json, operator,"
-	"  state, end_reason, started_at, ended_at, time_scale, cot_s, findings_json)"
-	"  VALUES (1, 1, 'hiatt', 'name = hiatt', '{\"name\":\"hiatt\"}', 'tech9', 'complete',"
-	"  'max', '2026-01-02T03:04:05.678Z', '2026-01-02T03:14:05.678Z', 1, 95.5,"
-	"  '{\"calf\":true}');"
-	"INSERT INTO events (test_id, t_ms, kind, source, recorded_at)"
-	"  VALUES (1, 95500, 'onset', 'button-cts', '2026-01-02T03:05:41.178Z');";
-
-static void write_v1(const char *path)
-{
-	sqlite3 *db = raw_open(path);
-	raw_exec(db, "PRAGMA journal_mode=WAL");
-	raw_exec(db, v1_schema);
-	raw_exec(db, v1_data);
-	sqlite3_close(db);
-}
-
 static void version_1_is_migrated_keeping_data(void **state)
 {
 	struct fx *f = *state;
-	write_v1(f->path);
+	fx_write_v1(f->path);
 	struct tl_store *st = fx_open(f);
 	assert_int_equal(path_int(f->path, "PRAGMA user_version"), TL_STORE_SCHEMA_VERSION);
 
@@ -203,7 +149,7 @@ static void readonly_needs_a_current_store(void **state)
 	assert_msg_has(err.msg, "store: opening ");
 	assert_int_equal(access(f->path, F_OK), -1); /* not created */
 
-	write_v1(f->path);
+	fx_write_v1(f->path);
 	assert_null(tl_store_open_readonly(f->path, &err));
 	assert_msg_has(err.msg, "schema version 1, this treadlab needs 2");
 	tl_store_close(fx_open(f));
