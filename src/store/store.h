@@ -1,0 +1,178 @@
+/* store.h - the record of every test, in one SQLite file.
+ *
+ * What the store promises:
+ * - One file, WAL journal, synchronous=FULL: a write that returned 0 survives a crash or a
+ *   power cut. Every write is one transaction (a batch of samples is one transaction), so a
+ *   failed write leaves nothing half done and everything committed before it intact.
+ * - The schema is versioned (PRAGMA user_version) and migrated forward at open, in one
+ *   transaction. A file written by a newer treadlab, a SQLite file of another program and a
+ *   file that is not a database are refused with a message saying which.
+ * - Threads: a struct tl_store belongs to one thread at a time. Open one per thread on the
+ *   same path: the writer thread with tl_store_open, the HTTP thread with
+ *   tl_store_open_readonly. WAL lets the reader see every committed write without blocking
+ *   the writer, and each query reads one consistent snapshot.
+ * - Errors: functions return -1 (or NULL) and fill err with one line starting "store: " that
+ *   names the operation, the test and the reason, e.g.
+ *   "store: adding event 'onset' to test 12: database is locked".
+ *
+ * Conventions for arguments:
+ * - Times of day are UTC ISO 8601 with milliseconds, exactly "2026-11-25T19:20:00.123Z"
+ *   (one fixed format, so text order is time order). Anything else is refused.
+ * - Times within a test are milliseconds since the test started (t_ms); JSON gives them
+ *   as seconds (t_s = t_ms / 1000.0).
+ * - A double that is NAN means "unknown" and is stored as SQL NULL (JSON null); infinities
+ *   are refused.
+ * - Identifiers (MRN, operator, event kind, source, state, site, command, result) are
+ *   1..64 bytes of printable UTF-8 (no control characters); free text (detail, protocol
+ *   text) must be valid UTF-8; JSON arguments must parse as JSON.
+ */
+#ifndef TL_STORE_H
+#define TL_STORE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tl_err.h"
+
+struct tl_store;
+
+/* The schema version this code writes. */
+#define TL_STORE_SCHEMA_VERSION 2
+
+/* Opens (creating it if needed) the store at path for reading and writing, migrates it to
+ * the current schema. NULL + err if the file cannot be opened, is not a database, belongs
+ * to another program or was written by a newer treadlab. */
+struct tl_store *tl_store_open(const char *path, struct tl_err *err);
+
+/* Opens an existing store for queries only (writes fail). The schema must already be
+ * current: open it with tl_store_open first (the daemon's writer does at start-up). */
+struct tl_store *tl_store_open_readonly(const char *path, struct tl_err *err);
+
+/* Finalizes everything and closes. Safe with NULL. */
+void tl_store_close(struct tl_store *st);
+
+/* How long a statement waits for another connection's lock before failing with
+ * "database is locked" (default 5000 ms). */
+int tl_store_busy_timeout_set(struct tl_store *st, int timeout_ms, struct tl_err *err);
+
+/* ---- writes (each one committed and durable when it returns 0) ---- */
+
+/* Closes every test left in state running, resting, stopping or recovery (by a daemon that
+ * died) as state "interrupted", keeping everything recorded. ended_at becomes now_utc unless
+ * it was already set; end_reason becomes "interrupted" unless one was already recorded.
+ * Each gets an event kind "interrupted", source "system", at the last recorded t_ms.
+ * Returns how many tests were closed, -1 on error (then none was). */
+int tl_store_recover_interrupted(struct tl_store *st, const char *now_utc, struct tl_err *err);
+
+struct tl_store_test_new {
+	const char *patient_mrn;   /* created if new */
+	const char *protocol_name; /* short name, e.g. "gardner-skinner" */
+	const char *protocol_text; /* the protocol file as run */
+	const char *protocol_json; /* the expanded protocol as run (JSON) */
+	const char *operator_id;   /* who started the test */
+	const char *started_at;    /* UTC */
+	const char *state;         /* initial state; NULL = "running" */
+	double time_scale;         /* 1 for patients; > 0 */
+};
+
+/* Creates a test (and its patient if new). Returns the test id, or -1. */
+int64_t tl_store_test_create(struct tl_store *st, const struct tl_store_test_new *t,
+			     struct tl_err *err);
+
+struct tl_store_event {
+	int64_t t_ms;            /* since test start, >= 0 */
+	const char *kind;        /* "onset", "max", "stage", "stop", ... */
+	const char *source;      /* "button-cts", "operator", "system", ... */
+	const char *operator_id; /* NULL if no operator was involved */
+	const char *detail;      /* free text, NULL for none */
+	double value;            /* NAN = none */
+	const char *recorded_at; /* UTC */
+};
+
+/* Records one event; committed and durable when it returns 0. */
+int tl_store_event_add(struct tl_store *st, int64_t test_id, const struct tl_store_event *ev,
+		       struct tl_err *err);
+
+struct tl_store_sample {
+	int64_t t_ms;
+	double target_speed_kmh, target_grade_pct; /* finite */
+	double actual_speed_kmh, actual_grade_pct; /* NAN = no feedback */
+	double distance_m;                         /* finite */
+};
+
+/* Records n samples in one transaction: all of them or none. n == 0 does nothing. */
+int tl_store_samples_add(struct tl_store *st, int64_t test_id, const struct tl_store_sample *s,
+			 size_t n, struct tl_err *err);
+
+/* Sets the state; end_reason and ended_at are kept when NULL. */
+int tl_store_test_set_state(struct tl_store *st, int64_t test_id, const char *state,
+			    const char *end_reason, const char *ended_at, struct tl_err *err);
+
+struct tl_store_endpoints {
+	double cot_s, pwt_s, icd_m, acd_m, walking_time_s, distance_m, recovery_s; /* NAN = unknown */
+};
+
+/* Replaces all seven endpoint columns. */
+int tl_store_test_set_endpoints(struct tl_store *st, int64_t test_id,
+				const struct tl_store_endpoints *e, struct tl_err *err);
+
+/* Records one pressure. phase "rest" (minute NAN) or "post" (minute >= 0 after exercise);
+ * mmhg 0..400; operator_id NULL for a device reading. */
+int tl_store_pressure_add(struct tl_store *st, int64_t test_id, const char *phase, double minute,
+			  const char *site, double mmhg, const char *operator_id,
+			  const char *source, const char *at_utc, struct tl_err *err);
+
+/* Replaces the findings (symptoms the technician recorded, JSON) and who entered them when. */
+int tl_store_findings_set(struct tl_store *st, int64_t test_id, const char *findings_json,
+			  const char *operator_id, const char *at_utc, struct tl_err *err);
+
+/* Replaces the computed results; either may be NULL (stored as NULL). */
+int tl_store_results_set(struct tl_store *st, int64_t test_id, const char *abi_json,
+			 const char *classification_json, struct tl_err *err);
+
+/* Appends to the audit trail. operator_id NULL for the system; detail_json NULL or JSON. */
+int tl_store_audit(struct tl_store *st, const char *at_utc, const char *operator_id,
+		   const char *command, const char *detail_json, const char *result,
+		   struct tl_err *err);
+
+/* ---- queries ---- */
+
+/* 1 if the test exists, 0 if not, -1 on error. Tests are never deleted, so a query that
+ * failed for a test that exists failed for another reason (HTTP 500, not 404). */
+int tl_store_test_exists(struct tl_store *st, int64_t test_id, struct tl_err *err);
+
+/* The whole record of one test, a new object (json_decref it); NULL + err if there is no
+ * such test ("store: no test 12") or on failure:
+ * {"id","patient","protocol","operator","state","end_reason","started_at","ended_at",
+ *  "time_scale","cot_s","pwt_s","icd_m","acd_m","walking_time_s","distance_m","recovery_s",
+ *  "protocol_as_run":<parsed protocol JSON>,
+ *  "events":[{"t_s","kind","source","operator","detail","value","recorded_at"}] in time order,
+ *  "pressures":[...as tl_store_pressures_json...],
+ *  "findings":<parsed or null>,"findings_operator","findings_at",
+ *  "abi":<parsed or null>,"classification":<parsed or null>}
+ * Unknown values are JSON null. */
+json_t *tl_store_test_json(struct tl_store *st, int64_t test_id, struct tl_err *err);
+
+/* Summaries of tests, newest first, of one patient (or of all when patient_mrn is NULL):
+ * [{"id","patient","protocol","operator","state","end_reason","started_at","ended_at",
+ *   "time_scale","cot_s","pwt_s","icd_m","acd_m","walking_time_s","distance_m","recovery_s"}].
+ * An unknown patient gives an empty array. */
+json_t *tl_store_tests_json(struct tl_store *st, const char *patient_mrn, struct tl_err *err);
+
+/* [{"t_s","target_speed_kmh","actual_speed_kmh","target_grade_pct","actual_grade_pct",
+ *   "distance_m"}] in time order; NULL + err if there is no such test. */
+json_t *tl_store_samples_json(struct tl_store *st, int64_t test_id, struct tl_err *err);
+
+/* [{"phase","minute","site","mmhg","operator","source","recorded_at"}], rest first, then
+ * post by minute, each in the order entered; NULL + err if there is no such test. */
+json_t *tl_store_pressures_json(struct tl_store *st, int64_t test_id, struct tl_err *err);
+
+/* The protocol file as run (a new string, free() it); NULL + err if no such test. */
+char *tl_store_test_protocol_text(struct tl_store *st, int64_t test_id, struct tl_err *err);
+
+/* The last `limit` audit rows, newest first:
+ * [{"id","at","operator","command","detail":<parsed or null>,"result"}]. */
+json_t *tl_store_audit_json(struct tl_store *st, size_t limit, struct tl_err *err);
+
+#endif

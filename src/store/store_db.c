@@ -1,0 +1,283 @@
+/* store_db.c - the connection: opening, pragmas, the statement cache, transactions. */
+#include "store_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* A lock held by another connection (a reader checkpointing, a second process) is waited
+ * for this long before a write fails; long enough for any checkpoint, short enough that a
+ * stuck writer is reported while the technician is still at the treadmill. */
+#define TL_STORE_BUSY_MS 5000
+
+static const char *const stmt_sql[TL_ST_COUNT] = {
+	[TL_ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+	[TL_ST_BEGIN_READ] = "BEGIN DEFERRED",
+	[TL_ST_COMMIT] = "COMMIT",
+	[TL_ST_ROLLBACK] = "ROLLBACK",
+	[TL_ST_PATIENT_FIND] = "SELECT id FROM patients WHERE mrn = ?1",
+	[TL_ST_PATIENT_ADD] = "INSERT INTO patients (mrn, created_at) VALUES (?1, ?2)",
+	[TL_ST_TEST_ADD] = "INSERT INTO tests (patient_id, protocol_name, protocol_text, "
+			   "protocol_json, operator, state, started_at, time_scale) "
+			   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[TL_ST_TEST_EXISTS] = "SELECT 1 FROM tests WHERE id = ?1",
+	[TL_ST_EVENT_ADD] = "INSERT INTO events (test_id, t_ms, kind, source, operator, detail, "
+			    "value, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[TL_ST_SAMPLE_ADD] = "INSERT INTO samples (test_id, t_ms, target_speed_kmh, "
+			     "actual_speed_kmh, target_grade_pct, actual_grade_pct, distance_m) "
+			     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[TL_ST_TEST_STATE] = "UPDATE tests SET state = ?2, end_reason = COALESCE(?3, end_reason), "
+			     "ended_at = COALESCE(?4, ended_at) WHERE id = ?1",
+	[TL_ST_TEST_ENDPOINTS] = "UPDATE tests SET cot_s = ?2, pwt_s = ?3, icd_m = ?4, acd_m = ?5, "
+				 "walking_time_s = ?6, distance_m = ?7, recovery_s = ?8 "
+				 "WHERE id = ?1",
+	[TL_ST_PRESSURE_ADD] = "INSERT INTO pressures (test_id, phase, minute, site, mmhg, "
+			       "operator, source, recorded_at) "
+			       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[TL_ST_FINDINGS_SET] = "UPDATE tests SET findings_json = ?2, findings_operator = ?3, "
+			       "findings_at = ?4 WHERE id = ?1",
+	[TL_ST_RESULTS_SET] = "UPDATE tests SET abi_json = ?2, classification_json = ?3 "
+			      "WHERE id = ?1",
+	[TL_ST_AUDIT_ADD] = "INSERT INTO audit (at, operator, command, detail, result) "
+			    "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[TL_ST_OPEN_TESTS] = "SELECT id, state FROM tests "
+			     "WHERE state IN ('running', 'resting', 'stopping', 'recovery') "
+			     "ORDER BY id",
+	[TL_ST_LAST_T_MS] = "SELECT max(COALESCE((SELECT max(t_ms) FROM events WHERE test_id = ?1), 0), "
+			    "COALESCE((SELECT max(t_ms) FROM samples WHERE test_id = ?1), 0))",
+	[TL_ST_INTERRUPT] = "UPDATE tests SET state = 'interrupted', "
+			    "end_reason = COALESCE(end_reason, 'interrupted'), "
+			    "ended_at = COALESCE(ended_at, ?2) WHERE id = ?1",
+	[TL_ST_TEST_GET] = "SELECT t.id, p.mrn, t.protocol_name, t.operator, t.state, "
+			   "t.end_reason, t.started_at, t.ended_at, t.time_scale, t.cot_s, "
+			   "t.pwt_s, t.icd_m, t.acd_m, t.walking_time_s, t.distance_m, "
+			   "t.recovery_s, t.protocol_json, t.findings_json, t.findings_operator, "
+			   "t.findings_at, t.abi_json, t.classification_json "
+			   "FROM tests t JOIN patients p ON p.id = t.patient_id WHERE t.id = ?1",
+	[TL_ST_EVENTS_GET] = "SELECT t_ms, kind, source, operator, detail, value, recorded_at "
+			     "FROM events WHERE test_id = ?1 ORDER BY t_ms, id",
+	[TL_ST_PRESSURES_GET] = "SELECT phase, minute, site, mmhg, operator, source, recorded_at "
+				"FROM pressures WHERE test_id = ?1 "
+				"ORDER BY phase = 'post', minute, id",
+	[TL_ST_SAMPLES_GET] = "SELECT t_ms, target_speed_kmh, actual_speed_kmh, target_grade_pct, "
+			      "actual_grade_pct, distance_m FROM samples WHERE test_id = ?1 "
+			      "ORDER BY t_ms, id",
+	[TL_ST_TESTS_ALL] = "SELECT t.id, p.mrn, t.protocol_name, t.operator, t.state, "
+			    "t.end_reason, t.started_at, t.ended_at, t.time_scale, t.cot_s, "
+			    "t.pwt_s, t.icd_m, t.acd_m, t.walking_time_s, t.distance_m, "
+			    "t.recovery_s FROM tests t JOIN patients p ON p.id = t.patient_id "
+			    "ORDER BY t.started_at DESC, t.id DESC",
+	[TL_ST_TESTS_OF_PATIENT] = "SELECT t.id, p.mrn, t.protocol_name, t.operator, t.state, "
+				   "t.end_reason, t.started_at, t.ended_at, t.time_scale, t.cot_s, "
+				   "t.pwt_s, t.icd_m, t.acd_m, t.walking_time_s, t.distance_m, "
+				   "t.recovery_s FROM tests t JOIN patients p ON p.id = t.patient_id "
+				   "WHERE p.mrn = ?1 ORDER BY t.started_at DESC, t.id DESC",
+	[TL_ST_PROTOCOL_TEXT] = "SELECT protocol_text FROM tests WHERE id = ?1",
+	[TL_ST_AUDIT_GET] = "SELECT id, at, operator, command, detail, result FROM audit "
+			    "ORDER BY id DESC LIMIT ?1",
+};
+
+int tl_store_fail_db(struct tl_store *st, const char *what, struct tl_err *err)
+{
+	tl_err_set(err, "store: %s: %s", what, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+sqlite3_stmt *tl_store_stmt(struct tl_store *st, enum tl_stmt_id id, const char *what,
+			    struct tl_err *err)
+{
+	if (st->stmt[id])
+		return st->stmt[id];
+	if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[id],
+			       NULL) != SQLITE_OK) {
+		tl_store_fail_db(st, what, err);
+		st->stmt[id] = NULL;
+		return NULL;
+	}
+	return st->stmt[id];
+}
+
+void tl_store_stmt_done(sqlite3_stmt *stmt)
+{
+	/* The step's error was already reported; reset repeats it, so its result is moot. */
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+}
+
+int tl_store_exec_stmt(struct tl_store *st, sqlite3_stmt *stmt, const char *what,
+		       struct tl_err *err)
+{
+	int rc = sqlite3_step(stmt);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		tl_store_fail_db(st, what, err);
+		tl_store_stmt_done(stmt);
+		return -1;
+	}
+	tl_store_stmt_done(stmt);
+	return 0;
+}
+
+static int run_cached(struct tl_store *st, enum tl_stmt_id id, const char *what,
+		      struct tl_err *err)
+{
+	sqlite3_stmt *stmt = tl_store_stmt(st, id, what, err);
+	if (!stmt)
+		return -1;
+	return tl_store_exec_stmt(st, stmt, what, err);
+}
+
+int tl_store_begin_write(struct tl_store *st, const char *what, struct tl_err *err)
+{
+	if (tl_store_check_writable(st, what, err) < 0)
+		return -1;
+	return run_cached(st, TL_ST_BEGIN_WRITE, what, err);
+}
+
+int tl_store_begin_read(struct tl_store *st, const char *what, struct tl_err *err)
+{
+	return run_cached(st, TL_ST_BEGIN_READ, what, err);
+}
+
+int tl_store_commit(struct tl_store *st, const char *what, struct tl_err *err)
+{
+	if (run_cached(st, TL_ST_COMMIT, what, err) < 0) {
+		/* A failed COMMIT may leave the transaction open (SQLITE_BUSY); never leave it
+		 * open for the next caller to commit by accident. */
+		tl_store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+void tl_store_rollback(struct tl_store *st)
+{
+	/* After an I/O error SQLite may already have rolled back on its own. */
+	if (sqlite3_get_autocommit(st->db))
+		return;
+	struct tl_err ignored;
+	run_cached(st, TL_ST_ROLLBACK, "rolling back", &ignored);
+}
+
+int tl_store_bind_real(sqlite3_stmt *stmt, int i, double v)
+{
+	return isnan(v) ? sqlite3_bind_null(stmt, i) : sqlite3_bind_double(stmt, i, v);
+}
+
+int tl_store_bind_text(sqlite3_stmt *stmt, int i, const char *s)
+{
+	return s ? sqlite3_bind_text(stmt, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(stmt, i);
+}
+
+/* Runs one pragma (or any statement) whose rows, if any, are ignored. */
+static int exec_sql(struct tl_store *st, const char *sql, const char *what, struct tl_err *err)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return tl_store_fail_db(st, what, err);
+	return 0;
+}
+
+/* journal_mode answers with the mode it ended in; a file system without shared memory (or
+ * a read-only directory) silently stays in "delete", which would lose the reader/writer
+ * concurrency the daemon relies on, so anything but "wal" is an error. */
+static int set_wal(struct tl_store *st, const char *path, struct tl_err *err)
+{
+	char what[TL_STORE_WHAT_MAX];
+	snprintf(what, sizeof what, "setting WAL journal on %s", path);
+	sqlite3_stmt *stmt;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &stmt, NULL) != SQLITE_OK)
+		return tl_store_fail_db(st, what, err);
+	int rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		tl_store_fail_db(st, what, err);
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	const char *mode = (const char *)sqlite3_column_text(stmt, 0);
+	int ok = mode && sqlite3_stricmp(mode, "wal") == 0;
+	if (!ok)
+		tl_err_set(err, "store: %s: the journal stayed in mode '%s'", what,
+			   mode ? mode : "?");
+	sqlite3_finalize(stmt);
+	return ok ? 0 : -1;
+}
+
+static struct tl_store *open_conn(const char *path, bool read_only, struct tl_err *err)
+{
+	if (!path || !*path) {
+		tl_err_set(err, "store: opening: no path given");
+		return NULL;
+	}
+	struct tl_store *st = calloc(1, sizeof *st);
+	if (!st) {
+		tl_err_set(err, "store: opening %s: out of memory", path);
+		return NULL;
+	}
+	st->read_only = read_only;
+	int flags = SQLITE_OPEN_FULLMUTEX |
+		    (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+	int rc = sqlite3_open_v2(path, &st->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		tl_err_set(err, "store: opening %s: %s", path,
+			   st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		tl_store_close(st);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, TL_STORE_BUSY_MS);
+	return st;
+}
+
+struct tl_store *tl_store_open(const char *path, struct tl_err *err)
+{
+	struct tl_store *st = open_conn(path, false, err);
+	if (!st)
+		return NULL;
+	char what[TL_STORE_WHAT_MAX];
+	snprintf(what, sizeof what, "configuring %s", path);
+	/* Identify the file first: reading its header is where a file that is not a database,
+	 * or is another program's, is found, before any pragma writes to it. */
+	int version;
+	if (tl_store_schema_identify(st, path, &version, err) < 0 || set_wal(st, path, err) < 0 ||
+	    exec_sql(st, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", what, err) < 0 ||
+	    tl_store_migrate(st, path, err) < 0) {
+		tl_store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+struct tl_store *tl_store_open_readonly(const char *path, struct tl_err *err)
+{
+	struct tl_store *st = open_conn(path, true, err);
+	if (!st)
+		return NULL;
+	char what[TL_STORE_WHAT_MAX];
+	snprintf(what, sizeof what, "configuring %s", path);
+	if (tl_store_schema_check(st, path, err) < 0 ||
+	    exec_sql(st, "PRAGMA foreign_keys=ON; PRAGMA query_only=ON", what, err) < 0) {
+		tl_store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+void tl_store_close(struct tl_store *st)
+{
+	if (!st)
+		return;
+	for (int i = 0; i < TL_ST_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close_v2(st->db);
+	free(st);
+}
+
+int tl_store_busy_timeout_set(struct tl_store *st, int timeout_ms, struct tl_err *err)
+{
+	if (timeout_ms < 0) {
+		tl_err_set(err, "store: setting busy timeout: %d ms is negative", timeout_ms);
+		return -1;
+	}
+	if (sqlite3_busy_timeout(st->db, timeout_ms) != SQLITE_OK)
+		return tl_store_fail_db(st, "setting busy timeout", err);
+	return 0;
+}

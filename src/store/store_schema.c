@@ -1,0 +1,188 @@
+/* store_schema.c - the schema and its forward migrations.
+ *
+ * migrations[i] takes a database from user_version i to i + 1. A step is never edited
+ * once released: a database in the field at version i was made by exactly the steps before
+ * it, so changes go into a new step appended at the end (and TL_STORE_SCHEMA_VERSION moves
+ * with it). All pending steps and the new user_version commit in one transaction, so a crash
+ * or an I/O error during a migration leaves the file at its old version, never between. */
+#include "store_int.h"
+
+#include <stdio.h>
+
+/* "TLab": marks the file as treadlab's, so another program's SQLite file is refused rather
+ * than having tables added to it. */
+#define TL_STORE_APPLICATION_ID 0x544c6162
+
+static const char *const migrations[TL_STORE_SCHEMA_VERSION] = {
+	/* 0 -> 1: the record of a test. Times of day are UTC ISO 8601 text with milliseconds
+	 * (text order is time order); times within a test are integer ms since its start;
+	 * NULL is "unknown". */
+	"CREATE TABLE patients ("
+	"  id INTEGER PRIMARY KEY,"
+	"  mrn TEXT NOT NULL UNIQUE,"
+	"  created_at TEXT NOT NULL);"
+	"CREATE TABLE tests ("
+	"  id INTEGER PRIMARY KEY,"
+	"  patient_id INTEGER NOT NULL REFERENCES patients(id),"
+	"  protocol_name TEXT NOT NULL,"
+	"  protocol_text TEXT NOT NULL,"
+	"  protocol_json TEXT NOT NULL,"
+	"  operator TEXT NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  end_reason TEXT,"
+	"  started_at TEXT NOT NULL,"
+	"  ended_at TEXT,"
+	"  time_scale REAL NOT NULL CHECK (time_scale > 0),"
+	"  cot_s REAL, pwt_s REAL, icd_m REAL, acd_m REAL,"
+	"  walking_time_s REAL, distance_m REAL, recovery_s REAL,"
+	"  abi_json TEXT, classification_json TEXT, findings_json TEXT);"
+	"CREATE INDEX tests_patient ON tests(patient_id, started_at);"
+	"CREATE INDEX tests_started ON tests(started_at);"
+	"CREATE INDEX tests_state ON tests(state);"
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  test_id INTEGER NOT NULL REFERENCES tests(id),"
+	"  t_ms INTEGER NOT NULL CHECK (t_ms >= 0),"
+	"  kind TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  operator TEXT,"
+	"  detail TEXT,"
+	"  value REAL,"
+	"  recorded_at TEXT NOT NULL);"
+	"CREATE INDEX events_test ON events(test_id, t_ms);"
+	"CREATE TABLE samples ("
+	"  id INTEGER PRIMARY KEY,"
+	"  test_id INTEGER NOT NULL REFERENCES tests(id),"
+	"  t_ms INTEGER NOT NULL CHECK (t_ms >= 0),"
+	"  target_speed_kmh REAL NOT NULL,"
+	"  actual_speed_kmh REAL,"
+	"  target_grade_pct REAL NOT NULL,"
+	"  actual_grade_pct REAL,"
+	"  distance_m REAL NOT NULL);"
+	"CREATE INDEX samples_test ON samples(test_id, t_ms);"
+	"CREATE TABLE pressures ("
+	"  id INTEGER PRIMARY KEY,"
+	"  test_id INTEGER NOT NULL REFERENCES tests(id),"
+	"  phase TEXT NOT NULL CHECK (phase IN ('rest', 'post')),"
+	"  minute REAL CHECK ((phase = 'rest') = (minute IS NULL)),"
+	"  site TEXT NOT NULL,"
+	"  mmhg REAL NOT NULL,"
+	"  operator TEXT,"
+	"  source TEXT NOT NULL,"
+	"  recorded_at TEXT NOT NULL);"
+	"CREATE INDEX pressures_test ON pressures(test_id);"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at TEXT NOT NULL,"
+	"  operator TEXT,"
+	"  command TEXT NOT NULL,"
+	"  detail TEXT,"
+	"  result TEXT NOT NULL);",
+
+	/* 1 -> 2: who entered the findings and when (a report the physician signs names the
+	 * technician), and the audit trail searchable by time. */
+	"ALTER TABLE tests ADD COLUMN findings_operator TEXT;"
+	"ALTER TABLE tests ADD COLUMN findings_at TEXT;"
+	"CREATE INDEX audit_at ON audit(at);",
+};
+
+static int pragma_int(struct tl_store *st, const char *sql, int *out, const char *what,
+		      struct tl_err *err)
+{
+	sqlite3_stmt *stmt;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return tl_store_fail_db(st, what, err);
+	int rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		tl_store_fail_db(st, what, err);
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	*out = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+int tl_store_schema_identify(struct tl_store *st, const char *path, int *version,
+			     struct tl_err *err)
+{
+	char what[TL_STORE_WHAT_MAX];
+	snprintf(what, sizeof what, "reading %s", path);
+	int app_id, n_objects;
+	if (pragma_int(st, "PRAGMA application_id", &app_id, what, err) < 0 ||
+	    pragma_int(st, "PRAGMA user_version", version, what, err) < 0 ||
+	    pragma_int(st, "SELECT count(*) FROM sqlite_schema", &n_objects, what, err) < 0) {
+		if (sqlite3_extended_errcode(st->db) == SQLITE_NOTADB)
+			tl_err_set(err, "store: %s is not a SQLite database (not a treadlab store)",
+				   path);
+		return -1;
+	}
+	if (app_id != TL_STORE_APPLICATION_ID && (app_id != 0 || *version != 0 || n_objects)) {
+		tl_err_set(err,
+			   "store: %s is a SQLite database of another program "
+			   "(application_id 0x%08x, user_version %d), not a treadlab store",
+			   path, (unsigned)app_id, *version);
+		return -1;
+	}
+	if (*version > TL_STORE_SCHEMA_VERSION) {
+		tl_err_set(err,
+			   "store: %s has schema version %d, newer than this treadlab (%d); "
+			   "use the newer treadlab that wrote it",
+			   path, *version, TL_STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+int tl_store_schema_check(struct tl_store *st, const char *path, struct tl_err *err)
+{
+	int version;
+	if (tl_store_schema_identify(st, path, &version, err) < 0)
+		return -1;
+	if (version != TL_STORE_SCHEMA_VERSION) {
+		tl_err_set(err,
+			   "store: %s has schema version %d, this treadlab needs %d; "
+			   "open it read-write once (start the daemon) to migrate it",
+			   path, version, TL_STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+int tl_store_migrate(struct tl_store *st, const char *path, struct tl_err *err)
+{
+	char what[TL_STORE_WHAT_MAX];
+	snprintf(what, sizeof what, "migrating %s", path);
+	if (tl_store_begin_write(st, what, err) < 0)
+		return -1;
+	/* Read again under the write lock: another process may have migrated meanwhile. */
+	int version;
+	if (tl_store_schema_identify(st, path, &version, err) < 0)
+		goto fail;
+	if (version == TL_STORE_SCHEMA_VERSION) {
+		tl_store_rollback(st);
+		return 0;
+	}
+	for (int v = version; v < TL_STORE_SCHEMA_VERSION; v++) {
+		snprintf(what, sizeof what, "migrating %s from schema version %d to %d", path, v,
+			 v + 1);
+		if (sqlite3_exec(st->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK) {
+			tl_store_fail_db(st, what, err);
+			goto fail;
+		}
+	}
+	/* The rest commits every step at once, so a failure from here on is the whole move. */
+	snprintf(what, sizeof what, "migrating %s from schema version %d to %d", path, version,
+		 TL_STORE_SCHEMA_VERSION);
+	char sql[96];
+	snprintf(sql, sizeof sql, "PRAGMA application_id = %d; PRAGMA user_version = %d",
+		 TL_STORE_APPLICATION_ID, TL_STORE_SCHEMA_VERSION);
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		tl_store_fail_db(st, what, err);
+		goto fail;
+	}
+	return tl_store_commit(st, what, err);
+fail:
+	tl_store_rollback(st);
+	return -1;
+}
