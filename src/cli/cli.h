@@ -11,6 +11,17 @@ typedef int (*tl_cmd_fn)(int argc, char **argv);
 int cmd_protocols(int argc, char **argv);
 int cmd_protocol(int argc, char **argv);
 int cmd_dry_run(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+int cmd_onset(int argc, char **argv);
+int cmd_max(int argc, char **argv);
+int cmd_relief(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_estop(int argc, char **argv);
+int cmd_finish(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 /* Prints "treadlab: <message>" on stderr and returns 1 (or 2 for usage). */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

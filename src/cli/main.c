@@ -16,11 +16,24 @@ static const struct {
 	{"protocols", cmd_protocols, "list the shipped protocols [--json]"},
 	{"protocol", cmd_protocol, "show NAME [--json] | check FILE"},
 	{"dry-run", cmd_dry_run, "NAME [--onset-at S] [--max-at S] [--json]: run in virtual time"},
+	{"status", cmd_status, "[--json]: the daemon's live state"},
+	{"start", cmd_start, "--protocol NAME --patient MRN [--operator ID]: prints the test id"},
+	{"onset", cmd_onset, "[--operator ID]: the patient signals claudication onset"},
+	{"max", cmd_max, "[--operator ID]: the patient signals maximal claudication (ends walking)"},
+	{"relief", cmd_relief, "--posture standing|sitting|bending_forward: symptoms relieved"},
+	{"stop", cmd_stop, "[--reason TEXT]: operator stop (controlled)"},
+	{"estop", cmd_estop, "emergency stop"},
+	{"finish", cmd_finish, "end recovery; the test is complete"},
+	{"show", cmd_show, "ID [--json]: a test's record"},
+	{"list", cmd_list, "[--patient MRN] [--json]: recorded tests"},
+	{"watch", cmd_watch, "[--count N] [--json]: live view"},
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: treadlab COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(out, "usage: treadlab COMMAND [ARGS]\n\n"
+		     "Live commands reach treadlabd through --socket PATH or $TREADLAB_SOCKET\n"
+		     "(default /run/treadlab/api.sock), or --url http://127.0.0.1:PORT.\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].help);
 }

@@ -602,8 +602,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 static struct MHD_Daemon *start_mhd(struct tl_api *api, int listen_fd)
 {
-	return MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-					MHD_USE_ERROR_LOG,
+	/* No MHD error log: a client that closes a live stream is routine, not an error. */
+	return MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
 				0, NULL, NULL, on_request, api, MHD_OPTION_LISTEN_SOCKET, listen_fd,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
 				MHD_OPTION_CONNECTION_LIMIT, 64, MHD_OPTION_END);

@@ -28,6 +28,7 @@ struct control {
 	struct tl_store_sample samples[SAMPLE_BATCH];
 	size_t n_samples;
 	int64_t period_ns;
+	struct tl_motion last_motion; /* what the driver was last given */
 };
 
 int64_t tl_mono_ns(void)
@@ -43,9 +44,8 @@ void tl_utc_now(char out[32])
 	clock_gettime(CLOCK_REALTIME, &ts);
 	struct tm tm;
 	gmtime_r(&ts.tv_sec, &tm);
-	char base[24];
-	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, 32, "%s.%03ldZ", base, ts.tv_nsec / 1000000L);
+	size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 32 - n, ".%03dZ", (int)(ts.tv_nsec / 1000000L) % 1000);
 }
 
 /* Test time: monotonic, scaled for the simulator. */
@@ -55,9 +55,10 @@ static int64_t test_now_ms(const struct tl_daemon *d)
 	return (int64_t)llround(ms * d->cfg.time_scale);
 }
 
+/* Endpoint times are reported to 0.1 s (DESIGN.md, Endpoints); NAN when not reached. */
 static double nan_if_neg(int64_t ms)
 {
-	return ms < 0 ? NAN : (double)ms / 1000.0;
+	return ms < 0 ? NAN : round((double)ms / 100.0) / 10.0;
 }
 
 static void queue_endpoints(struct control *c)
@@ -69,7 +70,7 @@ static void queue_endpoints(struct control *c)
 		.pwt_s = nan_if_neg(ep->pwt_ms),
 		.icd_m = ep->cot_ms < 0 ? NAN : round(ep->icd_m * 10) / 10,
 		.acd_m = ep->pwt_ms < 0 ? NAN : round(ep->acd_m * 10) / 10,
-		.walking_time_s = (double)tl_endpoints_walking_ms(ep, s->now_ms) / 1000.0,
+		.walking_time_s = nan_if_neg(tl_endpoints_walking_ms(ep, s->now_ms)),
 		.distance_m = round(ep->distance_m * 10) / 10,
 		.recovery_s = nan_if_neg(ep->recovery_ms),
 	};
@@ -93,10 +94,7 @@ static void drain(struct control *c, const char *operator_id)
 	while (tl_session_next_event(s, &ev)) {
 		any = true;
 		/* Presses and commands carry the operator; the protocol's own events do not. */
-		bool by_person = ev.kind == TL_EV_START || ev.kind == TL_EV_STOP ||
-				 ev.kind == TL_EV_ESTOP || ev.kind == TL_EV_COMPLETE ||
-				 ((ev.kind == TL_EV_ONSET || ev.kind == TL_EV_MAX ||
-				   ev.kind == TL_EV_RELIEF) && !strcmp(ev.source, "technician"));
+		bool by_person = !strcmp(ev.source, "technician");
 		tl_writer_event(d->writer, &ev, by_person ? operator_id : NULL);
 		pthread_mutex_lock(&d->st_mu);
 		d->st.recent[d->st.events_total % TL_RECENT_EVENTS] = ev;
@@ -142,12 +140,14 @@ static void publish(struct control *c, int64_t now, const struct tl_motion *m)
 static void actuate(struct control *c, int64_t now, const struct tl_motion *m)
 {
 	struct tl_daemon *d = c->d;
+	c->last_motion = *m;
 	if (tl_actuate(&d->act, now, m) == 0)
 		return;
 	/* A driver that cannot take a command is a fault: stop, latched, recorded. */
 	syslog(LOG_ERR, "driver: %s", d->tm.err);
 	tl_engine_driver_fault(&d->engine, now, d->tm.err);
 	struct tl_motion stop = tl_engine_tick(&d->engine, now, NULL);
+	c->last_motion = stop;
 	tl_actuate(&d->act, now, &stop);
 }
 
@@ -231,6 +231,7 @@ static void handle(struct control *c, struct tl_cmd *cmd)
 		break;
 	}
 	drain(c, cmd->operator_id);
+	publish(c, now, &c->last_motion);
 	char detail[256];
 	snprintf(detail, sizeof detail, "{\"source\":\"%s\"}", cmd->source);
 	tl_writer_audit(d->writer, cmd->operator_id, name, detail,

@@ -38,11 +38,9 @@ static void usage(FILE *out)
 		"  --check-config     validate the configuration and exit\n");
 }
 
-static int fail(const char *fmt, const char *arg)
+static int fail(const char *msg)
 {
-	fprintf(stderr, "treadlabd: ");
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
+	fprintf(stderr, "treadlabd: %s\n", msg);
 	return 1;
 }
 
@@ -107,7 +105,7 @@ int main(int argc, char **argv)
 	tl_config_defaults(&d.cfg);
 	d.config_path = config;
 	if (tl_config_load(&d.cfg, config, &err))
-		return fail("%s", err.msg);
+		return fail(err.msg);
 	if (db)
 		snprintf(d.cfg.database, sizeof d.cfg.database, "%s", db);
 	if (sock)
@@ -115,7 +113,7 @@ int main(int argc, char **argv)
 	if (listen_addr)
 		snprintf(d.cfg.listen, sizeof d.cfg.listen, "%s", listen_addr);
 	if (tl_config_validate(&d.cfg, config, &err))
-		return fail("%s", err.msg);
+		return fail(err.msg);
 	if (check_only) {
 		printf("%s: ok (driver %s, database %s)\n", config, d.cfg.driver, d.cfg.database);
 		return 0;
@@ -156,21 +154,21 @@ int main(int argc, char **argv)
 	bool control_running = false;
 	d.writer = tl_writer_start(&d, d.cfg.database, &err);
 	if (!d.writer) {
-		fail("%s", err.msg);
+		fail(err.msg);
 		goto out;
 	}
 	if (open_driver(&d, &err)) {
-		fail("%s", err.msg);
+		fail(err.msg);
 		goto out_writer;
 	}
 	if (tl_control_start(&d, &control)) {
-		fail("%s", "cannot start the control thread");
+		fail("cannot start the control thread");
 		goto out_driver;
 	}
 	control_running = true;
 	d.api = tl_api_start(&d, &err);
 	if (!d.api) {
-		fail("%s", err.msg);
+		fail(err.msg);
 		stop_requested = 1;
 		goto out_control;
 	}

@@ -1,5 +1,7 @@
 #include "writer.h"
 
+#include "tl_str.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,9 +44,9 @@ static void fail(struct tl_writer *w, const char *msg)
 	syslog(LOG_ERR, "%s", msg);
 	fprintf(stderr, "treadlabd: %s\n", msg);
 	if (!w->failure[0])
-		snprintf(w->failure, sizeof w->failure, "%s", msg);
+		tl_strcpy(w->failure, sizeof w->failure, msg);
 	pthread_mutex_lock(&w->d->st_mu);
-	snprintf(w->d->st.store_error, sizeof w->d->st.store_error, "%s", msg);
+	tl_strcpy(w->d->st.store_error, sizeof w->d->st.store_error, msg);
 	pthread_mutex_unlock(&w->d->st_mu);
 }
 
@@ -172,7 +174,7 @@ static void push(struct tl_writer *w, struct witem *it)
 
 static void copy(char *dst, size_t cap, const char *src)
 {
-	snprintf(dst, cap, "%s", src ? src : "");
+	tl_strcpy(dst, cap, src);
 }
 
 struct tl_writer *tl_writer_start(struct tl_daemon *d, const char *db_path, struct tl_err *err)

@@ -1,0 +1,322 @@
+/* Live commands: talk to treadlabd through its API (see docs/api.md). */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_client.h"
+#include "cli.h"
+#include "json_out.h"
+
+/* Options a live command accepts: "--name" with a value, or a flag. */
+struct opts {
+	const char *names[8];   /* accepted options with a value */
+	const char *values[8];
+	const char *flags[4];   /* accepted flags */
+	bool set[4];
+	const char *positional[2];
+	int n_positional, max_positional;
+};
+
+static int parse(const char *cmd, int argc, char **argv, struct opts *o)
+{
+	for (int i = 0; i < argc; i++) {
+		bool known = false;
+		for (int k = 0; o->names[k]; k++)
+			if (!strcmp(argv[i], o->names[k])) {
+				if (i + 1 >= argc)
+					return cli_usage("%s: %s needs a value", cmd, argv[i]);
+				o->values[k] = argv[++i];
+				known = true;
+			}
+		for (int k = 0; !known && o->flags[k]; k++)
+			if (!strcmp(argv[i], o->flags[k]))
+				o->set[k] = known = true;
+		if (known)
+			continue;
+		if (argv[i][0] == '-' && argv[i][1])
+			return cli_usage("%s: unknown option '%s'", cmd, argv[i]);
+		if (o->n_positional >= o->max_positional)
+			return cli_usage("%s: unexpected argument '%s'", cmd, argv[i]);
+		o->positional[o->n_positional++] = argv[i];
+	}
+	return 0;
+}
+
+static const char *val(const struct opts *o, const char *name)
+{
+	for (int k = 0; o->names[k]; k++)
+		if (!strcmp(o->names[k], name))
+			return o->values[k];
+	return NULL;
+}
+
+static bool flag(const struct opts *o, const char *name)
+{
+	for (int k = 0; o->flags[k]; k++)
+		if (!strcmp(o->flags[k], name))
+			return o->set[k];
+	return false;
+}
+
+static double num(json_t *o, const char *key)
+{
+	return json_number_value(json_object_get(o, key));
+}
+
+static void print_endpoint(const char *label, json_t *v, const char *unit)
+{
+	if (json_is_number(v))
+		printf("  %-16s %.1f %s\n", label, json_number_value(v), unit);
+	else
+		printf("  %-16s -\n", label);
+}
+
+static void print_status(json_t *s)
+{
+	json_t *tm = json_object_get(s, "treadmill");
+	json_t *cmd = json_object_get(s, "command");
+	printf("state        %s", json_string_value(json_object_get(s, "state")));
+	const char *er = json_string_value(json_object_get(s, "end_reason"));
+	printf("%s%s%s\n", er ? " (" : "", er ? er : "", er ? ")" : "");
+	if (json_is_integer(json_object_get(s, "test_id")))
+		printf("test         %lld, patient %s, protocol %s, t = %.1f s\n",
+		       (long long)json_integer_value(json_object_get(s, "test_id")),
+		       json_string_value(json_object_get(s, "patient")),
+		       json_string_value(json_object_get(s, "protocol")), num(s, "t_s"));
+	printf("treadmill    %s: %.2f km/h at %.1f %% (%s), commanded %.2f km/h at %.1f %%\n",
+	       json_string_value(json_object_get(tm, "driver")), num(tm, "speed_kmh"),
+	       num(tm, "grade_pct"), json_is_true(json_object_get(tm, "running")) ? "running" : "stopped",
+	       num(cmd, "speed_kmh"), num(cmd, "grade_pct"));
+	const char *alarm = json_string_value(json_object_get(s, "alarm"));
+	if (alarm)
+		printf("ALARM        %s\n", alarm);
+	const char *serr = json_string_value(json_object_get(s, "store_error"));
+	if (serr)
+		printf("STORE ERROR  %s\n", serr);
+}
+
+static int output(json_t *j, bool json, void (*human)(json_t *))
+{
+	if (!j)
+		return 1;
+	if (json)
+		tl_json_print(j);
+	else if (human)
+		human(j);
+	json_decref(j);
+	return 0;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct tl_client c;
+	tl_client_init(&c, &argc, argv);
+	struct opts o = {.flags = {"--json"}};
+	int rc = parse("status", argc, argv, &o);
+	if (rc)
+		return rc;
+	return output(tl_client_call(&c, "GET", "/v1/status", NULL), flag(&o, "--json"), print_status);
+}
+
+int cmd_start(int argc, char **argv)
+{
+	struct tl_client c;
+	tl_client_init(&c, &argc, argv);
+	struct opts o = {.names = {"--protocol", "--patient", "--operator"}, .flags = {"--json"}};
+	int rc = parse("start", argc, argv, &o);
+	if (rc)
+		return rc;
+	if (!val(&o, "--protocol") || !val(&o, "--patient"))
+		return cli_usage("start: --protocol NAME and --patient MRN are required");
+	json_t *body = json_pack("{s:s, s:s}", "protocol", val(&o, "--protocol"), "patient",
+				 val(&o, "--patient"));
+	if (val(&o, "--operator"))
+		json_object_set_new(body, "operator", json_string(val(&o, "--operator")));
+	json_t *r = tl_client_call(&c, "POST", "/v1/tests", body);
+	json_decref(body);
+	if (!r)
+		return 1;
+	if (flag(&o, "--json"))
+		tl_json_print(r);
+	else
+		printf("%lld\n", (long long)json_integer_value(json_object_get(r, "id")));
+	json_decref(r);
+	return 0;
+}
+
+/* onset, max, relief, stop, estop, finish */
+static int simple(const char *name, const char *path, int argc, char **argv)
+{
+	struct tl_client c;
+	tl_client_init(&c, &argc, argv);
+	struct opts o = {.names = {"--operator", "--reason", "--posture"}, .flags = {"--json"}};
+	int rc = parse(name, argc, argv, &o);
+	if (rc)
+		return rc;
+	json_t *body = json_object();
+	if (val(&o, "--operator"))
+		json_object_set_new(body, "operator", json_string(val(&o, "--operator")));
+	if (val(&o, "--reason")) {
+		if (strcmp(name, "stop"))
+			return json_decref(body), cli_usage("%s: --reason is for stop", name);
+		json_object_set_new(body, "reason", json_string(val(&o, "--reason")));
+	}
+	if (!strcmp(name, "relief")) {
+		if (!val(&o, "--posture"))
+			return json_decref(body),
+			       cli_usage("relief: --posture standing|sitting|bending_forward is required");
+		json_object_set_new(body, "posture", json_string(val(&o, "--posture")));
+	} else if (val(&o, "--posture")) {
+		return json_decref(body), cli_usage("%s: --posture is for relief", name);
+	}
+	json_t *r = tl_client_call(&c, "POST", path, body);
+	json_decref(body);
+	return output(r, flag(&o, "--json"), print_status);
+}
+
+int cmd_onset(int argc, char **argv) { return simple("onset", "/v1/onset", argc, argv); }
+int cmd_max(int argc, char **argv) { return simple("max", "/v1/max", argc, argv); }
+int cmd_relief(int argc, char **argv) { return simple("relief", "/v1/relief", argc, argv); }
+int cmd_stop(int argc, char **argv) { return simple("stop", "/v1/stop", argc, argv); }
+int cmd_estop(int argc, char **argv) { return simple("estop", "/v1/estop", argc, argv); }
+int cmd_finish(int argc, char **argv) { return simple("finish", "/v1/finish", argc, argv); }
+
+static void print_test(json_t *t)
+{
+	printf("test %lld: patient %s, protocol %s, operator %s\n",
+	       (long long)json_integer_value(json_object_get(t, "id")),
+	       json_string_value(json_object_get(t, "patient")),
+	       json_string_value(json_object_get(t, "protocol")),
+	       json_string_value(json_object_get(t, "operator")));
+	const char *er = json_string_value(json_object_get(t, "end_reason"));
+	const char *ended = json_string_value(json_object_get(t, "ended_at"));
+	printf("state %s%s%s%s, started %s, ended %s\n\n", json_string_value(json_object_get(t, "state")),
+	       er ? " (" : "", er ? er : "", er ? ")" : "",
+	       json_string_value(json_object_get(t, "started_at")), ended ? ended : "-");
+	print_endpoint("COT", json_object_get(t, "cot_s"), "s");
+	print_endpoint("ICD", json_object_get(t, "icd_m"), "m");
+	print_endpoint("PWT", json_object_get(t, "pwt_s"), "s");
+	print_endpoint("ACD", json_object_get(t, "acd_m"), "m");
+	print_endpoint("walking time", json_object_get(t, "walking_time_s"), "s");
+	print_endpoint("distance", json_object_get(t, "distance_m"), "m");
+	print_endpoint("recovery", json_object_get(t, "recovery_s"), "s");
+	printf("\nevents\n");
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(t, "events"), i, e) {
+		const char *d = json_string_value(json_object_get(e, "detail"));
+		printf("  %9.1f s  %-13s %-16s %s\n", num(e, "t_s"),
+		       json_string_value(json_object_get(e, "kind")),
+		       json_string_value(json_object_get(e, "source")), d ? d : "");
+	}
+}
+
+static bool parse_test_id(const char *s)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	return !(end == s || *end || errno || v <= 0);
+}
+
+int cmd_show(int argc, char **argv)
+{
+	struct tl_client c;
+	tl_client_init(&c, &argc, argv);
+	struct opts o = {.flags = {"--json"}, .max_positional = 1};
+	int rc = parse("show", argc, argv, &o);
+	if (rc)
+		return rc;
+	if (o.n_positional != 1 || !parse_test_id(o.positional[0]))
+		return cli_usage("show: expected a test id (a positive number)");
+	char path[64];
+	snprintf(path, sizeof path, "/v1/tests/%s", o.positional[0]);
+	return output(tl_client_call(&c, "GET", path, NULL), flag(&o, "--json"), print_test);
+}
+
+static void print_list(json_t *arr)
+{
+	size_t i;
+	json_t *t;
+	printf("%6s  %-16s %-20s %-18s %-17s %s\n", "id", "patient", "protocol", "state", "end", "started");
+	json_array_foreach(arr, i, t) {
+		const char *er = json_string_value(json_object_get(t, "end_reason"));
+		printf("%6lld  %-16s %-20s %-18s %-17s %s\n",
+		       (long long)json_integer_value(json_object_get(t, "id")),
+		       json_string_value(json_object_get(t, "patient")),
+		       json_string_value(json_object_get(t, "protocol")),
+		       json_string_value(json_object_get(t, "state")), er ? er : "-",
+		       json_string_value(json_object_get(t, "started_at")));
+	}
+}
+
+int cmd_list(int argc, char **argv)
+{
+	struct tl_client c;
+	tl_client_init(&c, &argc, argv);
+	struct opts o = {.names = {"--patient"}, .flags = {"--json"}};
+	int rc = parse("list", argc, argv, &o);
+	if (rc)
+		return rc;
+	char path[160] = "/v1/tests";
+	const char *mrn = val(&o, "--patient");
+	if (mrn) {
+		for (const char *p = mrn; *p; p++)
+			if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+			      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+				return cli_usage("list: '%s' is not a valid MRN", mrn);
+		snprintf(path, sizeof path, "/v1/tests?patient=%s", mrn);
+	}
+	return output(tl_client_call(&c, "GET", path, NULL), flag(&o, "--json"), print_list);
+}
+
+struct watch {
+	bool json;
+	long remaining; /* status updates to show, < 0: forever */
+};
+
+static bool on_event(const char *kind, json_t *data, void *arg)
+{
+	struct watch *w = arg;
+	if (w->json) {
+		char *s = json_dumps(data, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		printf("{\"%s\": %s}\n", kind, s ? s : "null");
+		free(s);
+	} else if (!strcmp(kind, "event")) {
+		const char *d = json_string_value(json_object_get(data, "detail"));
+		printf(">> %9.1f s  %-13s %-16s %s\n", num(data, "t_s"),
+		       json_string_value(json_object_get(data, "kind")),
+		       json_string_value(json_object_get(data, "source")), d ? d : "");
+	} else if (!strcmp(kind, "status")) {
+		json_t *tm = json_object_get(data, "treadmill");
+		const char *alarm = json_string_value(json_object_get(data, "alarm"));
+		printf("%-18s t=%7.1f s  belt %5.2f km/h  grade %5.1f %%%s%s\n",
+		       json_string_value(json_object_get(data, "state")), num(data, "t_s"),
+		       num(tm, "speed_kmh"), num(tm, "grade_pct"), alarm ? "  ALARM " : "",
+		       alarm ? alarm : "");
+		if (w->remaining > 0)
+			w->remaining--;
+	}
+	fflush(stdout);
+	return w->remaining != 0;
+}
+
+int cmd_watch(int argc, char **argv)
+{
+	struct tl_client c;
+	tl_client_init(&c, &argc, argv);
+	struct opts o = {.names = {"--count"}, .flags = {"--json"}};
+	int rc = parse("watch", argc, argv, &o);
+	if (rc)
+		return rc;
+	struct watch w = {.json = flag(&o, "--json"), .remaining = -1};
+	if (val(&o, "--count")) {
+		double n;
+		if (cli_parse_double(val(&o, "--count"), 1, 1e9, &n))
+			return cli_usage("watch: --count needs a positive number");
+		w.remaining = (long)n;
+	}
+	return tl_client_stream(&c, "/v1/events", on_event, &w);
+}
