@@ -1,0 +1,108 @@
+# lib.sh - shared helpers for treadlab's integration tests (sourced, not run).
+#
+# Every test starts what it needs in its own temporary directory, waits on readiness
+# (the daemon's --ready-fd line, or the first matching record of the live stream), never
+# on sleeps, and stops what it started by pid.
+set -euo pipefail
+
+: "${TL_BUILD_DIR:?run through ctest}"
+: "${TL_SOURCE_DIR:?run through ctest}"
+T="$TL_BUILD_DIR/treadlab"
+D="$TL_BUILD_DIR/treadlabd"
+WORK=$(mktemp -d /tmp/treadlab-it.XXXXXX)
+export TREADLAB_SOCKET="$WORK/api.sock"
+DAEMON_PID=""
+FAILS=0
+PASSES=0
+
+cleanup() {
+	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+		kill -TERM "$DAEMON_PID" 2>/dev/null || true
+		wait "$DAEMON_PID" 2>/dev/null || true
+	fi
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+say() { printf '%s\n' "$*"; }
+
+# check DESCRIPTION COMMAND...: runs the command; counts and reports the result.
+check() {
+	local what=$1
+	shift
+	if "$@"; then
+		PASSES=$((PASSES + 1))
+		say "ok   - $what"
+	else
+		FAILS=$((FAILS + 1))
+		say "FAIL - $what"
+	fi
+}
+
+# finish: the closing line, and the exit status.
+finish() {
+	say "$PASSES passed, $FAILS failed"
+	[ "$FAILS" -eq 0 ]
+}
+
+# write_config FILE [extra INI text]: a daemon configuration for this test.
+write_config() {
+	local file=$1
+	shift
+	printf '%s\n' "$@" >"$file"
+}
+
+# start_daemon CONFIG [more treadlabd args]: starts treadlabd on $WORK/db and the test
+# socket, and returns once it is serving (its --ready-fd line).
+start_daemon() {
+	local conf=$1
+	shift
+	rm -f "$WORK/ready"
+	mkfifo "$WORK/ready"
+	"$D" --config "$conf" --db "$WORK/treadlab.db" --socket "$TREADLAB_SOCKET" \
+		--ready-fd 3 "$@" 3>"$WORK/ready" 2>>"$WORK/daemon.log" &
+	DAEMON_PID=$!
+	local line=""
+	if ! read -r -t 30 line <"$WORK/ready" || [ "$line" != ready ]; then
+		say "treadlabd did not become ready; its log:"
+		cat "$WORK/daemon.log" >&2 || true
+		return 1
+	fi
+}
+
+# stop_daemon [SIGNAL]: stops the daemon this test started, by pid.
+stop_daemon() {
+	local sig=${1:-TERM}
+	[ -n "$DAEMON_PID" ] || return 0
+	kill -"$sig" "$DAEMON_PID" 2>/dev/null || true
+	wait "$DAEMON_PID" 2>/dev/null || true
+	DAEMON_PID=""
+}
+
+# wait_for PATTERN [TIMEOUT_S]: blocks until a record of the live stream (one JSON object
+# a line) matches the extended regular expression; fails after the timeout.
+wait_for() {
+	local pattern=$1 limit=${2:-60}
+	# grep closes the pipe at the first match; the watcher's SIGPIPE is not a failure.
+	{ timeout "$limit" "$T" watch --json || true; } | grep -E -m1 -q -- "$pattern"
+}
+
+# api METHOD PATH [BODY]: prints "STATUS BODY" of a raw API call (curl, no client logic).
+api() {
+	local method=$1 path=$2 body=${3-}
+	local out status
+	out=$(mktemp "$WORK/resp.XXXXXX")
+	if [ -n "$body" ]; then
+		status=$(curl -s -o "$out" -w '%{http_code}' --unix-socket "$TREADLAB_SOCKET" \
+			-X "$method" -H 'Content-Type: application/json' --data-binary "$body" \
+			"http://treadlabd$path")
+	else
+		status=$(curl -s -o "$out" -w '%{http_code}' --unix-socket "$TREADLAB_SOCKET" \
+			-X "$method" "http://treadlabd$path")
+	fi
+	printf '%s %s\n' "$status" "$(cat "$out")"
+	rm -f "$out"
+}
+
+# near A B TOL: |A - B| <= TOL
+near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
