@@ -15,6 +15,7 @@ static const struct {
 } commands[] = {
 	{"protocols", cmd_protocols, "list the shipped protocols [--json]"},
 	{"protocol", cmd_protocol, "show NAME [--json] | check FILE"},
+	{"classify", cmd_classify, "FILE|- [--json] [--lower-ankle]: read a findings document"},
 };
 
 static void usage(FILE *out)
