@@ -35,6 +35,8 @@ static void join(char *buf, size_t n, const char *base, const char *key)
 
 static const char *type_name(const json_t *j)
 {
+	if (!j)
+		return "nothing";
 	switch (json_typeof(j)) {
 	case JSON_OBJECT:
 		return "an object";

@@ -477,7 +477,7 @@ static void leg_notes(struct ctx *c, int s)
 				      side(s), tl_index_value(leg->rest), tl_index_value(leg->tbi));
 		else
 			add_rationale(c, "%s resting ABI %.2f > 1.40 is not interpretable: measure "
-					 "toe pressures (%s)",
+					 "toe pressures; source: %s",
 				      side(s), tl_index_value(leg->rest), SRC_TBI);
 		if (leg->n_post)
 			add_rationale(c, "%s: post-exercise ABI changes not interpreted because the "
@@ -501,7 +501,7 @@ static void leg_notes(struct ctx *c, int s)
 						      leg->rest_category == TL_ABI_BORDERLINE);
 	if (c->legs[s] && borderline_or_normal && !has_post_abi(leg))
 		add_rationale(c, "%s resting ABI %.2f: exercise ABI recommended with exertional "
-				 "symptoms (%s)",
+				 "symptoms; source: %s",
 			      side(s), tl_index_value(leg->rest), SRC_EXERCISE_ABI);
 }
 
