@@ -14,7 +14,7 @@ enum {
 
 /* Sources, as CLINICAL.md names them. */
 static const char SRC_ABI[] = "2016 AHA/ACC PAD guideline (ABI <= 0.90 abnormal, 0.91-0.99 "
-			      "borderline)";
+			      "borderline, 1.00-1.40 normal)";
 static const char SRC_POST_ABI[] = "Aday et al., Vasc Med 2018 (post-exercise ABI < 0.90 "
 				   "sensitivity 88 %); 2012 AHA statement";
 static const char SRC_ABI_FALL[] = "2012 AHA statement, cited by the 2016 AHA/ACC guideline; "
@@ -202,8 +202,11 @@ static void flag_ali(struct ctx *c)
 	if (yes(c, TL_SYM_COOL_LIMB))
 		append(signs, sizeof signs, "cool limb (poikilothermia)");
 	for (int s = 0; s < TL_N_SIDES; s++) {
-		const struct tl_abi_leg *leg = &c->out->abi.leg[s];
-		if (c->legs[s] && leg->ankle.has && leg->ankle.mmhg == 0)
+		/* Pulseless: no signal in any measured ankle artery, whatever the ABI's ankle
+		 * rule (the lower-ankle rule would call one silent artery pulseless). */
+		struct tl_mmhg best = tl_abi_ankle(c->f->rest.pt[s], c->f->rest.dp[s],
+						   TL_ANKLE_HIGHER);
+		if (c->legs[s] && best.has && best.mmhg == 0)
 			append(signs, sizeof signs, "no %s ankle signal (pulselessness)", side(s));
 	}
 	if (yes(c, TL_SYM_NUMBNESS) || yes(c, TL_SYM_TINGLING))
@@ -363,7 +366,7 @@ static void vascular_evidence(struct ctx *c)
 				    "normal ABI before and after a walk not known to be "
 				    "symptom-limited");
 		else
-			add_finding(c, TL_POINTS_AGAINST_VASCULAR, W_SUPPORTIVE, SRC_EXERCISE_ABI,
+			add_finding(c, TL_POINTS_AGAINST_VASCULAR, W_SUPPORTIVE, SRC_ABI,
 				    "normal resting ABI (no post-exercise ABI)");
 	}
 	vascular_history(c);

@@ -14,6 +14,8 @@
  *   and at or above its threshold AND the toe pressure is measured and at or above its
  *   threshold; a missing pressure keeps the flag up (a red flag errs on the side of
  *   referral), and the reason says whether the pressures confirm it or cannot exclude it.
+ *   The ankle pressure is the one the ABI uses (the configured ankle rule), and only the
+ *   symptomatic legs are checked.
  * - acute_limb_ischemia: acute onset (< 2 weeks) with at least one of pallor, cyanosis,
  *   a cool limb (poikilothermia), pulselessness (a measured resting ankle pressure of 0),
  *   numbness or tingling (paresthesias), weakness (paralysis) or rest pain.

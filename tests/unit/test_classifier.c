@@ -298,6 +298,27 @@ static void every_finding_has_a_source(void **state)
 	}
 }
 
+static void pulseless_means_no_signal_in_any_artery(void **state)
+{
+	(void)state;
+	struct tl_findings f = {0};
+	f.symptoms.flag[TL_SYM_ACUTE_ONSET] = TL_TRI_YES;
+	f.rest.brachial[TL_LEFT] = tl_mmhg_of(130);
+	f.rest.pt[TL_LEFT] = tl_mmhg_of(0);
+	f.rest.dp[TL_LEFT] = tl_mmhg_of(80);
+	struct tl_abi_options lower = {.ankle_rule = TL_ANKLE_LOWER};
+	struct tl_classification c;
+	struct tl_err err = {{0}};
+	/* The lower-ankle ABI is 0.00, but the DP still has a signal: not pulseless. */
+	assert_int_equal(tl_classify(&f, &lower, &c, &err), 0);
+	assert_int_equal(c.abi.leg[TL_LEFT].rest.hundredths, 0);
+	assert_false(has_flag(&c, TL_RF_ACUTE_LIMB_ISCHEMIA));
+	f.rest.dp[TL_LEFT] = tl_mmhg_of(0);
+	assert_int_equal(tl_classify(&f, &lower, &c, &err), 0);
+	assert_true(has_flag(&c, TL_RF_ACUTE_LIMB_ISCHEMIA));
+	assert_non_null(strstr(c.red_flags[0].reason, "pulselessness"));
+}
+
 static void out_of_range_pressure_is_refused(void **state)
 {
 	(void)state;
@@ -320,6 +341,7 @@ int main(void)
 		cmocka_unit_test(absent_is_not_no),
 		cmocka_unit_test(lower_ankle_option_changes_the_abi),
 		cmocka_unit_test(every_finding_has_a_source),
+		cmocka_unit_test(pulseless_means_no_signal_in_any_artery),
 		cmocka_unit_test(out_of_range_pressure_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
