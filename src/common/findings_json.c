@@ -227,7 +227,7 @@ static int parse_post(const json_t *j, struct tl_findings *out, struct tl_err *e
 
 static const char *end_reason_name(int i)
 {
-	return tl_end_reason_name((enum tl_end_reason)i);
+	return tl_walk_end_name((enum tl_walk_end)i);
 }
 
 static int parse_walk(const json_t *j, struct tl_walk *out, struct tl_err *err)
@@ -237,9 +237,10 @@ static int parse_walk(const json_t *j, struct tl_walk *out, struct tl_err *err)
 	if (expect_object(j, "walk", err) || check_keys(j, "walk", keys, err) ||
 	    get_seconds(j, "cot_s", "walk", &out->cot_s, err) ||
 	    get_seconds(j, "pwt_s", "walk", &out->pwt_s, err) ||
-	    get_enum(j, "end_reason", "walk", end_reason_name, TL_END_FAULT + 1, &reason, err))
+	    get_enum(j, "end_reason", "walk", end_reason_name, TL_WALK_END_SHUTDOWN + 1, &reason,
+		     err))
 		return -1;
-	out->end_reason = (enum tl_end_reason)reason;
+	out->end_reason = (enum tl_walk_end)reason;
 	/* Onset is the first press, the peak is the max press or the end: onset first. */
 	if (out->cot_s.has && out->pwt_s.has && out->cot_s.s > out->pwt_s.s)
 		return fail(err, "walk.cot_s", "%g is after pwt_s (%g)", out->cot_s.s, out->pwt_s.s);

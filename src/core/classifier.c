@@ -357,7 +357,7 @@ static void vascular_evidence(struct ctx *c)
 	bool with_post;
 	if (pressures_normal(c, &with_post)) {
 		const struct tl_walk *w = &c->f->walk;
-		bool limited = w->end_reason == TL_END_MAX_PAIN || w->cot_s.has;
+		bool limited = w->end_reason == TL_WALK_END_MAX_CLAUDICATION || w->cot_s.has;
 		if (with_post && limited)
 			add_finding(c, TL_POINTS_AGAINST_VASCULAR, W_OBJECTIVE, SRC_NORMAL_BOTH,
 				    "normal ABI before and after a symptom-limited walk");
@@ -636,9 +636,11 @@ const char *tl_relief_name(enum tl_relief r)
 	return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : NULL;
 }
 
-const char *tl_end_reason_name(enum tl_end_reason r)
+const char *tl_walk_end_name(enum tl_walk_end e)
 {
-	static const char *const names[] = {NULL, "max_pain", "protocol_end", "max_time",
-					    "operator_stop", "estop", "fault"};
-	return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : NULL;
+	static const char *const names[] = {
+		NULL, "max_claudication", "protocol_end", "max_duration",
+		"operator_stop", "emergency_stop", "fault", "shutdown",
+	};
+	return (unsigned)e < sizeof names / sizeof names[0] ? names[e] : NULL;
 }

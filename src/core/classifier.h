@@ -128,21 +128,24 @@ struct tl_symptoms {
 	enum tl_tri flag[TL_N_SYMPTOM_FLAGS];
 };
 
-/* Why walking ended (DESIGN.md: each end has its own recorded reason). */
-enum tl_end_reason {
-	TL_END_ABSENT = 0,
-	TL_END_MAX_PAIN,      /* the patient's max press: symptom-limited */
-	TL_END_PROTOCOL_END,
-	TL_END_MAX_TIME,
-	TL_END_OPERATOR_STOP,
-	TL_END_ESTOP,
-	TL_END_FAULT,
+/* Why walking ended. The strings are the session's end reasons (tl_end_reason_name in
+ * session.h on main), so a recorded reason can be copied into a findings document; a
+ * separate enum keeps this module free of the session. */
+enum tl_walk_end {
+	TL_WALK_END_ABSENT = 0,
+	TL_WALK_END_MAX_CLAUDICATION, /* the patient's max press: symptom-limited */
+	TL_WALK_END_PROTOCOL_END,
+	TL_WALK_END_MAX_DURATION,
+	TL_WALK_END_OPERATOR_STOP,
+	TL_WALK_END_EMERGENCY_STOP,
+	TL_WALK_END_FAULT,
+	TL_WALK_END_SHUTDOWN,
 };
 
 struct tl_walk {
 	struct tl_opt_s cot_s; /* claudication onset time */
 	struct tl_opt_s pwt_s; /* peak walking time */
-	enum tl_end_reason end_reason;
+	enum tl_walk_end end_reason;
 };
 
 /* Two-stage treadmill test for spinal stenosis (Fritz 1997). */
@@ -233,6 +236,6 @@ const char *tl_symptom_flag_name(enum tl_symptom_flag f); /* document key: "rest
 const char *tl_location_name(enum tl_location l);     /* "calf", ... */
 const char *tl_symptom_side_name(enum tl_symptom_side s); /* NULL for absent */
 const char *tl_relief_name(enum tl_relief r);         /* NULL for absent */
-const char *tl_end_reason_name(enum tl_end_reason r); /* NULL for absent */
+const char *tl_walk_end_name(enum tl_walk_end e);     /* NULL for absent */
 
 #endif

@@ -126,7 +126,7 @@ static void symptoms_parse(void **state)
 		"{\"symptoms\": {\"location\": [\"calf\", \"buttock\"], \"side\": \"bilateral\", "
 		"\"relief\": \"bending_forward\", \"relief_time_s\": 300, \"numbness\": true, "
 		"\"triggered_by_standing\": false, \"rest_pain\": null}, "
-		"\"walk\": {\"cot_s\": 60, \"pwt_s\": 200, \"end_reason\": \"max_pain\"}}");
+		"\"walk\": {\"cot_s\": 60, \"pwt_s\": 200, \"end_reason\": \"max_claudication\"}}");
 	const struct tl_symptoms *s = &f.symptoms;
 	assert_true(s->has_location);
 	assert_int_equal(s->locations, TL_LOC_CALF | TL_LOC_BUTTOCK);
@@ -137,7 +137,7 @@ static void symptoms_parse(void **state)
 	assert_int_equal(s->flag[TL_SYM_TRIGGERED_BY_STANDING], TL_TRI_NO);
 	assert_int_equal(s->flag[TL_SYM_REST_PAIN], TL_TRI_ABSENT);
 	assert_int_equal(s->flag[TL_SYM_GANGRENE], TL_TRI_ABSENT);
-	assert_int_equal(f.walk.end_reason, TL_END_MAX_PAIN);
+	assert_int_equal(f.walk.end_reason, TL_WALK_END_MAX_CLAUDICATION);
 	/* An empty location list is "given, none", not absent. */
 	f = parse("{\"symptoms\": {\"location\": []}}");
 	assert_true(f.symptoms.has_location);
