@@ -22,6 +22,7 @@ int cmd_finish(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
 
 /* Prints "treadlab: <message>" on stderr and returns 1 (or 2 for usage). */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -27,6 +27,7 @@ static const struct {
 	{"show", cmd_show, "ID [--json]: a test's record"},
 	{"list", cmd_list, "[--patient MRN] [--json]: recorded tests"},
 	{"watch", cmd_watch, "[--count N] [--json]: live view"},
+	{"classify", cmd_classify, "FILE|- [--json] [--lower-ankle]: read a findings document"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# treadlab classify on the issue's four acceptance vignettes and on bad input: checks
+# category, criteria, red flags and exit codes with jq. Any failed check fails the test.
+set -euo pipefail
+
+: "${TL_BUILD_DIR:?TL_BUILD_DIR must point at the build directory}"
+: "${TL_SOURCE_DIR:?TL_SOURCE_DIR must point at the source tree}"
+bin="$TL_BUILD_DIR/treadlab"
+vignettes="$TL_SOURCE_DIR/tests/data/vignettes"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+failures=0
+check() { # check LEGEND COMMAND...: runs the command, counts a failure if it fails
+	local legend=$1
+	shift
+	if "$@"; then
+		echo "ok   $legend"
+	else
+		echo "FAIL $legend"
+		failures=$((failures + 1))
+	fi
+}
+
+# classify NAME: writes the vignette's findings to $tmp/NAME.json and the result to
+# $tmp/NAME.out; the exit status is kept in $tmp/NAME.rc.
+classify() {
+	local name=$1
+	jq '.findings' "$vignettes/$name.json" >"$tmp/$name.json"
+	local rc=0
+	"$bin" classify "$tmp/$name.json" --json >"$tmp/$name.out" 2>"$tmp/$name.err" || rc=$?
+	echo "$rc" >"$tmp/$name.rc"
+}
+
+jqt() { # jqt NAME FILTER: the filter must print true
+	[ "$(jq -r "$2" "$tmp/$1.out")" = "true" ]
+}
+
+# 1. Classic calf claudication, resting ABI 0.70, post-exercise fall.
+classify acc-vascular-calf
+check "vascular: exit 0" [ "$(cat "$tmp/acc-vascular-calf.rc")" = 0 ]
+check "vascular: category" jqt acc-vascular-calf '.category == "vascular"'
+check "vascular: resting ABI 0.70 abnormal" \
+	jqt acc-vascular-calf '.abi.left.rest == 0.7 and .abi.left.rest_category == "abnormal"'
+check "vascular: criteria fired" jqt acc-vascular-calf \
+	'.abi.left.criteria | index("post_abi_le_0_90") != null and index("abi_fall_gt_20pct") != null and index("ankle_fall_gt_30mmhg") != null'
+check "vascular: right leg fired nothing" jqt acc-vascular-calf '.abi.right.criteria == []'
+check "vascular: no red flags" jqt acc-vascular-calf '.red_flags == []'
+check "vascular: findings carry sources" jqt acc-vascular-calf \
+	'(.findings | length) > 0 and all(.findings[]; (.source | length) > 0)'
+
+# 2. Bilateral thigh pain relieved by sitting, tingling, normal ABI before and after.
+classify acc-neurogenic-thigh
+check "neurogenic: exit 0" [ "$(cat "$tmp/acc-neurogenic-thigh.rc")" = 0 ]
+check "neurogenic: category" jqt acc-neurogenic-thigh '.category == "neurogenic"'
+check "neurogenic: no criteria" \
+	jqt acc-neurogenic-thigh '.abi.left.criteria == [] and .abi.right.criteria == []'
+check "neurogenic: normal ABI counted against vascular" jqt acc-neurogenic-thigh \
+	'any(.findings[]; .points_to == "against_vascular")'
+
+# 3. Both patterns together.
+classify acc-mixed
+check "mixed: category" jqt acc-mixed '.category == "mixed"'
+check "mixed: vascular and neurogenic findings" jqt acc-mixed \
+	'any(.findings[]; .points_to == "vascular") and any(.findings[]; .points_to == "neurogenic")'
+
+# 4. Rest pain with ankle pressure 40 mmHg.
+classify acc-cli-rest-pain
+check "CLI: exit 0" [ "$(cat "$tmp/acc-cli-rest-pain.rc")" = 0 ]
+check "CLI: red flag raised" \
+	jqt acc-cli-rest-pain '[.red_flags[].code] | index("critical_limb_ischemia") != null'
+check "CLI: reason names the pressure" \
+	jqt acc-cli-rest-pain '.red_flags[0].reason | test("40 mmHg")'
+
+# The readable report puts red flags before the category.
+"$bin" classify "$tmp/acc-cli-rest-pain.json" >"$tmp/report.txt"
+flag_line=$(grep -n 'critical_limb_ischemia' "$tmp/report.txt" | head -1 | cut -d: -f1)
+cat_line=$(grep -n '^category:' "$tmp/report.txt" | cut -d: -f1)
+check "report: red flags first" [ "${flag_line:-999}" -lt "${cat_line:-0}" ]
+
+# Standard input.
+rc=0
+jq '.findings' "$vignettes/acc-mixed.json" | "$bin" classify - --json >"$tmp/stdin.out" || rc=$?
+check "stdin: exit 0" [ "$rc" = 0 ]
+check "stdin: same category" [ "$(jq -r .category "$tmp/stdin.out")" = mixed ]
+
+# Bad input: exit 1, one line on stderr naming the file and the field path.
+printf '{"post": [{"minute": 1}, {"minute": 3}, {"minute": 5, "pt_left": 412}]}\n' >"$tmp/bad.json"
+rc=0
+"$bin" classify "$tmp/bad.json" --json >"$tmp/bad.out" 2>"$tmp/bad.err" || rc=$?
+check "bad: exit 1" [ "$rc" = 1 ]
+check "bad: nothing on stdout" [ ! -s "$tmp/bad.out" ]
+check "bad: one line on stderr" [ "$(wc -l <"$tmp/bad.err")" = 1 ]
+check "bad: message names file and field" \
+	[ "$(cat "$tmp/bad.err")" = "treadlab: $tmp/bad.json: post[2].pt_left: 412 is above 300 mmHg" ]
+
+rc=0
+"$bin" classify "$tmp/missing.json" 2>/dev/null || rc=$?
+check "missing file: exit 1" [ "$rc" = 1 ]
+rc=0
+"$bin" classify 2>/dev/null || rc=$?
+check "no argument: usage exit 2" [ "$rc" = 2 ]
+
+if [ "$failures" -ne 0 ]; then
+	echo "$failures check(s) failed"
+	exit 1
+fi
+echo "all checks passed"
