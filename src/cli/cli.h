@@ -22,6 +22,8 @@ int cmd_finish(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_pressure(int argc, char **argv);
+int cmd_findings(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 
 /* Prints "treadlab: <message>" on stderr and returns 1 (or 2 for usage). */

@@ -320,3 +320,92 @@ int cmd_watch(int argc, char **argv)
 	}
 	return tl_client_stream(&c, "/v1/events", on_event, &w);
 }
+
+static void print_results(json_t *t)
+{
+	json_t *cls = json_object_get(t, "classification");
+	if (!json_is_object(cls)) {
+		printf("no classification yet\n");
+		return;
+	}
+	size_t i;
+	json_t *rf;
+	json_array_foreach(json_object_get(cls, "red_flags"), i, rf)
+		printf("RED FLAG  %s: %s\n", json_string_value(json_object_get(rf, "code")),
+		       json_string_value(json_object_get(rf, "reason")));
+	printf("category  %s\n", json_string_value(json_object_get(cls, "category")));
+	json_t *abi = json_object_get(cls, "abi");
+	const char *sides[] = {"left", "right"};
+	for (int s = 0; s < 2; s++) {
+		json_t *leg = json_object_get(abi, sides[s]);
+		json_t *rest = json_object_get(leg, "rest");
+		if (json_is_number(rest))
+			printf("ABI %-5s rest %.2f (%s)\n", sides[s], json_number_value(rest),
+			       json_string_value(json_object_get(leg, "rest_category")));
+	}
+}
+
+int cmd_pressure(int argc, char **argv)
+{
+	struct tl_client c;
+	tl_client_init(&c, &argc, argv);
+	struct opts o = {.names = {"--phase", "--minute", "--site", "--mmhg", "--operator"},
+			 .flags = {"--json"}, .max_positional = 1};
+	int rc = parse("pressure", argc, argv, &o);
+	if (rc)
+		return rc;
+	if (o.n_positional != 1 || !parse_test_id(o.positional[0]))
+		return cli_usage("pressure: expected a test id (a positive number)");
+	const char *phase = val(&o, "--phase"), *site = val(&o, "--site");
+	double mmhg, minute = -1;
+	if (!phase || !site || !val(&o, "--mmhg"))
+		return cli_usage("pressure: --phase rest|post, --site SITE and --mmhg N are required");
+	if (cli_parse_double(val(&o, "--mmhg"), -1e9, 1e9, &mmhg))
+		return cli_usage("pressure: --mmhg '%s' is not a number", val(&o, "--mmhg"));
+	if (val(&o, "--minute") && cli_parse_double(val(&o, "--minute"), -1e9, 1e9, &minute))
+		return cli_usage("pressure: --minute '%s' is not a number", val(&o, "--minute"));
+	/* Range checks are the daemon's: one rule, one message, whoever sends the value. */
+	json_t *body = json_pack("{s:s, s:s, s:f}", "phase", phase, "site", site, "mmhg", mmhg);
+	if (val(&o, "--minute"))
+		json_object_set_new(body, "minute", json_real(minute));
+	if (val(&o, "--operator"))
+		json_object_set_new(body, "operator", json_string(val(&o, "--operator")));
+	char path[96];
+	snprintf(path, sizeof path, "/v1/tests/%s/pressures", o.positional[0]);
+	json_t *r = tl_client_call(&c, "POST", path, body);
+	json_decref(body);
+	return output(r, flag(&o, "--json"), print_results);
+}
+
+int cmd_findings(int argc, char **argv)
+{
+	struct tl_client c;
+	tl_client_init(&c, &argc, argv);
+	struct opts o = {.names = {"--file", "--operator"}, .flags = {"--json"}, .max_positional = 1};
+	int rc = parse("findings", argc, argv, &o);
+	if (rc)
+		return rc;
+	if (o.n_positional != 1 || !parse_test_id(o.positional[0]))
+		return cli_usage("findings: expected a test id (a positive number)");
+	const char *file = val(&o, "--file");
+	if (!file)
+		return cli_usage("findings: --file F (the symptoms, JSON; '-' for stdin) is required");
+	json_error_t e;
+	json_t *doc = !strcmp(file, "-") ? json_loadf(stdin, JSON_REJECT_DUPLICATES, &e)
+					 : json_load_file(file, JSON_REJECT_DUPLICATES, &e);
+	if (!doc)
+		return cli_fail("%s:%d:%d: %s", file, e.line, e.column, e.text);
+	/* The file holds the symptoms object, or a document with only "symptoms" in it. */
+	json_t *sym = doc;
+	if (json_is_object(doc) && json_object_size(doc) == 1 && json_object_get(doc, "symptoms"))
+		sym = json_object_get(doc, "symptoms");
+	json_t *body = json_pack("{s:O}", "symptoms", sym);
+	json_decref(doc);
+	if (val(&o, "--operator"))
+		json_object_set_new(body, "operator", json_string(val(&o, "--operator")));
+	char path[96];
+	snprintf(path, sizeof path, "/v1/tests/%s/findings", o.positional[0]);
+	json_t *r = tl_client_call(&c, "PUT", path, body);
+	json_decref(body);
+	return output(r, flag(&o, "--json"), print_results);
+}

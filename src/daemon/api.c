@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "json_out.h"
+#include "findings_json.h"
 #include "protocol_files.h"
+#include "record_findings.h"
 #include "store.h"
 #include "writer.h"
 
@@ -354,6 +356,124 @@ static enum MHD_Result get_test(struct tl_api *api, struct MHD_Connection *c, in
 	return ret;
 }
 
+/* Checks that test `id` exists; sends 404/500 and returns false if not. */
+static bool test_exists(struct tl_api *api, struct MHD_Connection *c, int64_t id, enum MHD_Result *ret)
+{
+	struct tl_err err;
+	struct tl_store *st = reader(api, &err);
+	int exists = st ? tl_store_test_exists(st, id, &err) : -1;
+	tl_store_close(st);
+	if (exists == 1)
+		return true;
+	*ret = exists == 0 ? send_error(c, 404, "no test %lld", (long long)id)
+			   : send_error(c, 500, "%s", err.msg);
+	return false;
+}
+
+/* Queues writes for a test, recomputes its results and waits until all is committed. */
+static enum MHD_Result commit_and_answer(struct tl_api *api, struct MHD_Connection *c, int64_t id,
+					 const char *operator_id, const char *command, json_t *detail)
+{
+	struct tl_writer *w = api->d->writer;
+	char *text = json_dumps(detail, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	tl_writer_audit(w, operator_id, command, text, "ok");
+	free(text);
+	tl_writer_recompute(w, id);
+	struct tl_reply reply;
+	tl_reply_init(&reply);
+	tl_writer_barrier(w, &reply, 201, "");
+	tl_reply_wait(&reply);
+	enum MHD_Result ret = reply.http_status >= 300
+				      ? send_error(c, (unsigned)reply.http_status, "%s", reply.msg)
+				      : get_test(api, c, id);
+	tl_reply_destroy(&reply);
+	return ret;
+}
+
+static enum MHD_Result add_pressure(struct tl_api *api, struct MHD_Connection *c,
+				    const struct request *rq, int64_t id)
+{
+	static const char *const allowed[] = {"phase", "minute", "site", "mmhg", "operator", NULL};
+	enum MHD_Result ret;
+	json_t *body = parse_body(c, rq, allowed, &ret);
+	if (!body)
+		return ret;
+	char phase[8], site[32], op[64];
+	json_t *minute = json_object_get(body, "minute"), *mmhg = json_object_get(body, "mmhg");
+	if (!opt_string(c, body, "phase", phase, sizeof phase, NULL, &ret) ||
+	    !opt_string(c, body, "site", site, sizeof site, NULL, &ret) ||
+	    !opt_string(c, body, "operator", op, sizeof op, api->d->cfg.operator_default, &ret))
+		goto out;
+	if (strcmp(phase, "rest") && strcmp(phase, "post")) {
+		ret = send_error(c, 400, "field 'phase' must be rest or post");
+		goto out;
+	}
+	if (!tl_pressure_site_valid(site)) {
+		ret = send_error(c, 400, "field 'site' must be one of brachial-left, brachial-right, "
+				 "pt-left, dp-left, pt-right, dp-right, toe-left, toe-right");
+		goto out;
+	}
+	/* 0 is a reading (no Doppler signal); above 300 mmHg is not a systolic pressure. */
+	if (!json_is_number(mmhg) || json_number_value(mmhg) < 0 || json_number_value(mmhg) > 300) {
+		ret = send_error(c, 400, "field 'mmhg' must be a number from 0 to 300");
+		goto out;
+	}
+	double min = NAN;
+	if (!strcmp(phase, "post")) {
+		if (!json_is_number(minute) || json_number_value(minute) < 0 || json_number_value(minute) > 120) {
+			ret = send_error(c, 400, "field 'minute' (minutes after exercise, 0 to 120) is required for phase post");
+			goto out;
+		}
+		min = json_number_value(minute);
+	} else if (minute && !json_is_null(minute)) {
+		ret = send_error(c, 400, "field 'minute' is for phase post; resting pressures have none");
+		goto out;
+	}
+	if (!test_exists(api, c, id, &ret))
+		goto out;
+	tl_writer_pressure(api->d->writer, id, phase, min, site, json_number_value(mmhg), op);
+	json_object_set_new(body, "test", json_integer(id));
+	ret = commit_and_answer(api, c, id, op, "pressure", body);
+out:
+	json_decref(body);
+	return ret;
+}
+
+static enum MHD_Result set_findings(struct tl_api *api, struct MHD_Connection *c,
+				    const struct request *rq, int64_t id)
+{
+	static const char *const allowed[] = {"symptoms", "operator", NULL};
+	enum MHD_Result ret;
+	json_t *body = parse_body(c, rq, allowed, &ret);
+	if (!body)
+		return ret;
+	char op[64];
+	json_t *sym = json_object_get(body, "symptoms");
+	struct tl_symptoms parsed;
+	struct tl_err err;
+	if (!opt_string(c, body, "operator", op, sizeof op, api->d->cfg.operator_default, &ret))
+		goto out;
+	if (!json_is_object(sym)) {
+		ret = send_error(c, 400, "field 'symptoms' (an object) is required");
+		goto out;
+	}
+	if (tl_symptoms_from_json(sym, "symptoms", &parsed, &err)) {
+		ret = send_error(c, 400, "%s", err.msg);
+		goto out;
+	}
+	if (!test_exists(api, c, id, &ret))
+		goto out;
+	char *text = json_dumps(sym, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	tl_writer_findings(api->d->writer, id, text, op);
+	free(text);
+	json_t *detail = json_pack("{s:I}", "test", (json_int_t)id);
+	ret = commit_and_answer(api, c, id, op, "findings", detail);
+	json_decref(detail);
+out:
+	json_decref(body);
+	return ret;
+}
+
 static enum MHD_Result list_tests(struct tl_api *api, struct MHD_Connection *c)
 {
 	const char *mrn = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "patient");
@@ -549,6 +669,11 @@ static enum MHD_Result route(struct tl_api *api, struct MHD_Connection *c, const
 		const char *rest = strchr(url + 10, '/');
 		if (!rest)
 			return get ? get_test(api, c, id) : send_error(c, 405, "%s takes GET", url);
+		if (!strcmp(rest, "/pressures"))
+			return post ? add_pressure(api, c, rq, id) : send_error(c, 405, "%s takes POST", url);
+		if (!strcmp(rest, "/findings"))
+			return !strcmp(method, "PUT") ? set_findings(api, c, rq, id)
+						      : send_error(c, 405, "%s takes PUT", url);
 		return send_error(c, 404, "no such resource: %s", url);
 	}
 	return send_error(c, 404, "no such resource: %s (see docs/api.md)", url);

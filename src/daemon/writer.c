@@ -1,5 +1,6 @@
 #include "writer.h"
 
+#include "record_findings.h"
 #include "tl_str.h"
 
 #include <math.h>
@@ -48,6 +49,32 @@ static void fail(struct tl_writer *w, const char *msg)
 	pthread_mutex_lock(&w->d->st_mu);
 	tl_strcpy(w->d->st.store_error, sizeof w->d->st.store_error, msg);
 	pthread_mutex_unlock(&w->d->st_mu);
+}
+
+/* ABI and classification from what the store holds for the test, stored with it. */
+static int recompute(struct tl_writer *w, int64_t id, struct tl_err *err)
+{
+	if (id < 0)
+		return 0;
+	json_t *rec = tl_store_test_json(w->st, id, err);
+	if (!rec)
+		return -1;
+	const char *endpoint = json_string_value(
+		json_object_get(json_object_get(rec, "protocol_as_run"), "endpoint"));
+	bool two_stage = endpoint && !strcmp(endpoint, "each-walk");
+	char *abi = NULL, *cls = NULL;
+	int rc = tl_record_classify(rec, two_stage, &abi, &cls, err);
+	if (rc == 0)
+		rc = tl_store_results_set(w->st, id, abi, cls, err);
+	else {
+		char why[sizeof err->msg];
+		tl_strcpy(why, sizeof why, err->msg);
+		tl_err_set(err, "classifying test %lld: %s", (long long)id, why);
+	}
+	free(abi);
+	free(cls);
+	json_decref(rec);
+	return rc;
 }
 
 static void apply(struct tl_writer *w, struct witem *it)
@@ -103,6 +130,7 @@ static void apply(struct tl_writer *w, struct witem *it)
 		rc = tl_store_findings_set(w->st, it->test_id, it->text1, it->a[0] ? it->a : NULL, it->at, &err);
 		break;
 	case W_RECOMPUTE:
+		rc = recompute(w, it->test_id < 0 ? w->current_test : it->test_id, &err);
 		break;
 	case W_BARRIER:
 		if (w->failure[0])
