@@ -299,6 +299,41 @@ static void invalid_protocol_name_refused(void **state)
 	assert_non_null(strstr(err.msg, "Bad Name"));
 }
 
+/* The fixture files under tests/data/protocols (also used by the command-line test) each
+ * say on their first line "# expect: line N: reason". */
+static void fixture_files_give_file_line_reason(void **state)
+{
+	(void)state;
+	const char *dir = TL_TEST_DATA_DIR "/protocols";
+	char **names;
+	struct tl_err err = {{0}};
+	int n = tl_protocol_list(dir, &names, &err);
+	assert_true(n >= 8);
+	int failures = 0;
+	for (int i = 0; i < n; i++) {
+		char path[1024];
+		snprintf(path, sizeof path, "%s/%s.protocol", dir, names[i]);
+		size_t len;
+		char *text = tl_read_file(path, &len, &err);
+		assert_non_null(text);
+		int line = 0;
+		char reason[256] = "";
+		assert_int_equal(sscanf(text, "# expect: line %d: %255[^\n]", &line, reason), 2);
+		free(text);
+		struct tl_protocol p;
+		int rc = tl_protocol_load_file(path, NULL, &p, &err);
+		char want[1100];
+		snprintf(want, sizeof want, "%s:%d: ", path, line);
+		if (rc != -1 || strncmp(err.msg, want, strlen(want)) || !strstr(err.msg, reason)) {
+			print_error("%s: rc %d, \"%s\", expected \"%s...%s\"\n", names[i], rc, err.msg, want,
+				    reason);
+			failures++;
+		}
+	}
+	tl_protocol_names_free(names, n);
+	assert_int_equal(failures, 0);
+}
+
 /* ---- the shipped protocols ---- */
 
 static const char *const shipped[] = {
@@ -743,6 +778,7 @@ int main(void)
 		cmocka_unit_test(longest_line_accepted),
 		cmocka_unit_test(crlf_and_missing_final_newline_accepted),
 		cmocka_unit_test(invalid_protocol_name_refused),
+		cmocka_unit_test(fixture_files_give_file_line_reason),
 		cmocka_unit_test(every_shipped_protocol_loads),
 		cmocka_unit_test(shipped_list_is_exactly_eight),
 		cmocka_unit_test(shipped_protocols_fit_a_25pct_treadmill),
