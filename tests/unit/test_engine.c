@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "engine.h"
@@ -24,6 +25,7 @@
 struct rig {
 	struct tl_treadmill tm; /* first: the wrappers find the rig from it */
 	int start_calls, stop_calls, estop_calls;
+	int fail_stops, fail_estops; /* the next N such calls fail, as on a bus error */
 	struct tl_engine engine;
 	struct tl_actuator act;
 	struct tl_protocol p;
@@ -55,12 +57,24 @@ static int w_start(struct tl_treadmill *tm, int64_t now_ms)
 }
 static int w_stop(struct tl_treadmill *tm, int64_t now_ms)
 {
-	rig_of(tm)->stop_calls++;
+	struct rig *r = rig_of(tm);
+	r->stop_calls++;
+	if (r->fail_stops > 0) {
+		r->fail_stops--;
+		snprintf(tm->err, sizeof tm->err, "injected: no reply to stop");
+		return -1;
+	}
 	return tl_sim_treadmill_ops.stop(tm, now_ms);
 }
 static int w_estop(struct tl_treadmill *tm, int64_t now_ms)
 {
-	rig_of(tm)->estop_calls++;
+	struct rig *r = rig_of(tm);
+	r->estop_calls++;
+	if (r->fail_estops > 0) {
+		r->fail_estops--;
+		snprintf(tm->err, sizeof tm->err, "injected: no reply to emergency stop");
+		return -1;
+	}
 	return tl_sim_treadmill_ops.emergency_stop(tm, now_ms);
 }
 static int w_speed(struct tl_treadmill *tm, double kmh, int64_t now_ms, double *sent)
@@ -299,6 +313,40 @@ static void two_stage_walks_rests_and_climbs(void **state)
 	assert_int_equal(s->ep.walking_ms, 1200000);
 }
 
+/* The actuator promises "an emergency stop is sent even if an earlier call failed": a
+ * failed e-stop send is sent again on the next tick, until the driver takes it. */
+static void failed_estop_send_is_retried(void **state)
+{
+	(void)state;
+	struct rig *r = rig_start("gardner-skinner", -1, -1);
+	run(r, 0, 300000);
+	r->fail_estops = 1;
+	struct tl_motion m = tl_engine_estop(&r->engine, 300050, "operator");
+	assert_int_equal(tl_actuate(&r->act, 300050, &m), -1);
+	assert_int_equal(r->estop_calls, 1);
+	run(r, 300100, 302000);
+	assert_int_equal(r->estop_calls, 2);
+	assert_true(tl_sim_belt(&r->tm)->estopped);
+	assert_exact(tl_sim_belt(&r->tm)->speed_kmh, 0.0);
+}
+
+/* A controlled stop the driver did not take is sent again, not forgotten. */
+static void failed_stop_send_is_retried(void **state)
+{
+	(void)state;
+	struct rig *r = rig_start("gardner-skinner", -1, -1);
+	run(r, 0, 300000);
+	r->fail_stops = 1;
+	struct tl_err err = {{0}};
+	assert_int_equal(tl_engine_stop(&r->engine, 300050, "patient asked", "operator", &err), 0);
+	run(r, 300100, 300100);
+	assert_int_equal(r->stop_calls, 1);
+	run(r, 300200, 310000);
+	assert_int_equal(r->stop_calls, 2);
+	assert_false(tl_sim_belt(&r->tm)->running);
+	assert_exact(tl_sim_belt(&r->tm)->speed_kmh, 0.0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +357,8 @@ int main(void)
 		cmocka_unit_test_teardown(emergency_stop_mid_test, rig_teardown),
 		cmocka_unit_test_teardown(fixed_duration_runs_to_protocol_end, rig_teardown),
 		cmocka_unit_test_teardown(two_stage_walks_rests_and_climbs, rig_teardown),
+		cmocka_unit_test_teardown(failed_estop_send_is_retried, rig_teardown),
+		cmocka_unit_test_teardown(failed_stop_send_is_retried, rig_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
