@@ -16,19 +16,24 @@ void tl_actuator_init(struct tl_actuator *a, struct tl_treadmill *tm)
 int tl_actuate(struct tl_actuator *a, int64_t now_ms, const struct tl_motion *m)
 {
 	const struct tl_treadmill_ops *ops = a->tm->ops;
+	/* A stop is only marked sent once the driver took it: a failed send is retried on
+	 * the next call. */
 	if (m->estop) {
 		if (a->estopped)
 			return 0;
-		a->estopped = true;
 		a->running = false;
 		a->have_speed = false;
-		return ops->emergency_stop(a->tm, now_ms);
+		if (ops->emergency_stop(a->tm, now_ms))
+			return -1;
+		a->estopped = true;
+		return 0;
 	}
 	if (!m->belt_on) {
 		if (a->running) {
-			a->running = false;
 			a->have_speed = false;
-			return ops->stop(a->tm, now_ms);
+			if (ops->stop(a->tm, now_ms))
+				return -1;
+			a->running = false;
 		}
 		return 0;
 	}

@@ -157,13 +157,17 @@ struct tl_motion tl_guard_step(struct tl_guard *g, int64_t now_ms, const struct 
 		latch_stop(g, now_ms);
 		return (struct tl_motion){.grade_pct = g->cmd_grade_pct};
 	}
-	double want_speed = target->belt_on ? target->speed_kmh : 0.0;
+	/* A target that is not a number never reaches the driver: no speed, grade held. */
+	double want_speed = target->belt_on && isfinite(target->speed_kmh) ? target->speed_kmh : 0.0;
+	double want_grade = isfinite(target->grade_pct) ? target->grade_pct : g->cmd_grade_pct;
 	double speed = clamp(want_speed, 0.0, g->lim.max_speed_kmh);
-	double grade = clamp(target->grade_pct, 0.0, g->lim.max_grade_pct);
-	g->clamped = speed != want_speed || grade != target->grade_pct;
+	double grade = clamp(want_grade, 0.0, g->lim.max_grade_pct);
+	g->clamped = speed != want_speed || grade != want_grade;
 	if (target->belt_on && !g->belt_on) {
 		g->belt_on = true;
 		g->stop_since_ms = -1;
+		/* After a rest the device may report the belt stopped for a poll or two. */
+		g->seen_running = false;
 	} else if (!target->belt_on && g->belt_on) {
 		/* A rest stage: stop the belt, stay armed for the next walk. */
 		g->belt_on = false;

@@ -60,7 +60,7 @@ struct parser {
 	bool have_title, have_reference, have_units, have_endpoint, have_max_duration;
 	bool seen_graded;
 	double max_duration_s;
-	/* Stages are read in file units and converted once units is known. */
+	int stage_line[TL_PROTOCOL_MAX_STAGES]; /* where each stage was written */
 };
 
 static int fail(struct parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -99,6 +99,9 @@ static int parse_duration_s(struct parser *ps, const char *key, const char *val,
 	if (*out * 1000.0 > (double)TL_ABSURD_DURATION_MS)
 		return fail(ps, "%s: %s s is longer than any treadmill test (limit %lld s)", key,
 			    val, TL_ABSURD_DURATION_MS / 1000);
+	/* A stage shorter than a second cannot be walked, and would flood the event queue. */
+	if (*out < 1.0)
+		return fail(ps, "%s: %s s is shorter than the 1 s minimum", key, val);
 	double ms = *out * 1000.0;
 	if (fabs(ms - round(ms)) > 1e-6)
 		return fail(ps, "%s: %s has a resolution finer than 1 ms", key, val);
@@ -150,6 +153,7 @@ static int add_stage(struct parser *ps, enum tl_stage_kind kind, int64_t duratio
 	s->duration_ms = duration_ms;
 	s->speed_kmh = speed_kmh;
 	s->grade_pct = grade_pct;
+	ps->stage_line[p->n_stages] = ps->line;
 	p->n_stages++;
 	return 0;
 }
@@ -214,11 +218,9 @@ static int expand_graded(struct parser *ps)
 		return fail(ps, "[graded]: the stages before it already fill max_duration_s");
 	for (int k = 0; t < max_ms; k++) {
 		double grade = f->gstart + k * f->gstep;
-		bool capped = grade >= f->gmax - 1e-9;
-		if (capped)
-			grade = f->gmax;
-		/* The capped stage holds until max_duration_s; so does a last short one. */
-		int64_t dur = capped ? max_ms - t : interval_ms;
+		if (grade >= f->gmax - 1e-9)
+			grade = f->gmax; /* the grade holds at the cap; stages stay interval_s long */
+		int64_t dur = interval_ms;
 		if (t + dur > max_ms)
 			dur = max_ms - t;
 		if (add_stage(ps, TL_STAGE_WALK, dur, to_kmh(p, f->speed), grade))
@@ -428,8 +430,12 @@ int tl_protocol_parse(const char *text, size_t len, const char *file, const char
 		return -1;
 	}
 	memcpy(out->name, name, strlen(name) + 1);
-	if (memchr(text, '\0', len)) {
-		tl_err_set(err, "%s: contains a NUL byte; a protocol file is text", file);
+	const char *nul = memchr(text, '\0', len);
+	if (nul) {
+		int line = 1;
+		for (const char *c = text; c < nul; c++)
+			line += *c == '\n';
+		tl_err_set(err, "%s:%d: contains a NUL byte; a protocol file is text", file, line);
 		return -1;
 	}
 	size_t pos = 0;
@@ -467,10 +473,14 @@ int tl_protocol_parse(const char *text, size_t len, const char *file, const char
 		any_walk |= out->stages[i].kind == TL_STAGE_WALK;
 	if (!any_walk)
 		return fail(&ps, "no walk stage");
-	if (out->stages[0].kind != TL_STAGE_WALK)
+	if (out->stages[0].kind != TL_STAGE_WALK) {
+		ps.line = ps.stage_line[0];
 		return fail(&ps, "the first stage must be a walk");
-	if (out->stages[out->n_stages - 1].kind != TL_STAGE_WALK)
+	}
+	if (out->stages[out->n_stages - 1].kind != TL_STAGE_WALK) {
+		ps.line = ps.stage_line[out->n_stages - 1];
 		return fail(&ps, "the last stage must be a walk (a rest after walking is recovery)");
+	}
 	if (out->endpoint == TL_ENDPOINT_EACH_WALK && out->max_duration_ms < tl_protocol_length_ms(out))
 		return fail(&ps, "each-walk protocol: max_duration_s %.1f is shorter than its stages (%.1f s)",
 			    out->max_duration_ms / 1000.0, tl_protocol_length_ms(out) / 1000.0);

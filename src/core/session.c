@@ -186,6 +186,18 @@ struct tl_target tl_session_step(struct tl_session *s, int64_t now_ms, const str
 	return sp.target;
 }
 
+/* Brings the protocol up to now_ms before a command acts: a press between two ticks
+ * must see the stage boundaries and the protocol's end that came before it. */
+static void catch_up(struct tl_session *s, int64_t now_ms)
+{
+	int64_t t = now_ms - s->start_ms;
+	if (t < s->now_ms)
+		return;
+	s->now_ms = t;
+	if (s->state == TL_STATE_RUNNING || s->state == TL_STATE_RESTING)
+		advance_protocol(s, t);
+}
+
 static int refuse(struct tl_session *s, struct tl_err *err, const char *what)
 {
 	tl_err_set(err, "%s: no test is walking (state %s)", what, tl_state_name(s->state));
@@ -215,6 +227,7 @@ int tl_session_start(struct tl_session *s, int64_t now_ms, const struct tl_proto
 
 int tl_session_onset(struct tl_session *s, int64_t now_ms, const char *source, struct tl_err *err)
 {
+	catch_up(s, now_ms);
 	if (s->state != TL_STATE_RUNNING)
 		return refuse(s, err, "onset");
 	int64_t t = now_ms - s->start_ms;
@@ -225,6 +238,7 @@ int tl_session_onset(struct tl_session *s, int64_t now_ms, const char *source, s
 
 int tl_session_max(struct tl_session *s, int64_t now_ms, const char *source, struct tl_err *err)
 {
+	catch_up(s, now_ms);
 	if (s->state != TL_STATE_RUNNING)
 		return refuse(s, err, "max");
 	int64_t t = now_ms - s->start_ms;
@@ -280,6 +294,7 @@ int tl_session_relief(struct tl_session *s, int64_t now_ms, const char *posture,
 int tl_session_stop(struct tl_session *s, int64_t now_ms, const char *reason, const char *source,
 		    struct tl_err *err)
 {
+	catch_up(s, now_ms);
 	if (s->state != TL_STATE_RUNNING && s->state != TL_STATE_RESTING) {
 		tl_err_set(err, "stop: walking is not in progress (state %s)", tl_state_name(s->state));
 		return -1;
@@ -298,6 +313,7 @@ static int terminate(struct tl_session *s, int64_t now_ms, enum tl_state st,
 {
 	if (!tl_session_active(s))
 		return 0;
+	catch_up(s, now_ms);
 	int64_t t = now_ms - s->start_ms;
 	if (t < s->now_ms)
 		t = s->now_ms;

@@ -1,9 +1,9 @@
-# A full Gardner-Skinner test through the API, on the simulated treadmill at 10x speed
+# A full Gardner-Skinner test through the API, on the simulated treadmill at 20x speed
 # with a virtual patient who presses onset at 200 s and max at 500 s; the record checked.
 source "$(dirname "$0")/lib.sh"
 
-write_config "$WORK/d.conf" "[daemon]" "tick_hz = 50" \
-	"[sim]" "time_scale = 10" "patient_onset_s = 200" "patient_max_s = 500"
+write_config "$WORK/d.conf" "[daemon]" "tick_hz = 100" \
+	"[sim]" "time_scale = 20" "patient_onset_s = 200" "patient_max_s = 500"
 start_daemon "$WORK/d.conf"
 
 id=$("$T" start --protocol gardner-skinner --patient TEST001 --operator alice)
@@ -15,7 +15,7 @@ rec=$("$T" show "$id" --json)
 j() { jq -r "$1" <<<"$rec"; }
 check "state complete" test "$(j .state)" = complete
 check "end reason max_claudication" test "$(j .end_reason)" = max_claudication
-# One tick is 20 ms real = 200 ms of test time at 10x: presses land within one tick.
+# One tick is 10 ms real = 200 ms of test time at 20x: presses land within one tick.
 check "COT within one tick of 200 s ($(j .cot_s))" near "$(j .cot_s)" 200 0.25
 check "PWT within one tick of 500 s ($(j .pwt_s))" near "$(j .pwt_s)" 500 0.25
 # ICD/ACD: 2.0 mph = 0.89408 m/s, less the start ramp (3.2 km/h at 1 km/h/s: 1.44 m).

@@ -707,8 +707,8 @@ static void events_never_dropped_over_a_whole_test(void **state)
 	assert_int_equal(r->s.state, TL_STATE_RECOVERY);
 	tick_to(r, 1803000, 1803000 + 11 * 60000, 100, 0.0);
 	assert_int_equal(r->s.dropped_events, 0);
-	/* start, 13 stages, onset, walk end, belt stopped, 4 reminders */
-	assert_int_equal(r->n, 1 + 13 + 1 + 1 + 1 + 4);
+	/* start, 15 stages of 120 s, onset, walk end, belt stopped, 4 reminders */
+	assert_int_equal(r->n, 1 + 15 + 1 + 1 + 1 + 4);
 	events_in_time_order(r);
 }
 
