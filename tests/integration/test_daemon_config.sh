@@ -1,0 +1,32 @@
+# Configuration errors name the file, the line and what is wrong; --check-config
+# validates without starting anything.
+source "$(dirname "$0")/lib.sh"
+
+check "the shipped configuration is valid" "$D" --config "$TL_SOURCE_DIR/config/treadlabd.conf" --check-config
+
+# refused CONFIG-TEXT MESSAGE-REGEX [ARGS]
+refused() {
+	local text=$1 re=$2
+	shift 2
+	printf '%b\n' "$text" >"$WORK/bad.conf"
+	local out
+	if out=$("$D" --config "$WORK/bad.conf" --check-config "$@" 2>&1); then
+		say "     accepted: $out"
+		return 1
+	fi
+	grep -Eq -- "$re" <<<"$out" || { say "     got: $out"; return 1; }
+	[ "$(wc -l <<<"$out")" -eq 1 ] || { say "     more than one line: $out"; return 1; }
+}
+check "unknown key, with file:line" refused '[daemon]\ntick_hz = 10\ncolour = red' 'bad.conf:3: \[daemon\]: unknown key .colour.'
+check "unknown section" refused '[deamon]\ntick_hz = 10' 'bad.conf:2: unknown section \[deamon\]'
+check "bad number" refused '[limits]\nmax_speed_kmh = fast' "bad.conf:2: \[limits\] max_speed_kmh: 'fast' is not a number"
+check "out of range" refused '[daemon]\ntick_hz = 5000' 'bad.conf:2: \[daemon\] tick_hz: 5000 is out of range'
+check "unknown driver" refused '[treadmill]\ndriver = magic' "bad.conf:2: \[treadmill\] driver: 'magic' is not one of"
+check "syntax error" refused '[daemon\ntick_hz = 10' 'bad.conf:1:'
+check "reminders must increase" refused '[daemon]\nreminder_minutes = 5, 3' 'minutes must increase'
+check "time scale refused on a real treadmill" refused '[treadmill]\ndriver = trackmaster\ndevice = /dev/ttyS0\n[sim]\ntime_scale = 10' 'only a simulated treadmill'
+check "non-loopback listen refused" refused '[api]\nlisten = 0.0.0.0:8660' 'loopback'
+check "modbus without a profile" refused '[treadmill]\ndriver = modbus\ndevice = /dev/ttyS0' "needs 'profile'"
+check "missing file" refused '' 'nope.conf: No such file' --config "$WORK/nope.conf"
+check "--listen override is checked too" refused '[daemon]' 'loopback' --listen 10.0.0.1:80
+finish
