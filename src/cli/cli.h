@@ -10,6 +10,7 @@ typedef int (*tl_cmd_fn)(int argc, char **argv);
 
 int cmd_protocols(int argc, char **argv);
 int cmd_protocol(int argc, char **argv);
+int cmd_ports(int argc, char **argv);
 
 /* Prints "treadlab: <message>" on stderr and returns 1 (or 2 for usage). */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

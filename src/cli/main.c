@@ -15,6 +15,7 @@ static const struct {
 } commands[] = {
 	{"protocols", cmd_protocols, "list the shipped protocols [--json]"},
 	{"protocol", cmd_protocol, "show NAME [--json] | check FILE"},
+	{"ports", cmd_ports, "list serial ports with USB VID:PID [--json]"},
 };
 
 static void usage(FILE *out)
