@@ -1,0 +1,25 @@
+/* registry.c - the treadmill drivers this build has. */
+#include <stddef.h>
+#include <string.h>
+
+#include "modbus_treadmill.h"
+#include "trackmaster.h"
+#include "treadmill.h"
+
+/* One row per driver. The in-process simulator, &tl_sim_treadmill_ops (drivers/sim.h),
+ * takes the first row: it is the default. */
+const struct tl_treadmill_ops *const tl_treadmill_drivers[] = {
+	&tl_modbus_treadmill_ops,
+	&tl_trackmaster_treadmill_ops,
+	NULL,
+};
+
+const struct tl_treadmill_ops *tl_treadmill_find(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; tl_treadmill_drivers[i]; i++)
+		if (!strcmp(tl_treadmill_drivers[i]->name, name))
+			return tl_treadmill_drivers[i];
+	return NULL;
+}
