@@ -237,6 +237,10 @@ int tl_serial_open_fd(struct tl_serial_link *l, int fd, const char *name, int ba
 		return -1;
 	}
 	tcflush(fd, TCIFLUSH);
+	/* DTR and RTS up: they power a patient button wired to CTS/DSR/DCD. A pty has no
+	 * modem lines, so failure here is not an error. */
+	int out_lines = TIOCM_DTR | TIOCM_RTS;
+	ioctl(fd, TIOCMBIS, &out_lines);
 	l->ops = &termios_ops;
 	l->priv = t;
 	return 0;
@@ -368,7 +372,8 @@ static int splink_configure(struct tl_serial_link *l, struct sp_link *s, int bau
 	if (sp_set_baudrate(s->port, baud) != SP_OK || sp_set_bits(s->port, 8) != SP_OK ||
 	    sp_set_parity(s->port, SP_PARITY_NONE) != SP_OK ||
 	    sp_set_stopbits(s->port, 1) != SP_OK ||
-	    sp_set_flowcontrol(s->port, SP_FLOWCONTROL_NONE) != SP_OK) {
+	    sp_set_flowcontrol(s->port, SP_FLOWCONTROL_NONE) != SP_OK ||
+	    sp_set_dtr(s->port, SP_DTR_ON) != SP_OK || sp_set_rts(s->port, SP_RTS_ON) != SP_OK) {
 		sp_link_err(l, s->path, "set 8N1");
 		sp_set_config(s->port, s->saved);
 		return -1;

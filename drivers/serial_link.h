@@ -6,7 +6,8 @@
  * or over a fake link in unit tests (modem lines cannot be simulated on a pty).
  *
  * Both real backends open the device exclusively (TIOCEXCL and flock), set raw 8N1 at the
- * given baud without flow control, and restore the previous settings on close. Calls
+ * given baud without flow control, raise DTR and RTS (they power a patient button wired
+ * to an input line), and restore the previous settings on close. Calls
  * return 0 (or a byte count) on success, -1 with l->err set to one line on failure. */
 #ifndef TL_SERIAL_LINK_H
 #define TL_SERIAL_LINK_H
