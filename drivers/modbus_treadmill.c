@@ -140,6 +140,10 @@ static int transact(struct tl_treadmill *tm, const struct xfer *x, int64_t now_m
 	int e = 0;
 	for (int attempt = 0; attempt <= m->retries; attempt++) {
 		respect_min_gap(m);
+		/* RTU has no transaction ids: a late reply to an earlier request must not be
+		 * read as the answer to this one. */
+		if (!m->tcp)
+			modbus_flush(m->ctx);
 		int rc = do_once(m, x);
 		m->last_io_mono = tl_serial_now_ms();
 		if (rc == 0) {

@@ -231,7 +231,13 @@ static void queue(struct sim *s, struct chan *c, const uint8_t *b, size_t n, siz
 	}
 	if (s->dev.wire_faults & SIM_F_LATE_REPLY)
 		due += (int64_t)s->dev.late_ms * 1000;
-	struct out_frame *f = &c->q[c->nq++];
+	/* Kept in order of departure: a late reply does not hold up the ones after it. */
+	int at = c->nq;
+	while (at > 0 && c->q[at - 1].due_us > due)
+		at--;
+	memmove(&c->q[at + 1], &c->q[at], sizeof c->q[0] * (size_t)(c->nq - at));
+	c->nq++;
+	struct out_frame *f = &c->q[at];
 	f->due_us = due;
 	f->len = n;
 	memcpy(f->b, b, n);
