@@ -104,6 +104,7 @@ struct tm {
 	uint32_t latched;
 	char stop_reason[96];
 	uint32_t io_fault;
+	int garbled;         /* bytes of the current command's replies that made no sense */
 	int64_t last_tx_ms;  /* caller's time of the last acknowledged command */
 };
 
@@ -141,6 +142,8 @@ static int await_reply(struct tm *t, uint8_t cmd, long long deadline, struct tl_
 			t->rx_len -= used;
 			if (answers(cmd, r))
 				return 0;
+			if (r->kind == TL_TM_R_GARBAGE)
+				t->garbled++;
 		}
 		if (t->rx_len == sizeof t->rx)
 			t->rx_len = 0; /* cannot happen with the codec above; never wedge */
@@ -163,6 +166,7 @@ static int command(struct tl_treadmill *tm, uint8_t cmd, int value, int64_t now_
 	struct tm *t = tm->priv;
 	uint8_t frame[5];
 	size_t n = tl_tm_encode(cmd, value, frame, sizeof frame);
+	t->garbled = 0;
 	for (int attempt = 0; attempt <= t->retries; attempt++) {
 		if (tl_serial_write_all(&t->link, frame, n, t->timeout_ms)) {
 			t->io_fault = TL_FAULT_COMM;
@@ -184,9 +188,11 @@ static int command(struct tl_treadmill *tm, uint8_t cmd, int value, int64_t now_
 		t->rx_len = 0;
 		tl_serial_flush_input(&t->link);
 	}
-	t->io_fault = TL_FAULT_COMM;
-	set_err(tm, "trackmaster: no reply to command 0x%02X (after %d %s)", cmd,
-		t->retries + 1, t->retries ? "tries" : "try");
+	/* Bytes came back but never a valid answer: the line corrupts them. */
+	t->io_fault = t->garbled ? TL_FAULT_CRC : TL_FAULT_COMM;
+	set_err(tm, "trackmaster: %s to command 0x%02X (after %d %s)",
+		t->garbled ? "only corrupt replies" : "no reply", cmd, t->retries + 1,
+		t->retries ? "tries" : "try");
 	return -1;
 }
 
