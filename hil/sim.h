@@ -46,6 +46,8 @@ struct sim_dev {
 	bool unarmed_start;            /* Trackmaster: started with A1 */
 	bool echo;                     /* Trackmaster AC */
 	uint16_t command_word;         /* Modbus: last word written to `command` */
+	double setpoint_kmh;           /* the speed setpoint as written (the belt model
+					* forgets its target while stopped) */
 	/* the virtual patient: presses at these sim seconds after the belt first started */
 	double onset_s, max_s;         /* < 0: never */
 	bool belt_started;
@@ -66,6 +68,7 @@ void sim_dev_advance(struct sim_dev *d, int64_t real_ms);
 /* A request reached the device (feeds its watchdog). */
 void sim_dev_heard(struct sim_dev *d, int64_t real_ms);
 bool sim_dev_start(struct sim_dev *d, int64_t real_ms, bool armed);
+void sim_dev_set_speed(struct sim_dev *d, double kmh, int64_t real_ms);
 void sim_dev_stop(struct sim_dev *d, int64_t real_ms);
 void sim_dev_estop(struct sim_dev *d, int64_t real_ms);
 void sim_dev_restart(struct sim_dev *d, int64_t real_ms);

@@ -95,6 +95,7 @@ bool sim_dev_start(struct sim_dev *d, int64_t real_ms, bool armed)
 	if (d->ignore_starts || d->key_pulled || d->drive_fault_code || d->belt.estopped)
 		return false;
 	tl_belt_start(&d->belt, sim_ms);
+	tl_belt_set_speed(&d->belt, d->setpoint_kmh, sim_ms);
 	d->watchdog_tripped = false;
 	d->watchdog_armed = armed;
 	d->unarmed_start = !armed;
@@ -103,6 +104,12 @@ bool sim_dev_start(struct sim_dev *d, int64_t real_ms, bool armed)
 		d->belt_start_sim_ms = sim_ms;
 	}
 	return true;
+}
+
+void sim_dev_set_speed(struct sim_dev *d, double kmh, int64_t real_ms)
+{
+	d->setpoint_kmh = kmh < 0 ? 0 : kmh > d->belt.p.max_speed_kmh ? d->belt.p.max_speed_kmh : kmh;
+	tl_belt_set_speed(&d->belt, d->setpoint_kmh, sim_dev_sim_ms(d, real_ms));
 }
 
 void sim_dev_stop(struct sim_dev *d, int64_t real_ms)
@@ -126,6 +133,7 @@ void sim_dev_restart(struct sim_dev *d, int64_t real_ms)
 	tl_belt_reset(&d->belt, sim_ms);
 	tl_belt_set_speed(&d->belt, 0, sim_ms);
 	tl_belt_set_grade(&d->belt, 0, sim_ms);
+	d->setpoint_kmh = 0;
 	d->watchdog_ms = d->watchdog_power_on_ms;
 	d->watchdog_armed = false;
 	d->watchdog_tripped = false;

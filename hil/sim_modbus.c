@@ -100,7 +100,7 @@ static uint16_t read_value(const struct sim_dev *d, const struct tl_modbus_profi
 {
 	switch (k) {
 	case TL_REG_SPEED_SETPOINT:
-		return to_raw(p, k, d->belt.target_speed_kmh);
+		return to_raw(p, k, d->setpoint_kmh);
 	case TL_REG_SPEED_ACTUAL:
 		return to_raw(p, k, d->belt.speed_kmh);
 	case TL_REG_GRADE_SETPOINT:
@@ -148,7 +148,7 @@ static void write_value(struct sim_dev *d, const struct tl_modbus_profile *p, in
 	int64_t sim_ms = sim_dev_sim_ms(d, real_ms);
 	switch (k) {
 	case TL_REG_SPEED_SETPOINT:
-		tl_belt_set_speed(&d->belt, from_raw(p, k, v), sim_ms);
+		sim_dev_set_speed(d, from_raw(p, k, v), real_ms);
 		break;
 	case TL_REG_GRADE_SETPOINT:
 		tl_belt_set_grade(&d->belt, from_raw(p, k, v), sim_ms);

@@ -66,7 +66,7 @@ size_t sim_trackmaster_handle(struct sim_dev *d, const uint8_t *buf, size_t len,
 			return 5;
 		}
 		if (c == 0xA3)
-			tl_belt_set_speed(&d->belt, tl_mph_to_kmh(v / 10.0), sim_ms);
+			sim_dev_set_speed(d, tl_mph_to_kmh(v / 10.0), real_ms);
 		else
 			tl_belt_set_grade(&d->belt, v / 10.0, sim_ms);
 		*resp_len = with_echo(d, (uint8_t)(c + 0x10), buf + 1, 4, resp);
@@ -82,12 +82,12 @@ size_t sim_trackmaster_handle(struct sim_dev *d, const uint8_t *buf, size_t len,
 		sim_dev_stop(d, real_ms);
 		break;
 	case 0xAA: /* auto stop: to minimum, then stop */
-		tl_belt_set_speed(&d->belt, 0, sim_ms);
+		sim_dev_set_speed(d, 0, real_ms);
 		tl_belt_set_grade(&d->belt, 0, sim_ms);
 		sim_dev_stop(d, real_ms);
 		break;
 	case 0xAB: /* auto cool-down: to minimum, keep running */
-		tl_belt_set_speed(&d->belt, 0, sim_ms);
+		sim_dev_set_speed(d, 0, real_ms);
 		tl_belt_set_grade(&d->belt, 0, sim_ms);
 		break;
 	case 0xAC:
@@ -106,7 +106,7 @@ size_t sim_trackmaster_handle(struct sim_dev *d, const uint8_t *buf, size_t len,
 		*resp_len = digits4(0xD2, (int)lround(d->belt.grade_pct * 10.0), resp);
 		return 1;
 	case 0xC3:
-		*resp_len = digits4(0xD3, tenths_mph(d->belt.target_speed_kmh), resp);
+		*resp_len = digits4(0xD3, tenths_mph(d->setpoint_kmh), resp);
 		return 1;
 	case 0xC4:
 		*resp_len = digits4(0xD4, (int)lround(d->belt.target_grade_pct * 10.0), resp);
