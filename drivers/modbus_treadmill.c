@@ -137,8 +137,9 @@ static int do_once(struct mb *m, const struct xfer *x)
 static int transact(struct tl_treadmill *tm, const struct xfer *x, int64_t now_ms)
 {
 	struct mb *m = tm->priv;
-	int e = 0;
+	int e = 0, tries = 0;
 	for (int attempt = 0; attempt <= m->retries; attempt++) {
+		tries++;
 		respect_min_gap(m);
 		/* RTU has no transaction ids: a late reply to an earlier request must not be
 		 * read as the answer to this one. */
@@ -162,8 +163,8 @@ static int transact(struct tl_treadmill *tm, const struct xfer *x, int64_t now_m
 	}
 	m->io_fault = classify(e);
 	set_err(tm, "modbus %s: %s %s %u: %s (after %d %s)", m->prof.name, x->what,
-		tl_reg_kind_name(x->kind), (unsigned)x->addr, modbus_strerror(e), m->retries + 1,
-		m->retries ? "tries" : "try");
+		tl_reg_kind_name(x->kind), (unsigned)x->addr, modbus_strerror(e), tries,
+		tries > 1 ? "tries" : "try");
 	return -1;
 }
 

@@ -318,6 +318,39 @@ static void watchdog_reverting_is_a_restart(void **state)
 	unlink(profile);
 }
 
+/* Writes a copy of the treadsim profile without the line starting with `drop`. */
+static void profile_without(char *path, const char *drop)
+{
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *in = fopen(PROFILE, "r"), *out = fdopen(fd, "w");
+	char line[256];
+	while (fgets(line, sizeof line, in))
+		if (strncmp(line, drop, strlen(drop)))
+			fputs(line, out);
+	fclose(in);
+	fclose(out);
+}
+
+static void exception_is_refused_without_retry(void **state)
+{
+	(void)state;
+	/* treadsim serves no fault_code register; the driver's profile has one: reading it
+	 * gets an "illegal data address" exception, which asking again cannot change */
+	char sim_profile[] = "/tmp/treadsim-profile-XXXXXX";
+	profile_without(sim_profile, "fault_code");
+	const char *const args[] = {"--profile", sim_profile, NULL};
+	up(SIM_RTU, args);
+	int before = sim_log_count(&fx.sim, "rx modbus-rtu");
+	struct tl_feedback fb;
+	assert_int_equal(fx.tm.ops->poll(&fx.tm, hil_now_ms(), &fb), -1);
+	assert_true(fb.faults & TL_FAULT_REFUSED);
+	assert_non_null(strstr(fx.tm.err, "Illegal data address"));
+	assert_non_null(strstr(fx.tm.err, "after 1 try"));
+	assert_int_equal(sim_log_count(&fx.sim, "rx modbus-rtu") - before, 1);
+	unlink(sim_profile);
+}
+
 static void device_watchdog_stops_a_silent_host(void **state)
 {
 	(void)state;
@@ -398,6 +431,7 @@ int main(void)
 		cmocka_unit_test_teardown(drive_fault_reports_code, teardown),
 		cmocka_unit_test_teardown(device_restart_is_detected, teardown),
 		cmocka_unit_test_teardown(watchdog_reverting_is_a_restart, teardown),
+		cmocka_unit_test_teardown(exception_is_refused_without_retry, teardown),
 		cmocka_unit_test_teardown(device_watchdog_stops_a_silent_host, teardown),
 		cmocka_unit_test_teardown(keepalive_keeps_the_watchdog_fed, teardown),
 		cmocka_unit_test_teardown(modbus_button_reports_presses, teardown),
