@@ -85,4 +85,20 @@ grep -q "rx modbus-tcp" "$dir/log" || fail "frame log is empty"
 kill "$pid"
 wait "$pid" || fail "treadsim did not exit cleanly on SIGTERM"
 pid=
+# The same registers over Modbus RTU on treadsim's pty (mbpoll's parity default is even:
+# the profile's device speaks 8N1).
+exec {out2}< <(exec "$TREADSIM" --modbus-rtu "$dir/tty" --watchdog-ms 700 --baud 19200)
+pid=$!
+read -r -t 10 -u "$out2" line || fail "treadsim (rtu) did not become ready"
+[ "$line" = ready ] || fail "treadsim (rtu) said '$line'"
+rtu() { mbpoll -m rtu -b 19200 -P none -a 1 -1 -o 2 -0 "$@"; }
+read -r kind addr < <(reg watchdog_ms)
+expect "rtu watchdog_ms" "$(rtu -t "$(table "$kind")" -r $((addr)) "$dir/tty" | awk -F'\t' '/^\[/ { print $2 }')" 700
+read -r kind addr < <(reg speed_setpoint)
+rtu -t "$(table "$kind")" -r $((addr)) "$dir/tty" 250 >/dev/null
+expect "rtu speed_setpoint" "$(rtu -t "$(table "$kind")" -r $((addr)) "$dir/tty" | awk -F'\t' '/^\[/ { print $2 }')" 250
+kill "$pid"
+wait "$pid" || fail "treadsim (rtu) did not exit cleanly on SIGTERM"
+pid=
+[ ! -e "$dir/tty" ] || fail "treadsim left its pty symlink behind"
 echo "mbpoll: all checks passed"
