@@ -18,6 +18,9 @@
 #define DEFAULT_WATCHDOG_MAX_MS 1000
 #define MAX_RETRIES 10
 #define MAX_SPAN 32 /* registers merged into one read when close together */
+/* A drive may take a moment to report "running" after the run command: a belt that is
+ * not running this soon after start() is not yet a stop by the device. */
+#define START_GRACE_MS 1000
 
 struct mb {
 	modbus_t *ctx;
@@ -28,6 +31,7 @@ struct mb {
 	bool have_boot;
 	uint16_t boot_count;    /* read at open */
 	bool believe_running;   /* we started the belt and did not stop it */
+	int64_t start_ms;       /* caller's time of start() */
 	bool device_stopped;    /* latched: the device stopped the belt by itself */
 	uint32_t latched;       /* fault bits that explain device_stopped (kept until close) */
 	char stop_reason[120];
@@ -396,6 +400,7 @@ static int mb_start(struct tl_treadmill *tm, int64_t now_ms)
 	    write_command(tm, &m->prof.cmd_start, now_ms))
 		return -1;
 	m->believe_running = true;
+	m->start_ms = now_ms;
 	return 0;
 }
 
@@ -545,7 +550,8 @@ static int mb_poll(struct tl_treadmill *tm, int64_t now_ms, struct tl_feedback *
 	fb->speed_kmh = tl_profile_raw_to_kmh(p, TL_REG_SPEED_ACTUAL, v[1]);
 	fb->belt_running = (st & p->st_running) != 0;
 	fb->fault_code = fault_code;
-	bool stopped_by_itself = m->believe_running && !fb->belt_running;
+	bool stopped_by_itself = m->believe_running && !fb->belt_running &&
+				 now_ms - m->start_ms >= START_GRACE_MS;
 	if (f & TL_FAULT_REBOOT)
 		latch_stop(m, f, fault_reason(f));
 	else if (stopped_by_itself || (m->believe_running && f))

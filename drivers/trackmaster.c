@@ -382,7 +382,7 @@ static int tm_poll(struct tl_treadmill *tm, int64_t now_ms, struct tl_feedback *
 			why = "its disconnect stop tripped (no command within 0.5 s)";
 		} else {
 			f |= TL_FAULT_REBOOT;
-			why = "the belt stopped while driven (emergency stop and restart?)";
+			why = "the belt stopped while driven (stop button, emergency stop or restart)";
 		}
 	}
 	if (f & (TL_FAULT_ESTOP | TL_FAULT_REBOOT) || (t->believe_running && f))

@@ -186,6 +186,8 @@ int sim_dev_control(struct sim_dev *d, const char *line, int64_t real_ms, char *
 	} else if (!strcmp(name, "drive-fault")) {
 		d->drive_fault_code = arg > 0 ? arg : DEFAULT_FAULT_CODE;
 		tl_belt_estop(&d->belt, sim_ms); /* a tripped drive lets the belt coast */
+	} else if (!strcmp(name, "stop-button")) {
+		sim_dev_stop(d, real_ms); /* someone pressed stop on the treadmill's console */
 	} else if (!strcmp(name, "reboot")) {
 		sim_dev_restart(d, real_ms);
 	} else if (!strcmp(name, "press-onset") || !strcmp(name, "press-max")) {
@@ -205,7 +207,7 @@ int sim_dev_control(struct sim_dev *d, const char *line, int64_t real_ms, char *
 			sim_dev_restart(d, real_ms);
 	} else {
 		snprintf(msg, n, "unknown command '%s' (no-reply, bad-crc, late-reply[=MS], "
-			 "disconnect, belt-stall, lift-stuck, key-pulled, drive-fault[=CODE], reboot, "
+			 "disconnect, belt-stall, lift-stuck, key-pulled, drive-fault[=CODE], stop-button, reboot, "
 			 "press-onset, press-max, clear)", name);
 		return -1;
 	}

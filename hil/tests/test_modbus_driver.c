@@ -253,6 +253,20 @@ static void key_pulled_is_device_stop(void **state)
 	assert_true(sim_wait_state(&fx.sim, "running=0", 1000));
 }
 
+static void stop_on_the_console_is_a_device_stop(void **state)
+{
+	(void)state;
+	up(SIM_TCP, fast);
+	run_belt();
+	char reply[100];
+	assert_int_equal(sim_control(&fx.sim, "stop-button", reply, sizeof reply), 0);
+	/* no fault bit at all: only "not running while we drive it", after the start grace */
+	struct tl_feedback fb = poll_until(stopped_by_device, 3000);
+	assert_true(fb.device_stopped);
+	assert_non_null(strstr(fb.detail, "stop button"));
+	assert_int_equal(fx.tm.ops->start(&fx.tm, hil_now_ms()), -1);
+}
+
 static void drive_fault_reports_code(void **state)
 {
 	(void)state;
@@ -428,6 +442,7 @@ int main(void)
 		cmocka_unit_test_teardown(late_reply_times_out_and_recovers, teardown),
 		cmocka_unit_test_teardown(tcp_disconnect_is_comm_fault_then_reconnects, teardown),
 		cmocka_unit_test_teardown(key_pulled_is_device_stop, teardown),
+		cmocka_unit_test_teardown(stop_on_the_console_is_a_device_stop, teardown),
 		cmocka_unit_test_teardown(drive_fault_reports_code, teardown),
 		cmocka_unit_test_teardown(device_restart_is_detected, teardown),
 		cmocka_unit_test_teardown(watchdog_reverting_is_a_restart, teardown),
