@@ -267,6 +267,27 @@ static void stop_on_the_console_is_a_device_stop(void **state)
 	assert_int_equal(fx.tm.ops->start(&fx.tm, hil_now_ms()), -1);
 }
 
+static void stalled_belt_and_stuck_lift_show_in_feedback(void **state)
+{
+	(void)state;
+	up(SIM_RTU, fast);
+	char reply[100];
+	assert_int_equal(sim_control(&fx.sim, "belt-stall", reply, sizeof reply), 0);
+	assert_int_equal(sim_control(&fx.sim, "lift-stuck", reply, sizeof reply), 0);
+	double sent;
+	assert_int_equal(fx.tm.ops->start(&fx.tm, hil_now_ms()), 0);
+	assert_int_equal(fx.tm.ops->set_speed(&fx.tm, 3.0, hil_now_ms(), &sent), 0);
+	assert_int_equal(fx.tm.ops->set_grade(&fx.tm, 5.0, hil_now_ms(), &sent), 0);
+	/* the device says it runs; the measured speed and grade say otherwise: the feedback
+	 * carries both so the safety guard can fault-stop on the deviation */
+	struct tl_feedback fb = poll_until(at_speed, 600);
+	assert_true(fb.valid);
+	assert_true(fb.belt_running);
+	assert_float_equal(fb.speed_kmh, 0.0, 1e-9);
+	assert_float_equal(fb.grade_pct, 0.0, 1e-9);
+	assert_false(fb.device_stopped);
+}
+
 static void drive_fault_reports_code(void **state)
 {
 	(void)state;
@@ -443,6 +464,7 @@ int main(void)
 		cmocka_unit_test_teardown(tcp_disconnect_is_comm_fault_then_reconnects, teardown),
 		cmocka_unit_test_teardown(key_pulled_is_device_stop, teardown),
 		cmocka_unit_test_teardown(stop_on_the_console_is_a_device_stop, teardown),
+		cmocka_unit_test_teardown(stalled_belt_and_stuck_lift_show_in_feedback, teardown),
 		cmocka_unit_test_teardown(drive_fault_reports_code, teardown),
 		cmocka_unit_test_teardown(device_restart_is_detected, teardown),
 		cmocka_unit_test_teardown(watchdog_reverting_is_a_restart, teardown),
