@@ -30,6 +30,7 @@ static const struct {
 	{"pressure", cmd_pressure, "ID --phase rest|post [--minute M] --site SITE --mmhg N: record a pressure"},
 	{"findings", cmd_findings, "ID --file F: record the symptoms (JSON) of a test"},
 	{"classify", cmd_classify, "FILE|- [--json] [--lower-ankle]: read a findings document"},
+	{"ports", cmd_ports, "list serial ports with USB VID:PID [--json]"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,615 @@
+/* modbus_treadmill.c - the "modbus" treadmill driver (see modbus_treadmill.h). */
+#include "modbus_treadmill.h"
+
+#include <errno.h>
+#include <modbus.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <time.h>
+
+#include "serial_link.h"
+
+#define DEFAULT_BAUD 19200
+#define DEFAULT_TIMEOUT_MS 200
+#define DEFAULT_WATCHDOG_MAX_MS 1000
+#define MAX_RETRIES 10
+#define MAX_SPAN 32 /* registers merged into one read when close together */
+/* A drive may take a moment to report "running" after the run command: a belt that is
+ * not running this soon after start() is not yet a stop by the device. */
+#define START_GRACE_MS 1000
+
+struct mb {
+	modbus_t *ctx;
+	struct tl_modbus_profile prof;
+	bool tcp;
+	int retries;
+	int watchdog_ms;        /* read back at open */
+	bool have_boot;
+	uint16_t boot_count;    /* read at open */
+	bool believe_running;   /* we started the belt and did not stop it */
+	int64_t start_ms;       /* caller's time of start() */
+	bool device_stopped;    /* latched: the device stopped the belt by itself */
+	uint32_t latched;       /* fault bits that explain device_stopped (kept until close) */
+	char stop_reason[120];
+	uint32_t io_fault;      /* fault bits of the last failed transaction */
+	int64_t last_tx_ms;     /* caller's time of the last transaction */
+	long long last_io_mono; /* CLOCK_MONOTONIC ms of the last transaction (min gap) */
+};
+
+static void set_err(struct tl_treadmill *tm, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_err(struct tl_treadmill *tm, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(tm->err, sizeof tm->err, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- transactions with bounded retries -------------------------------------------- */
+
+/* Copies a message, cut to fit. */
+static void copy_line(char *dst, size_t n, const char *src)
+{
+	size_t len = strnlen(src, n - 1);
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+static uint32_t classify(int e)
+{
+	if (e >= EMBXILFUN && e <= EMBXGTAR)
+		return TL_FAULT_REFUSED;
+	if (e == EMBBADCRC || e == EMBBADDATA || e == EMBBADEXC || e == EMBUNKEXC ||
+	    e == EMBMDATA || e == EMBBADSLAVE)
+		return TL_FAULT_CRC;
+	return TL_FAULT_COMM;
+}
+
+static void respect_min_gap(struct mb *m)
+{
+	if (m->prof.min_gap_ms <= 0)
+		return;
+	long long wait = m->last_io_mono + m->prof.min_gap_ms - tl_serial_now_ms();
+	if (wait > 0) {
+		struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = (wait % 1000) * 1000000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Brings a TCP connection back after the peer dropped it. */
+static void reconnect(struct mb *m)
+{
+	modbus_close(m->ctx);
+	modbus_connect(m->ctx);
+}
+
+enum op { OP_READ, OP_WRITE_ONE, OP_WRITE_SEQ };
+
+struct xfer {
+	enum op op;
+	enum tl_reg_kind kind;
+	uint16_t addr;
+	int n;             /* registers to read */
+	uint16_t *buf;     /* read into / write from */
+	const char *what;  /* for messages */
+};
+
+static int do_once(struct mb *m, const struct xfer *x)
+{
+	int rc = -1;
+	uint8_t bits[MAX_SPAN];
+	switch (x->op) {
+	case OP_READ:
+		switch (x->kind) {
+		case TL_REG_HOLDING:
+			rc = modbus_read_registers(m->ctx, x->addr, x->n, x->buf);
+			break;
+		case TL_REG_INPUT:
+			rc = modbus_read_input_registers(m->ctx, x->addr, x->n, x->buf);
+			break;
+		case TL_REG_COIL:
+		case TL_REG_DISCRETE:
+			rc = x->kind == TL_REG_COIL ? modbus_read_bits(m->ctx, x->addr, x->n, bits)
+						    : modbus_read_input_bits(m->ctx, x->addr, x->n, bits);
+			for (int i = 0; rc > 0 && i < x->n; i++)
+				x->buf[i] = bits[i];
+			break;
+		}
+		break;
+	case OP_WRITE_ONE:
+		rc = x->kind == TL_REG_COIL ? modbus_write_bit(m->ctx, x->addr, x->buf[0] != 0)
+					    : modbus_write_register(m->ctx, x->addr, x->buf[0]);
+		break;
+	case OP_WRITE_SEQ:
+		/* A handshake sequence: each word written in order to the same register. */
+		for (int i = 0; i < x->n; i++) {
+			rc = modbus_write_register(m->ctx, x->addr, x->buf[i]);
+			if (rc < 0)
+				break;
+		}
+		break;
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+static int transact(struct tl_treadmill *tm, const struct xfer *x, int64_t now_ms)
+{
+	struct mb *m = tm->priv;
+	int e = 0, tries = 0;
+	for (int attempt = 0; attempt <= m->retries; attempt++) {
+		tries++;
+		respect_min_gap(m);
+		/* RTU has no transaction ids: a late reply to an earlier request must not be
+		 * read as the answer to this one. */
+		if (!m->tcp)
+			modbus_flush(m->ctx);
+		int rc = do_once(m, x);
+		m->last_io_mono = tl_serial_now_ms();
+		if (rc == 0) {
+			m->io_fault = 0;
+			m->last_tx_ms = now_ms;
+			return 0;
+		}
+		e = errno;
+		uint32_t kind = classify(e);
+		if (kind == TL_FAULT_REFUSED && e != EMBXSBUSY && e != EMBXACK)
+			break; /* the device answered; asking again gets the same answer */
+		/* Drop whatever is left of a late or corrupt reply before asking again. */
+		modbus_flush(m->ctx);
+		if (m->tcp && kind == TL_FAULT_COMM && e != ETIMEDOUT)
+			reconnect(m);
+	}
+	m->io_fault = classify(e);
+	set_err(tm, "modbus %s: %s %s %u: %s (after %d %s)", m->prof.name, x->what,
+		tl_reg_kind_name(x->kind), (unsigned)x->addr, modbus_strerror(e), tries,
+		tries > 1 ? "tries" : "try");
+	return -1;
+}
+
+static int read_key(struct tl_treadmill *tm, enum tl_reg_key k, uint16_t *raw, int64_t now_ms)
+{
+	struct mb *m = tm->priv;
+	const struct tl_reg *r = &m->prof.reg[k];
+	struct xfer x = {OP_READ, r->kind, r->address, 1, raw, tl_reg_key_name(k)};
+	return transact(tm, &x, now_ms);
+}
+
+static int write_key(struct tl_treadmill *tm, enum tl_reg_key k, uint16_t raw, int64_t now_ms)
+{
+	struct mb *m = tm->priv;
+	const struct tl_reg *r = &m->prof.reg[k];
+	struct xfer x = {OP_WRITE_ONE, r->kind, r->address, 1, &raw, tl_reg_key_name(k)};
+	return transact(tm, &x, now_ms);
+}
+
+static int write_command(struct tl_treadmill *tm, const struct tl_cmd_seq *seq, int64_t now_ms)
+{
+	struct mb *m = tm->priv;
+	const struct tl_reg *r = &m->prof.reg[TL_REG_COMMAND];
+	uint16_t v[TL_PROFILE_MAX_SEQ];
+	memcpy(v, seq->value, sizeof v);
+	struct xfer x = {OP_WRITE_SEQ, r->kind, r->address, seq->n, v, "command"};
+	return transact(tm, &x, now_ms);
+}
+
+/* Reads the given keys, merging those of one kind that lie within MAX_SPAN registers. */
+static int read_keys(struct tl_treadmill *tm, const enum tl_reg_key *keys, int n,
+		     uint16_t *vals, int64_t now_ms)
+{
+	struct mb *m = tm->priv;
+	bool done[TL_REG_N] = {false};
+	for (int i = 0; i < n; i++) {
+		if (done[i])
+			continue;
+		const struct tl_reg *ri = &m->prof.reg[keys[i]];
+		unsigned lo = ri->address, hi = ri->address;
+		for (int j = i + 1; j < n; j++) {
+			const struct tl_reg *rj = &m->prof.reg[keys[j]];
+			if (done[j] || rj->kind != ri->kind)
+				continue;
+			unsigned nlo = rj->address < lo ? rj->address : lo;
+			unsigned nhi = rj->address > hi ? rj->address : hi;
+			if (nhi - nlo < MAX_SPAN)
+				lo = nlo, hi = nhi;
+		}
+		uint16_t buf[MAX_SPAN];
+		struct xfer x = {OP_READ, ri->kind, (uint16_t)lo, (int)(hi - lo + 1), buf, "read"};
+		if (transact(tm, &x, now_ms))
+			return -1;
+		for (int j = i; j < n; j++) {
+			const struct tl_reg *rj = &m->prof.reg[keys[j]];
+			if (!done[j] && rj->kind == ri->kind && rj->address >= lo && rj->address <= hi) {
+				vals[j] = buf[rj->address - lo];
+				done[j] = true;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- open / close --------------------------------------------------------------- */
+
+static int connect_ctx(struct tl_treadmill *tm, struct mb *m, const struct tl_driver_opts *o)
+{
+	if (o->tcp_addr && *o->tcp_addr) {
+		char host[128];
+		const char *colon = strrchr(o->tcp_addr, ':');
+		const char *h = o->tcp_addr;
+		size_t hlen = colon ? (size_t)(colon - h) : 0;
+		if (hlen && h[0] == '[' && h[hlen - 1] == ']')
+			h++, hlen -= 2;
+		if (!colon || !hlen || hlen >= sizeof host || !colon[1]) {
+			set_err(tm, "modbus: tcp address '%s' is not host:port", o->tcp_addr);
+			return -1;
+		}
+		memcpy(host, h, hlen);
+		host[hlen] = '\0';
+		m->tcp = true;
+		m->ctx = modbus_new_tcp_pi(host, colon + 1);
+	} else if (o->device && *o->device) {
+		m->ctx = modbus_new_rtu(o->device, o->baud > 0 ? o->baud : DEFAULT_BAUD, 'N', 8, 1);
+	} else {
+		set_err(tm, "modbus: neither a serial device nor a tcp address is configured");
+		return -1;
+	}
+	if (!m->ctx) {
+		set_err(tm, "modbus: %s", modbus_strerror(errno));
+		return -1;
+	}
+	int unit = o->unit_id > 0 ? o->unit_id : 1;
+	int tmo = o->response_timeout_ms > 0 ? o->response_timeout_ms : DEFAULT_TIMEOUT_MS;
+	if (unit > 247 || modbus_set_slave(m->ctx, unit)) {
+		set_err(tm, "modbus: unit id %d is not 1..247", o->unit_id);
+		return -1;
+	}
+	modbus_set_response_timeout(m->ctx, (uint32_t)(tmo / 1000), (uint32_t)(tmo % 1000) * 1000);
+	modbus_set_byte_timeout(m->ctx, (uint32_t)(tmo / 1000), (uint32_t)(tmo % 1000) * 1000);
+	if (modbus_connect(m->ctx)) {
+		set_err(tm, "modbus: cannot connect to %s: %s", m->tcp ? o->tcp_addr : o->device,
+			modbus_strerror(errno));
+		return -1;
+	}
+	if (!m->tcp) {
+		int fd = modbus_get_socket(m->ctx);
+		if (flock(fd, LOCK_EX | LOCK_NB) || ioctl(fd, TIOCEXCL)) {
+			set_err(tm, "modbus: %s is in use by another program", o->device);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void mb_close(struct tl_treadmill *tm)
+{
+	struct mb *m = tm->priv;
+	if (!m)
+		return;
+	if (m->ctx) {
+		if (m->believe_running)
+			write_command(tm, &m->prof.cmd_stop, m->last_tx_ms);
+		if (!m->tcp) {
+			int fd = modbus_get_socket(m->ctx);
+			if (fd >= 0) {
+				ioctl(fd, TIOCNXCL);
+				flock(fd, LOCK_UN);
+			}
+		}
+		modbus_close(m->ctx);
+		modbus_free(m->ctx);
+	}
+	free(m);
+	tm->priv = NULL;
+}
+
+/* The checks that make a device fit to run a test: the watchdog read back, no restart
+ * pending, the belt not already moving. */
+static int check_device(struct tl_treadmill *tm, const struct tl_driver_opts *o)
+{
+	struct mb *m = tm->priv;
+	int max_ms = o->watchdog_max_ms > 0 ? o->watchdog_max_ms : DEFAULT_WATCHDOG_MAX_MS;
+	uint16_t raw;
+	if (read_key(tm, TL_REG_WATCHDOG, &raw, 0))
+		return -1;
+	double wd = tl_profile_raw_to_ms(&m->prof, TL_REG_WATCHDOG, raw);
+	const struct tl_reg *r = &m->prof.reg[TL_REG_WATCHDOG];
+	if (raw == 0) {
+		set_err(tm, "modbus %s: refusing the device: its communication watchdog is off "
+			"(watchdog_ms, %s %u, reads 0); set it to at most %d ms on the device",
+			m->prof.name, tl_reg_kind_name(r->kind), (unsigned)r->address, max_ms);
+		return -1;
+	}
+	if (wd > max_ms) {
+		set_err(tm, "modbus %s: refusing the device: its communication watchdog is %.0f ms, "
+			"longer than the configured bound of %d ms", m->prof.name, wd, max_ms);
+		return -1;
+	}
+	m->watchdog_ms = (int)wd;
+	if (m->prof.reg[TL_REG_BOOT_COUNT].present) {
+		if (read_key(tm, TL_REG_BOOT_COUNT, &m->boot_count, 0))
+			return -1;
+		m->have_boot = true;
+	}
+	uint16_t st;
+	if (read_key(tm, TL_REG_STATUS, &st, 0))
+		return -1;
+	if (st & m->prof.st_running) {
+		set_err(tm, "modbus %s: refusing the device: its belt is already running "
+			"(status 0x%04x)", m->prof.name, st);
+		return -1;
+	}
+	return 0;
+}
+
+static int mb_open(struct tl_treadmill *tm, const struct tl_driver_opts *o)
+{
+	struct mb *m = calloc(1, sizeof *m);
+	if (!m) {
+		set_err(tm, "modbus: out of memory");
+		return -1;
+	}
+	tm->priv = m;
+	struct tl_err err;
+	if (!o->profile || !*o->profile) {
+		set_err(tm, "modbus: no device profile configured (config/devices/*.profile)");
+		goto fail;
+	}
+	if (tl_modbus_profile_load(o->profile, &m->prof, &err)) {
+		set_err(tm, "%s", err.msg);
+		goto fail;
+	}
+	if (m->prof.unverified[0]) {
+		set_err(tm, "modbus: profile %s lists unverified facts (%s): check them against "
+			"the drive's manual and empty 'unverified' first", o->profile,
+			m->prof.unverified);
+		goto fail;
+	}
+	m->retries = o->retries < 0 ? 0 : o->retries > MAX_RETRIES ? MAX_RETRIES : o->retries;
+	if (connect_ctx(tm, m, o) || check_device(tm, o))
+		goto fail;
+	return 0;
+fail:
+	mb_close(tm);
+	return -1;
+}
+
+/* ---- commands --------------------------------------------------------------------- */
+
+static int refuse_if_stopped(struct tl_treadmill *tm, const char *what)
+{
+	struct mb *m = tm->priv;
+	if (!m->device_stopped)
+		return 0;
+	set_err(tm, "modbus %s: %s refused: the device stopped the belt by itself (%s); "
+		"check the treadmill and reconnect", m->prof.name, what, m->stop_reason);
+	return -1;
+}
+
+static int mb_start(struct tl_treadmill *tm, int64_t now_ms)
+{
+	struct mb *m = tm->priv;
+	if (refuse_if_stopped(tm, "start"))
+		return -1;
+	/* The lowest speed first, so a setpoint left from before cannot jerk the belt. */
+	if (write_key(tm, TL_REG_SPEED_SETPOINT, 0, now_ms) ||
+	    write_command(tm, &m->prof.cmd_start, now_ms))
+		return -1;
+	m->believe_running = true;
+	m->start_ms = now_ms;
+	return 0;
+}
+
+static int mb_stop(struct tl_treadmill *tm, int64_t now_ms)
+{
+	struct mb *m = tm->priv;
+	m->believe_running = false;
+	return write_command(tm, &m->prof.cmd_stop, now_ms);
+}
+
+static int mb_emergency_stop(struct tl_treadmill *tm, int64_t now_ms)
+{
+	struct mb *m = tm->priv;
+	m->believe_running = false;
+	/* Nothing else is in flight (one thread); discard any stale reply first. */
+	modbus_flush(m->ctx);
+	const struct tl_cmd_seq *seq = m->prof.cmd_estop.n ? &m->prof.cmd_estop : &m->prof.cmd_stop;
+	if (write_command(tm, seq, now_ms) == 0)
+		return 0;
+	/* The quick stop failed: the plain stop is the next best thing. */
+	return seq == &m->prof.cmd_stop ? -1 : write_command(tm, &m->prof.cmd_stop, now_ms);
+}
+
+static int mb_set_speed(struct tl_treadmill *tm, double kmh, int64_t now_ms, double *sent)
+{
+	struct mb *m = tm->priv;
+	uint16_t raw;
+	double s;
+	if (kmh > 0 && refuse_if_stopped(tm, "set speed"))
+		return -1;
+	if (tl_profile_kmh_to_raw(&m->prof, kmh, &raw, &s)) {
+		set_err(tm, "modbus %s: speed %.2f km/h does not fit the register", m->prof.name, kmh);
+		return -1;
+	}
+	if (write_key(tm, TL_REG_SPEED_SETPOINT, raw, now_ms))
+		return -1;
+	if (sent)
+		*sent = s;
+	return 0;
+}
+
+static int mb_set_grade(struct tl_treadmill *tm, double pct, int64_t now_ms, double *sent)
+{
+	struct mb *m = tm->priv;
+	if (!m->prof.reg[TL_REG_GRADE_SETPOINT].present) {
+		if (pct != 0) {
+			set_err(tm, "modbus %s: this device has no grade register (the lift is not "
+				"on this bus)", m->prof.name);
+			return -1;
+		}
+		if (sent)
+			*sent = 0;
+		return 0;
+	}
+	uint16_t raw;
+	double s;
+	if (tl_profile_pct_to_raw(&m->prof, pct, &raw, &s)) {
+		set_err(tm, "modbus %s: grade %.1f %% does not fit the register", m->prof.name, pct);
+		return -1;
+	}
+	if (write_key(tm, TL_REG_GRADE_SETPOINT, raw, now_ms))
+		return -1;
+	if (sent)
+		*sent = s;
+	return 0;
+}
+
+/* ---- poll ------------------------------------------------------------------------- */
+
+static void latch_stop(struct mb *m, uint32_t why, const char *reason)
+{
+	m->latched |= why;
+	if (!m->device_stopped)
+		copy_line(m->stop_reason, sizeof m->stop_reason, reason);
+	m->device_stopped = true;
+	m->believe_running = false;
+}
+
+static uint32_t status_faults(const struct mb *m, uint16_t st, uint16_t fault_code)
+{
+	const struct tl_modbus_profile *p = &m->prof;
+	uint32_t f = 0;
+	if (p->st_estop && (st & p->st_estop))
+		f |= TL_FAULT_ESTOP;
+	if (p->st_key_pulled && (st & p->st_key_pulled))
+		f |= TL_FAULT_SAFETY_KEY;
+	if (p->st_watchdog && (st & p->st_watchdog))
+		f |= TL_FAULT_WATCHDOG;
+	if ((p->st_fault && (st & p->st_fault)) || fault_code)
+		f |= TL_FAULT_DRIVE;
+	if (p->st_homing && (st & p->st_homing))
+		f |= TL_FAULT_REBOOT; /* homing the lift: the controller has just powered up */
+	return f;
+}
+
+static const char *fault_reason(uint32_t f)
+{
+	if (f & TL_FAULT_REBOOT)
+		return "the device restarted";
+	if (f & TL_FAULT_SAFETY_KEY)
+		return "safety key pulled";
+	if (f & TL_FAULT_ESTOP)
+		return "emergency stop on the treadmill";
+	if (f & TL_FAULT_WATCHDOG)
+		return "its communication watchdog tripped";
+	if (f & TL_FAULT_DRIVE)
+		return "drive fault";
+	return "stopped on the treadmill (stop button?)";
+}
+
+static int mb_poll(struct tl_treadmill *tm, int64_t now_ms, struct tl_feedback *fb)
+{
+	struct mb *m = tm->priv;
+	const struct tl_modbus_profile *p = &m->prof;
+	*fb = (struct tl_feedback){0};
+	enum tl_reg_key keys[TL_REG_N];
+	int n = 0;
+	keys[n++] = TL_REG_STATUS;
+	keys[n++] = TL_REG_SPEED_ACTUAL;
+	keys[n++] = TL_REG_WATCHDOG;
+	const enum tl_reg_key optional[] = {TL_REG_GRADE_ACTUAL, TL_REG_FAULT_CODE,
+					    TL_REG_BOOT_COUNT};
+	for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
+		if (p->reg[optional[i]].present)
+			keys[n++] = optional[i];
+	uint16_t v[TL_REG_N] = {0};
+	if (read_keys(tm, keys, n, v, now_ms)) {
+		fb->faults = m->io_fault | m->latched;
+		fb->device_stopped = m->device_stopped;
+		copy_line(fb->detail, sizeof fb->detail, tm->err);
+		return -1;
+	}
+	uint16_t st = v[0], fault_code = 0;
+	uint32_t f = 0;
+	for (int i = 3; i < n; i++) {
+		if (keys[i] == TL_REG_GRADE_ACTUAL)
+			fb->grade_pct = tl_profile_raw_to_pct(p, TL_REG_GRADE_ACTUAL, v[i]);
+		else if (keys[i] == TL_REG_FAULT_CODE)
+			fault_code = v[i];
+		else if (m->have_boot && v[i] != m->boot_count)
+			f |= TL_FAULT_REBOOT;
+	}
+	if ((int)tl_profile_raw_to_ms(p, TL_REG_WATCHDOG, v[2]) != m->watchdog_ms)
+		f |= TL_FAULT_REBOOT; /* the watchdog setting reverted: a restart or a reset */
+	f |= status_faults(m, st, fault_code);
+	fb->valid = true;
+	fb->speed_kmh = tl_profile_raw_to_kmh(p, TL_REG_SPEED_ACTUAL, v[1]);
+	fb->belt_running = (st & p->st_running) != 0;
+	fb->fault_code = fault_code;
+	bool stopped_by_itself = m->believe_running && !fb->belt_running &&
+				 now_ms - m->start_ms >= START_GRACE_MS;
+	if (f & TL_FAULT_REBOOT)
+		latch_stop(m, f, fault_reason(f));
+	else if (stopped_by_itself || (m->believe_running && f))
+		latch_stop(m, f, fault_reason(f));
+	fb->faults = f | m->latched;
+	fb->device_stopped = m->device_stopped;
+	if (m->device_stopped) {
+		char line[sizeof fb->detail + sizeof m->stop_reason];
+		snprintf(line, sizeof line, "the treadmill stopped the belt: %s", m->stop_reason);
+		copy_line(fb->detail, sizeof fb->detail, line);
+	} else if (f) {
+		copy_line(fb->detail, sizeof fb->detail, fault_reason(f));
+	}
+	return 0;
+}
+
+static int mb_keepalive(struct tl_treadmill *tm, int64_t now_ms)
+{
+	struct mb *m = tm->priv;
+	if (now_ms - m->last_tx_ms < m->watchdog_ms / 4)
+		return 0;
+	uint16_t st;
+	return read_key(tm, TL_REG_STATUS, &st, now_ms);
+}
+
+/* ---- accessors ---------------------------------------------------------------------- */
+
+int tl_modbus_treadmill_read_key(struct tl_treadmill *tm, enum tl_reg_key key, uint16_t *raw)
+{
+	struct mb *m = tm->priv;
+	if (!m || (unsigned)key >= TL_REG_N || !m->prof.reg[key].present) {
+		set_err(tm, "modbus: the profile has no '%s' register", tl_reg_key_name(key));
+		return -1;
+	}
+	return read_key(tm, key, raw, m->last_tx_ms);
+}
+
+const struct tl_modbus_profile *tl_modbus_treadmill_profile(const struct tl_treadmill *tm)
+{
+	const struct mb *m = tm->priv;
+	return m ? &m->prof : NULL;
+}
+
+int tl_modbus_treadmill_watchdog_ms(const struct tl_treadmill *tm)
+{
+	const struct mb *m = tm->priv;
+	return m ? m->watchdog_ms : 0;
+}
+
+const struct tl_treadmill_ops tl_modbus_treadmill_ops = {
+	.name = "modbus",
+	.open = mb_open,
+	.close = mb_close,
+	.start = mb_start,
+	.stop = mb_stop,
+	.emergency_stop = mb_emergency_stop,
+	.set_speed = mb_set_speed,
+	.set_grade = mb_set_grade,
+	.poll = mb_poll,
+	.keepalive = mb_keepalive,
+};

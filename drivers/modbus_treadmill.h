@@ -1,0 +1,32 @@
+/* modbus_treadmill.h - the "modbus" treadmill driver: a drive or treadmill controller
+ * spoken to through libmodbus (RTU on opts->device, or TCP on opts->tcp_addr), its
+ * register map read from the device profile opts->profile (config/devices/).
+ *
+ * open() refuses a device whose communication watchdog reads back off (0) or longer than
+ * opts->watchdog_max_ms, a profile that lists unverified facts, and a belt that is
+ * already running. Every transaction is retried at most opts->retries times; what still
+ * fails is reported as TL_FAULT_COMM (timeouts, lost connection), TL_FAULT_CRC (corrupt
+ * frames) or TL_FAULT_REFUSED (Modbus exceptions). A change of the device's boot counter
+ * or of its watchdog setting is reported as a restart (TL_FAULT_REBOOT). */
+#ifndef TL_MODBUS_TREADMILL_H
+#define TL_MODBUS_TREADMILL_H
+
+#include <stdint.h>
+
+#include "modbus_profile.h"
+#include "treadmill.h"
+
+extern const struct tl_treadmill_ops tl_modbus_treadmill_ops;
+
+/* Reads one profile key's raw value through the driver's connection, with the driver's
+ * retries (used by the Modbus patient button). A coil or discrete input reads 0 or 1.
+ * Must be called from the thread that polls the driver. Returns 0 or -1 (tm->err). */
+int tl_modbus_treadmill_read_key(struct tl_treadmill *tm, enum tl_reg_key key, uint16_t *raw);
+
+/* The profile the driver loaded at open, NULL before. */
+const struct tl_modbus_profile *tl_modbus_treadmill_profile(const struct tl_treadmill *tm);
+
+/* The device's watchdog as read back at open, in ms. */
+int tl_modbus_treadmill_watchdog_ms(const struct tl_treadmill *tm);
+
+#endif

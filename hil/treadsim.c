@@ -1,0 +1,771 @@
+/* treadsim - a simulated treadmill behind a real wire (DESIGN.md, Hardware in the loop).
+ *
+ *   treadsim --modbus-rtu LINK | --modbus-tcp ADDR:PORT | --trackmaster LINK [options]
+ *
+ * Serves Modbus RTU on a pty (its slave published as the symlink LINK), Modbus TCP on
+ * loopback, or the Trackmaster protocol on a pty (with --button-box LINK2, a second pty
+ * on which the virtual patient's button box sends '1' and '2'). Prints one line "ready"
+ * on stdout once it accepts connections; exits cleanly on SIGTERM. See usage(). */
+#define _GNU_SOURCE /* accept4, ppoll */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sim.h"
+
+#define MAX_CH 16
+#define MAX_CTL 4
+#define MAX_Q 8
+#define TICK_MS 5            /* model and watchdog resolution */
+#define SILENCE_US 20000     /* an RTU frame is over after this much silence (unpaced) */
+#define PARTIAL_TM_US 100000 /* a Trackmaster command missing its digits this long is dropped */
+
+enum chan_kind { CH_RTU, CH_TCP, CH_TM, CH_BOX };
+
+struct out_frame {
+	int64_t due_us;
+	size_t len;
+	uint8_t b[300];
+};
+
+struct chan {
+	enum chan_kind kind;
+	int fd;
+	int slave_fd;          /* ptys: kept open so the master never sees a hang-up */
+	char link[256];        /* ptys: the published symlink, removed at exit */
+	char name[32];
+	uint8_t rx[600];
+	size_t rx_len;
+	int64_t rx_last_us;
+	struct out_frame q[MAX_Q];
+	int nq;
+	int64_t line_free_us;  /* paced: when the line is free for the next reply */
+};
+
+struct sim {
+	struct sim_dev dev;
+	struct tl_modbus_profile prof;
+	int unit_id;
+	int baud;              /* 0: no pacing */
+	struct chan ch[MAX_CH];
+	int nch;
+	int listen_fd;
+	int ctl_fd;
+	int ctl[MAX_CTL];
+	char ctl_buf[MAX_CTL][256];
+	size_t ctl_len[MAX_CTL];
+	char ctl_path[108];
+	FILE *log;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("treadsim: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(1);
+}
+
+/* ---- the frame log ------------------------------------------------------------------ */
+
+static void log_frame(struct sim *s, const char *dir, const struct chan *c, const uint8_t *b,
+		      size_t n, int64_t t_us)
+{
+	if (!s->log)
+		return;
+	fprintf(s->log, "%lld.%06lld %s %s", (long long)(t_us / 1000000),
+		(long long)(t_us % 1000000), dir, c->name);
+	for (size_t i = 0; i < n; i++)
+		fprintf(s->log, " %02X", b[i]);
+	fputc('\n', s->log);
+	fflush(s->log);
+}
+
+/* ---- channels -------------------------------------------------------------------------- */
+
+static struct chan *add_chan(struct sim *s, enum chan_kind kind, int fd, const char *name)
+{
+	if (s->nch == MAX_CH)
+		return NULL;
+	struct chan *c = &s->ch[s->nch++];
+	*c = (struct chan){.kind = kind, .fd = fd, .slave_fd = -1};
+	snprintf(c->name, sizeof c->name, "%s", name);
+	return c;
+}
+
+static void drop_chan(struct sim *s, int i)
+{
+	close(s->ch[i].fd);
+	s->ch[i] = s->ch[--s->nch];
+}
+
+static void open_pty(struct sim *s, enum chan_kind kind, const char *link, const char *name)
+{
+	int m, sl;
+	char path[128];
+	if (openpty(&m, &sl, path, NULL, NULL))
+		die("openpty: %s", strerror(errno));
+	/* Raw until the host sets its own mode: no echo of our replies back to us. */
+	struct termios t;
+	tcgetattr(sl, &t);
+	cfmakeraw(&t);
+	tcsetattr(sl, TCSANOW, &t);
+	fcntl(m, F_SETFL, O_NONBLOCK);
+	fcntl(m, F_SETFD, FD_CLOEXEC);
+	fcntl(sl, F_SETFD, FD_CLOEXEC);
+	struct stat st;
+	if (lstat(link, &st) == 0) {
+		if (!S_ISLNK(st.st_mode))
+			die("%s exists and is not a symlink: not replacing it", link);
+		unlink(link);
+	}
+	if (symlink(path, link))
+		die("cannot publish %s -> %s: %s", link, path, strerror(errno));
+	struct chan *c = add_chan(s, kind, m, name);
+	c->slave_fd = sl;
+	snprintf(c->link, sizeof c->link, "%s", link);
+}
+
+/* Loopback only: a simulated treadmill must never be reachable from the ward network. */
+static void open_tcp(struct sim *s, const char *addr, const char *port_file)
+{
+	char host[64];
+	const char *colon = strrchr(addr, ':');
+	if (!colon || colon == addr || (size_t)(colon - addr) >= sizeof host)
+		die("--modbus-tcp wants ADDR:PORT, not '%s'", addr);
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = '\0';
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	if (*end || port < 0 || port > 65535)
+		die("--modbus-tcp: bad port '%s'", colon + 1);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	if (!strcmp(host, "localhost"))
+		snprintf(host, sizeof host, "127.0.0.1");
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		die("--modbus-tcp: '%s' is not an IPv4 address", host);
+	if ((ntohl(sa.sin_addr.s_addr) >> 24) != 127)
+		die("--modbus-tcp: refusing %s: treadsim listens on loopback (127.0.0.0/8) only", host);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, 8))
+		die("--modbus-tcp %s: %s", addr, strerror(errno));
+	socklen_t sl = sizeof sa;
+	getsockname(fd, (struct sockaddr *)&sa, &sl);
+	if (port_file) {
+		FILE *f = fopen(port_file, "w");
+		if (!f || fprintf(f, "%u\n", ntohs(sa.sin_port)) < 0 || fclose(f))
+			die("cannot write %s", port_file);
+	}
+	s->listen_fd = fd;
+}
+
+static void open_control(struct sim *s, const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof sa.sun_path)
+		die("--control path too long");
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	unlink(path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, 4))
+		die("--control %s: %s", path, strerror(errno));
+	s->ctl_fd = fd;
+	snprintf(s->ctl_path, sizeof s->ctl_path, "%s", path);
+}
+
+/* ---- sending: queue, pacing, faults ---------------------------------------------------- */
+
+static void queue(struct sim *s, struct chan *c, const uint8_t *b, size_t n, size_t req_len,
+		  int64_t t_us)
+{
+	if (c->nq == MAX_Q || n > sizeof c->q[0].b)
+		return;
+	int64_t due = t_us;
+	if (s->baud > 0 && c->kind != CH_TCP) {
+		/* The request's bytes took their line time, the RTU silent interval follows,
+		 * then the reply's own bytes. */
+		int64_t char_us = 11000000 / s->baud;
+		int64_t gap_us = c->kind == CH_RTU ? (s->baud > 19200 ? 1750 : char_us * 7 / 2) : 0;
+		due += (int64_t)req_len * char_us + gap_us;
+		if (due < c->line_free_us)
+			due = c->line_free_us;
+		due += (int64_t)n * char_us;
+		c->line_free_us = due;
+	}
+	if (s->dev.wire_faults & SIM_F_LATE_REPLY)
+		due += (int64_t)s->dev.late_ms * 1000;
+	/* Kept in order of departure: a late reply does not hold up the ones after it. */
+	int at = c->nq;
+	while (at > 0 && c->q[at - 1].due_us > due)
+		at--;
+	memmove(&c->q[at + 1], &c->q[at], sizeof c->q[0] * (size_t)(c->nq - at));
+	c->nq++;
+	struct out_frame *f = &c->q[at];
+	f->due_us = due;
+	f->len = n;
+	memcpy(f->b, b, n);
+}
+
+static void send_due(struct sim *s, int64_t t_us)
+{
+	for (int i = 0; i < s->nch; i++) {
+		struct chan *c = &s->ch[i];
+		while (c->nq && c->q[0].due_us <= t_us) {
+			struct out_frame *f = &c->q[0];
+			ssize_t w = (s->dev.wire_faults & SIM_F_DISCONNECT) ? 0 : write(c->fd, f->b, f->len);
+			log_frame(s, w == (ssize_t)f->len ? "tx" : "tx-lost", c, f->b, f->len, now_us());
+			memmove(&c->q[0], &c->q[1], sizeof c->q[0] * (size_t)(c->nq - 1));
+			c->nq--;
+		}
+	}
+}
+
+static int64_t next_due(const struct sim *s)
+{
+	int64_t d = INT64_MAX;
+	for (int i = 0; i < s->nch; i++)
+		if (s->ch[i].nq && s->ch[i].q[0].due_us < d)
+			d = s->ch[i].q[0].due_us;
+	return d;
+}
+
+/* ---- Modbus RTU and TCP ------------------------------------------------------------------ */
+
+static void rtu_frame(struct sim *s, struct chan *c, const uint8_t *f, size_t n, int64_t t_us)
+{
+	int64_t ms = t_us / 1000;
+	uint16_t crc = sim_modbus_crc16(f, n - 2);
+	if (f[n - 2] != (crc & 0xFF) || f[n - 1] != (crc >> 8)) {
+		log_frame(s, "rx-bad-crc", c, f, n, t_us);
+		return;
+	}
+	if (f[0] != s->unit_id && f[0] != 0) {
+		log_frame(s, "rx-other-unit", c, f, n, t_us);
+		return;
+	}
+	if (s->dev.wire_faults & SIM_F_NO_REPLY) {
+		log_frame(s, "rx-lost", c, f, n, t_us);
+		return;
+	}
+	log_frame(s, "rx", c, f, n, t_us);
+	sim_dev_heard(&s->dev, ms);
+	uint8_t resp[260];
+	size_t len = sim_modbus_pdu(&s->dev, &s->prof, f + 1, n - 3, resp + 1, ms);
+	if (f[0] == 0 || len == 0)
+		return; /* broadcast: no reply */
+	resp[0] = (uint8_t)s->unit_id;
+	uint16_t rc = sim_modbus_crc16(resp, len + 1);
+	resp[len + 1] = (uint8_t)(rc & 0xFF);
+	resp[len + 2] = (uint8_t)(rc >> 8);
+	if (s->dev.wire_faults & SIM_F_BAD_CRC)
+		resp[len + 2] ^= 0x5A;
+	queue(s, c, resp, len + 3, n, t_us);
+}
+
+static void rtu_input(struct sim *s, struct chan *c, int64_t t_us, bool silence)
+{
+	while (c->rx_len >= 2) {
+		int need = sim_rtu_request_len(c->rx, c->rx_len);
+		if (need == 0 || (need > 0 && c->rx_len < (size_t)need)) {
+			if (!silence || need > 256)
+				return;
+			log_frame(s, "rx-partial", c, c->rx, c->rx_len, t_us);
+			c->rx_len = 0;
+			return;
+		}
+		if (need < 0) {
+			/* Unknown function: the frame ends at the silence; answer it if its CRC
+			 * holds (illegal function), else drop it. */
+			if (!silence)
+				return;
+			need = (int)c->rx_len;
+		}
+		if (need < 4) {
+			c->rx_len = 0;
+			return;
+		}
+		uint16_t crc = sim_modbus_crc16(c->rx, (size_t)need - 2);
+		bool crc_ok = c->rx[need - 2] == (crc & 0xFF) && c->rx[need - 1] == (crc >> 8);
+		if (!crc_ok) {
+			/* Lost sync: drop everything; the master retries after its timeout. */
+			log_frame(s, "rx-bad-crc", c, c->rx, c->rx_len, t_us);
+			c->rx_len = 0;
+			return;
+		}
+		rtu_frame(s, c, c->rx, (size_t)need, t_us);
+		memmove(c->rx, c->rx + need, c->rx_len - (size_t)need);
+		c->rx_len -= (size_t)need;
+	}
+	if (silence)
+		c->rx_len = 0;
+}
+
+static void tcp_input(struct sim *s, int i, int64_t t_us)
+{
+	struct chan *c = &s->ch[i];
+	while (c->rx_len >= 7) {
+		size_t len = (size_t)(c->rx[4] << 8 | c->rx[5]);
+		if (len < 2 || len > 254 || c->rx[2] || c->rx[3]) {
+			log_frame(s, "rx-bad-mbap", c, c->rx, c->rx_len, t_us);
+			drop_chan(s, i);
+			return;
+		}
+		if (c->rx_len < 6 + len)
+			return;
+		uint8_t *f = c->rx;
+		int64_t ms = t_us / 1000;
+		uint8_t uid = f[6];
+		if (s->dev.wire_faults & SIM_F_NO_REPLY) {
+			log_frame(s, "rx-lost", c, f, 6 + len, t_us);
+		} else if (uid != s->unit_id && uid != 0 && uid != 0xFF) {
+			log_frame(s, "rx-other-unit", c, f, 6 + len, t_us);
+		} else {
+			log_frame(s, "rx", c, f, 6 + len, t_us);
+			sim_dev_heard(&s->dev, ms);
+			uint8_t resp[270];
+			size_t n = sim_modbus_pdu(&s->dev, &s->prof, f + 7, len - 1, resp + 7, ms);
+			memcpy(resp, f, 4);
+			resp[4] = (uint8_t)((n + 1) >> 8);
+			resp[5] = (uint8_t)(n + 1);
+			resp[6] = uid;
+			if (s->dev.wire_faults & SIM_F_BAD_CRC)
+				resp[7] ^= 0x40; /* no CRC on TCP: corrupt the function code instead */
+			queue(s, c, resp, n + 7, 6 + len, t_us);
+		}
+		memmove(c->rx, c->rx + 6 + len, c->rx_len - 6 - len);
+		c->rx_len -= 6 + len;
+	}
+}
+
+/* ---- Trackmaster and the button box ---------------------------------------------------------- */
+
+static void tm_input(struct sim *s, struct chan *c, int64_t t_us, bool silence)
+{
+	if (s->dev.wire_faults & SIM_F_NO_REPLY) {
+		log_frame(s, "rx-lost", c, c->rx, c->rx_len, t_us);
+		c->rx_len = 0;
+		return;
+	}
+	while (c->rx_len) {
+		uint8_t resp[8];
+		size_t rlen;
+		size_t used = sim_trackmaster_handle(&s->dev, c->rx, c->rx_len, resp, &rlen, t_us / 1000);
+		if (used == 0) {
+			if (silence) {
+				log_frame(s, "rx-partial", c, c->rx, c->rx_len, t_us);
+				c->rx_len = 0;
+			}
+			return;
+		}
+		log_frame(s, "rx", c, c->rx, used, t_us);
+		if (rlen && (s->dev.wire_faults & SIM_F_BAD_CRC))
+			resp[rlen - 1] = rlen > 1 ? 'x' : 0x7F; /* a corrupted digit or ack */
+		if (rlen)
+			queue(s, c, resp, rlen, used, t_us);
+		memmove(c->rx, c->rx + used, c->rx_len - used);
+		c->rx_len -= used;
+	}
+}
+
+static void patient_box(struct sim *s, int64_t t_us)
+{
+	struct chan *box = NULL;
+	for (int i = 0; i < s->nch; i++)
+		if (s->ch[i].kind == CH_BOX)
+			box = &s->ch[i];
+	for (int k = 0; k < 2; k++)
+		while (s->dev.box_pending[k] > 0) {
+			s->dev.box_pending[k]--;
+			uint8_t b = k ? '2' : '1';
+			if (box)
+				queue(s, box, &b, 1, 0, t_us);
+		}
+}
+
+/* ---- control socket ----------------------------------------------------------------------------- */
+
+static void control_line(struct sim *s, int fd, const char *line, int64_t t_us)
+{
+	char msg[300];
+	int64_t ms = t_us / 1000;
+	if (!strcmp(line, "state")) {
+		const struct sim_dev *d = &s->dev;
+		snprintf(msg, sizeof msg, "ok running=%d speed_kmh=%.3f grade_pct=%.2f "
+			 "watchdog_ms=%u watchdog_tripped=%d key_pulled=%d fault_code=%d boot=%u "
+			 "homing=%d buttons=%u", d->belt.running, d->belt.speed_kmh, d->belt.grade_pct,
+			 d->watchdog_ms, d->watchdog_tripped, d->key_pulled, d->drive_fault_code,
+			 d->boot_count, sim_dev_homing(d, ms), sim_dev_button_bits(d, ms));
+	} else {
+		sim_dev_control(&s->dev, line, ms, msg, sizeof msg);
+	}
+	if (s->log)
+		fprintf(s->log, "%lld.%06lld control %s -> %s\n", (long long)(t_us / 1000000),
+			(long long)(t_us % 1000000), line, msg);
+	dprintf(fd, "%s\n", msg);
+}
+
+static void control_input(struct sim *s, int i, int64_t t_us)
+{
+	ssize_t r = read(s->ctl[i], s->ctl_buf[i] + s->ctl_len[i],
+			 sizeof s->ctl_buf[i] - 1 - s->ctl_len[i]);
+	if (r <= 0) {
+		if (r < 0 && errno == EAGAIN)
+			return;
+		close(s->ctl[i]);
+		s->ctl[i] = -1;
+		s->ctl_len[i] = 0;
+		return;
+	}
+	s->ctl_len[i] += (size_t)r;
+	s->ctl_buf[i][s->ctl_len[i]] = '\0';
+	char *nl;
+	while ((nl = strchr(s->ctl_buf[i], '\n'))) {
+		*nl = '\0';
+		if (nl > s->ctl_buf[i] && nl[-1] == '\r')
+			nl[-1] = '\0';
+		if (s->ctl_buf[i][0])
+			control_line(s, s->ctl[i], s->ctl_buf[i], t_us);
+		size_t used = (size_t)(nl + 1 - s->ctl_buf[i]);
+		memmove(s->ctl_buf[i], nl + 1, s->ctl_len[i] - used + 1);
+		s->ctl_len[i] -= used;
+	}
+	if (s->ctl_len[i] == sizeof s->ctl_buf[i] - 1)
+		s->ctl_len[i] = 0; /* an overlong line: forget it */
+}
+
+/* ---- the loop --------------------------------------------------------------------------------------- */
+
+static void accept_tcp(struct sim *s)
+{
+	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if ((s->dev.wire_faults & SIM_F_DISCONNECT) || s->nch == MAX_CH) {
+		close(fd);
+		return;
+	}
+	add_chan(s, CH_TCP, fd, "modbus-tcp");
+}
+
+static void accept_control(struct sim *s)
+{
+	int fd = accept4(s->ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (int i = 0; i < MAX_CTL; i++)
+		if (s->ctl[i] < 0) {
+			s->ctl[i] = fd;
+			s->ctl_len[i] = 0;
+			return;
+		}
+	close(fd);
+}
+
+static void chan_input(struct sim *s, int i, int64_t t_us)
+{
+	struct chan *c = &s->ch[i];
+	ssize_t r = read(c->fd, c->rx + c->rx_len, sizeof c->rx - c->rx_len);
+	if (r <= 0) {
+		if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+			if (c->kind == CH_TCP)
+				drop_chan(s, i);
+		}
+		return;
+	}
+	if (s->dev.wire_faults & SIM_F_DISCONNECT) {
+		log_frame(s, "rx-unplugged", c, c->rx + c->rx_len, (size_t)r, t_us);
+		return;
+	}
+	c->rx_len += (size_t)r;
+	c->rx_last_us = t_us;
+	switch (c->kind) {
+	case CH_RTU:
+		rtu_input(s, c, t_us, false);
+		break;
+	case CH_TCP:
+		tcp_input(s, i, t_us); /* may drop the channel: c is stale after this */
+		return;
+	case CH_TM:
+		tm_input(s, c, t_us, false);
+		break;
+	case CH_BOX:
+		c->rx_len = 0; /* the box only talks */
+		break;
+	}
+	if (c->rx_len == sizeof c->rx)
+		c->rx_len = 0;
+}
+
+static void silences(struct sim *s, int64_t t_us)
+{
+	int64_t rtu_silence = SILENCE_US;
+	if (s->baud > 0)
+		rtu_silence = s->baud > 19200 ? 1750 : 11000000 / s->baud * 7 / 2;
+	for (int i = 0; i < s->nch; i++) {
+		struct chan *c = &s->ch[i];
+		if (!c->rx_len)
+			continue;
+		if (c->kind == CH_RTU && t_us - c->rx_last_us >= rtu_silence)
+			rtu_input(s, c, t_us, true);
+		else if (c->kind == CH_TM && t_us - c->rx_last_us >= PARTIAL_TM_US)
+			tm_input(s, c, t_us, true);
+	}
+}
+
+static void disconnect_tcp(struct sim *s)
+{
+	for (int i = s->nch - 1; i >= 0; i--)
+		if (s->ch[i].kind == CH_TCP)
+			drop_chan(s, i);
+}
+
+static void run(struct sim *s, const sigset_t *unblocked)
+{
+	while (!stop_requested) {
+		int64_t t = now_us();
+		sim_dev_advance(&s->dev, t / 1000);
+		patient_box(s, t);
+		if (s->dev.wire_faults & SIM_F_DISCONNECT)
+			disconnect_tcp(s);
+		send_due(s, t);
+		silences(s, t);
+		struct pollfd p[MAX_CH + MAX_CTL + 2];
+		int n = 0;
+		for (int i = 0; i < s->nch; i++)
+			p[n++] = (struct pollfd){.fd = s->ch[i].fd, .events = POLLIN};
+		int listen_at = n;
+		p[n++] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
+		p[n++] = (struct pollfd){.fd = s->ctl_fd, .events = POLLIN};
+		int ctl_at = n;
+		for (int i = 0; i < MAX_CTL; i++)
+			p[n++] = (struct pollfd){.fd = s->ctl[i], .events = POLLIN};
+		int64_t wait_us = TICK_MS * 1000;
+		int64_t due = next_due(s);
+		if (due != INT64_MAX && due - t < wait_us)
+			wait_us = due - t > 0 ? due - t : 0;
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)wait_us * 1000};
+		int r = ppoll(p, (nfds_t)n, &ts, unblocked);
+		if (r <= 0)
+			continue;
+		t = now_us();
+		int nch = s->nch;
+		for (int i = nch - 1; i >= 0; i--)
+			if (p[i].revents & (POLLIN | POLLHUP | POLLERR))
+				chan_input(s, i, t);
+		if (p[listen_at].revents & POLLIN)
+			accept_tcp(s);
+		if (p[listen_at + 1].revents & POLLIN)
+			accept_control(s);
+		for (int i = 0; i < MAX_CTL; i++)
+			if (s->ctl[i] >= 0 && (p[ctl_at + i].revents & (POLLIN | POLLHUP)))
+				control_input(s, i, t);
+	}
+}
+
+static void cleanup(struct sim *s)
+{
+	for (int i = 0; i < s->nch; i++) {
+		if (s->ch[i].link[0])
+			unlink(s->ch[i].link);
+		if (s->ch[i].slave_fd >= 0)
+			close(s->ch[i].slave_fd);
+		close(s->ch[i].fd);
+	}
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	for (int i = 0; i < MAX_CTL; i++)
+		if (s->ctl[i] >= 0)
+			close(s->ctl[i]);
+	if (s->ctl_fd >= 0) {
+		close(s->ctl_fd);
+		unlink(s->ctl_path);
+	}
+	if (s->log)
+		fclose(s->log);
+}
+
+/* ---- options ------------------------------------------------------------------------------------- */
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: treadsim (--modbus-rtu LINK | --modbus-tcp ADDR:PORT | --trackmaster LINK)\n"
+		"                [options]\n"
+		"  --modbus-rtu LINK      Modbus RTU slave on a pty; LINK becomes a symlink to it\n"
+		"  --modbus-tcp ADDR:PORT Modbus TCP slave on loopback (port 0: any free port)\n"
+		"  --tcp-port-file FILE   write the TCP port actually used to FILE before 'ready'\n"
+		"  --trackmaster LINK     Trackmaster protocol on a pty\n"
+		"  --button-box LINK2     a second pty on which the patient's button box sends\n"
+		"                         '1' (onset) and '2' (max)\n"
+		"  --profile FILE         Modbus register map (default: %s)\n"
+		"  --unit-id N            Modbus unit id (default 1)\n"
+		"  --watchdog-ms N        the Modbus watchdog register at power-up; 0 = off\n"
+		"                         (default 1000)\n"
+		"  --patient-onset S      the patient presses onset S seconds after the belt starts\n"
+		"  --patient-max S        ... and max\n"
+		"  --time-scale K         the belt and the patient run K times faster (watchdogs and\n"
+		"                         wire timing stay in real time)\n"
+		"  --fault NAME           inject a fault from the start (repeatable): no-reply,\n"
+		"                         bad-crc, late-reply[=MS], disconnect, belt-stall,\n"
+		"                         lift-stuck, key-pulled, drive-fault[=CODE], stop-button,\n"
+		"                         reboot\n"
+		"  --control PATH         Unix socket taking the same names, 'clear', 'state',\n"
+		"                         'press-onset', 'press-max', one per line; replies one line\n"
+		"  --baud N               pace replies as if bytes crossed a line at N baud\n"
+		"  --log FILE             log every frame received and sent (CLOCK_MONOTONIC s)\n",
+		TREADSIM_PROFILE);
+}
+
+static double num_opt(const char *name, const char *v, double lo, double hi)
+{
+	char *end;
+	double d = strtod(v, &end);
+	if (end == v || *end || !(d >= lo && d <= hi))
+		die("%s: '%s' is not a number in %g..%g", name, v, lo, hi);
+	return d;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"modbus-rtu", required_argument, 0, 'r'}, {"modbus-tcp", required_argument, 0, 't'},
+		{"tcp-port-file", required_argument, 0, 'P'}, {"trackmaster", required_argument, 0, 'm'},
+		{"button-box", required_argument, 0, 'b'}, {"profile", required_argument, 0, 'p'},
+		{"unit-id", required_argument, 0, 'u'}, {"watchdog-ms", required_argument, 0, 'w'},
+		{"patient-onset", required_argument, 0, 'o'}, {"patient-max", required_argument, 0, 'x'},
+		{"time-scale", required_argument, 0, 'k'}, {"fault", required_argument, 0, 'f'},
+		{"control", required_argument, 0, 'c'}, {"baud", required_argument, 0, 'B'},
+		{"log", required_argument, 0, 'l'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+	};
+	const char *rtu = NULL, *tcp = NULL, *tm = NULL, *box = NULL, *profile = TREADSIM_PROFILE;
+	const char *port_file = NULL, *control = NULL, *log_path = NULL;
+	const char *faults[16];
+	int nfaults = 0, unit = 1, watchdog = 1000, baud = 0;
+	double onset = -1, max = -1, scale = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': rtu = optarg; break;
+		case 't': tcp = optarg; break;
+		case 'P': port_file = optarg; break;
+		case 'm': tm = optarg; break;
+		case 'b': box = optarg; break;
+		case 'p': profile = optarg; break;
+		case 'u': unit = (int)num_opt("--unit-id", optarg, 1, 247); break;
+		case 'w': watchdog = (int)num_opt("--watchdog-ms", optarg, 0, 65535); break;
+		case 'o': onset = num_opt("--patient-onset", optarg, 0, 86400); break;
+		case 'x': max = num_opt("--patient-max", optarg, 0, 86400); break;
+		case 'k': scale = num_opt("--time-scale", optarg, 0.01, 1000); break;
+		case 'B': baud = (int)num_opt("--baud", optarg, 300, 4000000); break;
+		case 'c': control = optarg; break;
+		case 'l': log_path = optarg; break;
+		case 'f':
+			if (nfaults == 16)
+				die("too many --fault options");
+			faults[nfaults++] = optarg;
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc)
+		die("unexpected argument '%s'", argv[optind]);
+	if (!rtu && !tcp && !tm) {
+		usage(stderr);
+		return 2;
+	}
+	if (tm && (rtu || tcp))
+		die("one treadmill at a time: --trackmaster or Modbus, not both");
+	if (box && !tm)
+		die("--button-box goes with --trackmaster (Modbus presses use the button register)");
+
+	static struct sim s;
+	s.listen_fd = -1;
+	s.ctl_fd = -1;
+	for (int i = 0; i < MAX_CTL; i++)
+		s.ctl[i] = -1;
+	s.unit_id = unit;
+	s.baud = baud;
+	struct tl_err err;
+	if (!tm && tl_modbus_profile_load(profile, &s.prof, &err))
+		die("%s", err.msg);
+	int64_t t0 = now_us() / 1000;
+	sim_dev_init(&s.dev, tm ? SIM_TRACKMASTER : SIM_MODBUS, t0, scale);
+	s.dev.watchdog_power_on_ms = (uint16_t)watchdog;
+	s.dev.watchdog_ms = (uint16_t)watchdog;
+	s.dev.onset_s = onset;
+	s.dev.max_s = max;
+	for (int i = 0; i < nfaults; i++) {
+		char msg[300];
+		if (sim_dev_control(&s.dev, faults[i], t0, msg, sizeof msg))
+			die("--fault: %s", msg);
+	}
+	if (log_path && !(s.log = fopen(log_path, "w")))
+		die("--log %s: %s", log_path, strerror(errno));
+	if (s.log)
+		fprintf(s.log, "# treadsim frame log: CLOCK_MONOTONIC seconds, direction, channel, "
+			"bytes in hex\n");
+
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t block, unblocked;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &unblocked);
+
+	if (rtu)
+		open_pty(&s, CH_RTU, rtu, "modbus-rtu");
+	if (tm)
+		open_pty(&s, CH_TM, tm, "trackmaster");
+	if (box)
+		open_pty(&s, CH_BOX, box, "button-box");
+	if (tcp)
+		open_tcp(&s, tcp, port_file);
+	if (control)
+		open_control(&s, control);
+	printf("ready\n");
+	fflush(stdout);
+	run(&s, &unblocked);
+	cleanup(&s);
+	return 0;
+}
