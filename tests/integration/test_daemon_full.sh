@@ -15,9 +15,11 @@ rec=$("$T" show "$id" --json)
 j() { jq -r "$1" <<<"$rec"; }
 check "state complete" test "$(j .state)" = complete
 check "end reason max_claudication" test "$(j .end_reason)" = max_claudication
-# One tick is 10 ms real = 200 ms of test time at 20x: presses land within one tick.
-check "COT within one tick of 200 s ($(j .cot_s))" near "$(j .cot_s)" 200 0.25
-check "PWT within one tick of 500 s ($(j .pwt_s))" near "$(j .pwt_s)" 500 0.25
+# The virtual patient's press is seen at the next tick: 10 ms of real time, 200 ms of
+# test time at 20x. On a loaded machine a tick can be late by a few ms of real time,
+# which the time scale multiplies: allow 25 ms of real time (0.5 s of test time).
+check "COT within 25 ms real time of 200 s ($(j .cot_s))" near "$(j .cot_s)" 200 0.5
+check "PWT within 25 ms real time of 500 s ($(j .pwt_s))" near "$(j .pwt_s)" 500 0.5
 # ICD/ACD: 2.0 mph = 0.89408 m/s, less the start ramp (3.2 km/h at 1 km/h/s: 1.44 m).
 icd_expect=$(awk -v t="$(j .cot_s)" 'BEGIN { print 0.89408 * t - 1.44 }')
 acd_expect=$(awk -v t="$(j .pwt_s)" 'BEGIN { print 0.89408 * t - 1.44 }')
