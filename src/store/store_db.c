@@ -75,6 +75,7 @@ static const char *const stmt_sql[TL_ST_COUNT] = {
 	[TL_ST_PROTOCOL_TEXT] = "SELECT protocol_text FROM tests WHERE id = ?1",
 	[TL_ST_AUDIT_GET] = "SELECT id, at, operator, command, detail, result FROM audit "
 			    "ORDER BY id DESC LIMIT ?1",
+	[TL_ST_JSON_VALID] = "SELECT json_valid(?1)",
 };
 
 int tl_store_fail_db(struct tl_store *st, const char *what, struct tl_err *err)

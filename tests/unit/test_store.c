@@ -619,6 +619,15 @@ static void findings_and_results_round_trip(void **state)
 
 	assert_int_equal(tl_store_findings_set(st, id, "{\"site\":", "tech1", AT, &err), -1);
 	assert_msg_has(err.msg, "store: setting the findings of test 1: findings is not JSON (line 1");
+	/* JSON that SQLite accepts but the queries could not read back is refused too. */
+	assert_int_equal(tl_store_findings_set(st, id, "{\"site\":\"ca\\u0000lf\"}", "tech1", AT,
+					       &err),
+			 -1);
+	assert_msg_has(err.msg, "findings could not be read back (");
+	assert_int_equal(tl_store_results_set(st, id, "{\"n\":123456789012345678901234567890}",
+					      NULL, &err),
+			 -1);
+	assert_msg_has(err.msg, "ABI could not be read back (too big integer");
 	assert_int_equal(tl_store_results_set(st, id, "[1,", NULL, &err), -1);
 	assert_msg_has(err.msg, "ABI is not JSON");
 	assert_int_equal(tl_store_findings_set(st, 77, "{}", "tech1", AT, &err), -1);
