@@ -47,11 +47,18 @@ static int bind_failed(struct tl_store *st, sqlite3_stmt *stmt, const char *what
 	return -1;
 }
 
-/* One statement in autocommit mode is its own durable transaction. */
+/* One statement in autocommit mode is its own durable transaction; inside a transaction
+ * left open by an earlier failure it would not be committed, so that is ended first. */
 static int write_single(struct tl_store *st, sqlite3_stmt *stmt, int64_t test_id, bool update,
 			const char *what, struct tl_err *err)
 {
 	if (tl_store_check_writable(st, what, err) < 0) {
+		tl_store_stmt_done(stmt);
+		return -1;
+	}
+	tl_store_rollback(st);
+	if (!sqlite3_get_autocommit(st->db)) {
+		tl_err_set(err, "store: %s: an earlier transaction could not be rolled back", what);
 		tl_store_stmt_done(stmt);
 		return -1;
 	}
