@@ -7,6 +7,8 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include "store_fixture.h"
 
@@ -407,6 +409,58 @@ static void recovery_closes_open_tests_and_keeps_their_record(void **state)
 	tl_store_close(st);
 }
 
+/* The daemon killed mid-test: a child process records and dies by SIGKILL without closing
+ * anything; what it committed is in the file and recovery closes its test. */
+static void a_killed_writer_loses_nothing_it_committed(void **state)
+{
+	struct fx *f = *state;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct tl_err err;
+		struct tl_store *st = tl_store_open(f->path, &err);
+		if (!st)
+			_exit(2);
+		struct tl_store_test_new t = fx_new_test("MRN-1", AT);
+		int64_t id = tl_store_test_create(st, &t, &err);
+		struct tl_store_sample s[20];
+		for (int i = 0; i < 20; i++)
+			s[i] = fx_sample(i * 100);
+		struct tl_store_event ev = {.t_ms = 1900, .kind = "onset", .source = "button-cts",
+					    .value = NAN, .recorded_at = AT};
+		if (id != 1 || tl_store_samples_add(st, id, s, 20, &err) < 0 ||
+		    tl_store_event_add(st, id, &ev, &err) < 0)
+			_exit(3);
+		raise(SIGKILL);
+		_exit(4);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+	struct tl_store *st = fx_open(f);
+	struct tl_err err = {""};
+	assert_int_equal(tl_store_recover_interrupted(st, "2026-11-25T19:30:00.000Z", &err), 1);
+	json_t *t = tl_store_test_json(st, 1, &err);
+	assert_non_null(t);
+	assert_string_equal(json_string_value(json_object_get(t, "state")), "interrupted");
+	json_t *evs = json_object_get(t, "events");
+	assert_int_equal(json_array_size(evs), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(evs, 0), "kind")),
+			    "onset");
+	assert_true(json_real_value(json_object_get(json_array_get(evs, 1), "t_s")) == 1.9);
+	json_decref(t);
+	json_t *samples = tl_store_samples_json(st, 1, &err);
+	assert_int_equal(json_array_size(samples), 20);
+	json_decref(samples);
+	tl_store_close(st);
+	sqlite3 *db = raw_open(f->path);
+	char *ok = raw_text(db, "PRAGMA integrity_check");
+	assert_string_equal(ok, "ok");
+	free(ok);
+	sqlite3_close(db);
+}
+
 /* ---- two connections ---- */
 
 static void second_connection_sees_each_commit(void **state)
@@ -795,6 +849,7 @@ int main(void)
 		T(samples_are_batched_and_ordered),
 		T(state_changes_keep_what_is_not_given),
 		T(recovery_closes_open_tests_and_keeps_their_record),
+		T(a_killed_writer_loses_nothing_it_committed),
 		T(second_connection_sees_each_commit),
 		T(locked_database_fails_clearly_and_loses_nothing),
 		T(test_json_has_every_key_with_nulls),
