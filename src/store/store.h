@@ -22,9 +22,12 @@
  *   as seconds (t_s = t_ms / 1000.0).
  * - A double that is NAN means "unknown" and is stored as SQL NULL (JSON null); infinities
  *   are refused.
- * - Identifiers (MRN, operator, event kind, source, state, site, command, result) are
+ * - Identifiers (MRN, operator, event kind, source, state, end reason, site, command) are
  *   1..64 bytes of printable UTF-8 (no control characters); free text (detail, protocol
- *   text) must be valid UTF-8; JSON arguments must parse as JSON.
+ *   text, audit result) must be valid UTF-8; JSON arguments must parse as JSON.
+ * - A write that returns -1 left the file as it was, with one exception no database can
+ *   avoid: when the disk fails during the commit itself, the whole write may still be on
+ *   disk. It is never there in part.
  */
 #ifndef TL_STORE_H
 #define TL_STORE_H
@@ -62,11 +65,12 @@ int tl_store_busy_timeout_set(struct tl_store *st, int timeout_ms, struct tl_err
  * died) as state "interrupted", keeping everything recorded. ended_at becomes now_utc unless
  * it was already set; end_reason becomes "interrupted" unless one was already recorded.
  * Each gets an event kind "interrupted", source "system", at the last recorded t_ms.
- * Returns how many tests were closed, -1 on error (then none was). */
+ * All in one transaction. Returns how many tests were closed, -1 on error (then none was,
+ * except that an I/O error during the commit itself may leave all of them closed, never some). */
 int tl_store_recover_interrupted(struct tl_store *st, const char *now_utc, struct tl_err *err);
 
 struct tl_store_test_new {
-	const char *patient_mrn;   /* created if new */
+	const char *patient_mrn;   /* created if new; no leading or trailing space */
 	const char *protocol_name; /* short name, e.g. "gardner-skinner" */
 	const char *protocol_text; /* the protocol file as run */
 	const char *protocol_json; /* the expanded protocol as run (JSON) */

@@ -136,8 +136,44 @@ int tl_store_check_text(const char *s, const char *name, bool optional, const ch
 	return 0;
 }
 
-int tl_store_check_json(const char *s, const char *name, bool optional, const char *what,
-			struct tl_err *err)
+/* Whether SQLite's own parser takes s as JSON: 1, 0, or -1 + err (out of memory). */
+static int sqlite_json_valid(struct tl_store *st, const char *s, const char *what,
+			     struct tl_err *err)
+{
+	sqlite3_stmt *stmt = tl_store_stmt(st, TL_ST_JSON_VALID, what, err);
+	if (!stmt)
+		return -1;
+	int rc = tl_store_bind_text(stmt, 1, s);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(stmt);
+	int valid = rc == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
+	if (valid < 0)
+		tl_store_fail_db(st, what, err);
+	tl_store_stmt_done(stmt);
+	return valid;
+}
+
+int tl_store_json_explain(struct tl_store *st, const char *s, const json_error_t *jerr,
+			  const char *name, const char *what, struct tl_err *err)
+{
+	/* jansson reports a failed allocation inside its lexer as a syntax error, so a second
+	 * opinion tells a real syntax error from a parse that could not finish. */
+	int valid = sqlite_json_valid(st, s, what, err);
+	if (valid < 0)
+		return -1;
+	if (valid == 0)
+		tl_err_set(err, "store: %s: %s is not JSON (line %d column %d: %s)", what, name,
+			   jerr->line, jerr->column, jerr->text);
+	else
+		tl_err_set(err,
+			   "store: %s: %s could not be read back (%s): out of memory, or a \\u0000 "
+			   "or an integer beyond 64 bits in it",
+			   what, name, jerr->text);
+	return -1;
+}
+
+int tl_store_check_json(struct tl_store *st, const char *s, const char *name, bool optional,
+			const char *what, struct tl_err *err)
 {
 	if (!s) {
 		if (optional)
@@ -147,11 +183,8 @@ int tl_store_check_json(const char *s, const char *name, bool optional, const ch
 	}
 	json_error_t jerr;
 	json_t *j = json_loads(s, JSON_DECODE_ANY, &jerr);
-	if (!j) {
-		tl_err_set(err, "store: %s: %s is not JSON (line %d column %d: %s)", what, name,
-			   jerr.line, jerr.column, jerr.text);
-		return -1;
-	}
+	if (!j)
+		return tl_store_json_explain(st, s, &jerr, name, what, err);
 	json_decref(j);
 	return 0;
 }

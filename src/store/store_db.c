@@ -75,6 +75,7 @@ static const char *const stmt_sql[TL_ST_COUNT] = {
 	[TL_ST_PROTOCOL_TEXT] = "SELECT protocol_text FROM tests WHERE id = ?1",
 	[TL_ST_AUDIT_GET] = "SELECT id, at, operator, command, detail, result FROM audit "
 			    "ORDER BY id DESC LIMIT ?1",
+	[TL_ST_JSON_VALID] = "SELECT json_valid(?1)",
 };
 
 int tl_store_fail_db(struct tl_store *st, const char *what, struct tl_err *err)
@@ -130,11 +131,13 @@ int tl_store_begin_write(struct tl_store *st, const char *what, struct tl_err *e
 {
 	if (tl_store_check_writable(st, what, err) < 0)
 		return -1;
+	tl_store_rollback(st);
 	return run_cached(st, TL_ST_BEGIN_WRITE, what, err);
 }
 
 int tl_store_begin_read(struct tl_store *st, const char *what, struct tl_err *err)
 {
+	tl_store_rollback(st);
 	return run_cached(st, TL_ST_BEGIN_READ, what, err);
 }
 
@@ -154,6 +157,8 @@ void tl_store_rollback(struct tl_store *st)
 	/* After an I/O error SQLite may already have rolled back on its own. */
 	if (sqlite3_get_autocommit(st->db))
 		return;
+	/* ROLLBACK was prepared at open, so ending a transaction needs no memory; the next
+	 * begin calls this again should it still have failed. */
 	struct tl_err ignored;
 	run_cached(st, TL_ST_ROLLBACK, "rolling back", &ignored);
 }
@@ -224,6 +229,12 @@ static struct tl_store *open_conn(const char *path, bool read_only, struct tl_er
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, TL_STORE_BUSY_MS);
+	char what[TL_STORE_WHAT_MAX];
+	snprintf(what, sizeof what, "opening %s", path);
+	if (!tl_store_stmt(st, TL_ST_ROLLBACK, what, err)) {
+		tl_store_close(st);
+		return NULL;
+	}
 	return st;
 }
 

@@ -38,6 +38,7 @@ enum tl_stmt_id {
 	TL_ST_TESTS_OF_PATIENT,
 	TL_ST_PROTOCOL_TEXT,
 	TL_ST_AUDIT_GET,
+	TL_ST_JSON_VALID,
 	TL_ST_COUNT
 };
 
@@ -90,8 +91,11 @@ int tl_store_check_id(const char *s, const char *name, bool optional, const char
 int tl_store_check_text(const char *s, const char *name, bool optional, const char *what,
 			struct tl_err *err);
 /* JSON text that parses; NULL refused unless optional. */
-int tl_store_check_json(const char *s, const char *name, bool optional, const char *what,
-			struct tl_err *err);
+int tl_store_check_json(struct tl_store *st, const char *s, const char *name, bool optional,
+			const char *what, struct tl_err *err);
+/* Explains why jansson could not parse s (stored or about to be) in err; returns -1. */
+int tl_store_json_explain(struct tl_store *st, const char *s, const json_error_t *jerr,
+			  const char *name, const char *what, struct tl_err *err);
 /* Finite, or NAN when unknown is allowed. */
 int tl_store_check_real(double v, const char *name, bool nan_ok, const char *what,
 			struct tl_err *err);

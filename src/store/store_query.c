@@ -62,13 +62,15 @@ static const struct col audit_cols[] = {
 
 #define N_COLS(a) (sizeof(a) / sizeof((a)[0]))
 
-static json_t *col_value(sqlite3_stmt *stmt, int i, enum col_kind kind, const char *key,
-			 const char *what, struct tl_err *err)
+static json_t *col_value(struct tl_store *st, sqlite3_stmt *stmt, int i, enum col_kind kind,
+			 const char *key, const char *what, struct tl_err *err)
 {
 	if (sqlite3_column_type(stmt, i) == SQLITE_NULL)
 		return json_null();
 	json_t *v = NULL;
 	const char *text = NULL;
+	json_error_t jerr;
+	char name[64];
 	switch (kind) {
 	case COL_INT:
 		v = json_integer(sqlite3_column_int64(stmt, i));
@@ -85,22 +87,26 @@ static json_t *col_value(sqlite3_stmt *stmt, int i, enum col_kind kind, const ch
 		break;
 	case COL_JSON:
 		text = (const char *)sqlite3_column_text(stmt, i);
-		v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+		v = text ? json_loads(text, JSON_DECODE_ANY, &jerr) : NULL;
 		break;
 	}
-	/* Text that fails here was written around the store (it checks what it writes). */
-	if (!v && text && kind == COL_JSON)
-		tl_err_set(err, "store: %s: stored %s is not JSON", what, key);
-	else if (!v && text)
-		tl_err_set(err, "store: %s: stored %s is not valid UTF-8", what, key);
-	else if (!v)
+	if (v)
+		return v;
+	/* The store checks what it writes, so text that fails here was either written around
+	 * it or met a failed allocation; say which. */
+	snprintf(name, sizeof name, "stored %s", key);
+	if (text && kind == COL_JSON)
+		tl_store_json_explain(st, text, &jerr, name, what, err);
+	else if (text && tl_store_check_text(text, name, false, what, err) == 0)
 		tl_err_set(err, "store: %s: out of memory reading %s", what, key);
-	return v;
+	else if (!text)
+		tl_err_set(err, "store: %s: out of memory reading %s", what, key);
+	return NULL;
 }
 
 /* The current row as an object; NULL + err on failure. */
-static json_t *row_object(sqlite3_stmt *stmt, const struct col *cols, size_t n,
-			  const char *what, struct tl_err *err)
+static json_t *row_object(struct tl_store *st, sqlite3_stmt *stmt, const struct col *cols,
+			  size_t n, const char *what, struct tl_err *err)
 {
 	json_t *o = json_object();
 	if (!o) {
@@ -108,7 +114,7 @@ static json_t *row_object(sqlite3_stmt *stmt, const struct col *cols, size_t n,
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++) {
-		json_t *v = col_value(stmt, (int)i, cols[i].kind, cols[i].key, what, err);
+		json_t *v = col_value(st, stmt, (int)i, cols[i].kind, cols[i].key, what, err);
 		if (!v || json_object_set_new(o, cols[i].key, v) < 0) {
 			if (v)
 				tl_err_set(err, "store: %s: out of memory building JSON", what);
@@ -130,7 +136,7 @@ static json_t *rows_array(struct tl_store *st, sqlite3_stmt *stmt, const struct 
 	}
 	int rc;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		json_t *o = row_object(stmt, cols, n, what, err);
+		json_t *o = row_object(st, stmt, cols, n, what, err);
 		if (!o)
 			goto fail;
 		if (json_array_append_new(a, o) < 0) {
@@ -227,7 +233,7 @@ static json_t *test_query(struct tl_store *st, const void *arg, const char *what
 	int rc = sqlite3_step(stmt);
 	json_t *t = NULL;
 	if (rc == SQLITE_ROW)
-		t = row_object(stmt, test_cols, N_COLS(test_cols), what, err);
+		t = row_object(st, stmt, test_cols, N_COLS(test_cols), what, err);
 	else if (rc == SQLITE_DONE)
 		tl_err_set(err, "store: %s: no test %" PRId64, what, test_id);
 	else
@@ -237,13 +243,19 @@ static json_t *test_query(struct tl_store *st, const void *arg, const char *what
 		return NULL;
 	json_t *events = test_rows(st, TL_ST_EVENTS_GET, test_id, event_cols, N_COLS(event_cols),
 				   what, err);
-	if (!events || json_object_set_new(t, "events", events) < 0)
+	if (!events)
 		goto fail;
+	if (json_object_set_new(t, "events", events) < 0)
+		goto oom;
 	json_t *pressures = test_rows(st, TL_ST_PRESSURES_GET, test_id, pressure_cols,
 				      N_COLS(pressure_cols), what, err);
-	if (!pressures || json_object_set_new(t, "pressures", pressures) < 0)
+	if (!pressures)
 		goto fail;
+	if (json_object_set_new(t, "pressures", pressures) < 0)
+		goto oom;
 	return t;
+oom:
+	tl_err_set(err, "store: %s: out of memory building JSON", what);
 fail:
 	json_decref(t);
 	return NULL;

@@ -47,11 +47,18 @@ static int bind_failed(struct tl_store *st, sqlite3_stmt *stmt, const char *what
 	return -1;
 }
 
-/* One statement in autocommit mode is its own durable transaction. */
+/* One statement in autocommit mode is its own durable transaction; inside a transaction
+ * left open by an earlier failure it would not be committed, so that is ended first. */
 static int write_single(struct tl_store *st, sqlite3_stmt *stmt, int64_t test_id, bool update,
 			const char *what, struct tl_err *err)
 {
 	if (tl_store_check_writable(st, what, err) < 0) {
+		tl_store_stmt_done(stmt);
+		return -1;
+	}
+	tl_store_rollback(st);
+	if (!sqlite3_get_autocommit(st->db)) {
+		tl_err_set(err, "store: %s: an earlier transaction could not be rolled back", what);
 		tl_store_stmt_done(stmt);
 		return -1;
 	}
@@ -87,12 +94,12 @@ static int64_t patient_id(struct tl_store *st, const char *mrn, const char *crea
 	return sqlite3_last_insert_rowid(st->db);
 }
 
-static int check_test_new(const struct tl_store_test_new *t, const char *what,
-			  struct tl_err *err)
+static int check_test_new(struct tl_store *st, const struct tl_store_test_new *t,
+			  const char *what, struct tl_err *err)
 {
 	if (tl_store_check_id(t->protocol_name, "protocol name", false, what, err) < 0 ||
 	    tl_store_check_text(t->protocol_text, "protocol text", false, what, err) < 0 ||
-	    tl_store_check_json(t->protocol_json, "protocol JSON", false, what, err) < 0 ||
+	    tl_store_check_json(st, t->protocol_json, "protocol JSON", false, what, err) < 0 ||
 	    tl_store_check_id(t->operator_id, "operator", false, what, err) < 0 ||
 	    tl_store_check_utc(t->started_at, "started_at", what, err) < 0 ||
 	    tl_store_check_id(t->state, "state", true, what, err) < 0)
@@ -112,7 +119,7 @@ int64_t tl_store_test_create(struct tl_store *st, const struct tl_store_test_new
 	if (tl_store_check_mrn(t->patient_mrn, what, err) < 0)
 		return -1;
 	snprintf(what, sizeof what, "creating a test for patient '%s'", t->patient_mrn);
-	if (check_test_new(t, what, err) < 0 || tl_store_begin_write(st, what, err) < 0)
+	if (check_test_new(st, t, what, err) < 0 || tl_store_begin_write(st, what, err) < 0)
 		return -1;
 	int64_t pid = patient_id(st, t->patient_mrn, t->started_at, what, err);
 	if (pid < 0)
@@ -359,7 +366,7 @@ int tl_store_findings_set(struct tl_store *st, int64_t test_id, const char *find
 {
 	char what[TL_STORE_WHAT_MAX];
 	snprintf(what, sizeof what, "setting the findings of test %" PRId64, test_id);
-	if (tl_store_check_json(findings_json, "findings", false, what, err) < 0 ||
+	if (tl_store_check_json(st, findings_json, "findings", false, what, err) < 0 ||
 	    tl_store_check_id(operator_id, "operator", false, what, err) < 0 ||
 	    tl_store_check_utc(at_utc, "at", what, err) < 0)
 		return -1;
@@ -379,8 +386,8 @@ int tl_store_results_set(struct tl_store *st, int64_t test_id, const char *abi_j
 {
 	char what[TL_STORE_WHAT_MAX];
 	snprintf(what, sizeof what, "setting the results of test %" PRId64, test_id);
-	if (tl_store_check_json(abi_json, "ABI", true, what, err) < 0 ||
-	    tl_store_check_json(classification_json, "classification", true, what, err) < 0)
+	if (tl_store_check_json(st, abi_json, "ABI", true, what, err) < 0 ||
+	    tl_store_check_json(st, classification_json, "classification", true, what, err) < 0)
 		return -1;
 	sqlite3_stmt *stmt = tl_store_stmt(st, TL_ST_RESULTS_SET, what, err);
 	if (!stmt)
@@ -402,7 +409,7 @@ int tl_store_audit(struct tl_store *st, const char *at_utc, const char *operator
 	snprintf(what, sizeof what, "auditing command '%s'", command);
 	if (tl_store_check_utc(at_utc, "at", what, err) < 0 ||
 	    tl_store_check_id(operator_id, "operator", true, what, err) < 0 ||
-	    tl_store_check_json(detail_json, "detail", true, what, err) < 0 ||
+	    tl_store_check_json(st, detail_json, "detail", true, what, err) < 0 ||
 	    tl_store_check_text(result, "result", false, what, err) < 0)
 		return -1;
 	sqlite3_stmt *stmt = tl_store_stmt(st, TL_ST_AUDIT_ADD, what, err);

@@ -7,6 +7,8 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include "store_fixture.h"
 
@@ -153,8 +155,14 @@ static void readonly_needs_a_current_store(void **state)
 	assert_null(tl_store_open_readonly(f->path, &err));
 	assert_msg_has(err.msg, "schema version 1, this treadlab needs 2");
 	tl_store_close(fx_open(f));
+	/* With no writer open (no -wal, no -shm), a reader still reads. */
 	struct tl_store *ro = tl_store_open_readonly(f->path, &err);
 	assert_non_null(ro);
+	json_t *all = tl_store_tests_json(ro, NULL, &err);
+	if (!all)
+		fail_msg("%s", err.msg);
+	assert_int_equal(json_array_size(all), 1);
+	json_decref(all);
 	tl_store_close(ro);
 }
 
@@ -246,39 +254,37 @@ static void bad_event_arguments_are_refused(void **state)
 	struct tl_store *st = fx_open(f);
 	int64_t id = fx_create(st, "MRN-1", AT);
 	struct tl_err err = {""};
-	struct tl_store_event ok = {.t_ms = 1, .kind = "onset", .source = "operator",
-				    .value = NAN, .recorded_at = AT};
-	struct {
+#define EV(t, k, s, d, v, at)                                                                    \
+	{.t_ms = (t), .kind = (k), .source = (s), .detail = (d), .value = (v), .recorded_at = (at)}
+	const struct {
 		const char *legend;
 		struct tl_store_event ev;
 		const char *msg;
 	} rows[] = {
-		{"negative time", {.t_ms = -1}, "t_ms -1 is before the test started"},
-		{"no kind", {.kind = NULL}, "store: adding an event to test 1: kind is missing"},
-		{"kind with newline", {.kind = "on\nset"}, "kind has a control character (0x0a)"},
-		{"infinite value", {.value = INFINITY}, "value must be a finite number or NAN"},
-		{"local time", {.recorded_at = "2026-11-25 19:20:00"}, "is not UTC like"},
-		{"no millis", {.recorded_at = "2026-11-25T19:20:00Z"}, "is not UTC like"},
-		{"month 13", {.recorded_at = "2026-13-25T19:20:00.123Z"}, "is not UTC like"},
-		{"bad UTF-8", {.detail = "caf\xe9"}, "detail is not valid UTF-8 (byte 4)"},
-		{"no source", {.source = ""}, "source must be 1 to 64 bytes (it has 0)"},
+		{"negative time", EV(-1, "onset", "operator", NULL, NAN, AT),
+		 "t_ms -1 is before the test started"},
+		{"no kind", EV(1, NULL, "operator", NULL, NAN, AT),
+		 "store: adding an event to test 1: kind is missing"},
+		{"kind with newline", EV(1, "on\nset", "operator", NULL, NAN, AT),
+		 "kind has a control character (0x0a)"},
+		{"infinite value", EV(1, "onset", "operator", NULL, INFINITY, AT),
+		 "value must be a finite number or NAN"},
+		{"local time", EV(1, "onset", "operator", NULL, NAN, "2026-11-25 19:20:00"),
+		 "recorded_at '2026-11-25 19:20:00' is not UTC like"},
+		{"no millis", EV(1, "onset", "operator", NULL, NAN, "2026-11-25T19:20:00Z"),
+		 "is not UTC like"},
+		{"month 13", EV(1, "onset", "operator", NULL, NAN, "2026-13-25T19:20:00.123Z"),
+		 "is not UTC like"},
+		{"no time", EV(1, "onset", "operator", NULL, NAN, NULL), "recorded_at is missing"},
+		{"bad UTF-8", EV(1, "onset", "operator", "caf\xe9", NAN, AT),
+		 "detail is not valid UTF-8 (byte 4)"},
+		{"empty source", EV(1, "onset", "", NULL, NAN, AT),
+		 "source must be 1 to 64 bytes (it has 0)"},
 	};
+#undef EV
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-		struct tl_store_event ev = ok;
-		if (rows[i].ev.t_ms)
-			ev.t_ms = rows[i].ev.t_ms;
-		if (strcmp(rows[i].legend, "no kind") == 0 || rows[i].ev.kind)
-			ev.kind = rows[i].ev.kind;
-		if (rows[i].ev.value != 0)
-			ev.value = rows[i].ev.value;
-		if (rows[i].ev.recorded_at)
-			ev.recorded_at = rows[i].ev.recorded_at;
-		if (rows[i].ev.detail)
-			ev.detail = rows[i].ev.detail;
-		if (rows[i].ev.source)
-			ev.source = rows[i].ev.source;
 		err.msg[0] = '\0';
-		if (tl_store_event_add(st, id, &ev, &err) != -1)
+		if (tl_store_event_add(st, id, &rows[i].ev, &err) != -1)
 			fail_msg("%s: accepted", rows[i].legend);
 		assert_msg_has(err.msg, rows[i].msg);
 	}
@@ -401,6 +407,58 @@ static void recovery_closes_open_tests_and_keeps_their_record(void **state)
 	assert_int_equal(tl_store_recover_interrupted(st, "now", &err), -1);
 	assert_msg_has(err.msg, "store: closing interrupted tests: now 'now' is not UTC");
 	tl_store_close(st);
+}
+
+/* The daemon killed mid-test: a child process records and dies by SIGKILL without closing
+ * anything; what it committed is in the file and recovery closes its test. */
+static void a_killed_writer_loses_nothing_it_committed(void **state)
+{
+	struct fx *f = *state;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct tl_err err;
+		struct tl_store *st = tl_store_open(f->path, &err);
+		if (!st)
+			_exit(2);
+		struct tl_store_test_new t = fx_new_test("MRN-1", AT);
+		int64_t id = tl_store_test_create(st, &t, &err);
+		struct tl_store_sample s[20];
+		for (int i = 0; i < 20; i++)
+			s[i] = fx_sample(i * 100);
+		struct tl_store_event ev = {.t_ms = 1900, .kind = "onset", .source = "button-cts",
+					    .value = NAN, .recorded_at = AT};
+		if (id != 1 || tl_store_samples_add(st, id, s, 20, &err) < 0 ||
+		    tl_store_event_add(st, id, &ev, &err) < 0)
+			_exit(3);
+		raise(SIGKILL);
+		_exit(4);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+	struct tl_store *st = fx_open(f);
+	struct tl_err err = {""};
+	assert_int_equal(tl_store_recover_interrupted(st, "2026-11-25T19:30:00.000Z", &err), 1);
+	json_t *t = tl_store_test_json(st, 1, &err);
+	assert_non_null(t);
+	assert_string_equal(json_string_value(json_object_get(t, "state")), "interrupted");
+	json_t *evs = json_object_get(t, "events");
+	assert_int_equal(json_array_size(evs), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(evs, 0), "kind")),
+			    "onset");
+	assert_true(json_real_value(json_object_get(json_array_get(evs, 1), "t_s")) == 1.9);
+	json_decref(t);
+	json_t *samples = tl_store_samples_json(st, 1, &err);
+	assert_int_equal(json_array_size(samples), 20);
+	json_decref(samples);
+	tl_store_close(st);
+	sqlite3 *db = raw_open(f->path);
+	char *ok = raw_text(db, "PRAGMA integrity_check");
+	assert_string_equal(ok, "ok");
+	free(ok);
+	sqlite3_close(db);
 }
 
 /* ---- two connections ---- */
@@ -615,6 +673,15 @@ static void findings_and_results_round_trip(void **state)
 
 	assert_int_equal(tl_store_findings_set(st, id, "{\"site\":", "tech1", AT, &err), -1);
 	assert_msg_has(err.msg, "store: setting the findings of test 1: findings is not JSON (line 1");
+	/* JSON that SQLite accepts but the queries could not read back is refused too. */
+	assert_int_equal(tl_store_findings_set(st, id, "{\"site\":\"ca\\u0000lf\"}", "tech1", AT,
+					       &err),
+			 -1);
+	assert_msg_has(err.msg, "findings could not be read back (");
+	assert_int_equal(tl_store_results_set(st, id, "{\"n\":123456789012345678901234567890}",
+					      NULL, &err),
+			 -1);
+	assert_msg_has(err.msg, "ABI could not be read back (too big integer");
 	assert_int_equal(tl_store_results_set(st, id, "[1,", NULL, &err), -1);
 	assert_msg_has(err.msg, "ABI is not JSON");
 	assert_int_equal(tl_store_findings_set(st, 77, "{}", "tech1", AT, &err), -1);
@@ -782,6 +849,7 @@ int main(void)
 		T(samples_are_batched_and_ordered),
 		T(state_changes_keep_what_is_not_given),
 		T(recovery_closes_open_tests_and_keeps_their_record),
+		T(a_killed_writer_loses_nothing_it_committed),
 		T(second_connection_sees_each_commit),
 		T(locked_database_fails_clearly_and_loses_nothing),
 		T(test_json_has_every_key_with_nulls),

@@ -32,6 +32,7 @@ struct fault_file {
 static sqlite3_vfs *real_vfs;
 static int fault_countdown; /* 0: off; otherwise the call that fails, counting down */
 static int fault_fired;
+static bool fault_reads; /* reads count (and fail) too */
 
 /* Whether this write-type call is the one to fail. */
 static bool fault_now(void)
@@ -55,6 +56,8 @@ static int ff_close(sqlite3_file *f)
 }
 static int ff_read(sqlite3_file *f, void *buf, int n, sqlite3_int64 off)
 {
+	if (fault_reads && fault_now())
+		return SQLITE_IOERR_READ;
 	return real_of(f)->pMethods->xRead(real_of(f), buf, n, off);
 }
 static int ff_write(sqlite3_file *f, const void *buf, int n, sqlite3_int64 off)
@@ -232,6 +235,7 @@ static void arm(int n)
 static void disarm(void)
 {
 	fault_countdown = 0;
+	fault_reads = false;
 }
 
 /* ---- checks ---- */
@@ -566,6 +570,60 @@ static void recovery_under_faults_is_all_or_nothing(void **state)
 	assert_true(n > 2);
 }
 
+/* The queries the HTTP thread runs, with the Nth read failing. */
+static json_t *query_all(struct tl_store *st, struct tl_err *err)
+{
+	json_t *t = tl_store_test_json(st, 1, err);
+	json_t *s = t ? tl_store_samples_json(st, 1, err) : NULL;
+	json_t *l = s ? tl_store_tests_json(st, "MRN-1", err) : NULL;
+	json_t *all = l ? json_pack("{s:o, s:o, s:o}", "test", t, "samples", s, "list", l) : NULL;
+	if (!all) {
+		json_decref(t);
+		json_decref(s);
+		json_decref(l);
+	}
+	return all;
+}
+
+static void queries_under_read_faults_fail_clearly(void **state)
+{
+	struct fx *f = *state;
+	make_baseline(f->path);
+	int n, failures = 0;
+	for (n = 1; n < 1000; n++) {
+		struct tl_err err = {""};
+		struct tl_store *st = tl_store_open_readonly(f->path, &err);
+		if (!st)
+			fail_msg("%s", err.msg);
+		arm(n);
+		fault_reads = true;
+		json_t *all = query_all(st, &err);
+		bool reached = fault_fired != 0;
+		disarm();
+		if (!all) {
+			assert_true(reached);
+			assert_clear_error(err.msg, "test"); /* names the test or tests it read */
+			failures++;
+		}
+		json_decref(all);
+		/* The same connection answers in full once the disk reads again. */
+		all = query_all(st, &err);
+		if (!all)
+			fail_msg("N=%d: after the fault: %s", n, err.msg);
+		json_t *t = json_object_get(all, "test");
+		assert_int_equal(json_array_size(json_object_get(t, "events")), 2);
+		assert_int_equal(json_array_size(json_object_get(all, "samples")), 50);
+		assert_int_equal(json_array_size(json_object_get(all, "list")), 1);
+		json_decref(all);
+		tl_store_close(st);
+		if (!reached)
+			break;
+	}
+	print_message("reads: N = 1..%d, %d queries failed\n", n, failures);
+	assert_true(failures > 0);
+	assert_integrity_ok(f->path);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -575,6 +633,7 @@ int main(void)
 		T(opening_under_faults_is_all_or_nothing),
 		T(migration_under_faults_keeps_version_1_data),
 		T(recovery_under_faults_is_all_or_nothing),
+		T(queries_under_read_faults_fail_clearly),
 	};
 	return cmocka_run_group_tests(tests, vfs_setup, vfs_teardown);
 }
