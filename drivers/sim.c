@@ -102,21 +102,44 @@ static int sim_poll(struct tl_treadmill *tm, int64_t now_ms, struct tl_feedback 
 	return 0;
 }
 
-enum tl_press tl_sim_button_poll(struct tl_treadmill *tm, int64_t now_ms)
+static int patient_poll(struct tl_button *b, int64_t now_ms, struct tl_press *out, int max)
 {
-	struct sim *s = tm->priv;
-	if (!s->started_once)
-		return TL_PRESS_NONE;
+	struct sim *s = ((struct tl_treadmill *)b->priv)->priv;
+	if (!s->started_once || max < 1)
+		return 0;
 	double t_s = (double)(now_ms - s->belt_start_ms) / 1000.0;
+	int n = 0;
 	if (s->onset_s >= 0 && !s->onset_done && t_s >= s->onset_s - 1e-9) {
 		s->onset_done = true;
-		return TL_PRESS_ONSET;
+		out[n++] = (struct tl_press){.kind = TL_PRESS_ONSET, .t_ms = now_ms, .source = b->ops->name};
 	}
-	if (s->max_s >= 0 && !s->max_done && t_s >= s->max_s - 1e-9) {
+	if (n < max && s->max_s >= 0 && !s->max_done && t_s >= s->max_s - 1e-9) {
 		s->max_done = true;
-		return TL_PRESS_MAX;
+		out[n++] = (struct tl_press){.kind = TL_PRESS_MAX, .t_ms = now_ms, .source = b->ops->name};
 	}
-	return TL_PRESS_NONE;
+	return n;
+}
+
+static void patient_close(struct tl_button *b)
+{
+	b->priv = NULL; /* the treadmill owns the state */
+}
+
+static const struct tl_button_ops patient_ops = {
+	.name = "virtual-patient",
+	.poll = patient_poll,
+	.close = patient_close,
+};
+
+int tl_sim_button_open(struct tl_button *b, struct tl_treadmill *tm)
+{
+	if (tm->ops != &tl_sim_treadmill_ops) {
+		snprintf(b->err, sizeof b->err, "the virtual patient needs the sim treadmill");
+		return -1;
+	}
+	b->ops = &patient_ops;
+	b->priv = tm;
+	return 0;
 }
 
 void tl_sim_device_stop(struct tl_treadmill *tm, int64_t now_ms, const char *why)

@@ -2,25 +2,21 @@
  *
  * The belt and lift follow src/core/belt_model (the same model as the dry run and
  * treadsim). An optional virtual patient presses onset and max at given seconds after
- * the belt was started, through the patient-button path (tl_sim_button_poll). */
+ * the belt was started, through the patient-button path (tl_sim_button_open). */
 #ifndef TL_SIM_H
 #define TL_SIM_H
 
 #include <stdbool.h>
 
 #include "belt_model.h"
+#include "buttons.h"
 #include "treadmill.h"
 
 extern const struct tl_treadmill_ops tl_sim_treadmill_ops;
 
-enum tl_press {
-	TL_PRESS_NONE,
-	TL_PRESS_ONSET,
-	TL_PRESS_MAX,
-};
-
-/* The virtual patient's next press due by now_ms, if any (each press once). */
-enum tl_press tl_sim_button_poll(struct tl_treadmill *tm, int64_t now_ms);
+/* The virtual patient as a patient-button source ("virtual-patient") on an open sim
+ * treadmill: each press once, at the first poll at or after its time. */
+int tl_sim_button_open(struct tl_button *b, struct tl_treadmill *tm);
 
 /* Fault injection for tests and rehearsal: the device stops the belt by itself. */
 void tl_sim_device_stop(struct tl_treadmill *tm, int64_t now_ms, const char *why);

@@ -24,6 +24,7 @@
 struct dry_run {
 	struct tl_engine engine;
 	struct tl_treadmill tm;
+	struct tl_button patient;
 	struct tl_actuator act;
 	json_t *events;
 	double model_icd_m, model_acd_m;
@@ -48,18 +49,14 @@ static void drain(struct dry_run *d)
 	}
 }
 
-static int press(struct dry_run *d, int64_t t, enum tl_press p)
+static void press(struct dry_run *d, const struct tl_press *p)
 {
 	struct tl_err err;
-	int rc = 0;
-	if (p == TL_PRESS_ONSET)
-		rc = tl_engine_onset(&d->engine, t, "virtual-patient", &err);
-	else if (p == TL_PRESS_MAX)
-		rc = tl_engine_max(&d->engine, t, "virtual-patient", &err);
+	int rc = p->kind == TL_PRESS_ONSET ? tl_engine_onset(&d->engine, p->t_ms, p->source, &err)
+					   : tl_engine_max(&d->engine, p->t_ms, p->source, &err);
 	/* A press after walking ended is the patient's, not an error of the run. */
 	if (rc && !d->json)
-		printf("%9.1f s  (press ignored: %s)\n", (double)t / 1000.0, err.msg);
-	return 0;
+		printf("%9.1f s  (press ignored: %s)\n", (double)p->t_ms / 1000.0, err.msg);
 }
 
 int cmd_dry_run(int argc, char **argv)
@@ -98,6 +95,7 @@ int cmd_dry_run(int argc, char **argv)
 	if (d.tm.ops->open(&d.tm, &opts))
 		return cli_fail("%s", d.tm.err);
 	tl_actuator_init(&d.act, &d.tm);
+	tl_sim_button_open(&d.patient, &d.tm);
 	struct tl_limits lim = tl_limits_default;
 	lim.max_speed_kmh = caps.max_speed_kmh;
 	lim.max_grade_pct = caps.max_grade_pct;
@@ -116,7 +114,10 @@ int cmd_dry_run(int argc, char **argv)
 	int64_t limit = p.max_duration_ms + AFTER_WALK_MS;
 	for (int64_t t = 0; t <= limit; t += TICK_MS) {
 		d.tm.ops->poll(&d.tm, t, &fb);
-		press(&d, t, tl_sim_button_poll(&d.tm, t));
+		struct tl_press presses[2];
+		int n = tl_button_poll(&d.patient, t, presses, 2);
+		for (int i = 0; i < n; i++)
+			press(&d, &presses[i]);
 		struct tl_motion m = tl_engine_tick(&d.engine, t, &fb);
 		drain(&d);
 		if (tl_actuate(&d.act, t, &m)) {
@@ -158,6 +159,7 @@ int cmd_dry_run(int argc, char **argv)
 	}
 out:
 	json_decref(d.events);
+	tl_button_close(&d.patient);
 	d.tm.ops->close(&d.tm);
 	return rc;
 }

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "buttons.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ini.h>
@@ -25,6 +27,11 @@ void tl_config_defaults(struct tl_config *c)
 	snprintf(c->operator_default, sizeof c->operator_default, "technician");
 	c->session = tl_session_opts_default;
 	c->time_scale = 1.0;
+	snprintf(c->modem_lines, sizeof c->modem_lines, "CTS=onset,DSR=max");
+	c->box_baud = 9600;
+	snprintf(c->box_onset, sizeof c->box_onset, "1");
+	snprintf(c->box_max, sizeof c->box_max, "2");
+	c->debounce_ms = 50;
 	c->patient_onset_s = -1;
 	c->patient_max_s = -1;
 }
@@ -199,6 +206,30 @@ static int handler(void *user, const char *sec, const char *key, const char *val
 			return text(l, sec, key, val, c->protocols, sizeof c->protocols);
 		if (IS("daemon", "reminder_minutes"))
 			return reminders(l, val, &c->session);
+	} else if (!strcmp(sec, "buttons")) {
+		if (IS("buttons", "modem_device"))
+			return text(l, sec, key, val, c->modem_device, sizeof c->modem_device);
+		if (IS("buttons", "modem_lines")) {
+			struct tl_button_config bc;
+			char why[160];
+			tl_button_config_default(&bc);
+			if (tl_button_parse_lines(val, &bc, why, sizeof why))
+				return bad(l, "[buttons] modem_lines: %s", why);
+			return text(l, sec, key, val, c->modem_lines, sizeof c->modem_lines);
+		}
+		if (IS("buttons", "box_device"))
+			return text(l, sec, key, val, c->box_device, sizeof c->box_device);
+		if (IS("buttons", "box_baud"))
+			return integer(l, sec, key, val, 1200, 115200, &c->box_baud);
+		if (IS("buttons", "box_onset") || IS("buttons", "box_max")) {
+			if (strlen(val) != 1)
+				return bad(l, "[buttons] %s: one character, got '%s'", key, val);
+			return text(l, sec, key, val, key[4] == 'o' ? c->box_onset : c->box_max, 4);
+		}
+		if (IS("buttons", "modbus"))
+			return boolean(l, sec, key, val, &c->modbus_button);
+		if (IS("buttons", "debounce_ms"))
+			return integer(l, sec, key, val, 1, 1000, &c->debounce_ms);
 	} else if (!strcmp(sec, "sim")) {
 		if (IS("sim", "time_scale"))
 			return num(l, sec, key, val, 0.01, 1000, &c->time_scale);
@@ -282,6 +313,10 @@ int tl_config_validate(const struct tl_config *c, const char *path, struct tl_er
 				   "addresses", path, c->listen);
 			return -1;
 		}
+	}
+	if (c->modbus_button && strcmp(c->driver, "modbus")) {
+		tl_err_set(err, "%s: [buttons] modbus = true needs driver = modbus", path);
+		return -1;
 	}
 	if (!c->socket[0] && !c->listen[0]) {
 		tl_err_set(err, "%s: [api] neither socket nor listen is set: nothing could control the daemon", path);

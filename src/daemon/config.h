@@ -37,6 +37,14 @@ struct tl_config {
 	char operator_default[64];
 	char protocols[256];      /* protocol directory; empty: the built-in one */
 	struct tl_session_opts session;
+	/* [buttons] patient buttons besides the technician's commands */
+	char modem_device[256];   /* serial port with a switch across modem lines */
+	char modem_lines[64];     /* e.g. "CTS=onset,DSR=max" */
+	char box_device[256];     /* serial port of a button box that sends a byte */
+	int box_baud;
+	char box_onset[4], box_max[4]; /* the bytes (one character each) */
+	bool modbus_button;       /* the Modbus treadmill's button register */
+	int debounce_ms;
 	/* [sim] */
 	double time_scale;
 	double patient_onset_s;   /* < 0: no virtual patient press */

@@ -14,7 +14,6 @@
 #include <time.h>
 
 #include "daemon.h"
-#include "sim.h"
 #include "store.h"
 #include "writer.h"
 
@@ -29,6 +28,7 @@ struct control {
 	size_t n_samples;
 	int64_t period_ns;
 	struct tl_motion last_motion; /* what the driver was last given */
+	bool button_failed[4];        /* logged once per failure */
 };
 
 int64_t tl_mono_ns(void)
@@ -242,17 +242,30 @@ static void handle(struct control *c, struct tl_cmd *cmd)
 	free(cmd);
 }
 
-static void sim_presses(struct control *c, int64_t now)
+/* The patient's buttons. A press counts at the time its input went active; a press
+ * while no test walks is the patient's, and is only logged. */
+static void button_presses(struct control *c, int64_t now)
 {
 	struct tl_daemon *d = c->d;
-	if (d->tm.ops != &tl_sim_treadmill_ops)
-		return;
-	enum tl_press p = tl_sim_button_poll(&d->tm, now);
-	struct tl_err err;
-	if (p == TL_PRESS_ONSET)
-		tl_engine_onset(&d->engine, now, "virtual-patient", &err);
-	else if (p == TL_PRESS_MAX)
-		tl_engine_max(&d->engine, now, "virtual-patient", &err);
+	for (int i = 0; i < d->n_buttons; i++) {
+		struct tl_press p[4];
+		int n = tl_button_poll(&d->buttons[i], now, p, 4);
+		if (n < 0) {
+			if (!c->button_failed[i])
+				syslog(LOG_ERR, "patient button: %s", d->buttons[i].err);
+			c->button_failed[i] = true;
+			continue;
+		}
+		c->button_failed[i] = false;
+		for (int k = 0; k < n; k++) {
+			struct tl_err err;
+			int64_t t = p[k].t_ms <= now ? p[k].t_ms : now;
+			int rc = p[k].kind == TL_PRESS_ONSET ? tl_engine_onset(&d->engine, t, p[k].source, &err)
+							     : tl_engine_max(&d->engine, t, p[k].source, &err);
+			if (rc)
+				syslog(LOG_INFO, "%s press ignored: %s", p[k].source, err.msg);
+		}
+	}
 }
 
 static void tick(struct control *c)
@@ -265,7 +278,7 @@ static void tick(struct control *c)
 		/* No reading this tick; the guard turns a lasting silence into a fault. */
 		fbp = NULL;
 	}
-	sim_presses(c, now);
+	button_presses(c, now);
 	struct tl_motion m = tl_engine_tick(&d->engine, now, fbp);
 	actuate(c, now, &m);
 	if (d->tm.ops->keepalive)

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "buttons.h"
 #include "config.h"
 #include "engine.h"
 #include "motion.h"
@@ -82,6 +83,8 @@ struct tl_daemon {
 	struct tl_treadmill tm;
 	struct tl_actuator act;
 	struct tl_engine engine; /* control thread only */
+	struct tl_button buttons[4]; /* patient buttons; polled by the control thread */
+	int n_buttons;
 
 	/* time: test time = (monotonic - base) * time_scale */
 	int64_t base_ns;

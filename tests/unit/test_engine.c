@@ -156,18 +156,21 @@ static void tick(struct rig *r, int64_t t)
 	struct tl_feedback fb;
 	assert_int_equal(r->tm.ops->poll(&r->tm, t, &fb), 0);
 	struct tl_err err = {{0}};
-	switch (tl_sim_button_poll(&r->tm, t)) {
-	case TL_PRESS_ONSET:
-		r->model_icd_m = tl_sim_belt(&r->tm)->distance_m;
-		tl_engine_onset(&r->engine, t, "virtual-patient", &err);
-		break;
-	case TL_PRESS_MAX:
-		r->model_acd_m = tl_sim_belt(&r->tm)->distance_m;
-		tl_engine_max(&r->engine, t, "virtual-patient", &err);
-		break;
-	case TL_PRESS_NONE:
-		break;
+	struct tl_button patient = {0};
+	assert_int_equal(tl_sim_button_open(&patient, &r->tm), 0);
+	struct tl_press presses[2];
+	int n = tl_button_poll(&patient, t, presses, 2);
+	for (int i = 0; i < n; i++) {
+		assert_string_equal(presses[i].source, "virtual-patient");
+		if (presses[i].kind == TL_PRESS_ONSET) {
+			r->model_icd_m = tl_sim_belt(&r->tm)->distance_m;
+			tl_engine_onset(&r->engine, t, presses[i].source, &err);
+		} else {
+			r->model_acd_m = tl_sim_belt(&r->tm)->distance_m;
+			tl_engine_max(&r->engine, t, presses[i].source, &err);
+		}
 	}
+	tl_button_close(&patient);
 	struct tl_motion m = tl_engine_tick(&r->engine, t, &fb);
 	drain(r);
 	r->last_motion = m;
