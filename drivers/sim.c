@@ -13,7 +13,14 @@ struct sim {
 	bool onset_done, max_done;
 	bool device_stopped;
 	char why[96];
+	double time_scale; /* the model runs this many times faster than the caller's clock */
 };
+
+/* The model's time for the caller's (real) time. */
+static int64_t model_ms(const struct sim *s, int64_t now_ms)
+{
+	return (int64_t)llround((double)now_ms * s->time_scale);
+}
 
 static int sim_open(struct tl_treadmill *tm, const struct tl_driver_opts *opts)
 {
@@ -23,6 +30,7 @@ static int sim_open(struct tl_treadmill *tm, const struct tl_driver_opts *opts)
 		return -1;
 	}
 	tl_belt_init(&s->belt, &tl_belt_default_params, 0);
+	s->time_scale = opts && opts->time_scale > 0 ? opts->time_scale : 1.0;
 	s->onset_s = opts ? opts->patient_onset_s : -1;
 	s->max_s = opts ? opts->patient_max_s : -1;
 	tm->priv = s;
@@ -43,11 +51,11 @@ static int sim_start(struct tl_treadmill *tm, int64_t now_ms)
 		return -1;
 	}
 	if (s->belt.estopped)
-		tl_belt_reset(&s->belt, now_ms);
-	tl_belt_start(&s->belt, now_ms);
+		tl_belt_reset(&s->belt, model_ms(s, now_ms));
+	tl_belt_start(&s->belt, model_ms(s, now_ms));
 	if (!s->started_once) {
 		s->started_once = true;
-		s->belt_start_ms = now_ms;
+		s->belt_start_ms = model_ms(s, now_ms);
 	}
 	return 0;
 }
@@ -55,7 +63,7 @@ static int sim_start(struct tl_treadmill *tm, int64_t now_ms)
 static int sim_stop(struct tl_treadmill *tm, int64_t now_ms)
 {
 	struct sim *s = tm->priv;
-	tl_belt_stop(&s->belt, now_ms);
+	tl_belt_stop(&s->belt, model_ms(s, now_ms));
 	return 0;
 }
 
@@ -63,14 +71,14 @@ static int sim_estop(struct tl_treadmill *tm, int64_t now_ms)
 {
 	struct sim *s = tm->priv;
 	/* The model decelerates at its e-stop rate; the next operator start clears it. */
-	tl_belt_estop(&s->belt, now_ms);
+	tl_belt_estop(&s->belt, model_ms(s, now_ms));
 	return 0;
 }
 
 static int sim_set_speed(struct tl_treadmill *tm, double kmh, int64_t now_ms, double *sent)
 {
 	struct sim *s = tm->priv;
-	tl_belt_set_speed(&s->belt, kmh, now_ms);
+	tl_belt_set_speed(&s->belt, kmh, model_ms(s, now_ms));
 	if (sent)
 		*sent = s->belt.target_speed_kmh;
 	return 0;
@@ -79,7 +87,7 @@ static int sim_set_speed(struct tl_treadmill *tm, double kmh, int64_t now_ms, do
 static int sim_set_grade(struct tl_treadmill *tm, double pct, int64_t now_ms, double *sent)
 {
 	struct sim *s = tm->priv;
-	tl_belt_set_grade(&s->belt, pct, now_ms);
+	tl_belt_set_grade(&s->belt, pct, model_ms(s, now_ms));
 	if (sent)
 		*sent = s->belt.target_grade_pct;
 	return 0;
@@ -88,7 +96,7 @@ static int sim_set_grade(struct tl_treadmill *tm, double pct, int64_t now_ms, do
 static int sim_poll(struct tl_treadmill *tm, int64_t now_ms, struct tl_feedback *fb)
 {
 	struct sim *s = tm->priv;
-	tl_belt_advance(&s->belt, now_ms);
+	tl_belt_advance(&s->belt, model_ms(s, now_ms));
 	memset(fb, 0, sizeof *fb);
 	fb->valid = true;
 	fb->speed_kmh = s->belt.speed_kmh;
@@ -107,7 +115,7 @@ static int patient_poll(struct tl_button *b, int64_t now_ms, struct tl_press *ou
 	struct sim *s = ((struct tl_treadmill *)b->priv)->priv;
 	if (!s->started_once || max < 1)
 		return 0;
-	double t_s = (double)(now_ms - s->belt_start_ms) / 1000.0;
+	double t_s = (double)(model_ms(s, now_ms) - s->belt_start_ms) / 1000.0;
 	int n = 0;
 	if (s->onset_s >= 0 && !s->onset_done && t_s >= s->onset_s - 1e-9) {
 		s->onset_done = true;
@@ -146,7 +154,7 @@ int tl_sim_button_open(struct tl_button *b, struct tl_treadmill *tm)
 void tl_sim_device_stop(struct tl_treadmill *tm, int64_t now_ms, const char *why)
 {
 	struct sim *s = tm->priv;
-	tl_belt_estop(&s->belt, now_ms);
+	tl_belt_estop(&s->belt, model_ms(s, now_ms));
 	s->device_stopped = true;
 	snprintf(s->why, sizeof s->why, "%s", why);
 }

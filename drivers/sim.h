@@ -2,7 +2,9 @@
  *
  * The belt and lift follow src/core/belt_model (the same model as the dry run and
  * treadsim). An optional virtual patient presses onset and max at given seconds after
- * the belt was started, through the patient-button path (tl_sim_button_open). */
+ * the belt was started, through the patient-button path (tl_sim_button_open).
+ * Callers pass their real clock; with opts->time_scale K the model (belt, lift, patient)
+ * runs K times faster, as a simulator may and a treadmill may not. */
 #ifndef TL_SIM_H
 #define TL_SIM_H
 

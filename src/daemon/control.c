@@ -48,11 +48,27 @@ void tl_utc_now(char out[32])
 	snprintf(out + n, 32 - n, ".%03dZ", (int)(ts.tv_nsec / 1000000L) % 1000);
 }
 
-/* Test time: monotonic, scaled for the simulator. */
+/* Two clocks. Drivers and buttons get real monotonic ms (wire timeouts, device
+ * watchdogs and debouncing are real time); the engine gets test time, which the time
+ * scale of a simulated treadmill runs faster. */
+static int64_t real_ms_of(const struct tl_daemon *d, int64_t ns)
+{
+	return (ns - d->base_ns) / 1000000;
+}
+
+static int64_t real_now_ms(const struct tl_daemon *d)
+{
+	return real_ms_of(d, tl_mono_ns());
+}
+
+static int64_t test_ms_of_real(const struct tl_daemon *d, int64_t real_ms)
+{
+	return (int64_t)llround((double)real_ms * d->cfg.time_scale);
+}
+
 static int64_t test_now_ms(const struct tl_daemon *d)
 {
-	double ms = (double)(tl_mono_ns() - d->base_ns) / 1e6;
-	return (int64_t)llround(ms * d->cfg.time_scale);
+	return test_ms_of_real(d, real_now_ms(d));
 }
 
 /* Endpoint times are reported to 0.1 s (DESIGN.md, Endpoints); NAN when not reached. */
@@ -137,18 +153,19 @@ static void publish(struct control *c, int64_t now, const struct tl_motion *m)
 	pthread_mutex_unlock(&d->st_mu);
 }
 
+/* now: test time, for the engine; the driver gets real time. */
 static void actuate(struct control *c, int64_t now, const struct tl_motion *m)
 {
 	struct tl_daemon *d = c->d;
 	c->last_motion = *m;
-	if (tl_actuate(&d->act, now, m) == 0)
+	if (tl_actuate(&d->act, real_now_ms(d), m) == 0)
 		return;
 	/* A driver that cannot take a command is a fault: stop, latched, recorded. */
 	syslog(LOG_ERR, "driver: %s", d->tm.err);
 	tl_engine_driver_fault(&d->engine, now, d->tm.err);
 	struct tl_motion stop = tl_engine_tick(&d->engine, now, NULL);
 	c->last_motion = stop;
-	tl_actuate(&d->act, now, &stop);
+	tl_actuate(&d->act, real_now_ms(d), &stop);
 }
 
 static void metric(struct tl_daemon *d, int64_t *arr, size_t *n, size_t cap, int64_t v)
@@ -185,7 +202,7 @@ static void handle(struct control *c, struct tl_cmd *cmd)
 	case CMD_START: {
 		name = "start";
 		struct tl_feedback fb;
-		if (d->tm.ops->poll(&d->tm, now, &fb) == 0)
+		if (d->tm.ops->poll(&d->tm, real_now_ms(d), &fb) == 0)
 			e->last_fb = fb;
 		if (tl_engine_start(e, now, &cmd->protocol, cmd->source, &err)) {
 			status = 409;
@@ -244,12 +261,12 @@ static void handle(struct control *c, struct tl_cmd *cmd)
 
 /* The patient's buttons. A press counts at the time its input went active; a press
  * while no test walks is the patient's, and is only logged. */
-static void button_presses(struct control *c, int64_t now)
+static void button_presses(struct control *c, int64_t real_ms, int64_t now)
 {
 	struct tl_daemon *d = c->d;
 	for (int i = 0; i < d->n_buttons; i++) {
 		struct tl_press p[4];
-		int n = tl_button_poll(&d->buttons[i], now, p, 4);
+		int n = tl_button_poll(&d->buttons[i], real_ms, p, 4);
 		if (n < 0) {
 			if (!c->button_failed[i])
 				syslog(LOG_ERR, "patient button: %s", d->buttons[i].err);
@@ -259,7 +276,9 @@ static void button_presses(struct control *c, int64_t now)
 		c->button_failed[i] = false;
 		for (int k = 0; k < n; k++) {
 			struct tl_err err;
-			int64_t t = p[k].t_ms <= now ? p[k].t_ms : now;
+			int64_t t = test_ms_of_real(d, p[k].t_ms);
+			if (t > now)
+				t = now;
 			int rc = p[k].kind == TL_PRESS_ONSET ? tl_engine_onset(&d->engine, t, p[k].source, &err)
 							     : tl_engine_max(&d->engine, t, p[k].source, &err);
 			if (rc)
@@ -271,18 +290,19 @@ static void button_presses(struct control *c, int64_t now)
 static void tick(struct control *c)
 {
 	struct tl_daemon *d = c->d;
-	int64_t now = test_now_ms(d);
+	int64_t real_ms = real_now_ms(d);
+	int64_t now = test_ms_of_real(d, real_ms);
 	struct tl_feedback fb;
 	const struct tl_feedback *fbp = &fb;
-	if (d->tm.ops->poll(&d->tm, now, &fb)) {
+	if (d->tm.ops->poll(&d->tm, real_ms, &fb)) {
 		/* No reading this tick; the guard turns a lasting silence into a fault. */
 		fbp = NULL;
 	}
-	button_presses(c, now);
+	button_presses(c, real_ms, now);
 	struct tl_motion m = tl_engine_tick(&d->engine, now, fbp);
 	actuate(c, now, &m);
 	if (d->tm.ops->keepalive)
-		d->tm.ops->keepalive(&d->tm, now);
+		d->tm.ops->keepalive(&d->tm, real_now_ms(d));
 	drain(c, NULL);
 	publish(c, now, &m);
 	const struct tl_session *s = &d->engine.session;
