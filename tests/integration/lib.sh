@@ -59,23 +59,27 @@ start_daemon() {
 	shift
 	rm -f "$WORK/ready"
 	mkfifo "$WORK/ready"
-	"$D" --config "$conf" --db "$WORK/treadlab.db" --socket "$TREADLAB_SOCKET" \
+	# TL_DAEMON_WRAPPER runs the daemon under a tool (valgrind) when set.
+	${TL_DAEMON_WRAPPER:-} "$D" --config "$conf" --db "$WORK/treadlab.db" --socket "$TREADLAB_SOCKET" \
 		--ready-fd 3 "$@" 3>"$WORK/ready" 2>>"$WORK/daemon.log" &
 	DAEMON_PID=$!
 	local line=""
-	if ! read -r -t 30 line <"$WORK/ready" || [ "$line" != ready ]; then
+	if ! read -r -t 60 line <"$WORK/ready" || [ "$line" != ready ]; then
 		say "treadlabd did not become ready; its log:"
 		cat "$WORK/daemon.log" >&2 || true
 		return 1
 	fi
 }
 
-# stop_daemon [SIGNAL]: stops the daemon this test started, by pid.
+# stop_daemon [SIGNAL]: stops the daemon this test started, by pid; DAEMON_STATUS gets
+# its exit status.
+DAEMON_STATUS=""
 stop_daemon() {
 	local sig=${1:-TERM}
 	[ -n "$DAEMON_PID" ] || return 0
 	kill -"$sig" "$DAEMON_PID" 2>/dev/null || true
-	wait "$DAEMON_PID" 2>/dev/null || true
+	DAEMON_STATUS=0
+	wait "$DAEMON_PID" 2>/dev/null || DAEMON_STATUS=$?
 	DAEMON_PID=""
 }
 
