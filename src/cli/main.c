@@ -42,26 +42,32 @@ static void usage(FILE *out)
 		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].help);
 }
 
+/* One line on stderr; returns the exit status given. */
+static int report(int status, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static int report(int status, const char *fmt, va_list ap)
+{
+	fputs("treadlab: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	return status;
+}
+
 int cli_fail(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("treadlab: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	int rc = report(1, fmt, ap);
 	va_end(ap);
-	return 1;
+	return rc;
 }
 
 int cli_usage(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("treadlab: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	int rc = report(2, fmt, ap);
 	va_end(ap);
-	return 2;
+	return rc;
 }
 
 int cli_parse_double(const char *s, double min, double max, double *out)
