@@ -1,6 +1,7 @@
 #include "api_client.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +22,27 @@ static void take(int *argc, char **argv, const char *flag, char *dst, size_t cap
 	}
 }
 
-void tl_client_init(struct tl_client *c, int *argc, char **argv)
+static int read_token(const char *path, char *out, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return cli_fail("token file %s: %s", path, strerror(errno));
+	bool ok = fgets(out, (int)cap, f) != NULL;
+	fclose(f);
+	out[strcspn(out, "\r\n")] = '\0';
+	if (!ok || !out[0])
+		return cli_fail("token file %s is empty", path);
+	return 0;
+}
+
+int tl_client_init(struct tl_client *c, int *argc, char **argv)
 {
 	memset(c, 0, sizeof *c);
+	char token_file[256] = "";
 	take(argc, argv, "--socket", c->socket, sizeof c->socket);
 	take(argc, argv, "--url", c->url, sizeof c->url);
+	take(argc, argv, "--cacert", c->cacert, sizeof c->cacert);
+	take(argc, argv, "--token-file", token_file, sizeof token_file);
 	const char *env;
 	if (!c->socket[0] && !c->url[0] && (env = getenv("TREADLAB_SOCKET")) && *env)
 		snprintf(c->socket, sizeof c->socket, "%s", env);
@@ -33,6 +50,13 @@ void tl_client_init(struct tl_client *c, int *argc, char **argv)
 		snprintf(c->url, sizeof c->url, "%s", env);
 	if (!c->socket[0] && !c->url[0])
 		snprintf(c->socket, sizeof c->socket, "%s", DEFAULT_SOCKET);
+	if (!c->cacert[0] && (env = getenv("TREADLAB_CACERT")) && *env)
+		snprintf(c->cacert, sizeof c->cacert, "%s", env);
+	if (!token_file[0] && (env = getenv("TREADLAB_TOKEN_FILE")) && *env)
+		snprintf(token_file, sizeof token_file, "%s", env);
+	if (token_file[0] && read_token(token_file, c->token, sizeof c->token))
+		return -1;
+	return 0;
 }
 
 struct buf {
@@ -67,6 +91,12 @@ static CURL *setup(const struct tl_client *c, const char *path, char *url, size_
 	}
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	if (c->cacert[0])
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
+	if (c->token[0] && !c->socket[0]) {
+		curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
+		curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, c->token);
+	}
 	return h;
 }
 

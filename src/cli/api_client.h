@@ -10,11 +10,14 @@
 
 struct tl_client {
 	char socket[256];
-	char url[256]; /* base URL, e.g. http://127.0.0.1:8660 */
+	char url[256];    /* base URL, e.g. http://127.0.0.1:8660 or https://... */
+	char cacert[256]; /* --cacert / $TREADLAB_CACERT: the CA (or self-signed cert) to trust */
+	char token[256];  /* --token-file / $TREADLAB_TOKEN_FILE: bearer token for TCP */
 };
 
-/* Takes --socket PATH / --url URL out of argv (anywhere) and fills c. */
-void tl_client_init(struct tl_client *c, int *argc, char **argv);
+/* Takes --socket PATH, --url URL, --cacert FILE and --token-file FILE out of argv
+ * (anywhere) and fills c. Returns 0, or -1 after printing why (an unreadable token). */
+int tl_client_init(struct tl_client *c, int *argc, char **argv);
 
 /* Makes a request; body may be NULL. On a 2xx returns the parsed JSON (caller decrefs).
  * Otherwise prints one line on stderr ("treadlab: <the daemon's message>" or why it could

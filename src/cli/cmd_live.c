@@ -112,7 +112,8 @@ static int output(json_t *j, bool json, void (*human)(json_t *))
 int cmd_status(int argc, char **argv)
 {
 	struct tl_client c;
-	tl_client_init(&c, &argc, argv);
+	if (tl_client_init(&c, &argc, argv))
+		return 1;
 	struct opts o = {.flags = {"--json"}};
 	int rc = parse("status", argc, argv, &o);
 	if (rc)
@@ -123,7 +124,8 @@ int cmd_status(int argc, char **argv)
 int cmd_start(int argc, char **argv)
 {
 	struct tl_client c;
-	tl_client_init(&c, &argc, argv);
+	if (tl_client_init(&c, &argc, argv))
+		return 1;
 	struct opts o = {.names = {"--protocol", "--patient", "--operator"}, .flags = {"--json"}};
 	int rc = parse("start", argc, argv, &o);
 	if (rc)
@@ -150,7 +152,8 @@ int cmd_start(int argc, char **argv)
 static int simple(const char *name, const char *path, int argc, char **argv)
 {
 	struct tl_client c;
-	tl_client_init(&c, &argc, argv);
+	if (tl_client_init(&c, &argc, argv))
+		return 1;
 	struct opts o = {.names = {"--operator", "--reason", "--posture"}, .flags = {"--json"}};
 	int rc = parse(name, argc, argv, &o);
 	if (rc)
@@ -224,7 +227,8 @@ static bool parse_test_id(const char *s)
 int cmd_show(int argc, char **argv)
 {
 	struct tl_client c;
-	tl_client_init(&c, &argc, argv);
+	if (tl_client_init(&c, &argc, argv))
+		return 1;
 	struct opts o = {.flags = {"--json"}, .max_positional = 1};
 	int rc = parse("show", argc, argv, &o);
 	if (rc)
@@ -255,7 +259,8 @@ static void print_list(json_t *arr)
 int cmd_list(int argc, char **argv)
 {
 	struct tl_client c;
-	tl_client_init(&c, &argc, argv);
+	if (tl_client_init(&c, &argc, argv))
+		return 1;
 	struct opts o = {.names = {"--patient"}, .flags = {"--json"}};
 	int rc = parse("list", argc, argv, &o);
 	if (rc)
@@ -306,7 +311,8 @@ static bool on_event(const char *kind, json_t *data, void *arg)
 int cmd_watch(int argc, char **argv)
 {
 	struct tl_client c;
-	tl_client_init(&c, &argc, argv);
+	if (tl_client_init(&c, &argc, argv))
+		return 1;
 	struct opts o = {.names = {"--count"}, .flags = {"--json"}};
 	int rc = parse("watch", argc, argv, &o);
 	if (rc)
@@ -348,7 +354,8 @@ static void print_results(json_t *t)
 int cmd_pressure(int argc, char **argv)
 {
 	struct tl_client c;
-	tl_client_init(&c, &argc, argv);
+	if (tl_client_init(&c, &argc, argv))
+		return 1;
 	struct opts o = {.names = {"--phase", "--minute", "--site", "--mmhg", "--operator"},
 			 .flags = {"--json"}, .max_positional = 1};
 	int rc = parse("pressure", argc, argv, &o);
@@ -380,7 +387,8 @@ int cmd_pressure(int argc, char **argv)
 int cmd_findings(int argc, char **argv)
 {
 	struct tl_client c;
-	tl_client_init(&c, &argc, argv);
+	if (tl_client_init(&c, &argc, argv))
+		return 1;
 	struct opts o = {.names = {"--file", "--operator"}, .flags = {"--json"}, .max_positional = 1};
 	int rc = parse("findings", argc, argv, &o);
 	if (rc)

@@ -25,10 +25,20 @@
 
 #define BODY_MAX (64 * 1024)
 
+/* One per listening socket: the TCP one may demand a token. */
+struct listener {
+	struct tl_api *api;
+	bool need_token;
+};
+
 struct tl_api {
 	struct tl_daemon *d;
 	struct MHD_Daemon *unix_mhd, *tcp_mhd;
+	struct listener unix_l, tcp_l;
 	char socket_path[256];
+	char bound[64];          /* the TCP address actually bound, "127.0.0.1:8660" */
+	char *cert_pem, *key_pem; /* kept for the daemon's life: MHD reads them in place */
+	char token[256];
 	volatile int stopping;
 };
 
@@ -679,12 +689,31 @@ static enum MHD_Result route(struct tl_api *api, struct MHD_Connection *c, const
 	return send_error(c, 404, "no such resource: %s (see docs/api.md)", url);
 }
 
+/* Compares in time independent of where the strings differ. */
+static bool same_secret(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+	unsigned char diff = na != nb;
+	for (size_t i = 0; i < na; i++)
+		diff |= (unsigned char)(a[i] ^ b[i % (nb ? nb : 1)]);
+	return diff == 0;
+}
+
+static bool authorised(const struct listener *l, struct MHD_Connection *c)
+{
+	if (!l->need_token)
+		return true;
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	return h && !strncmp(h, "Bearer ", 7) && same_secret(h + 7, l->api->token);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
 {
 	(void)version;
-	struct tl_api *api = cls;
+	const struct listener *l = cls;
+	struct tl_api *api = l->api;
 	struct request *rq = *con_cls;
 	if (!rq) {
 		rq = calloc(1, sizeof *rq);
@@ -708,6 +737,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	if (!authorised(l, c)) {
+		struct MHD_Response *r = MHD_create_response_from_buffer(
+			strlen("{\"error\": \"a valid bearer token is required\"}\n"),
+			(void *)"{\"error\": \"a valid bearer token is required\"}\n", MHD_RESPMEM_PERSISTENT);
+		MHD_add_response_header(r, "Content-Type", "application/json");
+		MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
+		enum MHD_Result ret = MHD_queue_response(c, 401, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
 	if (rq->too_big)
 		return send_error(c, 413, "request body larger than %d bytes", BODY_MAX);
 	return route(api, c, url, method, rq);
@@ -725,13 +764,42 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
-static struct MHD_Daemon *start_mhd(struct tl_api *api, int listen_fd)
+static struct MHD_Daemon *start_mhd(struct tl_api *api, struct listener *l, int listen_fd, bool tls)
 {
 	/* No MHD error log: a client that closes a live stream is routine, not an error. */
-	return MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
-				0, NULL, NULL, on_request, api, MHD_OPTION_LISTEN_SOCKET, listen_fd,
-				MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
+	if (tls)
+		return MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, on_request, l,
+					MHD_OPTION_LISTEN_SOCKET, listen_fd,
+					MHD_OPTION_HTTPS_MEM_CERT, api->cert_pem,
+					MHD_OPTION_HTTPS_MEM_KEY, api->key_pem,
+					MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
+					MHD_OPTION_CONNECTION_LIMIT, 64, MHD_OPTION_END);
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, l, MHD_OPTION_LISTEN_SOCKET,
+				listen_fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
 				MHD_OPTION_CONNECTION_LIMIT, 64, MHD_OPTION_END);
+}
+
+/* Reads the bearer token: one line, at least 16 characters, no spaces. */
+static int load_token(const char *path, char *out, size_t cap, struct tl_err *err)
+{
+	size_t len;
+	char *text = tl_read_file(path, &len, err);
+	if (!text)
+		return -1;
+	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		text[--len] = '\0';
+	int rc = 0;
+	if (len < 16 || len >= cap || strpbrk(text, " \t\n\r")) {
+		tl_err_set(err, "%s: the token must be one line of 16 to %zu characters without spaces",
+			   path, cap - 1);
+		rc = -1;
+	} else {
+		memcpy(out, text, len + 1);
+	}
+	memset(text, 0, len);
+	free(text);
+	return rc;
 }
 
 static int unix_listener(const char *path, struct tl_err *err)
@@ -770,17 +838,16 @@ static int unix_listener(const char *path, struct tl_err *err)
 	return fd;
 }
 
-static int tcp_listener(const char *listen_addr, struct tl_err *err)
+static int tcp_listener(const char *listen_addr, char *bound, size_t cap, struct tl_err *err)
 {
 	char host[64];
-	const char *colon = strrchr(listen_addr, ':');
-	if (!colon || (size_t)(colon - listen_addr) >= sizeof host) {
+	int port;
+	bool lo;
+	if (tl_listen_parse(listen_addr, host, sizeof host, &port, &lo)) {
 		tl_err_set(err, "api listen '%s' is not ADDR:PORT", listen_addr);
 		return -1;
 	}
-	memcpy(host, listen_addr, (size_t)(colon - listen_addr));
-	host[colon - listen_addr] = '\0';
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	if (!strcmp(host, "localhost"))
 		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	else if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
@@ -797,7 +864,17 @@ static int tcp_listener(const char *listen_addr, struct tl_err *err)
 			close(fd);
 		return -1;
 	}
+	socklen_t sl = sizeof sa;
+	getsockname(fd, (struct sockaddr *)&sa, &sl);
+	char ip[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof ip);
+	snprintf(bound, cap, "%s:%u", ip, ntohs(sa.sin_port));
 	return fd;
+}
+
+const char *tl_api_bound(const struct tl_api *api)
+{
+	return api->bound[0] ? api->bound : "-";
 }
 
 struct tl_api *tl_api_start(struct tl_daemon *d, struct tl_err *err)
@@ -813,7 +890,8 @@ struct tl_api *tl_api_start(struct tl_daemon *d, struct tl_err *err)
 		if (fd < 0)
 			goto fail;
 		snprintf(api->socket_path, sizeof api->socket_path, "%s", d->cfg.socket);
-		api->unix_mhd = start_mhd(api, fd);
+		api->unix_l = (struct listener){.api = api, .need_token = false};
+		api->unix_mhd = start_mhd(api, &api->unix_l, fd, false);
 		if (!api->unix_mhd) {
 			close(fd);
 			tl_err_set(err, "cannot start the HTTP server on '%s'", d->cfg.socket);
@@ -821,13 +899,23 @@ struct tl_api *tl_api_start(struct tl_daemon *d, struct tl_err *err)
 		}
 	}
 	if (d->cfg.listen[0]) {
-		int fd = tcp_listener(d->cfg.listen, err);
+		const struct tl_config *cfg = &d->cfg;
+		size_t len;
+		bool tls = cfg->tls_cert[0];
+		if (tls && (!(api->cert_pem = tl_read_file(cfg->tls_cert, &len, err)) ||
+			    !(api->key_pem = tl_read_file(cfg->tls_key, &len, err))))
+			goto fail;
+		if (cfg->token_file[0] && load_token(cfg->token_file, api->token, sizeof api->token, err))
+			goto fail;
+		int fd = tcp_listener(cfg->listen, api->bound, sizeof api->bound, err);
 		if (fd < 0)
 			goto fail;
-		api->tcp_mhd = start_mhd(api, fd);
+		api->tcp_l = (struct listener){.api = api, .need_token = cfg->token_file[0] != '\0'};
+		api->tcp_mhd = start_mhd(api, &api->tcp_l, fd, tls);
 		if (!api->tcp_mhd) {
 			close(fd);
-			tl_err_set(err, "cannot start the HTTP server on '%s'", d->cfg.listen);
+			tl_err_set(err, "cannot start the HTTP%s server on '%s'%s", tls ? "S" : "",
+				   d->cfg.listen, tls ? " (is the certificate or key malformed?)" : "");
 			goto fail;
 		}
 	}
@@ -851,5 +939,8 @@ void tl_api_stop(struct tl_api *api)
 		MHD_stop_daemon(api->tcp_mhd);
 	if (api->socket_path[0])
 		unlink(api->socket_path);
+	free(api->cert_pem);
+	free(api->key_pem);
+	memset(api->token, 0, sizeof api->token);
 	free(api);
 }

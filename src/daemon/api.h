@@ -9,5 +9,7 @@ struct tl_api;
 
 struct tl_api *tl_api_start(struct tl_daemon *d, struct tl_err *err);
 void tl_api_stop(struct tl_api *api);
+/* The TCP address actually bound ("127.0.0.1:8660"), "-" if none. */
+const char *tl_api_bound(const struct tl_api *api);
 
 #endif

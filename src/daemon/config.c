@@ -197,6 +197,12 @@ static int handler(void *user, const char *sec, const char *key, const char *val
 			return text(l, sec, key, val, c->socket, sizeof c->socket);
 		if (IS("api", "listen"))
 			return text(l, sec, key, val, c->listen, sizeof c->listen);
+		if (IS("api", "tls_cert"))
+			return text(l, sec, key, val, c->tls_cert, sizeof c->tls_cert);
+		if (IS("api", "tls_key"))
+			return text(l, sec, key, val, c->tls_key, sizeof c->tls_key);
+		if (IS("api", "token_file"))
+			return text(l, sec, key, val, c->token_file, sizeof c->token_file);
 	} else if (!strcmp(sec, "daemon")) {
 		if (IS("daemon", "tick_hz"))
 			return integer(l, sec, key, val, 1, 100, &c->tick_hz);
@@ -265,22 +271,28 @@ int tl_config_load(struct tl_config *c, const char *path, struct tl_err *err)
 	return 0;
 }
 
-static bool loopback(const char *listen, char *host, size_t cap, int *port)
+int tl_listen_parse(const char *listen, char *host, size_t cap, int *port, bool *is_loopback)
 {
 	const char *colon = strrchr(listen, ':');
-	if (!colon || (size_t)(colon - listen) >= cap)
-		return false;
+	if (!colon || colon == listen || (size_t)(colon - listen) >= cap)
+		return -1;
 	memcpy(host, listen, (size_t)(colon - listen));
 	host[colon - listen] = '\0';
 	char *end;
+	errno = 0;
 	long p = strtol(colon + 1, &end, 10);
-	if (*end || p < 1 || p > 65535)
-		return false;
+	if (colon[1] == '\0' || *end || errno || p < 0 || p > 65535)
+		return -1;
 	*port = (int)p;
 	struct in_addr a;
-	if (!strcmp(host, "localhost"))
-		return true;
-	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+	if (!strcmp(host, "localhost")) {
+		*is_loopback = true;
+		return 0;
+	}
+	if (inet_pton(AF_INET, host, &a) != 1)
+		return -1;
+	*is_loopback = (ntohl(a.s_addr) >> 24) == 127;
+	return 0;
 }
 
 int tl_config_validate(const struct tl_config *c, const char *path, struct tl_err *err)
@@ -307,12 +319,24 @@ int tl_config_validate(const struct tl_config *c, const char *path, struct tl_er
 	if (c->listen[0]) {
 		char host[64];
 		int port;
-		if (!loopback(c->listen, host, sizeof host, &port)) {
-			tl_err_set(err, "%s: [api] listen '%s' is refused: treadlabd listens on loopback "
-				   "(127.0.0.0/8) only; this build has no TLS and authentication for other "
-				   "addresses", path, c->listen);
+		bool lo;
+		if (tl_listen_parse(c->listen, host, sizeof host, &port, &lo)) {
+			tl_err_set(err, "%s: [api] listen '%s' is not IPV4-ADDRESS:PORT", path, c->listen);
 			return -1;
 		}
+		if (!lo && !(c->tls_cert[0] && c->tls_key[0] && c->token_file[0])) {
+			tl_err_set(err, "%s: [api] listen '%s' is beyond loopback: it needs TLS and "
+				   "authentication (set tls_cert, tls_key and token_file)", path, c->listen);
+			return -1;
+		}
+	}
+	if (!c->tls_cert[0] != !c->tls_key[0]) {
+		tl_err_set(err, "%s: [api] tls_cert and tls_key go together", path);
+		return -1;
+	}
+	if ((c->tls_cert[0] || c->token_file[0]) && !c->listen[0]) {
+		tl_err_set(err, "%s: [api] tls_cert/token_file apply to 'listen', which is not set", path);
+		return -1;
 	}
 	if (c->modbus_button && strcmp(c->driver, "modbus")) {
 		tl_err_set(err, "%s: [buttons] modbus = true needs driver = modbus", path);

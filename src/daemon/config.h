@@ -6,6 +6,7 @@
 #define TL_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "guard.h"
 #include "session.h"
@@ -31,7 +32,10 @@ struct tl_config {
 	char database[256];
 	/* [api] */
 	char socket[256];         /* Unix socket path; empty: none */
-	char listen[128];         /* ADDR:PORT on loopback; empty: none */
+	char listen[128];         /* ADDR:PORT; beyond loopback only with TLS and a token */
+	char tls_cert[256];       /* PEM certificate for the TCP listener (HTTPS) */
+	char tls_key[256];        /* its PEM private key */
+	char token_file[256];     /* a file holding the bearer token TCP clients must send */
 	/* [daemon] */
 	int tick_hz;
 	char operator_default[64];
@@ -54,6 +58,9 @@ struct tl_config {
 void tl_config_defaults(struct tl_config *c);
 /* Reads path over the current values. Returns 0 or -1 with err "path:line: reason". */
 int tl_config_load(struct tl_config *c, const char *path, struct tl_err *err);
+/* Splits "ADDR:PORT" (IPv4 or localhost; port 0 picks a free one). Returns 0 or -1. */
+int tl_listen_parse(const char *listen, char *host, size_t cap, int *port, bool *is_loopback);
+
 /* Cross-field checks (time scale only on a simulator, listen on loopback, ...). */
 int tl_config_validate(const struct tl_config *c, const char *path, struct tl_err *err);
 

@@ -246,9 +246,9 @@ int main(int argc, char **argv)
 	syslog(LOG_INFO, "ready: driver %s, database %s, socket %s, listen %s, time scale %g",
 	       d.cfg.driver, d.cfg.database, d.cfg.socket[0] ? d.cfg.socket : "-",
 	       d.cfg.listen[0] ? d.cfg.listen : "-", d.cfg.time_scale);
-	fprintf(stderr, "treadlabd: ready (driver %s, database %s, socket %s, listen %s)\n",
+	fprintf(stderr, "treadlabd: ready (driver %s, database %s, socket %s, listen %s%s)\n",
 		d.cfg.driver, d.cfg.database, d.cfg.socket[0] ? d.cfg.socket : "-",
-		d.cfg.listen[0] ? d.cfg.listen : "-");
+		tl_api_bound(d.api), d.cfg.tls_cert[0] ? " https" : "");
 	sd_notify(0, "READY=1");
 	if (ready_fd >= 0) {
 		/* For tests and scripts that start the daemon themselves: readiness, no polling. */
