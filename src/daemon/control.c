@@ -259,6 +259,8 @@ static void handle(struct control *c, struct tl_cmd *cmd)
 	free(cmd);
 }
 
+static void stop_if_unrecorded(struct control *c, int64_t now);
+
 /* The patient's buttons. A press counts at the time its input went active; a press
  * while no test walks is the patient's, and is only logged. */
 static void button_presses(struct control *c, int64_t real_ms, int64_t now)
@@ -299,6 +301,7 @@ static void tick(struct control *c)
 		fbp = NULL;
 	}
 	button_presses(c, real_ms, now);
+	stop_if_unrecorded(c, now);
 	struct tl_motion m = tl_engine_tick(&d->engine, now, fbp);
 	actuate(c, now, &m);
 	if (d->tm.ops->keepalive)
@@ -317,6 +320,22 @@ static void tick(struct control *c)
 		};
 		if (c->n_samples == SAMPLE_BATCH)
 			flush_samples(c);
+	}
+}
+
+/* A test whose record could not be created is stopped at once (controlled), never
+ * walked unrecorded; the operator sees why in status and in the start command's answer. */
+static void stop_if_unrecorded(struct control *c, int64_t now)
+{
+	struct tl_daemon *d = c->d;
+	pthread_mutex_lock(&d->st_mu);
+	bool unrecorded = d->st.unrecorded;
+	d->st.unrecorded = false;
+	pthread_mutex_unlock(&d->st_mu);
+	struct tl_err err;
+	if (unrecorded && tl_session_walking(&d->engine.session)) {
+		syslog(LOG_ERR, "stopping the test: the store could not record it");
+		tl_engine_stop(&d->engine, now, "the store could not record this test", "system", &err);
 	}
 }
 

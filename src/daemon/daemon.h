@@ -75,6 +75,7 @@ struct tl_status {
 	uint64_t events_total;     /* events published since start-up */
 	struct tl_event recent[TL_RECENT_EVENTS]; /* ring: recent[(events_total-1) % N] newest */
 	char store_error[256];     /* the last store failure, empty if none */
+	bool unrecorded;           /* the store could not create the current test */
 };
 
 struct tl_daemon {

@@ -92,6 +92,8 @@ static void apply(struct tl_writer *w, struct witem *it)
 		w->current_test = id;
 		pthread_mutex_lock(&w->d->st_mu);
 		w->d->st.test_id = id;
+		/* A test that cannot be recorded must not go on: the control thread stops it. */
+		w->d->st.unrecorded = id < 0;
 		pthread_mutex_unlock(&w->d->st_mu);
 		break;
 	}
