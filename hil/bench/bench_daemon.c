@@ -565,7 +565,7 @@ static int bench_loop(const char *bin, int tick_hz, int ticks, bool keep)
 {
 	struct daemon_proc p;
 	double walk_s = (double)ticks / tick_hz;
-	printf("control loop at %d Hz: a test walks for %d ticks (%.0f s)\n", tick_hz, ticks, walk_s);
+	printf("control loop at %d Hz: a test walks for %d ticks (%.1f s)\n", tick_hz, ticks, walk_s);
 	if (daemon_start(&p, bin, tick_hz, "loop"))
 		return -1;
 	int rc = -1;
