@@ -2,17 +2,46 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define SUFFIX ".protocol"
 #define FILE_MAX (1u << 20)
 
+static char installed_dir[1024];
+static pthread_once_t installed_once = PTHREAD_ONCE_INIT;
+
+/* The installed protocols next to the running executable, or "" if there are none. */
+static void find_installed(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	char dir[sizeof installed_dir];
+	struct stat sb;
+	if ((size_t)snprintf(dir, sizeof dir, "%s/%s", exe, TREADLAB_PROTOCOLS_FROM_BIN) < sizeof dir &&
+	    stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+		memcpy(installed_dir, dir, strlen(dir) + 1);
+}
+
 const char *tl_protocol_dir(void)
 {
 	const char *env = getenv("TREADLAB_PROTOCOLS");
-	return env && *env ? env : TREADLAB_PROTOCOL_DIR;
+	if (env && *env)
+		return env;
+	pthread_once(&installed_once, find_installed);
+	return installed_dir[0] ? installed_dir : TREADLAB_PROTOCOL_DIR;
 }
 
 char *tl_read_file(const char *path, size_t *len, struct tl_err *err)

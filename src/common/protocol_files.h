@@ -6,7 +6,10 @@
 
 #include "protocol.h"
 
-/* The protocol directory: $TREADLAB_PROTOCOLS if set, else the build's protocols/. */
+/* The protocol directory: $TREADLAB_PROTOCOLS if set; else, for an installed program,
+ * the installed protocols (TREADLAB_PROTOCOLS_FROM_BIN from the running executable's
+ * directory, e.g. /usr/bin/../share/treadlab/protocols) if that directory exists; else
+ * the build's (TREADLAB_PROTOCOL_DIR, the source tree's protocols/). */
 const char *tl_protocol_dir(void);
 
 /* Reads and parses a protocol file; its short name is the file name without

@@ -556,14 +556,17 @@ static void sse_append(struct sse *s, const char *kind, json_t *j)
 	json_decref(j);
 	if (!text)
 		return;
+	/* "event: " kind "\ndata: " text "\n\n" is 16 bytes besides kind and text; one more
+	 * for snprintf's terminating NUL, which is not part of the stream. */
 	size_t add = strlen(kind) + strlen(text) + 16;
-	char *p = realloc(s->pending, s->pending_len + add);
+	char *p = realloc(s->pending, s->pending_len + add + 1);
 	if (!p) {
 		free(text);
 		return;
 	}
 	s->pending = p;
-	s->pending_len += (size_t)snprintf(p + s->pending_len, add, "event: %s\ndata: %s\n\n", kind, text);
+	snprintf(p + s->pending_len, add + 1, "event: %s\ndata: %s\n\n", kind, text);
+	s->pending_len += add;
 	free(text);
 }
 

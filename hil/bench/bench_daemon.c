@@ -1,0 +1,661 @@
+/* bench_daemon - what treadlabd costs and how fast it stops the belt (sim treadmill).
+ *
+ * Prints figures; asserts nothing (DESIGN.md, Testing). It starts treadlabd itself, in a
+ * temporary directory with its own database and socket, waits on --ready-fd, talks to it
+ * over the Unix socket with libcurl, and stops it by pid at the end of each part:
+ *
+ *  1. e-stop (10 Hz): N times, start a test, wait until the belt runs, emergency stop,
+ *     wait until the belt is at rest. Latency client side (HTTP request start to the
+ *     response, which the daemon sends once the stop is committed to the store) and the
+ *     daemon's own figure (command queued by the API thread to the driver's emergency
+ *     stop returning; GET /v1/metrics estop_us). Idle RSS and CPU before any client.
+ *  2. control loop at 10 Hz and at 100 Hz: a test walks for T ticks; deadline jitter
+ *     (tick wake-up lateness, jitter_us) over those ticks, overruns, CPU (utime+stime
+ *     over the wall interval) and RSS while the test runs.
+ *
+ * Live state comes from the daemon's event stream (GET /v1/events), read by a thread;
+ * the benchmark waits on it, never on sleeps. The only sleeps are the measured idle and
+ * walking intervals themselves.
+ *
+ * Run: build/hil/bench_daemon [-n STOPS] [-t TICKS] [-d TREADLABD] [-k]
+ *   -n  emergency stops (default 200)       -t  ticks per loop run (default 3000, max 4000)
+ *   -d  the treadlabd binary                -k  keep the temporary directory */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROTOCOL "gardner-skinner"
+#define STOPPED_KMH 0.05
+#define METRICS_RING 4096 /* the daemon keeps the last 4096 jitter figures */
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_s(double s)
+{
+	struct timespec ts = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - floor(s)) * 1e9)};
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* ---------- statistics ---------- */
+
+struct stats {
+	size_t n;
+	double p50, p99, max;
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentiles; sorts v. */
+static struct stats stats_of(double *v, size_t n)
+{
+	struct stats s = {.n = n};
+	if (!n)
+		return s;
+	qsort(v, n, sizeof *v, cmp_double);
+	size_t r50 = (size_t)ceil(0.50 * (double)n), r99 = (size_t)ceil(0.99 * (double)n);
+	s.p50 = v[r50 ? r50 - 1 : 0];
+	s.p99 = v[r99 ? r99 - 1 : 0];
+	s.max = v[n - 1];
+	return s;
+}
+
+static void print_stats(const char *what, const char *unit, struct stats s, double goal_p99)
+{
+	printf("  %-44s n=%-5zu p50 %8.3f  p99 %8.3f  max %8.3f %s", what, s.n, s.p50, s.p99, s.max, unit);
+	if (goal_p99 > 0)
+		printf("   (goal p99 < %g %s: %s)", goal_p99, unit, s.p99 < goal_p99 ? "met" : "MISSED");
+	printf("\n");
+}
+
+/* ---------- /proc ---------- */
+
+/* A "Key:  value kB" line of /proc/PID/status, or -1. */
+static long proc_status_kb(pid_t pid, const char *key)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	long v = -1;
+	size_t kl = strlen(key);
+	while (fgets(line, sizeof line, f))
+		if (!strncmp(line, key, kl) && line[kl] == ':')
+			v = strtol(line + kl + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/* utime + stime of the process, in seconds; -1 on failure. */
+static double proc_cpu_s(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The command name may hold spaces and parentheses: fields count from the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	unsigned long long ut = 0, st = 0;
+	/* after ')': state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15) */
+	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* ---------- the daemon ---------- */
+
+struct daemon_proc {
+	pid_t pid;
+	char dir[64];
+	char sock[128], db[128], conf[128], log[128];
+};
+
+static int daemon_start(struct daemon_proc *p, const char *bin, int tick_hz, const char *tag)
+{
+	memset(p, 0, sizeof *p);
+	snprintf(p->dir, sizeof p->dir, "/tmp/bench-daemon.XXXXXX");
+	if (!mkdtemp(p->dir)) {
+		perror("bench_daemon: mkdtemp");
+		return -1;
+	}
+	snprintf(p->sock, sizeof p->sock, "%s/api.sock", p->dir);
+	snprintf(p->db, sizeof p->db, "%s/%s.db", p->dir, tag);
+	snprintf(p->conf, sizeof p->conf, "%s/%s.conf", p->dir, tag);
+	snprintf(p->log, sizeof p->log, "%s/%s.log", p->dir, tag);
+	FILE *f = fopen(p->conf, "w");
+	if (!f) {
+		perror("bench_daemon: config");
+		return -1;
+	}
+	fprintf(f, "[treadmill]\ndriver = sim\n[daemon]\ntick_hz = %d\n", tick_hz);
+	fclose(f);
+	int fds[2];
+	if (pipe(fds)) {
+		perror("bench_daemon: pipe");
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("bench_daemon: fork");
+		return -1;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		int log = open(p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (log >= 0) {
+			dup2(log, STDERR_FILENO);
+			dup2(log, STDOUT_FILENO);
+		}
+		char fd[16];
+		snprintf(fd, sizeof fd, "%d", fds[1]);
+		execl(bin, bin, "--config", p->conf, "--db", p->db, "--socket", p->sock, "--ready-fd", fd,
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	p->pid = pid;
+	/* Readiness: the daemon writes "ready\n" once it serves, or closes the pipe by dying. */
+	char buf[16] = "";
+	size_t got = 0;
+	double until = mono_s() + 30;
+	while (got < 6 && mono_s() < until) {
+		struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		ssize_t n = read(fds[0], buf + got, sizeof buf - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fds[0]);
+	buf[got] = '\0';
+	if (strcmp(buf, "ready\n")) {
+		fprintf(stderr, "bench_daemon: treadlabd did not become ready (log %s)\n", p->log);
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
+		p->pid = 0;
+		return -1;
+	}
+	return 0;
+}
+
+static void daemon_stop(struct daemon_proc *p, bool keep)
+{
+	if (p->pid > 0) {
+		kill(p->pid, SIGTERM);
+		int status;
+		waitpid(p->pid, &status, 0);
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			fprintf(stderr, "bench_daemon: treadlabd ended with status %d (log %s)\n", status, p->log);
+		p->pid = 0;
+	}
+	if (keep) {
+		printf("  (kept %s)\n", p->dir);
+		return;
+	}
+	unlink(p->sock);
+	unlink(p->conf);
+	unlink(p->log);
+	char wal[160];
+	unlink(p->db);
+	snprintf(wal, sizeof wal, "%s-wal", p->db);
+	unlink(wal);
+	snprintf(wal, sizeof wal, "%s-shm", p->db);
+	unlink(wal);
+	rmdir(p->dir);
+}
+
+/* ---------- HTTP ---------- */
+
+struct buf {
+	char *p;
+	size_t n;
+};
+
+static size_t collect(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct buf *b = arg;
+	size_t add = size * nmemb;
+	char *p = realloc(b->p, b->n + add + 1);
+	if (!p)
+		return 0;
+	memcpy(p + b->n, data, add);
+	b->p = p;
+	b->n += add;
+	b->p[b->n] = '\0';
+	return add;
+}
+
+/* One keep-alive connection for commands and queries. */
+struct client {
+	CURL *h;
+	struct curl_slist *hdr;
+};
+
+static int client_init(struct client *c, const char *sock)
+{
+	c->h = curl_easy_init();
+	if (!c->h)
+		return -1;
+	c->hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	curl_easy_setopt(c->h, CURLOPT_UNIX_SOCKET_PATH, sock);
+	curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->h, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, collect);
+	return 0;
+}
+
+static void client_free(struct client *c)
+{
+	curl_easy_cleanup(c->h);
+	curl_slist_free_all(c->hdr);
+}
+
+/* Returns the HTTP status (0 if unreachable); *out the parsed body if wanted; *ms the
+ * time from the request's start to the whole response. */
+static long call(struct client *c, const char *method, const char *path, const char *body,
+		 json_t **out, double *ms)
+{
+	char url[256];
+	snprintf(url, sizeof url, "http://treadlabd%s", path);
+	struct buf b = {0};
+	curl_easy_setopt(c->h, CURLOPT_URL, url);
+	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &b);
+	if (!strcmp(method, "GET")) {
+		curl_easy_setopt(c->h, CURLOPT_HTTPGET, 1L);
+		curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
+	} else {
+		curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, body ? body : "");
+		curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->hdr);
+	}
+	double t0 = mono_s();
+	CURLcode rc = curl_easy_perform(c->h);
+	double t1 = mono_s();
+	if (ms)
+		*ms = (t1 - t0) * 1e3;
+	long status = 0;
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
+	else
+		fprintf(stderr, "bench_daemon: %s %s: %s\n", method, path, curl_easy_strerror(rc));
+	if (out)
+		*out = b.p ? json_loads(b.p, 0, NULL) : NULL;
+	if (status >= 300)
+		fprintf(stderr, "bench_daemon: %s %s: HTTP %ld %s", method, path, status, b.p ? b.p : "\n");
+	free(b.p);
+	return status;
+}
+
+/* ---------- the live stream ---------- */
+
+struct live {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* CLOCK_MONOTONIC */
+	CURL *h;
+	struct buf line;
+	char kind[32];
+	volatile int quit;
+	bool ended;
+	/* the latest status */
+	uint64_t n;
+	char state[32];
+	bool running;
+	double speed_kmh;
+};
+
+static void live_status(struct live *l, json_t *j)
+{
+	json_t *tm = json_object_get(j, "treadmill");
+	pthread_mutex_lock(&l->mu);
+	const char *state = json_string_value(json_object_get(j, "state"));
+	snprintf(l->state, sizeof l->state, "%s", state ? state : "");
+	l->running = json_is_true(json_object_get(tm, "running"));
+	l->speed_kmh = json_number_value(json_object_get(tm, "speed_kmh"));
+	l->n++;
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+}
+
+static size_t on_sse(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct live *l = arg;
+	size_t n = size * nmemb;
+	if (l->quit)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (data[i] != '\n') {
+			if (!collect(&data[i], 1, 1, &l->line))
+				return 0;
+			continue;
+		}
+		const char *s = l->line.p ? l->line.p : "";
+		if (!strncmp(s, "event: ", 7)) {
+			snprintf(l->kind, sizeof l->kind, "%s", s + 7);
+		} else if (!strncmp(s, "data: ", 6) && !strcmp(l->kind, "status")) {
+			json_t *j = json_loads(s + 6, 0, NULL);
+			if (j)
+				live_status(l, j);
+			json_decref(j);
+		}
+		free(l->line.p);
+		l->line.p = NULL;
+		l->line.n = 0;
+	}
+	return n;
+}
+
+static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+	(void)a, (void)b, (void)c, (void)d;
+	return ((struct live *)arg)->quit;
+}
+
+static void *live_main(void *arg)
+{
+	struct live *l = arg;
+	curl_easy_perform(l->h);
+	pthread_mutex_lock(&l->mu);
+	l->ended = true;
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	return NULL;
+}
+
+static int live_start(struct live *l, const char *sock)
+{
+	memset(l, 0, sizeof *l);
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&l->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	l->h = curl_easy_init();
+	if (!l->h)
+		return -1;
+	curl_easy_setopt(l->h, CURLOPT_UNIX_SOCKET_PATH, sock);
+	curl_easy_setopt(l->h, CURLOPT_URL, "http://treadlabd/v1/events");
+	curl_easy_setopt(l->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(l->h, CURLOPT_WRITEFUNCTION, on_sse);
+	curl_easy_setopt(l->h, CURLOPT_WRITEDATA, l);
+	curl_easy_setopt(l->h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(l->h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(l->h, CURLOPT_XFERINFODATA, l);
+	if (pthread_create(&l->th, NULL, live_main, l)) {
+		curl_easy_cleanup(l->h);
+		return -1;
+	}
+	return 0;
+}
+
+static void live_stop(struct live *l)
+{
+	l->quit = 1; /* the idle comment or the next status ends the transfer within 1 s */
+	pthread_join(l->th, NULL);
+	curl_easy_cleanup(l->h);
+	free(l->line.p);
+	pthread_mutex_destroy(&l->mu);
+	pthread_cond_destroy(&l->cv);
+}
+
+enum want { WANT_BELT_RUNNING, WANT_BELT_AT_REST };
+
+static bool wanted(const struct live *l, enum want w)
+{
+	if (w == WANT_BELT_RUNNING)
+		return !strcmp(l->state, "running") && l->running;
+	return strcmp(l->state, "running") && l->speed_kmh <= STOPPED_KMH;
+}
+
+/* Waits until a status newer than `after` shows what is wanted; -1 after timeout_s. */
+static int live_wait(struct live *l, enum want w, uint64_t after, double timeout_s)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)timeout_s;
+	int rc = 0;
+	pthread_mutex_lock(&l->mu);
+	while (!(l->n > after && wanted(l, w))) {
+		if (l->ended || pthread_cond_timedwait(&l->cv, &l->mu, &ts) == ETIMEDOUT) {
+			rc = -1;
+			break;
+		}
+	}
+	if (rc)
+		fprintf(stderr, "bench_daemon: waited %.0f s for the belt %s; last of %llu statuses: state '%s', "
+			"belt %s at %.2f km/h%s\n", timeout_s, w == WANT_BELT_RUNNING ? "to run" : "to rest",
+			(unsigned long long)l->n, l->state, l->running ? "running" : "not running", l->speed_kmh,
+			l->ended ? ", stream ended" : "");
+	pthread_mutex_unlock(&l->mu);
+	return rc;
+}
+
+static uint64_t live_seen(struct live *l)
+{
+	pthread_mutex_lock(&l->mu);
+	uint64_t n = l->n;
+	pthread_mutex_unlock(&l->mu);
+	return n;
+}
+
+/* ---------- the parts ---------- */
+
+/* Starts a test and waits until its belt runs. A start the engine refuses because the
+ * belt is still coasting from the last e-stop is retried on the next status. */
+static int start_walking(struct client *c, struct live *l)
+{
+	static const char body[] = "{\"protocol\":\"" PROTOCOL "\",\"patient\":\"BENCH01\",\"operator\":\"bench\"}";
+	for (int attempt = 0; attempt < 50; attempt++) {
+		uint64_t seen = live_seen(l);
+		long st = call(c, "POST", "/v1/tests", body, NULL, NULL);
+		if (st == 201)
+			return live_wait(l, WANT_BELT_RUNNING, 0, 10);
+		if (st != 409 || live_wait(l, WANT_BELT_AT_REST, seen, 10))
+			return -1;
+	}
+	return -1;
+}
+
+/* The metrics arrays as doubles in ms; `from` skips the first entries (earlier ticks). */
+static double *metric_ms(json_t *m, const char *key, size_t from, size_t *n)
+{
+	json_t *a = json_object_get(m, key);
+	size_t len = json_array_size(a);
+	*n = len > from ? len - from : 0;
+	double *v = calloc(*n ? *n : 1, sizeof *v);
+	for (size_t i = 0; v && i < *n; i++)
+		v[i] = (double)json_integer_value(json_array_get(a, from + i)) / 1000.0;
+	return v;
+}
+
+static int bench_estop(const char *bin, int stops, bool keep)
+{
+	struct daemon_proc p;
+	printf("emergency stop, %d times (tick 10 Hz, sim treadmill, protocol %s)\n", stops, PROTOCOL);
+	if (daemon_start(&p, bin, 10, "estop"))
+		return -1;
+	/* Idle: no client has connected yet. */
+	double c0 = proc_cpu_s(p.pid), w0 = mono_s();
+	sleep_s(5);
+	double c1 = proc_cpu_s(p.pid), w1 = mono_s();
+	long idle_rss = proc_status_kb(p.pid, "VmRSS");
+	printf("  idle RSS (no client) %ld kB = %.2f MB, %ld threads   (goal < 10 MB: %s)\n", idle_rss,
+	       (double)idle_rss / 1024.0, proc_status_kb(p.pid, "Threads"),
+	       idle_rss < 10 * 1024 ? "met" : "MISSED");
+	printf("  idle CPU %.2f %% over %.1f s\n", 100.0 * (c1 - c0) / (w1 - w0), w1 - w0);
+
+	int rc = -1;
+	struct client c;
+	struct live l;
+	double *client_ms = calloc((size_t)stops, sizeof *client_ms);
+	if (!client_ms || client_init(&c, p.sock))
+		goto out;
+	if (live_start(&l, p.sock))
+		goto out_client;
+	double t_start = mono_s();
+	int done = 0;
+	for (; done < stops; done++) {
+		if (start_walking(&c, &l)) {
+			fprintf(stderr, "bench_daemon: stop %d: the belt did not start\n", done + 1);
+			break;
+		}
+		uint64_t seen = live_seen(&l);
+		long st = call(&c, "POST", "/v1/estop", NULL, NULL, &client_ms[done]);
+		if (st != 200 || live_wait(&l, WANT_BELT_AT_REST, seen, 10)) {
+			fprintf(stderr, "bench_daemon: stop %d: the belt did not stop\n", done + 1);
+			break;
+		}
+	}
+	double elapsed = mono_s() - t_start;
+	json_t *m = NULL;
+	call(&c, "GET", "/v1/metrics", NULL, &m, NULL);
+	size_t nd;
+	double *daemon_ms = metric_ms(m, "estop_us", 0, &nd);
+	struct stats cs = stats_of(client_ms, (size_t)done), ds = stats_of(daemon_ms, nd);
+	printf("  %d stops in %.1f s\n", done, elapsed);
+	print_stats("e-stop, daemon (queued -> driver stop)", "ms", ds, 20);
+	print_stats("e-stop, client (HTTP request -> response)", "ms", cs, 20);
+	long rss = proc_status_kb(p.pid, "VmRSS");
+	printf("  RSS after %d tests %ld kB = %.2f MB (peak %ld kB), %ld threads\n", done, rss,
+	       (double)rss / 1024.0, proc_status_kb(p.pid, "VmHWM"), proc_status_kb(p.pid, "Threads"));
+	free(daemon_ms);
+	json_decref(m);
+	rc = done == stops ? 0 : -1;
+	live_stop(&l);
+out_client:
+	client_free(&c);
+out:
+	free(client_ms);
+	daemon_stop(&p, keep);
+	return rc;
+}
+
+static int bench_loop(const char *bin, int tick_hz, int ticks, bool keep)
+{
+	struct daemon_proc p;
+	double walk_s = (double)ticks / tick_hz;
+	printf("control loop at %d Hz: a test walks for %d ticks (%.1f s)\n", tick_hz, ticks, walk_s);
+	if (daemon_start(&p, bin, tick_hz, "loop"))
+		return -1;
+	int rc = -1;
+	struct client c;
+	struct live l;
+	if (client_init(&c, p.sock))
+		goto out;
+	if (live_start(&l, p.sock))
+		goto out_client;
+	if (start_walking(&c, &l)) {
+		fprintf(stderr, "bench_daemon: the belt did not start\n");
+		goto out_live;
+	}
+	json_t *m0 = NULL;
+	call(&c, "GET", "/v1/metrics", NULL, &m0, NULL);
+	size_t from = json_array_size(json_object_get(m0, "jitter_us"));
+	long overruns0 = (long)json_integer_value(json_object_get(m0, "overruns"));
+	json_decref(m0);
+	double c0 = proc_cpu_s(p.pid), w0 = mono_s();
+	long rss_max = 0;
+	/* The measured interval; RSS sampled once a second. */
+	while (mono_s() - w0 < walk_s) {
+		double left = walk_s - (mono_s() - w0);
+		sleep_s(left < 1 ? left : 1);
+		long rss = proc_status_kb(p.pid, "VmRSS");
+		if (rss > rss_max)
+			rss_max = rss;
+	}
+	double c1 = proc_cpu_s(p.pid), w1 = mono_s();
+	json_t *m = NULL, *status = NULL;
+	call(&c, "GET", "/v1/metrics", NULL, &m, NULL);
+	call(&c, "GET", "/v1/status", NULL, &status, NULL);
+	size_t n;
+	double *jit = metric_ms(m, "jitter_us", from, &n);
+	long overruns = (long)json_integer_value(json_object_get(m, "overruns")) - overruns0;
+	const char *state = json_string_value(json_object_get(status, "state"));
+	if (!state || strcmp(state, "running"))
+		fprintf(stderr, "bench_daemon: the test was no longer running (state %s)\n", state ? state : "?");
+	print_stats("deadline jitter (wake-up lateness)", "ms", stats_of(jit, n), 2);
+	printf("  %zu ticks measured, %ld overruns (%lld ticks since the daemon started)\n", n, overruns,
+	       (long long)json_integer_value(json_object_get(m, "ticks")));
+	printf("  CPU during the test %.2f %% of one core (%.2f s over %.1f s, one event-stream client)\n",
+	       100.0 * (c1 - c0) / (w1 - w0), c1 - c0, w1 - w0);
+	printf("  RSS during the test max %ld kB = %.2f MB, %ld threads\n", rss_max, (double)rss_max / 1024.0,
+	       proc_status_kb(p.pid, "Threads"));
+	free(jit);
+	json_decref(m);
+	json_decref(status);
+	call(&c, "POST", "/v1/stop", "{\"reason\":\"benchmark done\"}", NULL, NULL);
+	rc = n > 0 ? 0 : -1;
+out_live:
+	live_stop(&l);
+out_client:
+	client_free(&c);
+out:
+	daemon_stop(&p, keep);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *bin = TREADLABD_BIN;
+	int stops = 200, ticks = 3000;
+	bool keep = false;
+	int opt;
+	while ((opt = getopt(argc, argv, "n:t:d:k")) != -1) {
+		switch (opt) {
+		case 'n': stops = atoi(optarg); break;
+		case 't': ticks = atoi(optarg); break;
+		case 'd': bin = optarg; break;
+		case 'k': keep = true; break;
+		default:
+			fprintf(stderr, "usage: bench_daemon [-n STOPS] [-t TICKS (max %d)] [-d TREADLABD] [-k]\n",
+				METRICS_RING - 96);
+			return 2;
+		}
+	}
+	/* The jitter ring holds 4096 ticks; leave room for the ticks before the test walks. */
+	if (stops < 1 || ticks < 10 || ticks > METRICS_RING - 96) {
+		fprintf(stderr, "bench_daemon: -n at least 1, -t from 10 to %d\n", METRICS_RING - 96);
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	printf("bench_daemon: %s\n", bin);
+	int rc = 0;
+	rc |= bench_estop(bin, stops, keep);
+	rc |= bench_loop(bin, 10, ticks, keep);
+	rc |= bench_loop(bin, 100, ticks, keep);
+	curl_global_cleanup();
+	return rc ? 1 : 0;
+}
