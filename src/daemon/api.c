@@ -294,6 +294,50 @@ fail:
 	return ret;
 }
 
+/* The emergency stop is carried out whatever the body says: a malformed request must
+ * never be the reason a belt keeps running. A body that cannot be used (bad JSON, an
+ * unknown field, a bad operator) is named in a "warning" of the answer instead. */
+static enum MHD_Result cmd_estop(struct tl_api *api, struct MHD_Connection *c, const struct request *rq)
+{
+	struct tl_cmd *cmd = new_cmd(CMD_ESTOP);
+	if (!cmd)
+		return send_error(c, 500, "out of memory");
+	snprintf(cmd->operator_id, sizeof cmd->operator_id, "%s", api->d->cfg.operator_default);
+	char warning[160] = "";
+	if (rq->len) {
+		json_error_t e;
+		json_t *body = json_loadb(rq->body, rq->len, 0, &e);
+		json_t *op = json_object_get(body, "operator");
+		const char *s = json_string_value(op);
+		if (!json_is_object(body) || json_object_size(body) > (op ? 1u : 0u))
+			snprintf(warning, sizeof warning, "the request body was not used (expected "
+				 "{\"operator\": ID} or nothing)");
+		else if (op && (!s || !*s || strlen(s) >= sizeof cmd->operator_id))
+			snprintf(warning, sizeof warning, "field 'operator' was not used: not a valid name");
+		else if (s)
+			snprintf(cmd->operator_id, sizeof cmd->operator_id, "%s", s);
+		json_decref(body);
+	}
+	struct tl_reply reply;
+	tl_reply_init(&reply);
+	cmd->reply = &reply;
+	snprintf(cmd->source, sizeof cmd->source, "technician");
+	tl_control_submit(api->d, cmd);
+	tl_reply_wait(&reply);
+	enum MHD_Result ret;
+	struct tl_status st;
+	snapshot(api->d, &st);
+	json_t *o = status_json(&st, api->d);
+	if (warning[0])
+		json_object_set_new(o, "warning", json_string(warning));
+	if (reply.http_status >= 300)
+		json_object_set_new(o, "error", json_string(reply.msg));
+	/* The stop reached the driver before the answer; a store failure is still reported. */
+	ret = send_json(c, reply.http_status >= 300 ? (unsigned)reply.http_status : 200, o);
+	tl_reply_destroy(&reply);
+	return ret;
+}
+
 static enum MHD_Result cmd_simple(struct tl_api *api, struct MHD_Connection *c,
 				  const struct request *rq, enum tl_cmd_kind kind)
 {
@@ -650,7 +694,10 @@ static enum MHD_Result route(struct tl_api *api, struct MHD_Connection *c, const
 	} simple[] = {
 		{"/v1/onset", CMD_ONSET}, {"/v1/max", CMD_MAX},       {"/v1/relief", CMD_RELIEF},
 		{"/v1/stop", CMD_STOP},   {"/v1/estop", CMD_ESTOP},   {"/v1/finish", CMD_FINISH},
+		/* /v1/estop by POST is cmd_estop; this row answers other methods */
 	};
+	if (!strcmp(url, "/v1/estop") && post)
+		return cmd_estop(api, c, rq);
 	for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++)
 		if (!strcmp(url, simple[i].path))
 			return post ? cmd_simple(api, c, rq, simple[i].kind)

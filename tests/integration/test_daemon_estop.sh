@@ -19,9 +19,16 @@ check "PWT is the end of walking" test "$(jq -r '.pwt_s | type' <<<"$rec")" = nu
 check "the belt stays off" bash -c "timeout 10 '$T' watch --json --count 20 | grep '\"status\"' | grep -q '\"belt_on\":true' && exit 1 || exit 0"
 check "a second estop is accepted (idempotent)" "$T" estop
 check "onset after the stop is refused" bash -c "! '$T' onset 2>/dev/null"
+# A malformed body never keeps the belt running: the stop happens, the body is named.
+"$T" start --protocol constant-2mph-10pct --patient ESTOP01 >/dev/null
+check "the third test runs" wait_for '"state":"running".*"belt_on":true' 30
+out=$(api POST /v1/estop '{"operator": ')
+check "estop with a malformed body still stops (200)" test "${out%% *}" = 200
+check "... and says the body was not used" grep -q '"warning"' <<<"${out#* }"
+check "... the test is emergency-stopped" test "$("$T" show 2 --json | jq -r .end_reason)" = emergency_stop
 id2=$("$T" start --protocol constant-2mph-10pct --patient ESTOP01)
-check "the operator may start a new test" test "$id2" = 2
+check "the operator may start a new test" test "$id2" = 3
 check "the new test runs" wait_for '"state":"running".*"belt_on":true' 30
 "$T" stop --reason "end of test" >/dev/null
-check "operator stop ends walking" test "$("$T" show 2 --json | jq -r .end_reason)" = operator_stop
+check "operator stop ends walking" test "$("$T" show 3 --json | jq -r .end_reason)" = operator_stop
 finish
