@@ -19,6 +19,7 @@ int cmd_relief(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_estop(int argc, char **argv);
 int cmd_finish(int argc, char **argv);
+int cmd_reconnect(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_watch(int argc, char **argv);

@@ -185,6 +185,10 @@ int cmd_relief(int argc, char **argv) { return simple("relief", "/v1/relief", ar
 int cmd_stop(int argc, char **argv) { return simple("stop", "/v1/stop", argc, argv); }
 int cmd_estop(int argc, char **argv) { return simple("estop", "/v1/estop", argc, argv); }
 int cmd_finish(int argc, char **argv) { return simple("finish", "/v1/finish", argc, argv); }
+int cmd_reconnect(int argc, char **argv)
+{
+	return simple("reconnect", "/v1/treadmill/reconnect", argc, argv);
+}
 
 static void print_test(json_t *t)
 {

@@ -24,6 +24,7 @@ static const struct {
 	{"stop", cmd_stop, "[--reason TEXT]: operator stop (controlled)"},
 	{"estop", cmd_estop, "emergency stop"},
 	{"finish", cmd_finish, "end recovery; the test is complete"},
+	{"reconnect", cmd_reconnect, "reopen the treadmill after it stopped itself (no test running)"},
 	{"show", cmd_show, "ID [--json]: a test's record"},
 	{"list", cmd_list, "[--patient MRN] [--json]: recorded tests"},
 	{"watch", cmd_watch, "[--count N] [--json]: live view"},

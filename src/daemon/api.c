@@ -179,6 +179,9 @@ static json_t *status_json(const struct tl_status *st, const struct tl_daemon *d
 				      "grade_pct", tl_json_round(st->fb.grade_pct, 2), "running",
 				      st->fb.belt_running, "stopped_by_device", st->fb.device_stopped,
 				      "detail", st->fb.detail));
+	json_object_set_new(json_object_get(o, "treadmill"), "connected", json_boolean(st->connected));
+	json_object_set_new(json_object_get(o, "treadmill"), "error",
+			    st->device_error[0] ? json_string(st->device_error) : json_null());
 	json_object_set_new(o, "alarm", st->alarm[0] ? json_string(st->alarm) : json_null());
 	json_object_set_new(o, "store_error", st->store_error[0] ? json_string(st->store_error) : json_null());
 	json_t *ep = json_object();
@@ -702,6 +705,8 @@ static enum MHD_Result route(struct tl_api *api, struct MHD_Connection *c, const
 		if (!strcmp(url, simple[i].path))
 			return post ? cmd_simple(api, c, rq, simple[i].kind)
 				    : send_error(c, 405, "%s takes POST", url);
+	if (!strcmp(url, "/v1/treadmill/reconnect"))
+		return post ? cmd_simple(api, c, rq, CMD_RECONNECT) : send_error(c, 405, "%s takes POST", url);
 	if (!strcmp(url, "/v1/status")) {
 		if (!get)
 			return send_error(c, 405, "%s takes GET", url);

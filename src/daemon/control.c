@@ -15,6 +15,7 @@
 
 #include "daemon.h"
 #include "store.h"
+#include "tl_str.h"
 #include "writer.h"
 
 #define SAMPLE_BATCH 10          /* samples per store transaction (1 s at 10 Hz) */
@@ -149,6 +150,8 @@ static void publish(struct control *c, int64_t now, const struct tl_motion *m)
 	d->st.fb = e->last_fb;
 	snprintf(d->st.alarm, sizeof d->st.alarm, "%s", e->alarm_detail);
 	d->st.ep = e->session.ep;
+	d->st.connected = d->devices_open;
+	tl_strcpy(d->st.device_error, sizeof d->st.device_error, d->devices_err);
 	pthread_cond_broadcast(&d->st_cv);
 	pthread_mutex_unlock(&d->st_mu);
 }
@@ -158,6 +161,8 @@ static void actuate(struct control *c, int64_t now, const struct tl_motion *m)
 {
 	struct tl_daemon *d = c->d;
 	c->last_motion = *m;
+	if (!d->devices_open)
+		return; /* nothing to command; start is refused until a reconnect succeeds */
 	if (tl_actuate(&d->act, real_now_ms(d), m) == 0)
 		return;
 	/* A driver that cannot take a command is a fault: stop, latched, recorded. */
@@ -199,8 +204,40 @@ static void handle(struct control *c, struct tl_cmd *cmd)
 		publish(c, now, &m);
 		break;
 	}
+	case CMD_RECONNECT: {
+		name = "reconnect";
+		if (tl_session_active(&e->session)) {
+			tl_err_set(&err, "reconnect: a test is in progress (state %s); stop it first",
+				   tl_state_name(e->session.state));
+			status = 409;
+			break;
+		}
+		/* Close and reopen: the driver checks the device again (watchdog, belt at rest)
+		 * and forgets the stop it latched. Nothing moves until an operator starts. */
+		tl_devices_close(d);
+		struct tl_err why = {{0}};
+		if (tl_devices_open(d, &why)) {
+			tl_strcpy(d->devices_err, sizeof d->devices_err, why.msg);
+			tl_err_set(&err, "reconnect: %s", why.msg);
+			status = 503;
+			break;
+		}
+		d->devices_err[0] = '\0';
+		tl_actuator_init(&d->act, &d->tm);
+		struct tl_feedback fb;
+		if (d->tm.ops->poll(&d->tm, real_now_ms(d), &fb) == 0)
+			e->last_fb = fb;
+		syslog(LOG_NOTICE, "treadmill reconnected by %s", cmd->operator_id);
+		break;
+	}
 	case CMD_START: {
 		name = "start";
+		if (!d->devices_open) {
+			tl_err_set(&err, "start: the treadmill is not connected (%s); fix it and reconnect",
+				   d->devices_err);
+			status = 409;
+			break;
+		}
 		struct tl_feedback fb;
 		if (d->tm.ops->poll(&d->tm, real_now_ms(d), &fb) == 0)
 			e->last_fb = fb;
@@ -294,6 +331,14 @@ static void tick(struct control *c)
 	struct tl_daemon *d = c->d;
 	int64_t real_ms = real_now_ms(d);
 	int64_t now = test_ms_of_real(d, real_ms);
+	if (!d->devices_open) {
+		/* No treadmill after a failed reconnect: no test can be active (start is
+		 * refused), so there is nothing to move; keep status and the watchdog alive. */
+		struct tl_motion m = tl_engine_tick(&d->engine, now, NULL);
+		drain(c, NULL);
+		publish(c, now, &m);
+		return;
+	}
 	struct tl_feedback fb;
 	const struct tl_feedback *fbp = &fb;
 	if (d->tm.ops->poll(&d->tm, real_ms, &fb)) {

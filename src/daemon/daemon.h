@@ -40,7 +40,8 @@ void tl_reply_destroy(struct tl_reply *r);
 void tl_reply_complete(struct tl_reply *r, int http_status, const char *msg, int64_t test_id);
 void tl_reply_wait(struct tl_reply *r);
 
-enum tl_cmd_kind { CMD_START, CMD_ONSET, CMD_MAX, CMD_RELIEF, CMD_STOP, CMD_ESTOP, CMD_FINISH };
+enum tl_cmd_kind { CMD_START, CMD_ONSET, CMD_MAX, CMD_RELIEF, CMD_STOP, CMD_ESTOP, CMD_FINISH,
+		   CMD_RECONNECT };
 
 struct tl_cmd {
 	enum tl_cmd_kind kind;
@@ -76,6 +77,8 @@ struct tl_status {
 	struct tl_event recent[TL_RECENT_EVENTS]; /* ring: recent[(events_total-1) % N] newest */
 	char store_error[256];     /* the last store failure, empty if none */
 	bool unrecorded;           /* the store could not create the current test */
+	bool connected;            /* the treadmill is open */
+	char device_error[256];    /* why the last reconnect failed */
 };
 
 struct tl_daemon {
@@ -86,6 +89,8 @@ struct tl_daemon {
 	struct tl_engine engine; /* control thread only */
 	struct tl_button buttons[4]; /* patient buttons; polled by the control thread */
 	int n_buttons;
+	bool devices_open;       /* treadmill and buttons open (see devices.c) */
+	char devices_err[256];   /* why the last reconnect failed, empty if it did not */
 
 	/* time: test time = (monotonic - base) * time_scale */
 	int64_t base_ns;
@@ -119,6 +124,10 @@ struct tl_daemon {
 int64_t tl_mono_ns(void);
 /* Current UTC as "YYYY-MM-DDTHH:MM:SS.mmmZ". */
 void tl_utc_now(char out[32]);
+
+/* devices.c: the treadmill and the patient buttons of the configuration. */
+int tl_devices_open(struct tl_daemon *d, struct tl_err *err);
+void tl_devices_close(struct tl_daemon *d);
 
 /* control.c */
 int tl_control_start(struct tl_daemon *d, pthread_t *th);

@@ -19,9 +19,12 @@ check "PWT is the end of walking" test "$(jq -r '.pwt_s | type' <<<"$rec")" = nu
 check "the belt stays off" bash -c "timeout 10 '$T' watch --json --count 20 | grep '\"status\"' | grep -q '\"belt_on\":true' && exit 1 || exit 0"
 check "a second estop is accepted (idempotent)" "$T" estop
 check "onset after the stop is refused" bash -c "! '$T' onset 2>/dev/null"
+check "the treadmill can be reconnected with no test running" "$T" reconnect
+check "... and reports itself connected" test "$("$T" status --json | jq -r .treadmill.connected)" = true
 # A malformed body never keeps the belt running: the stop happens, the body is named.
 "$T" start --protocol constant-2mph-10pct --patient ESTOP01 >/dev/null
 check "the third test runs" wait_for '"state":"running".*"belt_on":true' 30
+check "reconnect is refused while a test runs" bash -c "'$T' reconnect 2>&1 | grep -q 'a test is in progress'"
 out=$(api POST /v1/estop '{"operator": ')
 check "estop with a malformed body still stops (200)" test "${out%% *}" = 200
 check "... and says the body was not used" grep -q '"warning"' <<<"${out#* }"

@@ -1,0 +1,122 @@
+/* devices.c - the treadmill driver and the patient buttons: opened at start-up, closed
+ * at shutdown, and reopened on the operator's "reconnect" (after the treadmill stopped
+ * itself, a driver latches that stop until it is reopened). Control thread or start-up
+ * only. */
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "sim.h"
+
+static int open_driver(struct tl_daemon *d, struct tl_err *err)
+{
+	const struct tl_config *c = &d->cfg;
+	d->tm.ops = tl_treadmill_find(c->driver);
+	if (!d->tm.ops) {
+		tl_err_set(err, "treadmill driver '%s' is not in this build", c->driver);
+		return -1;
+	}
+	struct tl_driver_opts o = {
+		.device = c->device[0] ? c->device : NULL,
+		.baud = c->baud,
+		.tcp_addr = c->tcp_addr[0] ? c->tcp_addr : NULL,
+		.profile = c->profile[0] ? c->profile : NULL,
+		.unit_id = c->unit_id,
+		.watchdog_max_ms = c->watchdog_max_ms,
+		.response_timeout_ms = c->response_timeout_ms,
+		.retries = c->retries,
+		.time_scale = c->time_scale,
+		.patient_onset_s = c->patient_onset_s,
+		.patient_max_s = c->patient_max_s,
+	};
+	if (d->tm.ops->open(&d->tm, &o)) {
+		tl_err_set(err, "treadmill (%s): %s", c->driver, d->tm.err);
+		return -1;
+	}
+	tl_actuator_init(&d->act, &d->tm);
+	return 0;
+}
+
+/* Opens the patient buttons the configuration names. */
+static int open_buttons(struct tl_daemon *d, struct tl_err *err)
+{
+	const struct tl_config *c = &d->cfg;
+	struct tl_button_config bc;
+	tl_button_config_default(&bc);
+	bc.debounce_ms = c->debounce_ms;
+	bc.onset_byte = (uint8_t)c->box_onset[0];
+	bc.max_byte = (uint8_t)c->box_max[0];
+	char why[160];
+	if (tl_button_parse_lines(c->modem_lines, &bc, why, sizeof why)) {
+		tl_err_set(err, "[buttons] modem_lines: %s", why);
+		return -1;
+	}
+	struct tl_button *b;
+	if (!strcmp(c->driver, "sim") && (c->patient_onset_s >= 0 || c->patient_max_s >= 0)) {
+		b = &d->buttons[d->n_buttons];
+		if (tl_sim_button_open(b, &d->tm))
+			goto fail;
+		d->n_buttons++;
+	}
+	if (c->modem_device[0]) {
+		struct tl_serial_link link;
+		b = &d->buttons[d->n_buttons];
+		if (tl_serial_open(&link, c->modem_device, 9600, TL_SERIAL_AUTO)) {
+			tl_err_set(err, "[buttons] modem_device %s: %s", c->modem_device, link.err);
+			return -1;
+		}
+		if (tl_button_modem_open(b, &link, &bc, 0))
+			goto fail;
+		d->n_buttons++;
+	}
+	if (c->box_device[0]) {
+		struct tl_serial_link link;
+		b = &d->buttons[d->n_buttons];
+		if (tl_serial_open(&link, c->box_device, c->box_baud, TL_SERIAL_AUTO)) {
+			tl_err_set(err, "[buttons] box_device %s: %s", c->box_device, link.err);
+			return -1;
+		}
+		if (tl_button_box_open(b, &link, &bc, 0))
+			goto fail;
+		d->n_buttons++;
+	}
+	if (c->modbus_button) {
+		b = &d->buttons[d->n_buttons];
+		if (tl_button_modbus_open(b, &d->tm, &bc, 0))
+			goto fail;
+		d->n_buttons++;
+	}
+	return 0;
+fail:
+	tl_err_set(err, "patient button: %s", b->err);
+	return -1;
+}
+
+static void close_buttons(struct tl_daemon *d)
+{
+	for (int i = 0; i < d->n_buttons; i++)
+		tl_button_close(&d->buttons[i]);
+	d->n_buttons = 0;
+}
+
+int tl_devices_open(struct tl_daemon *d, struct tl_err *err)
+{
+	if (open_driver(d, err))
+		return -1;
+	if (open_buttons(d, err)) {
+		close_buttons(d);
+		d->tm.ops->close(&d->tm);
+		return -1;
+	}
+	d->devices_open = true;
+	return 0;
+}
+
+void tl_devices_close(struct tl_daemon *d)
+{
+	if (!d->devices_open)
+		return;
+	close_buttons(d);
+	d->tm.ops->close(&d->tm);
+	d->devices_open = false;
+}
