@@ -19,13 +19,15 @@ j() { jq -r "$1" <<<"$rec"; }
 check "state complete" test "$(j .state)" = complete
 check "end reason max_claudication" test "$(j .end_reason)" = max_claudication
 
-# Tolerance of COT and PWT. Test time 0 is the start command; the belt starts at the
-# next tick (up to one period P later), and treadsim's patient counts from the belt's
-# start. The press then waits for the next poll of the button register (up to another
-# P); the daemon dates it at that poll, never earlier. So each endpoint lies in
-# [T, T + 2 P K] in test time, plus scheduling slack: at P = 100 ms and K = 20 that is
-# +4 s; 25 ms of real slack adds 0.5 s. Below T only by the 0.1 s rounding.
-lo_hi() { awk -v t="$1" -v k="$K" 'BEGIN { printf "%s %s", t - 0.1, t + k * (2 * 0.1 + 0.025) }'; }
+# Tolerance of COT and PWT. Test time 0 is the start command. The belt starts at the
+# next tick (up to one period P later), after that tick's poll: W, the wire time of a
+# tick's transactions. treadsim's patient counts from the belt's start; the press then
+# waits for the next poll of the button register, at most P + W later; the daemon dates
+# it at that poll, never earlier. So an endpoint lies in [T, T + K (2 P + 2 W)] in test
+# time, plus scheduling slack (25 ms real). P = 100 ms (the default 10 Hz tick), W = 10 ms
+# on an unpaced pty, K = 20: [T - 0.1, T + 4.9]; below T only by the 0.1 s rounding.
+P=0.1 W=0.01
+lo_hi() { awk -v t="$1" -v k="$K" -v p="$P" -v w="$W" 'BEGIN { printf "%s %s", t - 0.1, t + k * (2 * p + 2 * w + 0.025) }'; }
 between() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'; }
 read -r lo hi <<<"$(lo_hi 200)"
 check "COT in [$lo, $hi] s ($(j .cot_s))" between "$(j .cot_s)" "$lo" "$hi"
