@@ -65,6 +65,20 @@ wait_log() {
 	return "$rc"
 }
 
+# wait_frames_after PATTERN N [TIMEOUT_S]: blocks until N more frames were received
+# (rx lines) after the first log line matching PATTERN: "a while of polling", measured
+# on the wire.
+wait_frames_after() {
+	local pattern=$1 n=$2 limit=${3:-30} fd pid rc=0
+	exec {fd}< <(exec timeout "$limit" tail -n +1 -F "$SIM_LOG" 2>/dev/null)
+	pid=$!
+	awk -v p="$pattern" -v n="$n" 'found && $2 == "rx" && ++k >= n { ok = 1; exit }
+		!found && $0 ~ p { found = 1 } END { exit !ok }' <&"$fd" || rc=$?
+	kill "$pid" 2>/dev/null || true
+	exec {fd}<&-
+	return "$rc"
+}
+
 # log_after LINE_PATTERN: the log lines after the first line matching the pattern.
 log_after() {
 	awk -v p="$1" 'found { print } !found && $0 ~ p { found = 1 }' "$SIM_LOG"
@@ -90,5 +104,6 @@ tm_conf() {
 
 # Frames that start the belt: Modbus "write single register command (0x0002) = start
 # (0x0001)" to unit 1, Trackmaster A0 / A1.
-RTU_START_FRAME='rx modbus-rtu 01 06 00 02 00 01 '
-TM_START_FRAME='rx trackmaster A[01]$'
+# (Received or, under a wire fault, logged as lost: rx-lost, rx-unplugged.)
+RTU_START_FRAME='rx[a-z-]* modbus-rtu 01 06 00 02 00 01 '
+TM_START_FRAME='rx[a-z-]* trackmaster A[01]$'
