@@ -54,6 +54,19 @@ kill9_case() {
 	check "$label: the daemon is idle" test "$("$T" status --json | jq -r .state)" = idle
 	check "$label: the belt was started once, before the kill" \
 		test "$(grep -c "$start_frame" "$SIM_LOG")" = 1
+	if [ "$wire" = rtu ]; then
+		# treadsim keeps its watchdog_tripped status bit until the next start. The driver
+		# does not latch it while idle, so the engine accepts a new start; the first poll
+		# of the new test then reports the trip and the guard ends the test as the
+		# device's stop before the belt was ever commanded. Safe: nothing moves.
+		local out rc
+		out=$("$T" start --protocol gardner-skinner --patient "KILL-$wire" 2>&1) && rc=0 || rc=$?
+		[ "$rc" -ne 0 ] || wait_for '"state":"(emergency_stopped|faulted)"' 10 || true
+		wait_frames_after 'event belt-stop watchdog' 30 10 || true
+		check "$label: a start while the trip is reported moves nothing ($(jq -r .alarm <<<"$("$T" status --json)"))" \
+			test "$(log_after 'event belt-stop watchdog' | grep -c "$start_frame")" = 0
+		check "$label: treadsim's belt is still stopped" test "$(sim_state running)" = 0
+	fi
 	stop_daemon
 	stop_treadsim
 }
