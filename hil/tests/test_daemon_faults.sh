@@ -8,9 +8,12 @@ source "$(dirname "$0")/lib_hil.sh"
 
 K=40 # Gardner-Skinner's stages last 3 s of real time
 
-# run_case WIRE FAULT STATE EVENT ALARM_RE: one test from a fresh treadsim and daemon.
+# run_case WIRE FAULT STATE EVENT ALARM_RE [DETAIL_RE]: one test from a fresh treadsim
+# and daemon. The status's alarm ends up naming the last failure (for a dead wire, the
+# stop that could not be sent); the event's detail keeps the first cause (DETAIL_RE,
+# default ALARM_RE).
 run_case() {
-	local wire=$1 fault=$2 want_state=$3 want_event=$4 alarm_re=$5
+	local wire=$1 fault=$2 want_state=$3 want_event=$4 alarm_re=$5 detail_re=${6:-$5}
 	local label="$wire $fault"
 	if [ "$wire" = rtu ]; then
 		start_treadsim --modbus-rtu "$SIM_LINK" --time-scale "$K"
@@ -42,6 +45,9 @@ run_case() {
 		grep -Eq -- "$alarm_re" <<<"$(jq -r .alarm <<<"$st")"
 	check "$label: a $want_event event is recorded" \
 		test "$(jq "[.events[] | select(.kind==\"$want_event\")] | length" <<<"$rec")" = 1
+	local detail
+	detail=$(jq -r "[.events[] | select(.kind==\"$want_event\")][0].detail" <<<"$rec")
+	check "$label: the event names the cause ($detail)" grep -Eq -- "$detail_re" <<<"$detail"
 	check "$label: the record says $want_state" test "$(jq -r .state <<<"$rec")" = "$want_state"
 	local n
 	n=$(jq '.events | length' <<<"$before")
@@ -65,6 +71,7 @@ run_case() {
 # Wire faults: no valid feedback reaches the guard; after feedback_timeout_ms (1 s real,
 # as configured) it stops the test as a fault. The stop cannot reach the treadmill while
 # the wire is dead, so treadsim's own watchdog stops the belt.
+# (The detail is stale_feedback unless a write was due first and failed: "driver: ...".)
 run_case rtu no-reply faulted fault 'stale_feedback|timed out'
 run_case rtu bad-crc faulted fault 'stale_feedback|CRC'
 # 800 ms late, far beyond response_timeout_ms (100 ms, 3 tries): RTU has no transaction

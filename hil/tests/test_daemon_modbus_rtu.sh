@@ -67,6 +67,8 @@ check "a plain stop (command = 0) after the max press, no emergency stop" bash -
 	"grep -q '$(printf 'rx modbus-rtu 01 06 00 02 00 00 ')' '$SIM_LOG' && ! grep -q 'rx modbus-rtu 01 06 00 02 00 02 ' '$SIM_LOG'"
 check "the grade reached 8 % (stage 5) on the wire (holding 0x0001 = 80)" \
 	grep -q 'rx modbus-rtu 01 06 00 01 00 50 ' "$SIM_LOG"
+check "the shipped config/treadlabd-treadsim-rtu.conf is valid" \
+	"$D" --config "$TL_SOURCE_DIR/config/treadlabd-treadsim-rtu.conf" --check-config
 check "treadsim's belt stopped at the end" test "$(sim_state running)" = 0
 check "no CRC errors on the link" bash -c "! grep -q 'rx-bad-crc\|rx-partial' '$SIM_LOG'"
 finish

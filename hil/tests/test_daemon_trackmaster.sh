@@ -66,5 +66,7 @@ check "every elevation command is in 0.5 % steps (last digit 0 or 5)" \
 	test "$(grep 'rx trackmaster A4 ' "$SIM_LOG" | awk '$NF != "30" && $NF != "35"' | wc -l)" = 0
 check "the elevation reached 8.0 % (A4 0080)" grep -q 'rx trackmaster A4 30 30 38 30$' "$SIM_LOG"
 check "no refused or unknown command (BE/BF)" bash -c "! grep -Eq 'tx trackmaster B[EF]' '$SIM_LOG'"
+check "the shipped config/treadlabd-treadsim-trackmaster.conf is valid" \
+	"$D" --config "$TL_SOURCE_DIR/config/treadlabd-treadsim-trackmaster.conf" --check-config
 check "treadsim's belt stopped at the end" test "$(sim_state running)" = 0
 finish
