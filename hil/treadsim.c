@@ -71,6 +71,7 @@ struct sim {
 	size_t ctl_len[MAX_CTL];
 	char ctl_path[108];
 	FILE *log;
+	bool logged_running;   /* the belt state last written to the log as an event */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -113,6 +114,24 @@ static void log_frame(struct sim *s, const char *dir, const struct chan *c, cons
 	for (size_t i = 0; i < n; i++)
 		fprintf(s->log, " %02X", b[i]);
 	fputc('\n', s->log);
+	fflush(s->log);
+}
+
+/* The belt starting and stopping, with why it stopped: tests measure from these lines
+ * (e.g. the last request heard to the watchdog's stop) instead of polling `state`. */
+static void log_belt(struct sim *s, int64_t t_us)
+{
+	const struct sim_dev *d = &s->dev;
+	if (!s->log || d->belt.running == s->logged_running)
+		return;
+	s->logged_running = d->belt.running;
+	const char *why = d->belt.running ? "" : d->watchdog_tripped ? " watchdog"
+		: d->key_pulled ? " key-pulled" : d->drive_fault_code ? " drive-fault"
+		: d->belt.estopped ? " estop" : " stop";
+	fprintf(s->log, "%lld.%06lld event belt-%s%s last_rx=%lld.%06lld\n",
+		(long long)(t_us / 1000000), (long long)(t_us % 1000000),
+		d->belt.running ? "start" : "stop", why, (long long)(d->last_rx_real_ms / 1000),
+		(long long)(d->last_rx_real_ms % 1000) * 1000);
 	fflush(s->log);
 }
 
@@ -561,6 +580,7 @@ static void run(struct sim *s, const sigset_t *unblocked)
 	while (!stop_requested) {
 		int64_t t = now_us();
 		sim_dev_advance(&s->dev, t / 1000);
+		log_belt(s, t);
 		patient_box(s, t);
 		if (s->dev.wire_faults & SIM_F_DISCONNECT)
 			disconnect_tcp(s);
@@ -596,6 +616,7 @@ static void run(struct sim *s, const sigset_t *unblocked)
 		for (int i = 0; i < MAX_CTL; i++)
 			if (s->ctl[i] >= 0 && (p[ctl_at + i].revents & (POLLIN | POLLHUP)))
 				control_input(s, i, t);
+		log_belt(s, t);
 	}
 }
 

@@ -110,6 +110,12 @@ enum tl_guard_verdict tl_guard_feedback(struct tl_guard *g, int64_t now_ms,
 	if (!g->armed)
 		return TL_GUARD_OK;
 
+	/* A tripped drive stops the belt as well (the driver reports the device stopped),
+	 * but it is a fault of the treadmill, not a stop by its safety chain or a person. */
+	const uint32_t own_stop = TL_FAULT_SAFETY_KEY | TL_FAULT_ESTOP | TL_FAULT_REBOOT |
+				  TL_FAULT_WATCHDOG;
+	if (fb && (fb->faults & TL_FAULT_DRIVE) && !(fb->faults & own_stop))
+		return trip(g, now_ms, TL_GUARD_DEVICE_FAULT);
 	if (valid && fb->device_stopped)
 		return trip(g, now_ms, TL_GUARD_DEVICE_STOPPED);
 	if (valid && fb->belt_running)
@@ -117,8 +123,7 @@ enum tl_guard_verdict tl_guard_feedback(struct tl_guard *g, int64_t now_ms,
 	/* The belt stopped while we commanded it to run: the device did that itself. */
 	if (valid && g->belt_on && g->seen_running && !fb->belt_running)
 		return trip(g, now_ms, TL_GUARD_DEVICE_STOPPED);
-	if (fb && (fb->faults & (TL_FAULT_SAFETY_KEY | TL_FAULT_ESTOP | TL_FAULT_REBOOT |
-				  TL_FAULT_WATCHDOG)))
+	if (fb && (fb->faults & own_stop))
 		return trip(g, now_ms, TL_GUARD_DEVICE_STOPPED);
 	if (fb && (fb->faults & (TL_FAULT_COMM | TL_FAULT_CRC | TL_FAULT_DRIVE | TL_FAULT_REFUSED)))
 		return trip(g, now_ms, TL_GUARD_DEVICE_FAULT);

@@ -270,6 +270,28 @@ static void safety_key_is_a_device_stop_and_comm_a_fault(void **state)
 	assert_false(tl_guard_step(&g, 200, &walk_3kmh).belt_on);
 }
 
+static void never_restarts(struct tl_guard *g, int64_t from);
+
+/* The Modbus driver reports a drive trip as the device having stopped the belt (so it is
+ * never restarted); the guard still records it as a fault, unless the device's own stop
+ * (key, e-stop, restart, watchdog) came with it. */
+static void drive_trip_is_a_fault_though_the_device_stopped(void **state)
+{
+	(void)state;
+	struct tl_limits lim = tl_limits_default;
+	struct tl_guard g;
+	running_at_3kmh(&g, &lim);
+	struct tl_feedback trip = fbk(2.5, 0, false);
+	trip.device_stopped = true;
+	trip.faults = TL_FAULT_DRIVE;
+	assert_int_equal(tl_guard_feedback(&g, 200, &trip), TL_GUARD_DEVICE_FAULT);
+	never_restarts(&g, 300);
+
+	running_at_3kmh(&g, &lim);
+	trip.faults = TL_FAULT_DRIVE | TL_FAULT_SAFETY_KEY;
+	assert_int_equal(tl_guard_feedback(&g, 200, &trip), TL_GUARD_DEVICE_STOPPED);
+}
+
 /* The first start tolerates a device that reports "running" a poll later; so must the
  * restart after a rest stage (two-stage test), or the incline walk ends as a device stop. */
 static void restart_after_rest_tolerates_start_latency(void **state)
@@ -459,6 +481,7 @@ int main(void)
 		cmocka_unit_test(grade_deviation_trips_after_timeout_not_before),
 		cmocka_unit_test(device_stopping_the_belt_itself_is_a_device_stop),
 		cmocka_unit_test(safety_key_is_a_device_stop_and_comm_a_fault),
+		cmocka_unit_test(drive_trip_is_a_fault_though_the_device_stopped),
 		cmocka_unit_test(restart_after_rest_tolerates_start_latency),
 		cmocka_unit_test(estop_goes_out_at_once_and_stays_latched),
 		cmocka_unit_test(estop_wins_over_arm_less_states),
