@@ -23,9 +23,29 @@ int tl_engine_start(struct tl_engine *e, int64_t now_ms, const struct tl_protoco
 		tl_err_set(err, "start: the belt is still stopping after an emergency stop");
 		return -1;
 	}
-	if (tl_guard_arm(&e->guard, now_ms, &e->last_fb)) {
+	/* The belt is only started on a treadmill that answered and reports nothing
+	 * against it. */
+	const struct tl_feedback *fb = &e->last_fb;
+	const char *detail = fb->detail[0] ? fb->detail : NULL;
+	if (!fb->valid) {
+		tl_err_set(err, "start: no reading from the treadmill%s%s; check its connection",
+			   detail ? ": " : "", detail ? detail : "");
+		return -1;
+	}
+	if (fb->device_stopped || (fb->faults & TL_FAULT_OWN_STOP)) {
 		tl_err_set(err, "start: the treadmill reports its own stop (%s); clear it at the "
-			   "treadmill first", e->last_fb.detail[0] ? e->last_fb.detail : "device stopped");
+			   "treadmill, then reconnect it (treadlab reconnect)",
+			   detail ? detail : "device stopped");
+		return -1;
+	}
+	if (fb->faults) {
+		tl_err_set(err, "start: the treadmill reports a fault (%s); clear it at the treadmill, "
+			   "then reconnect it (treadlab reconnect)", detail ? detail : "fault");
+		return -1;
+	}
+	if (tl_guard_arm(&e->guard, now_ms, fb)) {
+		tl_err_set(err, "start: the treadmill reports its own stop; clear it at the treadmill, "
+			   "then reconnect it (treadlab reconnect)");
 		return -1;
 	}
 	if (tl_session_start(&e->session, now_ms, p, source, err)) {
@@ -93,6 +113,19 @@ static void describe(struct tl_engine *e, enum tl_guard_verdict v, const struct 
 		snprintf(e->alarm_detail, sizeof e->alarm_detail, "%s", tl_guard_verdict_name(v));
 }
 
+struct tl_motion tl_engine_step(struct tl_engine *e, int64_t now_ms)
+{
+	struct tl_target target = tl_session_step(&e->session, now_ms, NULL);
+	if (!tl_session_walking(&e->session) && e->session.state != TL_STATE_RESTING)
+		tl_guard_disarm(&e->guard, now_ms);
+	return tl_guard_step(&e->guard, now_ms, &target);
+}
+
+int64_t tl_engine_next_change_ms(const struct tl_engine *e)
+{
+	return tl_session_next_change_ms(&e->session);
+}
+
 struct tl_motion tl_engine_tick(struct tl_engine *e, int64_t now_ms, const struct tl_feedback *fb)
 {
 	if (fb)
@@ -119,7 +152,11 @@ struct tl_motion tl_engine_tick(struct tl_engine *e, int64_t now_ms, const struc
 void tl_engine_driver_fault(struct tl_engine *e, int64_t now_ms, const char *what)
 {
 	tl_guard_disarm(&e->guard, now_ms);
-	e->alarm = TL_GUARD_DEVICE_FAULT;
-	snprintf(e->alarm_detail, sizeof e->alarm_detail, "driver: %s", what);
+	/* The first cause stays on the alarm: a stop that fails on a dead wire is a
+	 * consequence of the fault already shown, not news. */
+	if (e->alarm == TL_GUARD_OK) {
+		e->alarm = TL_GUARD_DEVICE_FAULT;
+		snprintf(e->alarm_detail, sizeof e->alarm_detail, "driver: %s", what);
+	}
 	tl_session_fault(&e->session, now_ms, e->alarm_detail);
 }

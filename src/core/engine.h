@@ -39,6 +39,14 @@ int tl_engine_shutdown(struct tl_engine *e, int64_t now_ms);
 /* The driver could not carry out a command: fault stop, latched, recorded. */
 void tl_engine_driver_fault(struct tl_engine *e, int64_t now_ms, const char *what);
 
+/* A step on the schedule alone, between ticks, with no new reading: at a stage
+ * boundary the new stage's target reaches the driver without waiting for the next tick. */
+struct tl_motion tl_engine_step(struct tl_engine *e, int64_t now_ms);
+
+/* The caller's time of the next protocol change (stage boundary or end of walking), or
+ * INT64_MAX when none is due. */
+int64_t tl_engine_next_change_ms(const struct tl_engine *e);
+
 /* One control tick: feedback (NULL if none was read) in, safe motion out. */
 struct tl_motion tl_engine_tick(struct tl_engine *e, int64_t now_ms, const struct tl_feedback *fb);
 

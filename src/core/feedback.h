@@ -18,6 +18,10 @@ enum {
 	TL_FAULT_WATCHDOG = 1u << 7,   /* the device's communication watchdog stopped the belt */
 };
 
+/* The treadmill stopped the belt by itself (its safety chain, a person at it, its own
+ * watchdog, a restart): only a person at the treadmill can clear these. */
+#define TL_FAULT_OWN_STOP (TL_FAULT_SAFETY_KEY | TL_FAULT_ESTOP | TL_FAULT_REBOOT | TL_FAULT_WATCHDOG)
+
 struct tl_feedback {
 	bool valid;          /* false: no reading this time (see faults) */
 	double speed_kmh;    /* measured belt speed */

@@ -112,8 +112,7 @@ enum tl_guard_verdict tl_guard_feedback(struct tl_guard *g, int64_t now_ms,
 
 	/* A tripped drive stops the belt as well (the driver reports the device stopped),
 	 * but it is a fault of the treadmill, not a stop by its safety chain or a person. */
-	const uint32_t own_stop = TL_FAULT_SAFETY_KEY | TL_FAULT_ESTOP | TL_FAULT_REBOOT |
-				  TL_FAULT_WATCHDOG;
+	const uint32_t own_stop = TL_FAULT_OWN_STOP;
 	if (fb && (fb->faults & TL_FAULT_DRIVE) && !(fb->faults & own_stop))
 		return trip(g, now_ms, TL_GUARD_DEVICE_FAULT);
 	if (valid && fb->device_stopped)

@@ -132,6 +132,20 @@ static void advance_protocol(struct tl_session *s, int64_t t)
 	}
 }
 
+int64_t tl_session_next_change_ms(const struct tl_session *s)
+{
+	if (s->state != TL_STATE_RUNNING && s->state != TL_STATE_RESTING)
+		return INT64_MAX;
+	const struct tl_protocol *p = &s->protocol;
+	int64_t length = tl_protocol_length_ms(p);
+	int64_t end_pt = length < p->max_duration_ms ? length : p->max_duration_ms;
+	int64_t pt = s->now_ms + s->skip_ms;
+	struct tl_schedule_point sp;
+	tl_schedule_at(p, pt < end_pt ? pt : end_pt - 1, &sp);
+	int64_t next = sp.next_change_ms < end_pt ? sp.next_change_ms : end_pt;
+	return s->start_ms + next - s->skip_ms;
+}
+
 static void check_belt_stop(struct tl_session *s, int64_t t, const struct tl_feedback *fb)
 {
 	if (!fb || !fb->valid || fb->speed_kmh > STOPPED_KMH)

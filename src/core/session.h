@@ -127,6 +127,9 @@ void tl_session_device_stop(struct tl_session *s, int64_t now_ms, const char *wh
 /* Advances time with the device's feedback (fb may be NULL); returns the target. */
 struct tl_target tl_session_step(struct tl_session *s, int64_t now_ms, const struct tl_feedback *fb);
 
+/* The caller's time of the next stage boundary or end of walking, INT64_MAX if none. */
+int64_t tl_session_next_change_ms(const struct tl_session *s);
+
 /* Pops the oldest event; false when none. */
 bool tl_session_next_event(struct tl_session *s, struct tl_event *out);
 

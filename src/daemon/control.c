@@ -297,6 +297,7 @@ static void handle(struct control *c, struct tl_cmd *cmd)
 }
 
 static void stop_if_unrecorded(struct control *c, int64_t now);
+static void service_estops(struct control *c);
 
 /* The patient's buttons. A press counts at the time its input went active; a press
  * while no test walks is the patient's, and is only logged. */
@@ -345,6 +346,7 @@ static void tick(struct control *c)
 		/* No reading this tick; the guard turns a lasting silence into a fault. */
 		fbp = NULL;
 	}
+	service_estops(c);
 	button_presses(c, real_ms, now);
 	stop_if_unrecorded(c, now);
 	struct tl_motion m = tl_engine_tick(&d->engine, now, fbp);
@@ -389,42 +391,107 @@ static struct timespec ts_of(int64_t ns)
 	return (struct timespec){.tv_sec = ns / 1000000000LL, .tv_nsec = ns % 1000000000LL};
 }
 
+/* Takes the queued commands (only emergency stops when estops_only) off the queue. */
+static struct tl_cmd *take_commands(struct tl_daemon *d, bool estops_only)
+{
+	pthread_mutex_lock(&d->cmd_mu);
+	struct tl_cmd *taken = NULL, **tail = &taken;
+	for (struct tl_cmd **pp = &d->cmd_head; *pp;) {
+		struct tl_cmd *cmd = *pp;
+		if (estops_only && cmd->kind != CMD_ESTOP) {
+			pp = &cmd->next;
+			continue;
+		}
+		*pp = cmd->next;
+		cmd->next = NULL;
+		*tail = cmd;
+		tail = &cmd->next;
+	}
+	d->cmd_tail = NULL;
+	for (struct tl_cmd *cmd = d->cmd_head; cmd; cmd = cmd->next)
+		d->cmd_tail = cmd;
+	pthread_mutex_unlock(&d->cmd_mu);
+	return taken;
+}
+
+/* Emergency stops first, whatever was queued before them; then the rest in order. */
+static void run_commands(struct control *c, struct tl_cmd *cmds)
+{
+	for (struct tl_cmd **pp = &cmds; *pp;) {
+		struct tl_cmd *cmd = *pp;
+		if (cmd->kind == CMD_ESTOP) {
+			*pp = cmd->next;
+			handle(c, cmd);
+		} else {
+			pp = &cmd->next;
+		}
+	}
+	while (cmds) {
+		struct tl_cmd *next = cmds->next;
+		handle(c, cmds);
+		cmds = next;
+	}
+}
+
+/* Between the slow parts of a tick (driver I/O), an emergency stop that arrived
+ * meanwhile is carried out at once instead of at the end of the tick. */
+static void service_estops(struct control *c)
+{
+	run_commands(c, take_commands(c->d, true));
+}
+
+/* CLOCK_MONOTONIC ns at which the engine's next protocol change is due, or INT64_MAX.
+ * Rounded up to whole ms of real time, so that the test time then has reached it. */
+static int64_t boundary_ns(const struct control *c)
+{
+	const struct tl_daemon *d = c->d;
+	int64_t next = tl_engine_next_change_ms(&d->engine);
+	if (next == INT64_MAX)
+		return INT64_MAX;
+	int64_t real_ms = (int64_t)ceil((double)next / d->cfg.time_scale);
+	return d->base_ns + real_ms * 1000000;
+}
+
+/* A stage boundary between two ticks: the new target goes out now, without waiting
+ * for the next tick's poll (the guard still limits the rate of change). */
+static void schedule_step(struct control *c)
+{
+	struct tl_daemon *d = c->d;
+	int64_t now = test_now_ms(d);
+	struct tl_motion m = tl_engine_step(&d->engine, now);
+	actuate(c, now, &m);
+	drain(c, NULL);
+	publish(c, now, &m);
+}
+
 static void *control_main(void *arg)
 {
 	struct control *c = arg;
 	struct tl_daemon *d = c->d;
 	int64_t deadline = tl_mono_ns() + c->period_ns;
 	int64_t shutdown_at = -1;
+	int64_t boundary_done = INT64_MIN;
 	uint64_t n = 0;
 	for (;;) {
+		int64_t boundary = boundary_ns(c);
+		bool at_boundary = boundary < deadline && boundary > boundary_done;
+		int64_t wake = at_boundary ? boundary : deadline;
 		pthread_mutex_lock(&d->cmd_mu);
-		while (!d->cmd_head && tl_mono_ns() < deadline) {
-			struct timespec ts = ts_of(deadline);
+		while (!d->cmd_head && tl_mono_ns() < wake) {
+			struct timespec ts = ts_of(wake);
 			pthread_cond_timedwait(&d->cmd_cv, &d->cmd_mu, &ts);
 		}
-		struct tl_cmd *cmds = d->cmd_head;
-		d->cmd_head = d->cmd_tail = NULL;
 		pthread_mutex_unlock(&d->cmd_mu);
+		run_commands(c, take_commands(d, false));
 
-		/* Emergency stops first, whatever was queued before them. */
-		for (struct tl_cmd **pp = &cmds; *pp;) {
-			struct tl_cmd *cmd = *pp;
-			if (cmd->kind == CMD_ESTOP) {
-				*pp = cmd->next;
-				handle(c, cmd);
-			} else {
-				pp = &cmd->next;
-			}
+		if (tl_mono_ns() < wake)
+			continue; /* woken by a command; nothing is due yet */
+		if (at_boundary) {
+			boundary_done = boundary;
+			schedule_step(c);
+			continue;
 		}
-		while (cmds) {
-			struct tl_cmd *next = cmds->next;
-			handle(c, cmds);
-			cmds = next;
-		}
-
 		int64_t woke = tl_mono_ns();
-		if (woke < deadline)
-			continue; /* woken by a command; the tick is not due yet */
 		metric(d, d->jitter_us, &d->n_jitter, sizeof d->jitter_us / sizeof d->jitter_us[0],
 		       (woke - deadline) / 1000);
 		tick(c);
