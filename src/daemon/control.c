@@ -67,9 +67,11 @@ static int64_t test_ms_of_real(const struct tl_daemon *d, int64_t real_ms)
 	return (int64_t)llround((double)real_ms * d->cfg.time_scale);
 }
 
+/* From the nanosecond clock, not from whole real ms: at a time scale K a truncated ms
+ * of real time would be K ms of test time. */
 static int64_t test_now_ms(const struct tl_daemon *d)
 {
-	return test_ms_of_real(d, real_now_ms(d));
+	return (int64_t)floor((double)(tl_mono_ns() - d->base_ns) / 1e6 * d->cfg.time_scale);
 }
 
 /* Endpoint times are reported to 0.1 s (DESIGN.md, Endpoints); NAN when not reached. */
@@ -331,7 +333,7 @@ static void tick(struct control *c)
 {
 	struct tl_daemon *d = c->d;
 	int64_t real_ms = real_now_ms(d);
-	int64_t now = test_ms_of_real(d, real_ms);
+	int64_t now = test_now_ms(d);
 	if (!d->devices_open) {
 		/* No treadmill after a failed reconnect: no test can be active (start is
 		 * refused), so there is nothing to move; keep status and the watchdog alive. */
@@ -440,16 +442,15 @@ static void service_estops(struct control *c)
 	run_commands(c, take_commands(c->d, true));
 }
 
-/* CLOCK_MONOTONIC ns at which the engine's next protocol change is due, or INT64_MAX.
- * Rounded up to whole ms of real time, so that the test time then has reached it. */
+/* CLOCK_MONOTONIC ns at which the engine's next protocol change is due, or INT64_MAX;
+ * rounded up, so that the test time has reached it on waking. */
 static int64_t boundary_ns(const struct control *c)
 {
 	const struct tl_daemon *d = c->d;
 	int64_t next = tl_engine_next_change_ms(&d->engine);
 	if (next == INT64_MAX)
 		return INT64_MAX;
-	int64_t real_ms = (int64_t)ceil((double)next / d->cfg.time_scale);
-	return d->base_ns + real_ms * 1000000;
+	return d->base_ns + (int64_t)ceil((double)next * 1e6 / d->cfg.time_scale) + 1;
 }
 
 /* A stage boundary between two ticks: the new target goes out now, without waiting
