@@ -96,7 +96,8 @@ int tl_button_parse_lines(const char *spec, struct tl_button_config *c, char *er
 void tl_debounce_init(struct tl_debounce *d, int debounce_ms, bool level, int64_t now_ms)
 {
 	*d = (struct tl_debounce){.debounce_ms = debounce_ms < 0 ? 0 : debounce_ms,
-				  .stable = level, .raw = level, .raw_since_ms = now_ms};
+				  .stable = level, .raw = level, .raw_since_ms = now_ms,
+				  .span_from_ms = now_ms, .last_ms = now_ms};
 }
 
 bool tl_debounce_update(struct tl_debounce *d, bool raw, int64_t now_ms, int64_t *press_ms)
@@ -104,8 +105,10 @@ bool tl_debounce_update(struct tl_debounce *d, bool raw, int64_t now_ms, int64_t
 	if (raw != d->raw) {
 		d->raw = raw;
 		d->raw_since_ms = now_ms;
+		d->span_from_ms = d->last_ms;
 	}
-	if (d->raw == d->stable || now_ms - d->raw_since_ms < d->debounce_ms)
+	d->last_ms = now_ms;
+	if (d->raw == d->stable || now_ms - d->span_from_ms < d->debounce_ms)
 		return false;
 	d->stable = d->raw;
 	if (!d->stable)

@@ -5,7 +5,8 @@
  * ("button-modem"), a box that sends one byte per press ("button-box"), and a bit of the
  * treadmill controller's Modbus `button` register or discrete input ("button-modbus").
  * Every press carries its kind, the caller's time at which the input went active, and
- * the source's name. Inputs are debounced: a level must hold debounce_ms to count. */
+ * the source's name. Inputs are debounced: a level must be seen on debounce_ms worth of
+ * consecutive samples to count (each sample stands for the time since the one before). */
 #ifndef TL_BUTTONS_H
 #define TL_BUTTONS_H
 
@@ -42,8 +43,8 @@ struct tl_button {
 };
 
 struct tl_button_config {
-	int debounce_ms;       /* a level must hold this long (modem, Modbus); the box ignores
-				* a repeat of the same byte within it */
+	int debounce_ms;       /* a level must be seen this long (modem, Modbus; 0: on the first
+				* sample); the box ignores a repeat of the same byte within it */
 	unsigned onset_line;   /* TL_LINE_* bit for onset, 0: none (modem) */
 	unsigned max_line;     /* TL_LINE_* bit for max, 0: none (modem) */
 	uint8_t onset_byte;    /* byte meaning onset (box), default '1' */
@@ -77,17 +78,26 @@ void tl_button_close(struct tl_button *b);
 
 /* ---- debounce (pure; exposed for tests) ---------------------------------------------- */
 
+/* A sample stands for the interval since the sample before it: a level counts once the
+ * consecutive samples showing it span debounce_ms, i.e. once now - (the time of the last
+ * sample of the other level) >= debounce_ms. A single sample therefore counts when the
+ * sampling interval is at least debounce_ms, and no press waits for a sample more than
+ * the debounce needs; debounce_ms 0 accepts the first sample of a new level. */
 struct tl_debounce {
 	int debounce_ms;
 	bool stable;          /* the accepted level */
 	bool raw;             /* the last sample */
-	int64_t raw_since_ms; /* when the last sample's level began */
+	int64_t raw_since_ms; /* the first sample of the last sample's level (the press time) */
+	int64_t span_from_ms; /* the sample before that one: where its span begins */
+	int64_t last_ms;      /* the last sample */
 };
 
-/* Starts at `level` (a button already held at start does not count as a press). */
+/* Starts at `level` (a button already held at start does not count as a press); now_ms
+ * counts as a sample of that level. */
 void tl_debounce_init(struct tl_debounce *d, int debounce_ms, bool level, int64_t now_ms);
-/* Feeds a sample. Returns true when a press is accepted (the level went active and held
- * debounce_ms); *press_ms then gets the time it went active. */
+/* Feeds a sample. Returns true when a press is accepted (the level went active and was
+ * seen on debounce_ms worth of samples); *press_ms then gets the time it was first seen
+ * active. */
 bool tl_debounce_update(struct tl_debounce *d, bool raw, int64_t now_ms, int64_t *press_ms);
 
 /* Repeat filter for byte presses: accepts a press of `kind` unless the same kind was

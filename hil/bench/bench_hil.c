@@ -394,10 +394,13 @@ static int rig_start(struct rig *r, int baud, double k, int tick_hz, bool button
 		return -1;
 	char ini[1024];
 	/* Deviation timeouts are test time: at a large K a poll is many seconds of test
-	 * time, so the bench widens them; nothing it measures depends on them. */
+	 * time, so the bench widens them; nothing it measures depends on them. The button
+	 * register is read as config/treadlabd-treadsim-rtu.conf recommends: debounce_ms = 0
+	 * (the controller debounces its own input). */
 	snprintf(ini, sizeof ini,
 		 "[treadmill]\ndriver = modbus\ndevice = %s\nbaud = %d\nprofile = %s/treadsim.profile\n"
 		 "simulated = true\n[limits]\ndeviation_timeout_ms = 60000\n[buttons]\nmodbus = %s\n"
+		 "debounce_ms = 0\n"
 		 "[daemon]\ntick_hz = %d\n[sim]\ntime_scale = %g\n",
 		 r->sim.link, baud, TL_DEVICES_DIR, buttons ? "true" : "false", tick_hz, k);
 	if (daemon_start(&r->d, r->sim.dir, ini) || follow_open(&r->log, r->sim.log)) {

@@ -32,6 +32,7 @@ void tl_config_defaults(struct tl_config *c)
 	snprintf(c->box_onset, sizeof c->box_onset, "1");
 	snprintf(c->box_max, sizeof c->box_max, "2");
 	c->debounce_ms = 50;
+	c->button_poll_ms = 10;
 	c->patient_onset_s = -1;
 	c->patient_max_s = -1;
 }
@@ -235,7 +236,9 @@ static int handler(void *user, const char *sec, const char *key, const char *val
 		if (IS("buttons", "modbus"))
 			return boolean(l, sec, key, val, &c->modbus_button);
 		if (IS("buttons", "debounce_ms"))
-			return integer(l, sec, key, val, 1, 1000, &c->debounce_ms);
+			return integer(l, sec, key, val, 0, 1000, &c->debounce_ms);
+		if (IS("buttons", "poll_ms"))
+			return integer(l, sec, key, val, 1, 1000, &c->button_poll_ms);
 	} else if (!strcmp(sec, "sim")) {
 		if (IS("sim", "time_scale"))
 			return num(l, sec, key, val, 0.01, 1000, &c->time_scale);

@@ -48,7 +48,8 @@ struct tl_config {
 	int box_baud;
 	char box_onset[4], box_max[4]; /* the bytes (one character each) */
 	bool modbus_button;       /* the Modbus treadmill's button register */
-	int debounce_ms;
+	int debounce_ms;          /* 0: a press counts on its first sample */
+	int button_poll_ms;       /* button polls between ticks while the patient walks */
 	/* [sim] */
 	double time_scale;
 	double patient_onset_s;   /* < 0: no virtual patient press */

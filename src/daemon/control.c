@@ -3,7 +3,9 @@
  * Each tick, on an absolute CLOCK_MONOTONIC deadline: poll the driver, pass the
  * virtual patient's presses (simulator), advance the engine, hand the guard's motion to
  * the driver, publish status, queue events and samples for the store. Commands wake the
- * thread at once; an emergency stop reaches the driver before anything is written. */
+ * thread at once; an emergency stop reaches the driver before anything is written.
+ * While the patient walks, the buttons alone are also polled between ticks ([buttons]
+ * poll_ms), so a press reaches the record without waiting for the next tick. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -30,6 +32,9 @@ struct control {
 	int64_t period_ns;
 	struct tl_motion last_motion; /* what the driver was last given */
 	bool button_failed[4];        /* logged once per failure */
+	int64_t button_poll_ns;       /* [buttons] poll_ms */
+	int64_t buttons_due;          /* CLOCK_MONOTONIC ns of the next poll between ticks */
+	int64_t button_cost_ns;       /* how long such a poll takes (a decaying peak) */
 };
 
 int64_t tl_mono_ns(void)
@@ -302,10 +307,11 @@ static void stop_if_unrecorded(struct control *c, int64_t now);
 static void service_estops(struct control *c);
 
 /* The patient's buttons. A press counts at the time its input went active; a press
- * while no test walks is the patient's, and is only logged. */
-static void button_presses(struct control *c, int64_t real_ms, int64_t now)
+ * while no test walks is the patient's, and is only logged. Returns the presses seen. */
+static int button_presses(struct control *c, int64_t real_ms, int64_t now)
 {
 	struct tl_daemon *d = c->d;
+	int seen = 0;
 	for (int i = 0; i < d->n_buttons; i++) {
 		struct tl_press p[4];
 		int n = tl_button_poll(&d->buttons[i], real_ms, p, 4);
@@ -316,6 +322,7 @@ static void button_presses(struct control *c, int64_t real_ms, int64_t now)
 			continue;
 		}
 		c->button_failed[i] = false;
+		seen += n;
 		for (int k = 0; k < n; k++) {
 			struct tl_err err;
 			int64_t t = test_ms_of_real(d, p[k].t_ms);
@@ -327,6 +334,38 @@ static void button_presses(struct control *c, int64_t real_ms, int64_t now)
 				syslog(LOG_INFO, "%s press ignored: %s", p[k].source, err.msg);
 		}
 	}
+	return seen;
+}
+
+/* A poll of the buttons alone between ticks (no treadmill reading, no motion): a press
+ * goes to the engine, the store and the status at once, as a command's would. */
+static void buttons_between_ticks(struct control *c)
+{
+	struct tl_daemon *d = c->d;
+	int64_t started = tl_mono_ns();
+	int64_t now = test_now_ms(d);
+	if (button_presses(c, real_ms_of(d, started), now) > 0) {
+		drain(c, NULL);
+		publish(c, now, &c->last_motion);
+	}
+	int64_t took = tl_mono_ns() - started;
+	c->button_cost_ns = took > c->button_cost_ns ? took : c->button_cost_ns - c->button_cost_ns / 8;
+	c->buttons_due += c->button_poll_ns;
+	if (c->buttons_due < tl_mono_ns())
+		c->buttons_due = tl_mono_ns(); /* a slow source: poll again at once, no backlog */
+}
+
+/* CLOCK_MONOTONIC ns of the next button poll between ticks, or INT64_MAX: only while a
+ * test walks, and only when it would be over before the tick, which polls them anyway
+ * and whose deadline it must not delay. */
+static int64_t buttons_ns(const struct control *c, int64_t deadline)
+{
+	const struct tl_daemon *d = c->d;
+	if (!d->devices_open || d->n_buttons == 0 || !tl_session_walking(&d->engine.session))
+		return INT64_MAX;
+	if (c->buttons_due + c->button_cost_ns >= deadline)
+		return INT64_MAX;
+	return c->buttons_due;
 }
 
 static void tick(struct control *c)
@@ -477,6 +516,12 @@ static void *control_main(void *arg)
 		int64_t boundary = boundary_ns(c);
 		bool at_boundary = boundary < deadline && boundary > boundary_done;
 		int64_t wake = at_boundary ? boundary : deadline;
+		int64_t buttons = buttons_ns(c, deadline);
+		bool at_buttons = buttons < wake;
+		if (at_buttons) {
+			at_boundary = false; /* the boundary comes round again after the poll */
+			wake = buttons;
+		}
 		pthread_mutex_lock(&d->cmd_mu);
 		while (!d->cmd_head && tl_mono_ns() < wake) {
 			struct timespec ts = ts_of(wake);
@@ -492,11 +537,16 @@ static void *control_main(void *arg)
 			schedule_step(c);
 			continue;
 		}
+		if (at_buttons) {
+			buttons_between_ticks(c);
+			continue;
+		}
 		int64_t woke = tl_mono_ns();
 		metric(d, d->jitter_us, &d->n_jitter, sizeof d->jitter_us / sizeof d->jitter_us[0],
 		       (woke - deadline) / 1000);
 		tick(c);
 		d->ticks++;
+		c->buttons_due = woke + c->button_poll_ns; /* the tick polled them */
 		deadline += c->period_ns;
 		if (tl_mono_ns() > deadline) {
 			/* The tick took longer than a period (a slow line at a high rate): count it
@@ -555,6 +605,7 @@ int tl_control_start(struct tl_daemon *d, pthread_t *th)
 	c->d = d;
 	c->last_state = TL_STATE_IDLE;
 	c->period_ns = 1000000000LL / d->cfg.tick_hz;
+	c->button_poll_ns = (int64_t)d->cfg.button_poll_ms * 1000000;
 	if (pthread_create(th, NULL, control_main, c)) {
 		free(c);
 		return -1;

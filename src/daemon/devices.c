@@ -51,6 +51,8 @@ static int open_buttons(struct tl_daemon *d, struct tl_err *err)
 		tl_err_set(err, "[buttons] modem_lines: %s", why);
 		return -1;
 	}
+	/* The open is the sources' first sample: at the control thread's real ms. */
+	int64_t now_ms = (tl_mono_ns() - d->base_ns) / 1000000;
 	struct tl_button *b;
 	if (!strcmp(c->driver, "sim") && (c->patient_onset_s >= 0 || c->patient_max_s >= 0)) {
 		b = &d->buttons[d->n_buttons];
@@ -65,7 +67,7 @@ static int open_buttons(struct tl_daemon *d, struct tl_err *err)
 			tl_err_set(err, "[buttons] modem_device %s: %s", c->modem_device, link.err);
 			return -1;
 		}
-		if (tl_button_modem_open(b, &link, &bc, 0))
+		if (tl_button_modem_open(b, &link, &bc, now_ms))
 			goto fail;
 		d->n_buttons++;
 	}
@@ -76,13 +78,13 @@ static int open_buttons(struct tl_daemon *d, struct tl_err *err)
 			tl_err_set(err, "[buttons] box_device %s: %s", c->box_device, link.err);
 			return -1;
 		}
-		if (tl_button_box_open(b, &link, &bc, 0))
+		if (tl_button_box_open(b, &link, &bc, now_ms))
 			goto fail;
 		d->n_buttons++;
 	}
 	if (c->modbus_button) {
 		b = &d->buttons[d->n_buttons];
-		if (tl_button_modbus_open(b, &d->tm, &bc, 0))
+		if (tl_button_modbus_open(b, &d->tm, &bc, now_ms))
 			goto fail;
 		d->n_buttons++;
 	}

@@ -21,6 +21,9 @@ check "unknown key, with file:line" refused '[daemon]\ntick_hz = 10\ncolour = re
 check "unknown section" refused '[deamon]\ntick_hz = 10' 'bad.conf:2: unknown section \[deamon\]'
 check "bad number" refused '[limits]\nmax_speed_kmh = fast' "bad.conf:2: \[limits\] max_speed_kmh: 'fast' is not a number"
 check "out of range" refused '[daemon]\ntick_hz = 5000' 'bad.conf:2: \[daemon\] tick_hz: 5000 is out of range'
+check "button poll interval out of range" refused '[buttons]\nmodbus = false\npoll_ms = 0' 'bad.conf:3: \[buttons\] poll_ms: 0 is out of range \(1 to 1000\)'
+check "button poll interval not a number" refused '[buttons]\npoll_ms = soon' "bad.conf:2: \[buttons\] poll_ms: 'soon' is not an integer"
+check "negative debounce refused" refused '[buttons]\ndebounce_ms = -1' 'bad.conf:2: \[buttons\] debounce_ms: -1 is out of range \(0 to 1000\)'
 check "unknown driver" refused '[treadmill]\ndriver = magic' "bad.conf:2: \[treadmill\] driver: 'magic' is not one of"
 check "syntax error" refused '[daemon\ntick_hz = 10' 'bad.conf:1:'
 check "reminders must increase" refused '[daemon]\nreminder_minutes = 5, 3' 'minutes must increase'

@@ -13,7 +13,9 @@
 
 #include "buttons.h"
 
-/* One row: samples (time, level) fed in order; presses expected (time of press). */
+/* One row: samples (time, level) fed in order, starting from the level at time -1;
+ * presses expected: the time of each press, and the time of the sample that accepts it
+ * (a sample stands for the interval since the one before it). */
 static const struct debounce_row {
 	const char *legend;
 	int debounce_ms;
@@ -22,19 +24,40 @@ static const struct debounce_row {
 	struct { int64_t t; bool level; } s[12];
 	int presses;
 	int64_t press_t[3];
+	int64_t at_t[3];
 } debounce_rows[] = {
-	{"clean press held", 50, false, 3, {{0, false}, {10, true}, {60, true}}, 1, {10}},
-	{"too short", 50, false, 4, {{0, false}, {10, true}, {40, false}, {200, false}}, 0, {0}},
-	{"bounce then hold", 50, false, 7,
-	 {{0, true}, {5, false}, {10, true}, {15, false}, {20, true}, {69, true}, {70, true}}, 1, {20}},
-	{"held at start is not a press", 50, true, 3, {{0, true}, {100, true}, {500, true}}, 0, {0}},
+	{"clean press held", 50, false, 3, {{0, false}, {10, true}, {60, true}}, 1, {10}, {60}},
+	{"too short", 50, false, 4, {{0, false}, {10, true}, {40, false}, {200, false}}, 0, {0}, {0}},
+	{"bounce then hold: counted once the held samples span 50 ms", 50, false, 7,
+	 {{0, true}, {5, false}, {10, true}, {15, false}, {20, true}, {69, true}, {70, true}}, 1, {20},
+	 {69}},
+	{"held at start is not a press", 50, true, 3, {{0, true}, {100, true}, {500, true}}, 0, {0},
+	 {0}},
 	{"held at start, release, press", 50, true, 5,
-	 {{0, false}, {60, false}, {100, true}, {149, true}, {150, true}}, 1, {100}},
+	 {{0, false}, {60, false}, {100, true}, {149, true}, {150, true}}, 1, {100}, {149}},
 	{"two presses", 20, false, 6,
-	 {{0, true}, {20, true}, {30, false}, {60, false}, {70, true}, {95, true}}, 2, {0, 70}},
+	 {{0, true}, {20, true}, {30, false}, {60, false}, {70, true}, {95, true}}, 2, {0, 70},
+	 {20, 95}},
 	{"release glitch does not double count", 50, false, 5,
-	 {{0, true}, {50, true}, {55, false}, {60, true}, {200, true}}, 1, {0}},
-	{"zero debounce is immediate", 0, false, 2, {{0, false}, {1, true}}, 1, {1}},
+	 {{0, true}, {50, true}, {55, false}, {60, true}, {200, true}}, 1, {0}, {50}},
+	{"zero debounce is immediate", 0, false, 2, {{0, false}, {1, true}}, 1, {1}, {1}},
+	{"10 ms samples: accepted on the sample that completes 50 ms, not one later", 50, false, 7,
+	 {{0, false}, {10, true}, {20, true}, {30, true}, {40, true}, {50, true}, {60, true}}, 1,
+	 {10}, {50}},
+	{"sampling interval >= debounce: a single active sample counts", 50, false, 2,
+	 {{0, false}, {100, true}}, 1, {100}, {100}},
+	{"slow sampling: released before the next sample, still one press", 50, false, 4,
+	 {{0, false}, {100, true}, {200, false}, {300, false}}, 1, {100}, {100}},
+	{"interval shorter than debounce: the second sample completes it", 50, false, 3,
+	 {{0, false}, {30, true}, {60, true}}, 1, {30}, {60}},
+	{"the span runs from the last inactive sample, at any rate", 50, false, 5,
+	 {{0, false}, {10, false}, {20, true}, {25, true}, {61, true}}, 1, {20}, {61}},
+	{"first sample after start spans from the start", 50, false, 1, {{60, true}}, 1, {60}, {60}},
+	{"zero debounce: every first active sample at 10 ms polling", 0, false, 6,
+	 {{0, false}, {10, false}, {20, true}, {30, true}, {40, false}, {50, true}}, 2, {20, 50},
+	 {20, 50}},
+	{"slow sampling: a release seen once ends the press, the next press counts", 50, false, 4,
+	 {{0, true}, {60, true}, {160, false}, {260, true}}, 2, {0, 260}, {60, 260}},
 };
 
 static void debounce_table(void **state)
@@ -53,6 +76,10 @@ static void debounce_table(void **state)
 				if (t != r->press_t[presses])
 					fail_msg("%s: press %d at %lld, want %lld", r->legend, presses,
 						 (long long)t, (long long)r->press_t[presses]);
+				if (r->s[j].t != r->at_t[presses])
+					fail_msg("%s: press %d accepted at %lld, want %lld", r->legend,
+						 presses, (long long)r->s[j].t,
+						 (long long)r->at_t[presses]);
 				presses++;
 			}
 		}
@@ -144,18 +171,21 @@ static void modem_button_reports_kind_time_and_source(void **state)
 	assert_int_equal(tl_button_modem_open(&b, &link, &c, 0), 0);
 	struct tl_press p[4];
 	assert_int_equal(tl_button_poll(&b, 10, p, 4), 0);
+	assert_int_equal(tl_button_poll(&b, 90, p, 4), 0);
+	/* polled every 10 ms: the press counts on the sample that completes 50 ms */
 	f.lines |= TL_LINE_CTS;
 	assert_int_equal(tl_button_poll(&b, 100, p, 4), 0);
-	assert_int_equal(tl_button_poll(&b, 149, p, 4), 0);
-	assert_int_equal(tl_button_poll(&b, 150, p, 4), 1);
+	assert_int_equal(tl_button_poll(&b, 139, p, 4), 0);
+	assert_int_equal(tl_button_poll(&b, 140, p, 4), 1);
 	assert_int_equal(p[0].kind, TL_PRESS_ONSET);
 	assert_int_equal(p[0].t_ms, 100);
 	assert_string_equal(p[0].source, "button-modem");
+	/* 60 ms since the last poll: the one sample that sees it is debounce enough */
 	f.lines = TL_LINE_DSR;
-	assert_int_equal(tl_button_poll(&b, 200, p, 4), 0);
-	assert_int_equal(tl_button_poll(&b, 260, p, 4), 1);
+	assert_int_equal(tl_button_poll(&b, 200, p, 4), 1);
 	assert_int_equal(p[0].kind, TL_PRESS_MAX);
 	assert_int_equal(p[0].t_ms, 200);
+	assert_int_equal(tl_button_poll(&b, 260, p, 4), 0);
 	tl_button_close(&b);
 	assert_true(f.closed);
 }
