@@ -216,7 +216,10 @@ static int modbus_poll(struct tl_button *b, int64_t now_ms, struct tl_press *out
 {
 	struct levels *s = b->priv;
 	uint16_t v;
-	if (tl_modbus_treadmill_read_key(s->tm, TL_REG_BUTTON, &v)) {
+	/* Within a tick the driver's poll has just read the register with its neighbours;
+	 * between ticks (or after a failed poll) it is read on its own. */
+	if (!tl_modbus_treadmill_take_button(s->tm, now_ms, &v) &&
+	    tl_modbus_treadmill_read_key(s->tm, TL_REG_BUTTON, &v)) {
 		set_err(b, "button-modbus: %s", s->tm->err);
 		return -1;
 	}
@@ -327,6 +330,7 @@ int tl_button_modbus_open(struct tl_button *b, struct tl_treadmill *tm,
 	}
 	tl_debounce_init(&s->onset, c->debounce_ms, c->onset_mask && (v & c->onset_mask), now_ms);
 	tl_debounce_init(&s->max, c->debounce_ms, c->max_mask && (v & c->max_mask), now_ms);
+	tl_modbus_treadmill_share_button(tm);
 	return 0;
 }
 

@@ -38,6 +38,10 @@ struct mb {
 	uint32_t io_fault;      /* fault bits of the last failed transaction */
 	int64_t last_tx_ms;     /* caller's time of the last transaction */
 	long long last_io_mono; /* CLOCK_MONOTONIC ms of the last transaction (min gap) */
+	bool share_button;      /* poll reads the `button` register for the patient button */
+	bool button_fresh;      /* button holds a value the button has not taken yet */
+	uint16_t button;
+	int64_t button_ms;      /* caller's time of the poll that read it */
 };
 
 static void set_err(struct tl_treadmill *tm, const char *fmt, ...)
@@ -526,7 +530,10 @@ static int mb_poll(struct tl_treadmill *tm, int64_t now_ms, struct tl_feedback *
 	for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
 		if (p->reg[optional[i]].present)
 			keys[n++] = optional[i];
+	if (m->share_button)
+		keys[n++] = TL_REG_BUTTON;
 	uint16_t v[TL_REG_N] = {0};
+	m->button_fresh = false;
 	if (read_keys(tm, keys, n, v, now_ms)) {
 		fb->faults = m->io_fault | m->latched;
 		fb->device_stopped = m->device_stopped;
@@ -540,7 +547,11 @@ static int mb_poll(struct tl_treadmill *tm, int64_t now_ms, struct tl_feedback *
 			fb->grade_pct = tl_profile_raw_to_pct(p, TL_REG_GRADE_ACTUAL, v[i]);
 		else if (keys[i] == TL_REG_FAULT_CODE)
 			fault_code = v[i];
-		else if (m->have_boot && v[i] != m->boot_count)
+		else if (keys[i] == TL_REG_BUTTON) {
+			m->button = v[i];
+			m->button_ms = now_ms;
+			m->button_fresh = true;
+		} else if (m->have_boot && v[i] != m->boot_count)
 			f |= TL_FAULT_REBOOT;
 	}
 	if ((int)tl_profile_raw_to_ms(p, TL_REG_WATCHDOG, v[2]) != m->watchdog_ms)
@@ -587,6 +598,23 @@ int tl_modbus_treadmill_read_key(struct tl_treadmill *tm, enum tl_reg_key key, u
 		return -1;
 	}
 	return read_key(tm, key, raw, m->last_tx_ms);
+}
+
+void tl_modbus_treadmill_share_button(struct tl_treadmill *tm)
+{
+	struct mb *m = tm->priv;
+	if (m && m->prof.reg[TL_REG_BUTTON].present)
+		m->share_button = true;
+}
+
+int tl_modbus_treadmill_take_button(struct tl_treadmill *tm, int64_t now_ms, uint16_t *raw)
+{
+	struct mb *m = tm->priv;
+	if (!m || !m->button_fresh || m->button_ms != now_ms)
+		return 0;
+	m->button_fresh = false;
+	*raw = m->button;
+	return 1;
 }
 
 const struct tl_modbus_profile *tl_modbus_treadmill_profile(const struct tl_treadmill *tm)

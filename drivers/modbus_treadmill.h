@@ -23,6 +23,14 @@ extern const struct tl_treadmill_ops tl_modbus_treadmill_ops;
  * Must be called from the thread that polls the driver. Returns 0 or -1 (tm->err). */
 int tl_modbus_treadmill_read_key(struct tl_treadmill *tm, enum tl_reg_key key, uint16_t *raw);
 
+/* The Modbus patient button asks the driver to read the `button` register within its
+ * own poll (one read with the neighbouring registers instead of a transaction of its
+ * own). tl_modbus_treadmill_take_button then hands over, once, the value a successful
+ * poll read at the same caller's time now_ms (the tick's): returns 1 with *raw set, or 0
+ * when there is none, and the button reads the register itself. */
+void tl_modbus_treadmill_share_button(struct tl_treadmill *tm);
+int tl_modbus_treadmill_take_button(struct tl_treadmill *tm, int64_t now_ms, uint16_t *raw);
+
 /* The profile the driver loaded at open, NULL before. */
 const struct tl_modbus_profile *tl_modbus_treadmill_profile(const struct tl_treadmill *tm);
 

@@ -417,6 +417,33 @@ static void keepalive_keeps_the_watchdog_fed(void **state)
 	assert_in_range(sent, 10, 40);
 }
 
+/* Within a tick the button register comes with the poll's own read; a button poll at
+ * another time reads it on its own. */
+static void modbus_button_shares_the_poll_read(void **state)
+{
+	(void)state;
+	const char *const args[] = {"--time-scale", "10", NULL};
+	up(SIM_RTU, args);
+	struct tl_button b;
+	struct tl_button_config c;
+	tl_button_config_default(&c);
+	assert_int_equal(tl_button_modbus_open(&b, &fx.tm, &c, hil_now_ms()), 0);
+	struct tl_feedback fb;
+	struct tl_press p[4];
+	long long now = hil_now_ms();
+	int before = sim_log_count(&fx.sim, "rx modbus-rtu");
+	assert_int_equal(fx.tm.ops->poll(&fx.tm, now, &fb), 0);
+	int poll_only = sim_log_count(&fx.sim, "rx modbus-rtu") - before;
+	assert_int_equal(tl_button_poll(&b, now, p, 4), 0);
+	assert_int_equal(sim_log_count(&fx.sim, "rx modbus-rtu") - before, poll_only);
+	/* taken once: the same time again, or a later one, reads the register */
+	assert_int_equal(tl_button_poll(&b, now, p, 4), 0);
+	assert_int_equal(sim_log_count(&fx.sim, "rx modbus-rtu") - before, poll_only + 1);
+	assert_int_equal(tl_button_poll(&b, now + 5, p, 4), 0);
+	assert_int_equal(sim_log_count(&fx.sim, "rx modbus-rtu") - before, poll_only + 2);
+	tl_button_close(&b);
+}
+
 static void modbus_button_reports_presses(void **state)
 {
 	(void)state;
@@ -454,6 +481,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(rtu_moves_belt_and_lift, teardown),
+		cmocka_unit_test_teardown(modbus_button_shares_the_poll_read, teardown),
 		cmocka_unit_test_teardown(tcp_moves_belt_and_lift, teardown),
 		cmocka_unit_test_teardown(refuses_device_with_watchdog_off, teardown),
 		cmocka_unit_test_teardown(refuses_device_with_watchdog_too_long, teardown),
