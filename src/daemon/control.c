@@ -1,11 +1,12 @@
 /* control.c - the control thread: the only thread that moves the belt.
  *
- * Each tick, on an absolute CLOCK_MONOTONIC deadline: poll the driver, pass the
- * virtual patient's presses (simulator), advance the engine, hand the guard's motion to
- * the driver, publish status, queue events and samples for the store. Commands wake the
- * thread at once; an emergency stop reaches the driver before anything is written.
- * While the patient walks, the buttons alone are also polled between ticks ([buttons]
- * poll_ms), so a press reaches the record without waiting for the next tick. */
+ * Each tick, on an absolute CLOCK_MONOTONIC deadline: poll the driver, serve emergency
+ * stops that came meanwhile, take the patient buttons' presses, advance the engine, hand
+ * the guard's motion to the driver, publish status, queue events and samples for the
+ * store. Between ticks it also wakes at a stage boundary, so the new target goes out on
+ * time, and, while the patient walks, to poll the buttons alone ([buttons] poll_ms), so a
+ * press reaches the record without waiting for the next tick. Commands wake the thread
+ * at once; an emergency stop reaches the driver before anything is written. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
