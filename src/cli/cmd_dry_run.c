@@ -107,8 +107,7 @@ int cmd_dry_run(int argc, char **argv)
 	int rc = 0;
 	struct tl_feedback fb;
 	d.tm.ops->poll(&d.tm, 0, &fb);
-	d.engine.last_fb = fb; /* the reading the start is checked against */
-	if (tl_engine_start(&d.engine, 0, &p, "operator", &err)) {
+	if (tl_engine_start(&d.engine, 0, &p, &fb, "operator", &err)) {
 		rc = cli_fail("%s", err.msg);
 		goto out;
 	}

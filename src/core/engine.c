@@ -12,13 +12,17 @@ void tl_engine_init(struct tl_engine *e, const struct tl_limits *lim,
 }
 
 int tl_engine_start(struct tl_engine *e, int64_t now_ms, const struct tl_protocol *p,
-		    const char *source, struct tl_err *err)
+		    const struct tl_feedback *reading, const char *source, struct tl_err *err)
 {
 	if (tl_session_active(&e->session)) {
 		tl_err_set(err, "start: a test is already in progress (state %s)",
 			   tl_state_name(e->session.state));
 		return -1;
 	}
+	if (reading)
+		e->last_fb = *reading;
+	else
+		e->last_fb.valid = false;
 	if (e->guard.estopped && e->guard.stop_since_ms >= 0) {
 		tl_err_set(err, "start: the belt is still stopping after an emergency stop");
 		return -1;

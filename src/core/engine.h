@@ -20,10 +20,11 @@ struct tl_engine {
 void tl_engine_init(struct tl_engine *e, const struct tl_limits *lim,
 		    const struct tl_session_opts *opts, int64_t now_ms);
 
-/* Starts a test; refused if one is in progress or the treadmill reports its own stop
- * (safety key, e-stop) that only a person at the treadmill can clear. */
+/* Starts a test against fb, a reading of the treadmill taken just before (NULL: none).
+ * Refused if a test is in progress, there is no reading, or the treadmill reports a
+ * fault or its own stop (safety key, e-stop) that only a person at it can clear. */
 int tl_engine_start(struct tl_engine *e, int64_t now_ms, const struct tl_protocol *p,
-		    const char *source, struct tl_err *err);
+		    const struct tl_feedback *fb, const char *source, struct tl_err *err);
 /* Emergency stop: always accepted; the returned motion goes to the driver at once. */
 struct tl_motion tl_engine_estop(struct tl_engine *e, int64_t now_ms, const char *source);
 /* Operator stop, max press and the rest end walking; the guard then stops the belt. */

@@ -200,14 +200,21 @@ static void snapshot(struct tl_daemon *d, struct tl_status *out)
 
 /* ---------- commands ---------- */
 
+/* Hands cmd (taken) to the control thread as the technician's and waits for its answer,
+ * which comes once what it caused is committed. */
+static void submit_and_wait(struct tl_api *api, struct tl_cmd *cmd, struct tl_reply *reply)
+{
+	tl_reply_init(reply);
+	cmd->reply = reply;
+	snprintf(cmd->source, sizeof cmd->source, "technician");
+	tl_control_submit(api->d, cmd);
+	tl_reply_wait(reply);
+}
+
 static enum MHD_Result run_command(struct tl_api *api, struct MHD_Connection *c, struct tl_cmd *cmd)
 {
 	struct tl_reply reply;
-	tl_reply_init(&reply);
-	cmd->reply = &reply;
-	snprintf(cmd->source, sizeof cmd->source, "technician");
-	tl_control_submit(api->d, cmd);
-	tl_reply_wait(&reply);
+	submit_and_wait(api, cmd, &reply);
 	enum MHD_Result ret;
 	if (reply.http_status >= 300) {
 		ret = send_error(c, (unsigned)reply.http_status, "%s", reply.msg);
@@ -322,11 +329,7 @@ static enum MHD_Result cmd_estop(struct tl_api *api, struct MHD_Connection *c, c
 		json_decref(body);
 	}
 	struct tl_reply reply;
-	tl_reply_init(&reply);
-	cmd->reply = &reply;
-	snprintf(cmd->source, sizeof cmd->source, "technician");
-	tl_control_submit(api->d, cmd);
-	tl_reply_wait(&reply);
+	submit_and_wait(api, cmd, &reply);
 	enum MHD_Result ret;
 	struct tl_status st;
 	snapshot(api->d, &st);

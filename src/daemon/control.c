@@ -209,8 +209,7 @@ static void handle(struct control *c, struct tl_cmd *cmd)
 		actuate(c, now, &m);
 		metric(d, d->estop_us, &d->n_estop, sizeof d->estop_us / sizeof d->estop_us[0],
 		       (tl_mono_ns() - cmd->queued_ns) / 1000);
-		publish(c, now, &m);
-		break;
+		break; /* published below with every command, after its events */
 	}
 	case CMD_RECONNECT: {
 		name = "reconnect";
@@ -247,9 +246,8 @@ static void handle(struct control *c, struct tl_cmd *cmd)
 			break;
 		}
 		struct tl_feedback fb;
-		if (d->tm.ops->poll(&d->tm, real_now_ms(d), &fb) == 0)
-			e->last_fb = fb;
-		if (tl_engine_start(e, now, &cmd->protocol, cmd->source, &err)) {
+		bool read = d->tm.ops->poll(&d->tm, real_now_ms(d), &fb) == 0;
+		if (tl_engine_start(e, now, &cmd->protocol, read ? &fb : NULL, cmd->source, &err)) {
 			status = 409;
 			break;
 		}

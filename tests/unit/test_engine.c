@@ -144,8 +144,7 @@ static struct rig *rig_start(const char *name, double onset_s, double max_s)
 	tl_engine_init(&r->engine, &lim, NULL, 0);
 	struct tl_feedback fb;
 	r->tm.ops->poll(&r->tm, 0, &fb);
-	r->engine.last_fb = fb;
-	assert_int_equal(tl_engine_start(&r->engine, 0, &r->p, "operator", &err), 0);
+	assert_int_equal(tl_engine_start(&r->engine, 0, &r->p, &fb, "operator", &err), 0);
 	drain(r);
 	return r;
 }
@@ -253,7 +252,8 @@ static void start_refused_while_device_reports_its_stop(void **state)
 	r->stop_injected = true;
 	run(r, 300100, 400000);
 	struct tl_err err = {{0}};
-	assert_int_equal(tl_engine_start(&r->engine, 400050, &r->p, "operator", &err), -1);
+	struct tl_feedback last = r->engine.last_fb;
+	assert_int_equal(tl_engine_start(&r->engine, 400050, &r->p, &last, "operator", &err), -1);
 	assert_non_null(strstr(err.msg, "stop button"));
 	run(r, 400100, 500000);
 	assert_int_equal(r->start_calls, 1);

@@ -32,8 +32,8 @@ static void start(struct tl_engine *e)
 {
 	struct tl_err err = {{0}};
 	tl_engine_init(e, &tl_limits_default, NULL, T0);
-	e->last_fb = reading(0, 0);
-	assert_int_equal(tl_engine_start(e, T0, &gardner, "operator", &err), 0);
+	struct tl_feedback fb = reading(0, 0);
+	assert_int_equal(tl_engine_start(e, T0, &gardner, &fb, "operator", &err), 0);
 }
 
 static void next_change_is_the_stage_boundary(void **state)
@@ -93,7 +93,7 @@ static void start_needs_a_reading(void **state)
 	struct tl_engine e;
 	struct tl_err err = {{0}};
 	tl_engine_init(&e, &tl_limits_default, NULL, T0);
-	assert_int_equal(tl_engine_start(&e, T0, &gardner, "operator", &err), -1);
+	assert_int_equal(tl_engine_start(&e, T0, &gardner, NULL, "operator", &err), -1);
 	assert_non_null(strstr(err.msg, "no reading"));
 	assert_int_equal(e.session.state, TL_STATE_IDLE);
 	assert_false(e.guard.armed);
@@ -118,10 +118,10 @@ static void start_refused_on_the_treadmills_own_stop_or_fault(void **state)
 		struct tl_engine e;
 		struct tl_err err = {{0}};
 		tl_engine_init(&e, &tl_limits_default, NULL, T0);
-		e.last_fb = reading(0, 0);
-		e.last_fb.faults = rows[i].faults;
-		e.last_fb.device_stopped = rows[i].device_stopped;
-		assert_int_equal(tl_engine_start(&e, T0, &gardner, "operator", &err), -1);
+		struct tl_feedback fb = reading(0, 0);
+		fb.faults = rows[i].faults;
+		fb.device_stopped = rows[i].device_stopped;
+		assert_int_equal(tl_engine_start(&e, T0, &gardner, &fb, "operator", &err), -1);
 		if (!strstr(err.msg, rows[i].says) || !strstr(err.msg, "reconnect"))
 			fail_msg("%s: '%s'", rows[i].legend, err.msg);
 		assert_false(e.guard.armed);
