@@ -233,9 +233,16 @@ static const struct tl_button_ops modem_ops = {
 	.close = close_link_source,
 };
 
+static int box_fd(struct tl_button *b)
+{
+	struct levels *s = b->priv;
+	return tl_serial_fd(&s->link);
+}
+
 static const struct tl_button_ops box_ops = {
 	.name = "button-box",
 	.poll = box_poll,
+	.fd = box_fd,
 	.close = close_link_source,
 };
 
@@ -337,6 +344,11 @@ int tl_button_modbus_open(struct tl_button *b, struct tl_treadmill *tm,
 int tl_button_poll(struct tl_button *b, int64_t now_ms, struct tl_press *out, int max)
 {
 	return b->ops->poll(b, now_ms, out, max);
+}
+
+int tl_button_fd(struct tl_button *b)
+{
+	return b->ops && b->priv && b->ops->fd ? b->ops->fd(b) : -1;
 }
 
 void tl_button_close(struct tl_button *b)

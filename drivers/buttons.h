@@ -32,6 +32,10 @@ struct tl_button_ops {
 	/* Samples the input at now_ms and stores up to max new presses in out. Returns the
 	 * count, or -1 with b->err set. Required. */
 	int (*poll)(struct tl_button *b, int64_t now_ms, struct tl_press *out, int max);
+	/* A descriptor that poll() reports readable when a press may be waiting: such a
+	 * source is read when it has something to say instead of being sampled. NULL or -1:
+	 * the source must be sampled (modem lines cannot be waited on, HARDWARE.md). */
+	int (*fd)(struct tl_button *b);
 	/* Releases everything the source owns. Required. */
 	void (*close)(struct tl_button *b);
 };
@@ -74,6 +78,8 @@ int tl_button_modbus_open(struct tl_button *b, struct tl_treadmill *tm,
 			  const struct tl_button_config *c, int64_t now_ms);
 
 int tl_button_poll(struct tl_button *b, int64_t now_ms, struct tl_press *out, int max);
+/* The source's descriptor to wait on (see tl_button_ops.fd), or -1: sample it. */
+int tl_button_fd(struct tl_button *b);
 void tl_button_close(struct tl_button *b);
 
 /* ---- debounce (pure; exposed for tests) ---------------------------------------------- */

@@ -18,6 +18,10 @@
 #define DEFAULT_WATCHDOG_MAX_MS 1000
 #define MAX_RETRIES 10
 #define MAX_SPAN 32 /* registers merged into one read when close together */
+/* How often poll() reads the watchdog register back (a setting that reverted means the
+ * device restarted). Every poll would cost a transaction per tick on the line; the boot
+ * counter, the homing bit and a belt that stopped by itself say the same sooner. */
+#define WATCHDOG_CHECK_MS 1000
 /* A drive may take a moment to report "running" after the run command: a belt that is
  * not running this soon after start() is not yet a stop by the device. */
 #define START_GRACE_MS 1000
@@ -37,7 +41,10 @@ struct mb {
 	char stop_reason[120];
 	uint32_t io_fault;      /* fault bits of the last failed transaction */
 	int64_t last_tx_ms;     /* caller's time of the last transaction */
-	long long last_io_mono; /* CLOCK_MONOTONIC ms of the last transaction (min gap) */
+	bool wd_checked;        /* poll() has read the watchdog register back */
+	int64_t wd_checked_ms;  /* caller's time it last did */
+	int64_t gap_ns;         /* silence kept between the end of a reply and a request */
+	int64_t last_io_ns;     /* CLOCK_MONOTONIC ns the last transaction ended */
 	bool share_button;      /* poll reads the `button` register for the patient button */
 	bool button_fresh;      /* button holds a value the button has not taken yet */
 	uint16_t button;
@@ -75,15 +82,36 @@ static uint32_t classify(int e)
 	return TL_FAULT_COMM;
 }
 
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The silence a master keeps before its next request: on RTU at least 3.5 characters
+ * of 11 bits (fixed 1.75 ms above 19200 baud), which is how a device finds where a
+ * frame ends (Modbus over serial line V1.02, 2.5.1.1; HARDWARE.md, Modbus RTU timing);
+ * and at least the profile's min_gap_ms (some drives need more). */
+static int64_t frame_gap_ns(const struct tl_modbus_profile *p, bool rtu, int baud)
+{
+	int64_t t35 = 0;
+	if (rtu)
+		t35 = baud > 19200 ? 1750000 : (int64_t)(3.5 * 11 * 1e9 / baud + 0.5);
+	int64_t min_gap = (int64_t)p->min_gap_ms * 1000000;
+	return t35 > min_gap ? t35 : min_gap;
+}
+
 static void respect_min_gap(struct mb *m)
 {
-	if (m->prof.min_gap_ms <= 0)
+	if (m->gap_ns <= 0 || m->last_io_ns == 0)
 		return;
-	long long wait = m->last_io_mono + m->prof.min_gap_ms - tl_serial_now_ms();
-	if (wait > 0) {
-		struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = (wait % 1000) * 1000000};
-		nanosleep(&ts, NULL);
-	}
+	int64_t until = m->last_io_ns + m->gap_ns;
+	if (mono_ns() >= until)
+		return;
+	struct timespec ts = {.tv_sec = until / 1000000000LL, .tv_nsec = until % 1000000000LL};
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
 }
 
 /* Brings a TCP connection back after the peer dropped it. */
@@ -154,7 +182,7 @@ static int transact(struct tl_treadmill *tm, const struct xfer *x, int64_t now_m
 		if (!m->tcp)
 			modbus_flush(m->ctx);
 		int rc = do_once(m, x);
-		m->last_io_mono = tl_serial_now_ms();
+		m->last_io_ns = mono_ns();
 		if (rc == 0) {
 			m->io_fault = 0;
 			m->last_tx_ms = now_ms;
@@ -256,8 +284,11 @@ static int connect_ctx(struct tl_treadmill *tm, struct mb *m, const struct tl_dr
 		host[hlen] = '\0';
 		m->tcp = true;
 		m->ctx = modbus_new_tcp_pi(host, colon + 1);
+		m->gap_ns = frame_gap_ns(&m->prof, false, 0);
 	} else if (o->device && *o->device) {
-		m->ctx = modbus_new_rtu(o->device, o->baud > 0 ? o->baud : DEFAULT_BAUD, 'N', 8, 1);
+		int baud = o->baud > 0 ? o->baud : DEFAULT_BAUD;
+		m->ctx = modbus_new_rtu(o->device, baud, 'N', 8, 1);
+		m->gap_ns = frame_gap_ns(&m->prof, true, baud);
 	} else {
 		set_err(tm, "modbus: neither a serial device nor a tcp address is configured");
 		return -1;
@@ -524,7 +555,9 @@ static int mb_poll(struct tl_treadmill *tm, int64_t now_ms, struct tl_feedback *
 	int n = 0;
 	keys[n++] = TL_REG_STATUS;
 	keys[n++] = TL_REG_SPEED_ACTUAL;
-	keys[n++] = TL_REG_WATCHDOG;
+	bool check_wd = !m->wd_checked || now_ms - m->wd_checked_ms >= WATCHDOG_CHECK_MS;
+	if (check_wd)
+		keys[n++] = TL_REG_WATCHDOG;
 	const enum tl_reg_key optional[] = {TL_REG_GRADE_ACTUAL, TL_REG_FAULT_CODE,
 					    TL_REG_BOOT_COUNT};
 	for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
@@ -542,20 +575,34 @@ static int mb_poll(struct tl_treadmill *tm, int64_t now_ms, struct tl_feedback *
 	}
 	uint16_t st = v[0], fault_code = 0;
 	uint32_t f = 0;
-	for (int i = 3; i < n; i++) {
-		if (keys[i] == TL_REG_GRADE_ACTUAL)
+	for (int i = 2; i < n; i++) {
+		switch (keys[i]) {
+		case TL_REG_WATCHDOG:
+			/* the setting reverted: a restart or a reset */
+			if ((int)tl_profile_raw_to_ms(p, TL_REG_WATCHDOG, v[i]) != m->watchdog_ms)
+				f |= TL_FAULT_REBOOT;
+			m->wd_checked = true;
+			m->wd_checked_ms = now_ms;
+			break;
+		case TL_REG_GRADE_ACTUAL:
 			fb->grade_pct = tl_profile_raw_to_pct(p, TL_REG_GRADE_ACTUAL, v[i]);
-		else if (keys[i] == TL_REG_FAULT_CODE)
+			break;
+		case TL_REG_FAULT_CODE:
 			fault_code = v[i];
-		else if (keys[i] == TL_REG_BUTTON) {
+			break;
+		case TL_REG_BUTTON:
 			m->button = v[i];
 			m->button_ms = now_ms;
 			m->button_fresh = true;
-		} else if (m->have_boot && v[i] != m->boot_count)
-			f |= TL_FAULT_REBOOT;
+			break;
+		case TL_REG_BOOT_COUNT:
+			if (m->have_boot && v[i] != m->boot_count)
+				f |= TL_FAULT_REBOOT;
+			break;
+		default:
+			break;
+		}
 	}
-	if ((int)tl_profile_raw_to_ms(p, TL_REG_WATCHDOG, v[2]) != m->watchdog_ms)
-		f |= TL_FAULT_REBOOT; /* the watchdog setting reverted: a restart or a reset */
 	f |= status_faults(m, st, fault_code);
 	fb->valid = true;
 	fb->speed_kmh = tl_profile_raw_to_kmh(p, TL_REG_SPEED_ACTUAL, v[1]);

@@ -447,6 +447,11 @@ int tl_serial_flush_input(struct tl_serial_link *l)
 	return l->ops->flush_input(l);
 }
 
+int tl_serial_fd(struct tl_serial_link *l)
+{
+	return l->ops && l->ops->fd ? l->ops->fd(l) : -1;
+}
+
 int tl_serial_get_lines(struct tl_serial_link *l, unsigned *lines)
 {
 	if (!l->ops->get_lines) {

@@ -64,6 +64,8 @@ int tl_serial_read(struct tl_serial_link *l, void *buf, size_t len, int timeout_
 int tl_serial_write_all(struct tl_serial_link *l, const void *buf, size_t len, int timeout_ms);
 int tl_serial_flush_input(struct tl_serial_link *l);
 int tl_serial_get_lines(struct tl_serial_link *l, unsigned *lines);
+/* The link's pollable descriptor, or -1 when it has none. */
+int tl_serial_fd(struct tl_serial_link *l);
 void tl_serial_close(struct tl_serial_link *l);
 
 /* Opens an already open tty descriptor with the termios backend (takes ownership of fd;

@@ -95,6 +95,9 @@ static void print_status(json_t *s)
 	const char *serr = json_string_value(json_object_get(s, "store_error"));
 	if (serr)
 		printf("STORE ERROR  %s\n", serr);
+	const char *berr = json_string_value(json_object_get(s, "button_error"));
+	if (berr)
+		printf("BUTTON       %s\n", berr);
 }
 
 static int output(json_t *j, bool json, void (*human)(json_t *))

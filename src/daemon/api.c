@@ -183,6 +183,7 @@ static json_t *status_json(const struct tl_status *st, const struct tl_daemon *d
 	json_object_set_new(json_object_get(o, "treadmill"), "error",
 			    st->device_error[0] ? json_string(st->device_error) : json_null());
 	json_object_set_new(o, "alarm", st->alarm[0] ? json_string(st->alarm) : json_null());
+	json_object_set_new(o, "button_error", st->button_error[0] ? json_string(st->button_error) : json_null());
 	json_object_set_new(o, "store_error", st->store_error[0] ? json_string(st->store_error) : json_null());
 	json_t *ep = json_object();
 	tl_json_add_endpoints(ep, &st->ep, st->t_ms);

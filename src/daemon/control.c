@@ -3,18 +3,27 @@
  * Each tick, on an absolute CLOCK_MONOTONIC deadline: poll the driver, serve emergency
  * stops that came meanwhile, take the patient buttons' presses, advance the engine, hand
  * the guard's motion to the driver, publish status, queue events and samples for the
- * store. Between ticks it also wakes at a stage boundary, so the new target goes out on
- * time, and, while the patient walks, to poll the buttons alone ([buttons] poll_ms), so a
- * press reaches the record without waiting for the next tick. Commands wake the thread
- * at once; an emergency stop reaches the driver before anything is written. */
+ * store. Between ticks it also wakes
+ *  - at a stage boundary, so the new target goes out on time;
+ *  - when a button box sends a byte (its descriptor is waited on with the command
+ *    eventfd and the tick's timerfd), so that press is recorded at once;
+ *  - while the patient walks, every [buttons] poll_ms to sample the buttons that cannot
+ *    be waited on (modem lines, the Modbus register), so a press does not wait for the
+ *    next tick. A sample already on the wire when the tick falls due delays the tick by
+ *    that one transaction; skipping it would leave the button unread for longer.
+ * Commands wake the thread at once; an emergency stop reaches the driver before anything
+ * is written. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <syslog.h>
+#include <sys/timerfd.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "store.h"
@@ -33,9 +42,11 @@ struct control {
 	int64_t period_ns;
 	struct tl_motion last_motion; /* what the driver was last given */
 	bool button_failed[4];        /* logged once per failure */
+	bool button_gone[4];          /* a box that hung up: no longer waited on */
+	char button_error[192];       /* the last button failure, for status; empty if none */
 	int64_t button_poll_ns;       /* [buttons] poll_ms */
-	int64_t buttons_due;          /* CLOCK_MONOTONIC ns of the next poll between ticks */
-	int64_t button_cost_ns;       /* how long such a poll takes (a decaying peak) */
+	int64_t buttons_due;          /* CLOCK_MONOTONIC ns of the next sample between ticks */
+	int tfd;                      /* timerfd: the next deadline, boundary or sample */
 };
 
 int64_t tl_mono_ns(void)
@@ -160,6 +171,7 @@ static void publish(struct control *c, int64_t now, const struct tl_motion *m)
 	d->st.ep = e->session.ep;
 	d->st.connected = d->devices_open;
 	tl_strcpy(d->st.device_error, sizeof d->st.device_error, d->devices_err);
+	tl_strcpy(d->st.button_error, sizeof d->st.button_error, c->button_error);
 	pthread_cond_broadcast(&d->st_cv);
 	pthread_mutex_unlock(&d->st_mu);
 }
@@ -230,6 +242,9 @@ static void handle(struct control *c, struct tl_cmd *cmd)
 			break;
 		}
 		d->devices_err[0] = '\0';
+		memset(c->button_failed, 0, sizeof c->button_failed);
+		memset(c->button_gone, 0, sizeof c->button_gone);
+		c->button_error[0] = '\0';
 		tl_actuator_init(&d->act, &d->tm);
 		struct tl_feedback fb;
 		if (d->tm.ops->poll(&d->tm, real_now_ms(d), &fb) == 0)
@@ -305,22 +320,40 @@ static void handle(struct control *c, struct tl_cmd *cmd)
 static void stop_if_unrecorded(struct control *c, int64_t now);
 static void service_estops(struct control *c);
 
-/* The patient's buttons. A press counts at the time its input went active; a press
- * while no test walks is the patient's, and is only logged. Returns the presses seen. */
-static int button_presses(struct control *c, int64_t real_ms, int64_t now)
+static bool sampled(struct tl_daemon *d, int i)
+{
+	return tl_button_fd(&d->buttons[i]) < 0;
+}
+
+static void button_failure(struct control *c, int i, const char *why)
+{
+	if (!c->button_failed[i]) {
+		syslog(LOG_ERR, "patient button: %s", why);
+		tl_strcpy(c->button_error, sizeof c->button_error, why);
+	}
+	c->button_failed[i] = true;
+}
+
+/* The patient's buttons: all of them (only == NULL) or those marked in only[]. A press
+ * counts at the time its input went active; a press while no test walks is the
+ * patient's, and is only logged. Returns the presses seen. */
+static int button_presses(struct control *c, int64_t real_ms, int64_t now, const bool *only)
 {
 	struct tl_daemon *d = c->d;
 	int seen = 0;
 	for (int i = 0; i < d->n_buttons; i++) {
+		if ((only && !only[i]) || c->button_gone[i])
+			continue;
 		struct tl_press p[4];
 		int n = tl_button_poll(&d->buttons[i], real_ms, p, 4);
 		if (n < 0) {
-			if (!c->button_failed[i])
-				syslog(LOG_ERR, "patient button: %s", d->buttons[i].err);
-			c->button_failed[i] = true;
+			button_failure(c, i, d->buttons[i].err);
 			continue;
 		}
-		c->button_failed[i] = false;
+		if (c->button_failed[i]) {
+			c->button_failed[i] = false;
+			c->button_error[0] = '\0';
+		}
 		seen += n;
 		for (int k = 0; k < n; k++) {
 			struct tl_err err;
@@ -336,35 +369,36 @@ static int button_presses(struct control *c, int64_t real_ms, int64_t now)
 	return seen;
 }
 
-/* A poll of the buttons alone between ticks (no treadmill reading, no motion): a press
- * goes to the engine, the store and the status at once, as a command's would. */
-static void buttons_between_ticks(struct control *c)
+/* Reads the buttons marked in only[] (NULL: the sampled ones) between ticks, with no
+ * treadmill reading and no motion: a press goes to the engine, the store and the status
+ * at once, as a command's would. */
+static void buttons_between_ticks(struct control *c, const bool *only)
 {
 	struct tl_daemon *d = c->d;
-	int64_t started = tl_mono_ns();
+	bool which[4] = {false};
+	if (!only) {
+		for (int i = 0; i < d->n_buttons; i++)
+			which[i] = sampled(d, i);
+		only = which;
+	}
 	int64_t now = test_now_ms(d);
-	if (button_presses(c, real_ms_of(d, started), now) > 0) {
+	if (button_presses(c, real_now_ms(d), now, only) > 0) {
 		drain(c, NULL);
 		publish(c, now, &c->last_motion);
 	}
-	int64_t took = tl_mono_ns() - started;
-	c->button_cost_ns = took > c->button_cost_ns ? took : c->button_cost_ns - c->button_cost_ns / 8;
-	c->buttons_due += c->button_poll_ns;
-	if (c->buttons_due < tl_mono_ns())
-		c->buttons_due = tl_mono_ns(); /* a slow source: poll again at once, no backlog */
 }
 
-/* CLOCK_MONOTONIC ns of the next button poll between ticks, or INT64_MAX: only while a
- * test walks, and only when it would be over before the tick, which polls them anyway
- * and whose deadline it must not delay. */
-static int64_t buttons_ns(const struct control *c, int64_t deadline)
+/* CLOCK_MONOTONIC ns of the next sample of the buttons between ticks, or INT64_MAX:
+ * only while a test walks, and only for sources that cannot be waited on. */
+static int64_t buttons_ns(const struct control *c)
 {
-	const struct tl_daemon *d = c->d;
-	if (!d->devices_open || d->n_buttons == 0 || !tl_session_walking(&d->engine.session))
+	struct tl_daemon *d = c->d;
+	if (!d->devices_open || !tl_session_walking(&d->engine.session))
 		return INT64_MAX;
-	if (c->buttons_due + c->button_cost_ns >= deadline)
-		return INT64_MAX;
-	return c->buttons_due;
+	for (int i = 0; i < d->n_buttons; i++)
+		if (sampled(d, i))
+			return c->buttons_due;
+	return INT64_MAX;
 }
 
 static void tick(struct control *c)
@@ -387,7 +421,7 @@ static void tick(struct control *c)
 		fbp = NULL;
 	}
 	service_estops(c);
-	button_presses(c, real_ms, now);
+	button_presses(c, real_ms, now, NULL);
 	stop_if_unrecorded(c, now);
 	struct tl_motion m = tl_engine_tick(&d->engine, now, fbp);
 	actuate(c, now, &m);
@@ -503,6 +537,64 @@ static void schedule_step(struct control *c)
 	publish(c, now, &m);
 }
 
+static bool commands_queued(struct tl_daemon *d)
+{
+	pthread_mutex_lock(&d->cmd_mu);
+	bool any = d->cmd_head != NULL;
+	pthread_mutex_unlock(&d->cmd_mu);
+	return any;
+}
+
+static void drain_fd(int fd)
+{
+	uint64_t v;
+	while (read(fd, &v, sizeof v) == (ssize_t)sizeof v)
+		;
+}
+
+/* Waits until CLOCK_MONOTONIC `wake`, a queued command, or a button box with input.
+ * Marks the boxes to read in ready[] and returns true if there is one. A box that hangs
+ * up (a USB adapter pulled out) is read once more, which reports the failure, and is no
+ * longer waited on until a reconnect. */
+static bool wait_until(struct control *c, int64_t wake, bool ready[4])
+{
+	struct tl_daemon *d = c->d;
+	struct itimerspec its = {.it_value = ts_of(wake)};
+	timerfd_settime(c->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+	struct pollfd p[2 + 4];
+	int who[2 + 4];
+	int n = 0;
+	p[n++] = (struct pollfd){.fd = d->cmd_efd, .events = POLLIN};
+	p[n++] = (struct pollfd){.fd = c->tfd, .events = POLLIN};
+	for (int i = 0; d->devices_open && i < d->n_buttons; i++) {
+		int fd = tl_button_fd(&d->buttons[i]);
+		if (fd >= 0 && !c->button_gone[i]) {
+			who[n] = i;
+			p[n++] = (struct pollfd){.fd = fd, .events = POLLIN};
+		}
+	}
+	bool any = false;
+	while (!any && !commands_queued(d) && tl_mono_ns() < wake) {
+		if (poll(p, (nfds_t)n, -1) < 0)
+			continue; /* EINTR */
+		if (p[0].revents)
+			drain_fd(d->cmd_efd);
+		if (p[1].revents)
+			drain_fd(c->tfd);
+		for (int k = 2; k < n; k++) {
+			if (!p[k].revents)
+				continue;
+			ready[who[k]] = any = true;
+			if (p[k].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+				c->button_gone[who[k]] = true;
+				button_failure(c, who[k], "button-box: the line hung up (unplugged?); "
+					       "press for the patient, then reconnect");
+			}
+		}
+	}
+	return any;
+}
+
 static void *control_main(void *arg)
 {
 	struct control *c = arg;
@@ -515,29 +607,30 @@ static void *control_main(void *arg)
 		int64_t boundary = boundary_ns(c);
 		bool at_boundary = boundary < deadline && boundary > boundary_done;
 		int64_t wake = at_boundary ? boundary : deadline;
-		int64_t buttons = buttons_ns(c, deadline);
+		int64_t buttons = buttons_ns(c);
 		bool at_buttons = buttons < wake;
 		if (at_buttons) {
-			at_boundary = false; /* the boundary comes round again after the poll */
+			at_boundary = false; /* the boundary comes round again after the sample */
 			wake = buttons;
 		}
-		pthread_mutex_lock(&d->cmd_mu);
-		while (!d->cmd_head && tl_mono_ns() < wake) {
-			struct timespec ts = ts_of(wake);
-			pthread_cond_timedwait(&d->cmd_cv, &d->cmd_mu, &ts);
-		}
-		pthread_mutex_unlock(&d->cmd_mu);
+		bool ready[4] = {false};
+		bool box = wait_until(c, wake, ready);
 		run_commands(c, take_commands(d, false));
+		if (box)
+			buttons_between_ticks(c, ready);
 
 		if (tl_mono_ns() < wake)
-			continue; /* woken by a command; nothing is due yet */
+			continue; /* woken by a command or a box; nothing is due yet */
 		if (at_boundary) {
 			boundary_done = boundary;
 			schedule_step(c);
 			continue;
 		}
 		if (at_buttons) {
-			buttons_between_ticks(c);
+			buttons_between_ticks(c, NULL);
+			c->buttons_due += c->button_poll_ns;
+			if (c->buttons_due < tl_mono_ns())
+				c->buttons_due = tl_mono_ns(); /* a slow source: again at once, no backlog */
 			continue;
 		}
 		int64_t woke = tl_mono_ns();
@@ -592,6 +685,7 @@ static void *control_main(void *arg)
 		free(rest);
 		rest = next;
 	}
+	close(c->tfd);
 	free(c);
 	return NULL;
 }
@@ -605,7 +699,13 @@ int tl_control_start(struct tl_daemon *d, pthread_t *th)
 	c->last_state = TL_STATE_IDLE;
 	c->period_ns = 1000000000LL / d->cfg.tick_hz;
 	c->button_poll_ns = (int64_t)d->cfg.button_poll_ms * 1000000;
+	c->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (c->tfd < 0) {
+		free(c);
+		return -1;
+	}
 	if (pthread_create(th, NULL, control_main, c)) {
+		close(c->tfd);
 		free(c);
 		return -1;
 	}
@@ -630,8 +730,10 @@ void tl_control_submit(struct tl_daemon *d, struct tl_cmd *cmd)
 	else
 		d->cmd_head = cmd;
 	d->cmd_tail = cmd;
-	pthread_cond_signal(&d->cmd_cv);
 	pthread_mutex_unlock(&d->cmd_mu);
+	uint64_t one = 1;
+	if (write(d->cmd_efd, &one, sizeof one) != (ssize_t)sizeof one)
+		syslog(LOG_ERR, "waking the control thread: %m"); /* it still wakes by its tick */
 }
 
 void tl_reply_init(struct tl_reply *r)

@@ -1,9 +1,10 @@
 /* daemon.h - treadlabd's parts and what they share.
  *
  * Three kinds of thread:
- *  - the control thread (control.c) owns the engine and the driver. It runs at a fixed
- *    rate on absolute CLOCK_MONOTONIC deadlines and wakes at once when a command is
- *    queued, so an emergency stop never waits for a tick.
+ *  - the control thread (control.c) owns the engine, the driver and the patient buttons.
+ *    It runs at a fixed rate on absolute CLOCK_MONOTONIC deadlines and wakes at once
+ *    when a command is queued (an eventfd) or a button box sends a byte, so neither an
+ *    emergency stop nor a press waits for a tick.
  *  - the store writer (writer.c) owns the write connection to SQLite and commits what
  *    the control thread and the API hand it, in order. A command is acknowledged only
  *    after the writer committed the events it caused (a barrier in its queue).
@@ -79,6 +80,7 @@ struct tl_status {
 	bool unrecorded;           /* the store could not create the current test */
 	bool connected;            /* the treadmill is open */
 	char device_error[256];    /* why the last reconnect failed */
+	char button_error[192];    /* a patient button that failed, empty while all work */
 };
 
 struct tl_daemon {
@@ -87,7 +89,7 @@ struct tl_daemon {
 	struct tl_treadmill tm;
 	struct tl_actuator act;
 	struct tl_engine engine; /* control thread only */
-	struct tl_button buttons[4]; /* patient buttons; polled by the control thread */
+	struct tl_button buttons[4]; /* patient buttons; the control thread's */
 	int n_buttons;
 	bool devices_open;       /* treadmill and buttons open (see devices.c) */
 	char devices_err[256];   /* why the last reconnect failed, empty if it did not */
@@ -97,7 +99,7 @@ struct tl_daemon {
 
 	/* command queue (API -> control) */
 	pthread_mutex_t cmd_mu;
-	pthread_cond_t cmd_cv; /* CLOCK_MONOTONIC */
+	int cmd_efd;           /* eventfd: written on every queued command */
 	struct tl_cmd *cmd_head, *cmd_tail;
 
 	/* status (control -> API) */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <syslog.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -103,11 +104,11 @@ int main(int argc, char **argv)
 	d.stop_flag = &stop_requested;
 
 	pthread_mutex_init(&d.cmd_mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&d.cmd_cv, &ca);
-	pthread_condattr_destroy(&ca);
+	d.cmd_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d.cmd_efd < 0) {
+		fail("cannot create the command eventfd");
+		return 1;
+	}
 	pthread_mutex_init(&d.st_mu, NULL);
 	pthread_cond_init(&d.st_cv, NULL);
 	pthread_mutex_init(&d.m_mu, NULL);
@@ -174,6 +175,7 @@ out_driver:
 out_writer:
 	tl_writer_stop(d.writer);
 out:
+	close(d.cmd_efd);
 	closelog();
 	return rc;
 }
