@@ -3,8 +3,9 @@
  *   treadsim --modbus-rtu LINK | --modbus-tcp ADDR:PORT | --trackmaster LINK [options]
  *
  * Serves Modbus RTU on a pty (its slave published as the symlink LINK), Modbus TCP on
- * loopback, or the Trackmaster protocol on a pty (with --button-box LINK2, a second pty
- * on which the virtual patient's button box sends '1' and '2'). Prints one line "ready"
+ * loopback, or the Trackmaster protocol on a pty. With --button-box LINK2, a second pty
+ * on which the virtual patient's button box sends '1' and '2' (each press also shows in
+ * the Modbus `button` register). Prints one line "ready"
  * on stdout once it accepts connections; exits cleanly on SIGTERM. See usage(). */
 #define _GNU_SOURCE /* accept4, ppoll */
 #include <errno.h>
@@ -55,6 +56,13 @@ struct chan {
 	struct out_frame q[MAX_Q];
 	int nq;
 	int64_t line_free_us;  /* paced: when the line is free for the next reply */
+	/* paced RTU: a request whose bytes are still crossing the line. A device acts on a
+	 * frame once all of it and the 3.5-character silence after it have arrived, so the
+	 * registers it reads (the patient button) are sampled then, not at the first byte. */
+	bool pending;
+	int64_t pending_at_us;
+	size_t pending_len;
+	uint8_t pending_req[256];
 };
 
 struct sim {
@@ -231,6 +239,15 @@ static void open_control(struct sim *s, const char *path)
 
 /* ---- sending: queue, pacing, faults ---------------------------------------------------- */
 
+/* The RTU silent interval: 3.5 characters of 11 bits, fixed 1.75 ms above 19200 baud
+ * (HARDWARE.md, Modbus RTU timing). */
+static int64_t rtu_gap_us(const struct sim *s, const struct chan *c)
+{
+	if (c->kind != CH_RTU || s->baud <= 0)
+		return 0;
+	return s->baud > 19200 ? 1750 : 11000000 / s->baud * 7 / 2;
+}
+
 static void queue(struct sim *s, struct chan *c, const uint8_t *b, size_t n, size_t req_len,
 		  int64_t t_us)
 {
@@ -239,10 +256,11 @@ static void queue(struct sim *s, struct chan *c, const uint8_t *b, size_t n, siz
 	int64_t due = t_us;
 	if (s->baud > 0 && c->kind != CH_TCP) {
 		/* The request's bytes took their line time, the RTU silent interval follows,
-		 * then the reply's own bytes. */
+		 * then the reply's own bytes. req_len 0: t_us is already past both (a paced
+		 * RTU request acted on when it had arrived). */
 		int64_t char_us = 11000000 / s->baud;
-		int64_t gap_us = c->kind == CH_RTU ? (s->baud > 19200 ? 1750 : char_us * 7 / 2) : 0;
-		due += (int64_t)req_len * char_us + gap_us;
+		if (req_len)
+			due += (int64_t)req_len * char_us + rtu_gap_us(s, c);
 		if (due < c->line_free_us)
 			due = c->line_free_us;
 		due += (int64_t)n * char_us;
@@ -262,10 +280,14 @@ static void queue(struct sim *s, struct chan *c, const uint8_t *b, size_t n, siz
 	memcpy(f->b, b, n);
 }
 
+static void rtu_act(struct sim *s, struct chan *c, int64_t t_us);
+
 static void send_due(struct sim *s, int64_t t_us)
 {
 	for (int i = 0; i < s->nch; i++) {
 		struct chan *c = &s->ch[i];
+		if (c->pending && c->pending_at_us <= t_us)
+			rtu_act(s, c, c->pending_at_us);
 		while (c->nq && c->q[0].due_us <= t_us) {
 			struct out_frame *f = &c->q[0];
 			ssize_t w = (s->dev.wire_faults & SIM_F_DISCONNECT) ? 0 : write(c->fd, f->b, f->len);
@@ -279,13 +301,41 @@ static void send_due(struct sim *s, int64_t t_us)
 static int64_t next_due(const struct sim *s)
 {
 	int64_t d = INT64_MAX;
-	for (int i = 0; i < s->nch; i++)
+	for (int i = 0; i < s->nch; i++) {
 		if (s->ch[i].nq && s->ch[i].q[0].due_us < d)
 			d = s->ch[i].q[0].due_us;
+		if (s->ch[i].pending && s->ch[i].pending_at_us < d)
+			d = s->ch[i].pending_at_us;
+	}
 	return d;
 }
 
 /* ---- Modbus RTU and TCP ------------------------------------------------------------------ */
+
+/* Acts on a request (read or write the device at ms) and queues the reply. */
+static void rtu_reply(struct sim *s, struct chan *c, const uint8_t *f, size_t n, int64_t ms,
+		      size_t req_len, int64_t t_us)
+{
+	sim_dev_heard(&s->dev, ms);
+	uint8_t resp[260];
+	size_t len = sim_modbus_pdu(&s->dev, &s->prof, f + 1, n - 3, resp + 1, ms);
+	if (f[0] == 0 || len == 0)
+		return; /* broadcast: no reply */
+	resp[0] = (uint8_t)s->unit_id;
+	uint16_t rc = sim_modbus_crc16(resp, len + 1);
+	resp[len + 1] = (uint8_t)(rc & 0xFF);
+	resp[len + 2] = (uint8_t)(rc >> 8);
+	if (s->dev.wire_faults & SIM_F_BAD_CRC)
+		resp[len + 2] ^= 0x5A;
+	queue(s, c, resp, len + 3, req_len, t_us);
+}
+
+/* A paced request has arrived whole: the device acts on it at t_us. */
+static void rtu_act(struct sim *s, struct chan *c, int64_t t_us)
+{
+	c->pending = false;
+	rtu_reply(s, c, c->pending_req, c->pending_len, t_us / 1000, 0, t_us);
+}
 
 static void rtu_frame(struct sim *s, struct chan *c, const uint8_t *f, size_t n, int64_t t_us)
 {
@@ -303,19 +353,19 @@ static void rtu_frame(struct sim *s, struct chan *c, const uint8_t *f, size_t n,
 		log_frame(s, "rx-lost", c, f, n, t_us);
 		return;
 	}
-	log_frame(s, "rx", c, f, n, t_us);
-	sim_dev_heard(&s->dev, ms);
-	uint8_t resp[260];
-	size_t len = sim_modbus_pdu(&s->dev, &s->prof, f + 1, n - 3, resp + 1, ms);
-	if (f[0] == 0 || len == 0)
-		return; /* broadcast: no reply */
-	resp[0] = (uint8_t)s->unit_id;
-	uint16_t rc = sim_modbus_crc16(resp, len + 1);
-	resp[len + 1] = (uint8_t)(rc & 0xFF);
-	resp[len + 2] = (uint8_t)(rc >> 8);
-	if (s->dev.wire_faults & SIM_F_BAD_CRC)
-		resp[len + 2] ^= 0x5A;
-	queue(s, c, resp, len + 3, n, t_us);
+	log_frame(s, "rx", c, f, n, t_us); /* stamped when its first byte is on the line */
+	if (s->baud > 0) {
+		if (c->pending)
+			rtu_act(s, c, c->pending_at_us); /* a master that did not wait: act now */
+		int64_t char_us = 11000000 / s->baud;
+		int64_t start = t_us > c->line_free_us ? t_us : c->line_free_us;
+		c->pending = true;
+		c->pending_at_us = start + (int64_t)n * char_us + rtu_gap_us(s, c);
+		c->pending_len = n;
+		memcpy(c->pending_req, f, n);
+		return;
+	}
+	rtu_reply(s, c, f, n, ms, n, t_us);
 }
 
 static void rtu_input(struct sim *s, struct chan *c, int64_t t_us, bool silence)
@@ -654,7 +704,7 @@ static void usage(FILE *out)
 		"  --tcp-port-file FILE   write the TCP port actually used to FILE before 'ready'\n"
 		"  --trackmaster LINK     Trackmaster protocol on a pty\n"
 		"  --button-box LINK2     a second pty on which the patient's button box sends\n"
-		"                         '1' (onset) and '2' (max)\n"
+		"                         '1' (onset) and '2' (max), with any treadmill channel\n"
 		"  --profile FILE         Modbus register map (default: %s)\n"
 		"  --unit-id N            Modbus unit id (default 1)\n"
 		"  --watchdog-ms N        the Modbus watchdog register at power-up; 0 = off\n"
@@ -734,8 +784,8 @@ int main(int argc, char **argv)
 	}
 	if (tm && (rtu || tcp))
 		die("one treadmill at a time: --trackmaster or Modbus, not both");
-	if (box && !tm)
-		die("--button-box goes with --trackmaster (Modbus presses use the button register)");
+	if (box && !tm && !rtu && !tcp)
+		die("--button-box needs a treadmill: --modbus-rtu, --modbus-tcp or --trackmaster");
 
 	static struct sim s;
 	s.listen_fd = -1;
