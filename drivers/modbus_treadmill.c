@@ -18,10 +18,11 @@
 #define DEFAULT_WATCHDOG_MAX_MS 1000
 #define MAX_RETRIES 10
 #define MAX_SPAN 32 /* registers merged into one read when close together */
-/* How often poll() reads the watchdog register back (a setting that reverted means the
- * device restarted). Every poll would cost a transaction per tick on the line; the boot
- * counter, the homing bit and a belt that stopped by itself say the same sooner. */
-#define WATCHDOG_CHECK_MS 1000
+/* How often poll() reads the watchdog register back when the device has a boot counter.
+ * Without one, a setting that reverted is how a restart shows, and every poll reads it;
+ * with one, the counter says that, and the read-back only catches a second master
+ * changing the setting, which is not worth a transaction on the line every tick. */
+#define WATCHDOG_CHECK_MS 10000
 /* A drive may take a moment to report "running" after the run command: a belt that is
  * not running this soon after start() is not yet a stop by the device. */
 #define START_GRACE_MS 1000
@@ -555,7 +556,8 @@ static int mb_poll(struct tl_treadmill *tm, int64_t now_ms, struct tl_feedback *
 	int n = 0;
 	keys[n++] = TL_REG_STATUS;
 	keys[n++] = TL_REG_SPEED_ACTUAL;
-	bool check_wd = !m->wd_checked || now_ms - m->wd_checked_ms >= WATCHDOG_CHECK_MS;
+	bool check_wd = !m->have_boot || !m->wd_checked ||
+			now_ms - m->wd_checked_ms >= WATCHDOG_CHECK_MS;
 	if (check_wd)
 		keys[n++] = TL_REG_WATCHDOG;
 	const enum tl_reg_key optional[] = {TL_REG_GRADE_ACTUAL, TL_REG_FAULT_CODE,

@@ -7,8 +7,8 @@
  * already running. Every transaction is retried at most opts->retries times; what still
  * fails is reported as TL_FAULT_COMM (timeouts, lost connection), TL_FAULT_CRC (corrupt
  * frames) or TL_FAULT_REFUSED (Modbus exceptions). A change of the device's boot counter
- * (every poll) or of its watchdog setting (read back at most once a second) is reported
- * as a restart (TL_FAULT_REBOOT). On RTU a request is sent only after 3.5 characters of
+ * or of its watchdog setting (read back every poll, or every 10 s when the device has a
+ * boot counter) is reported as a restart (TL_FAULT_REBOOT). On RTU a request is sent only after 3.5 characters of
  * silence since the last reply (and the profile's min_gap_ms), as the line requires. */
 #ifndef TL_MODBUS_TREADMILL_H
 #define TL_MODBUS_TREADMILL_H

@@ -10,12 +10,15 @@
  *   estop   emergency-stop latency: just before the HTTP request to the stop frame
  *           received by treadsim, at 19200 baud, a fresh daemon per stop
  *   button  the patient's press (treadsim `press-onset`) to the event the daemon records
- *           (its recorded_at, CLOCK_REALTIME on both sides) and to the live stream
+ *           (its recorded_at, CLOCK_REALTIME on both sides) and to the live stream: with
+ *           the Modbus `button` register, sampled over the 19200-baud line, and with a
+ *           button box on a line of its own, which the daemon waits on
  *   rate    Modbus transactions per second while the daemon polls, against the line
  *           rate of the same frames (11-bit characters, 3.5-character gaps), at 9600
  *           and 19200 baud, with the daemon's CPU and memory over the window
  *
- * Run: build/hil/bench_hil [--quick] [--seed N] */
+ * Run: build/hil/bench_hil [--quick] [--seed N] [--only stage|estop|button|rate]
+ *                          [--presses N] [--verbose] */
 #define _GNU_SOURCE
 #include <curl/curl.h>
 #include <errno.h>
@@ -383,26 +386,33 @@ struct rig {
 	struct follow log;
 };
 
+enum button_path { BUTTON_NONE, BUTTON_REGISTER, BUTTON_BOX };
+
 /* treadsim on an RTU pty paced at baud, and treadlabd on it at time scale k. */
-static int rig_start(struct rig *r, int baud, double k, int tick_hz, bool buttons)
+static int rig_start(struct rig *r, int baud, double k, int tick_hz, enum button_path button)
 {
 	char b[16], ks[32];
 	snprintf(b, sizeof b, "%d", baud);
 	snprintf(ks, sizeof ks, "%g", k);
 	const char *args[] = {"--baud", b, "--time-scale", ks, NULL};
-	if (sim_start(&r->sim, SIM_RTU, args))
+	if (sim_start(&r->sim, button == BUTTON_BOX ? SIM_RTU_BOX : SIM_RTU, args))
 		return -1;
+	char buttons[300] = "";
+	if (button == BUTTON_REGISTER)
+		snprintf(buttons, sizeof buttons, "modbus = true\n");
+	else if (button == BUTTON_BOX)
+		snprintf(buttons, sizeof buttons, "box_device = %s\n", r->sim.link2);
 	char ini[1024];
 	/* Deviation timeouts are test time: at a large K a poll is many seconds of test
 	 * time, so the bench widens them; nothing it measures depends on them. The button
 	 * register is read as config/treadlabd-treadsim-rtu.conf recommends: debounce_ms = 0
-	 * (the controller debounces its own input). */
+	 * (the controller debounces its own input); for the box it is a repeat filter. */
 	snprintf(ini, sizeof ini,
 		 "[treadmill]\ndriver = modbus\ndevice = %s\nbaud = %d\nprofile = %s/treadsim.profile\n"
-		 "simulated = true\n[limits]\ndeviation_timeout_ms = 60000\n[buttons]\nmodbus = %s\n"
+		 "simulated = true\n[limits]\ndeviation_timeout_ms = 60000\n[buttons]\n%s"
 		 "debounce_ms = 0\n"
 		 "[daemon]\ntick_hz = %d\n[sim]\ntime_scale = %g\n",
-		 r->sim.link, baud, TL_DEVICES_DIR, buttons ? "true" : "false", tick_hz, k);
+		 r->sim.link, baud, TL_DEVICES_DIR, buttons, tick_hz, k);
 	if (daemon_start(&r->d, r->sim.dir, ini) || follow_open(&r->log, r->sim.log)) {
 		daemon_stop(&r->d);
 		sim_stop(&r->sim);
@@ -437,7 +447,7 @@ static void bench_stage(int runs, int tick_hz)
 	struct series err = {0}, rtt = {0};
 	for (int run = 0; run < runs; run++) {
 		struct rig r;
-		if (rig_start(&r, 19200, k, tick_hz, false))
+		if (rig_start(&r, 19200, k, tick_hz, BUTTON_NONE))
 			return;
 		double t0, t1;
 		json_t *j = api(&r.d, "POST", "/v1/tests", START_GS, &t0);
@@ -464,12 +474,12 @@ static void bench_stage(int runs, int tick_hz)
 
 /* ---- emergency stop --------------------------------------------------------------- */
 
-static void bench_estop(int n)
+static void bench_estop(int n, enum button_path button)
 {
 	struct series lat = {0}, rtt = {0}, queued = {0};
 	for (int i = 0; i < n; i++) {
 		struct rig r;
-		if (rig_start(&r, 19200, 20, 10, false))
+		if (rig_start(&r, 19200, 20, 10, button))
 			return;
 		json_t *j = api(&r.d, "POST", "/v1/tests", START_GS, NULL);
 		json_decref(j);
@@ -508,13 +518,28 @@ static double parse_utc(const char *s)
 	return (double)timegm(&tm) + (*rest == '.' ? atof(rest) : 0);
 }
 
-static void bench_button(int n)
+/* Prints the frame log's lines stamped in [t0, t1]: what the wire carried meanwhile. */
+static void dump_log(const char *path, double t0, double t1)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	while (f && fgets(line, sizeof line, f)) {
+		double t = atof(line);
+		if (t >= t0 && t <= t1)
+			printf("      %+8.1f ms  %s", (t - t0) * 1000, line);
+	}
+	if (f)
+		fclose(f);
+}
+
+static void bench_button(int n, enum button_path path, bool verbose)
 {
 	struct rig r;
-	if (rig_start(&r, 19200, 1, 10, true))
+	if (rig_start(&r, 19200, 1, 10, path))
 		return;
 	struct series to_record = {0}, to_stream = {0}, dated = {0};
-	double press_real[512], press_mono[512], t0 = 0;
+	static double press_real[2048], press_mono[2048], seen_mono[2048];
+	double t0 = 0;
 	int pressed = 0;
 	struct watch w;
 	json_t *j = api(&r.d, "POST", "/v1/tests", START_GS, &t0);
@@ -523,7 +548,7 @@ static void bench_button(int n)
 		rig_stop(&r);
 		return;
 	}
-	for (int i = 0; i < n && i < 512; i++) {
+	for (int i = 0; i < n && i < 2048; i++) {
 		pause_ms(rand() % 100); /* a random phase of the tick */
 		char reply[200];
 		double t_mono = mono_s();
@@ -534,6 +559,7 @@ static void bench_button(int n)
 		double t_seen = watch_until(&w, "\"kind\":\"onset\"", 3000);
 		if (t_seen < 0)
 			break;
+		seen_mono[pressed] = t_seen;
 		add(&to_stream, (t_seen - t_mono) * 1000);
 		pressed++;
 		/* Released 400 ms after the press; the daemon sees the release within two
@@ -553,9 +579,15 @@ static void bench_button(int n)
 		if (!kind || strcmp(kind, "onset") || !at_s || k >= pressed)
 			continue;
 		double at = parse_utc(at_s);
+		double late = (at - press_real[k]) * 1000;
 		/* K = 1: test time is real time since the start request */
 		add(&dated, json_number_value(json_object_get(ev, "t_s")) * 1000 - (press_mono[k] - t0) * 1000);
-		add(&to_record, (at - press_real[k++]) * 1000);
+		add(&to_record, late);
+		if (verbose && late > 20) {
+			printf("    press %d recorded %.1f ms after it; the wire meanwhile:\n", k, late);
+			dump_log(r.sim.log, press_mono[k], seen_mono[k]);
+		}
+		k++;
 	}
 	json_decref(rec);
 	api_ok(&r.d, "POST", "/v1/estop", "{}");
@@ -613,7 +645,7 @@ static int frame_bytes(const char *line)
 static void bench_rate(int baud, int tick_hz, double window_s)
 {
 	struct rig r;
-	if (rig_start(&r, baud, 5, tick_hz, true))
+	if (rig_start(&r, baud, 5, tick_hz, BUTTON_REGISTER))
 		return;
 	json_t *j = api(&r.d, "POST", "/v1/tests", START_GS, NULL);
 	json_decref(j);
@@ -656,39 +688,69 @@ static void bench_rate(int baud, int tick_hz, double window_s)
 	       rss, hwm);
 }
 
+static bool wanted(const char *only, const char *what)
+{
+	return !only || !strcmp(only, what);
+}
+
 int main(int argc, char **argv)
 {
-	bool quick = false;
+	bool quick = false, verbose = false;
+	const char *only = NULL;
+	int presses = 0;
 	unsigned seed = (unsigned)time(NULL);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick"))
 			quick = true;
+		else if (!strcmp(argv[i], "--verbose"))
+			verbose = true;
 		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
 			seed = (unsigned)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--presses") && i + 1 < argc)
+			presses = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc &&
+			 strstr(" stage estop button rate ", argv[i + 1]) && argv[i + 1][0])
+			only = argv[++i];
 		else {
-			fprintf(stderr, "usage: bench_hil [--quick] [--seed N]\n");
+			fprintf(stderr, "usage: bench_hil [--quick] [--seed N] "
+				"[--only stage|estop|button|rate] [--presses N] [--verbose]\n");
 			return 2;
 		}
 	}
+	if (presses <= 0 || presses > 2048)
+		presses = quick ? 20 : 200;
 	srand(seed);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	printf("bench_hil: treadlabd against treadsim, Modbus RTU on a pty paced by treadsim "
 	       "(seed %u)\n", seed);
-	printf("stage changes (Gardner-Skinner at K = 173, 19200 baud):\n");
-	bench_stage(quick ? 2 : 9, 10);
-	bench_stage(quick ? 1 : 3, 100);
-	printf("emergency stop (19200 baud, 10 Hz tick, a fresh daemon per stop):\n");
-	bench_estop(quick ? 10 : 60);
-	printf("patient button (Modbus button register, 19200 baud, 10 Hz tick, K = 1):\n");
-	bench_button(quick ? 10 : 60);
-	printf("polling (Gardner-Skinner stage 1, K = 5):\n");
-	double win = quick ? 2 : 5;
-	bench_rate(9600, 10, win);
-	bench_rate(19200, 10, win);
-	bench_rate(9600, 100, win);
-	bench_rate(19200, 100, win);
+	if (wanted(only, "stage")) {
+		printf("stage changes (Gardner-Skinner at K = 173, 19200 baud):\n");
+		bench_stage(quick ? 2 : 9, 10);
+		bench_stage(quick ? 1 : 3, 100);
+	}
+	if (wanted(only, "estop")) {
+		printf("emergency stop (19200 baud, 10 Hz tick, a fresh daemon per stop):\n");
+		bench_estop(quick ? 10 : 60, BUTTON_NONE);
+		printf("emergency stop, the line kept busy sampling the Modbus button register:\n");
+		bench_estop(quick ? 10 : 60, BUTTON_REGISTER);
+	}
+	if (wanted(only, "button")) {
+		printf("patient button, Modbus button register (19200 baud, 10 Hz tick, K = 1):\n");
+		bench_button(presses, BUTTON_REGISTER, verbose);
+		printf("patient button, button box on its own line (treadmill on Modbus RTU at "
+		       "19200 baud, 10 Hz tick, K = 1):\n");
+		bench_button(presses, BUTTON_BOX, verbose);
+	}
+	if (wanted(only, "rate")) {
+		printf("polling (Gardner-Skinner stage 1, K = 5):\n");
+		double win = quick ? 2 : 5;
+		bench_rate(9600, 10, win);
+		bench_rate(19200, 10, win);
+		bench_rate(9600, 100, win);
+		bench_rate(19200, 100, win);
+	}
 	curl_global_cleanup();
 	return 0;
 }

@@ -60,6 +60,10 @@ int sim_start(struct sim_proc *p, enum sim_mode mode, const char *const *extra)
 	int n = 0;
 	argv[n++] = TREADSIM_BIN;
 	switch (mode) {
+	case SIM_RTU_BOX:
+		argv[n++] = "--button-box";
+		argv[n++] = p->link2;
+		/* fall through */
 	case SIM_RTU:
 		argv[n++] = "--modbus-rtu";
 		argv[n++] = p->link;

@@ -18,7 +18,7 @@ struct sim_proc {
 	char tcp_addr[64];   /* "127.0.0.1:PORT" for TCP */
 };
 
-enum sim_mode { SIM_RTU, SIM_TCP, SIM_TM, SIM_TM_BOX };
+enum sim_mode { SIM_RTU, SIM_TCP, SIM_TM, SIM_TM_BOX, SIM_RTU_BOX };
 
 /* Starts treadsim in mode with extra arguments (NULL-terminated, may be NULL) and waits
  * for "ready". Returns 0 or -1. */
