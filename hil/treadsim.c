@@ -290,8 +290,10 @@ static void send_due(struct sim *s, int64_t t_us)
 			rtu_act(s, c, c->pending_at_us);
 		while (c->nq && c->q[0].due_us <= t_us) {
 			struct out_frame *f = &c->q[0];
+			/* Stamped before the write: whatever the peer does in answer comes later. */
+			int64_t at = now_us();
 			ssize_t w = (s->dev.wire_faults & SIM_F_DISCONNECT) ? 0 : write(c->fd, f->b, f->len);
-			log_frame(s, w == (ssize_t)f->len ? "tx" : "tx-lost", c, f->b, f->len, now_us());
+			log_frame(s, w == (ssize_t)f->len ? "tx" : "tx-lost", c, f->b, f->len, at);
 			memmove(&c->q[0], &c->q[1], sizeof c->q[0] * (size_t)(c->nq - 1));
 			c->nq--;
 		}

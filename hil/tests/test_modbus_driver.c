@@ -477,6 +477,44 @@ static void modbus_button_reports_presses(void **state)
 	tl_button_close(&b);
 }
 
+/* Modbus RTU: frames are separated by 3.5 characters of silence (11-bit characters,
+ * 2.005 ms at 19200 baud). treadsim stamps a reply's log line when its last byte has
+ * crossed the paced line and a request's when its first byte arrives, so every request
+ * must come at least that long after the reply before it. A lower bound only: the
+ * driver sleeps until the gap has passed, so a slow machine cannot make this fail. */
+static void rtu_keeps_the_silent_interval(void **state)
+{
+	(void)state;
+	const char *const args[] = {"--baud", "19200", NULL};
+	up(SIM_RTU, args);
+	struct tl_feedback fb;
+	uint16_t raw;
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(fx.tm.ops->poll(&fx.tm, hil_now_ms(), &fb), 0);
+		assert_int_equal(tl_modbus_treadmill_read_key(&fx.tm, TL_REG_BUTTON, &raw), 0);
+	}
+	FILE *f = fopen(fx.sim.log, "r");
+	assert_non_null(f);
+	char line[512];
+	double last_tx = -1, min_gap = 1e9;
+	int pairs = 0;
+	while (fgets(line, sizeof line, f)) {
+		double t = atof(line);
+		if (strstr(line, " tx modbus-rtu ")) {
+			last_tx = t;
+		} else if (strstr(line, " rx modbus-rtu ") && last_tx >= 0) {
+			double gap = (t - last_tx) * 1000;
+			min_gap = gap < min_gap ? gap : min_gap;
+			pairs++;
+			last_tx = -1;
+		}
+	}
+	fclose(f);
+	assert_true(pairs >= 39);
+	if (min_gap < 3.5 * 11 / 19.2)
+		fail_msg("a request came %.3f ms after the reply before it (at least 2.005)", min_gap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -500,6 +538,7 @@ int main(void)
 		cmocka_unit_test_teardown(device_watchdog_stops_a_silent_host, teardown),
 		cmocka_unit_test_teardown(keepalive_keeps_the_watchdog_fed, teardown),
 		cmocka_unit_test_teardown(modbus_button_reports_presses, teardown),
+		cmocka_unit_test_teardown(rtu_keeps_the_silent_interval, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
