@@ -288,7 +288,14 @@ static int connect_ctx(struct tl_treadmill *tm, struct mb *m, const struct tl_dr
 		m->gap_ns = frame_gap_ns(&m->prof, false, 0);
 	} else if (o->device && *o->device) {
 		int baud = o->baud > 0 ? o->baud : DEFAULT_BAUD;
-		m->ctx = modbus_new_rtu(o->device, baud, 'N', 8, 1);
+		/* Modbus over serial line V1.02, 2.5.1: 11-bit characters, even parity the
+		 * default, two stop bits when there is no parity; 8N1 is common in practice. */
+		const char *fr = o->framing ? o->framing : "8E1";
+		if (strlen(fr) != 3 || fr[0] != '8' || !strchr("ENO", fr[1]) || !strchr("12", fr[2])) {
+			set_err(tm, "modbus: framing '%s' is not 8E1, 8O1, 8N2 or 8N1", fr);
+			return -1;
+		}
+		m->ctx = modbus_new_rtu(o->device, baud, fr[1], 8, fr[2] - '0');
 		m->gap_ns = frame_gap_ns(&m->prof, true, baud);
 	} else {
 		set_err(tm, "modbus: neither a serial device nor a tcp address is configured");

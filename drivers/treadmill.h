@@ -22,6 +22,7 @@
 struct tl_driver_opts {
 	const char *device;        /* serial device or pty path (RTU, Trackmaster) */
 	int baud;                  /* 0: the driver's default */
+	const char *framing;       /* Modbus RTU "8E1", "8O1", "8N2" or "8N1"; NULL: 8E1 */
 	const char *tcp_addr;      /* Modbus TCP "host:port" */
 	const char *profile;       /* Modbus device profile (register map) path */
 	int unit_id;               /* Modbus slave / unit id */

@@ -477,6 +477,19 @@ static void modbus_button_reports_presses(void **state)
 	tl_button_close(&b);
 }
 
+static void refuses_an_unknown_framing(void **state)
+{
+	(void)state;
+	assert_int_equal(sim_start(&fx.sim, SIM_RTU, NULL), 0);
+	opts_for(SIM_RTU);
+	fx.opts.framing = "7E1";
+	assert_int_equal(fx.tm.ops->open(&fx.tm, &fx.opts), -1);
+	assert_non_null(strstr(fx.tm.err, "framing '7E1' is not 8E1, 8O1, 8N2 or 8N1"));
+	fx.opts.framing = "8N2"; /* the standard's choice without parity opens */
+	assert_int_equal(fx.tm.ops->open(&fx.tm, &fx.opts), 0);
+	fx.open = true;
+}
+
 /* Modbus RTU: frames are separated by 3.5 characters of silence (11-bit characters,
  * 2.005 ms at 19200 baud). treadsim stamps a reply's log line when its last byte has
  * crossed the paced line and a request's when its first byte arrives, so every request
@@ -539,6 +552,7 @@ int main(void)
 		cmocka_unit_test_teardown(keepalive_keeps_the_watchdog_fed, teardown),
 		cmocka_unit_test_teardown(modbus_button_reports_presses, teardown),
 		cmocka_unit_test_teardown(rtu_keeps_the_silent_interval, teardown),
+		cmocka_unit_test_teardown(refuses_an_unknown_framing, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

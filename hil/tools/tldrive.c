@@ -38,7 +38,8 @@ static double num(const char *opt, const char *v)
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: tldrive --driver NAME [--device PATH | --tcp HOST:PORT] [--profile FILE]\n"
-		     "               [--unit N] [--baud N] [--watchdog-max-ms N] [--timeout-ms N]\n"
+		     "               [--unit N] [--baud N] [--framing 8E1|8O1|8N2|8N1]\n"
+		     "               [--watchdog-max-ms N] [--timeout-ms N]\n"
 		     "               [--retries N] [--no-start] [--speed KMH] [--grade PCT]\n"
 		     "               [--run-ms N] [--until-speed KMH]\n");
 }
@@ -49,6 +50,7 @@ int main(int argc, char **argv)
 		{"driver", required_argument, 0, 'd'}, {"device", required_argument, 0, 'D'},
 		{"tcp", required_argument, 0, 't'}, {"profile", required_argument, 0, 'p'},
 		{"unit", required_argument, 0, 'u'}, {"baud", required_argument, 0, 'b'},
+		{"framing", required_argument, 0, 'f'},
 		{"watchdog-max-ms", required_argument, 0, 'w'}, {"timeout-ms", required_argument, 0, 'T'},
 		{"retries", required_argument, 0, 'r'}, {"no-start", no_argument, 0, 'n'},
 		{"speed", required_argument, 0, 's'}, {"grade", required_argument, 0, 'g'},
@@ -69,6 +71,7 @@ int main(int argc, char **argv)
 		case 'p': o.profile = optarg; break;
 		case 'u': o.unit_id = (int)num("--unit", optarg); break;
 		case 'b': o.baud = (int)num("--baud", optarg); break;
+		case 'f': o.framing = optarg; break;
 		case 'w': o.watchdog_max_ms = (int)num("--watchdog-max-ms", optarg); break;
 		case 'T': o.response_timeout_ms = (int)num("--timeout-ms", optarg); break;
 		case 'r': o.retries = (int)num("--retries", optarg); break;

@@ -29,6 +29,7 @@ void tl_config_defaults(struct tl_config *c)
 	c->time_scale = 1.0;
 	snprintf(c->modem_lines, sizeof c->modem_lines, "CTS=onset,DSR=max");
 	c->box_baud = 9600;
+	snprintf(c->framing, sizeof c->framing, "8E1");
 	snprintf(c->box_onset, sizeof c->box_onset, "1");
 	snprintf(c->box_max, sizeof c->box_max, "2");
 	c->debounce_ms = 50;
@@ -152,6 +153,11 @@ static int handler(void *user, const char *sec, const char *key, const char *val
 			return text(l, sec, key, val, c->device, sizeof c->device);
 		if (IS("treadmill", "baud"))
 			return integer(l, sec, key, val, 1200, 115200, &c->baud);
+		if (IS("treadmill", "framing")) {
+			if (strcmp(val, "8E1") && strcmp(val, "8O1") && strcmp(val, "8N2") && strcmp(val, "8N1"))
+				return bad(l, "[treadmill] framing: '%s' is not one of 8E1, 8O1, 8N2, 8N1", val);
+			return text(l, sec, key, val, c->framing, sizeof c->framing);
+		}
 		if (IS("treadmill", "tcp"))
 			return text(l, sec, key, val, c->tcp_addr, sizeof c->tcp_addr);
 		if (IS("treadmill", "profile"))

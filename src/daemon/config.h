@@ -17,6 +17,7 @@ struct tl_config {
 	char driver[32];          /* sim | modbus | trackmaster */
 	char device[256];         /* serial device or pty */
 	int baud;
+	char framing[8];          /* Modbus RTU: 8E1 (default), 8O1, 8N2, 8N1 */
 	char tcp_addr[128];       /* Modbus TCP host:port */
 	char profile[256];        /* Modbus register map */
 	int unit_id;

@@ -19,6 +19,7 @@ static int open_driver(struct tl_daemon *d, struct tl_err *err)
 	struct tl_driver_opts o = {
 		.device = c->device[0] ? c->device : NULL,
 		.baud = c->baud,
+		.framing = c->framing,
 		.tcp_addr = c->tcp_addr[0] ? c->tcp_addr : NULL,
 		.profile = c->profile[0] ? c->profile : NULL,
 		.unit_id = c->unit_id,

@@ -24,6 +24,7 @@ check "out of range" refused '[daemon]\ntick_hz = 5000' 'bad.conf:2: \[daemon\] 
 check "button poll interval out of range" refused '[buttons]\nmodbus = false\npoll_ms = 0' 'bad.conf:3: \[buttons\] poll_ms: 0 is out of range \(1 to 1000\)'
 check "button poll interval not a number" refused '[buttons]\npoll_ms = soon' "bad.conf:2: \[buttons\] poll_ms: 'soon' is not an integer"
 check "negative debounce refused" refused '[buttons]\ndebounce_ms = -1' 'bad.conf:2: \[buttons\] debounce_ms: -1 is out of range \(0 to 1000\)'
+check "unknown serial framing" refused '[treadmill]\nframing = 7E1' "bad.conf:2: \[treadmill\] framing: '7E1' is not one of 8E1, 8O1, 8N2, 8N1"
 check "unknown driver" refused '[treadmill]\ndriver = magic' "bad.conf:2: \[treadmill\] driver: 'magic' is not one of"
 check "syntax error" refused '[daemon\ntick_hz = 10' 'bad.conf:1:'
 check "reminders must increase" refused '[daemon]\nreminder_minutes = 5, 3' 'minutes must increase'
