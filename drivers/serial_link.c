@@ -6,6 +6,7 @@
 #include <libserialport.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +60,7 @@ static void unlock_fd(int fd)
 /* ---- termios backend ---------------------------------------------------------- */
 
 struct termios_link {
-	int fd;
+	int fd;              /* -1 once the device hung up (released) */
 	struct termios saved;
 	char path[200];
 };
@@ -82,37 +83,69 @@ static int baud_to_speed(int baud, speed_t *out)
 	return -1;
 }
 
-static int wait_fd(int fd, short events, int timeout_ms)
+/* Polls fd for events; returns poll's count, revents in *revents. */
+static int wait_fd(int fd, short events, int timeout_ms, short *revents)
 {
 	struct pollfd p = {.fd = fd, .events = events};
 	for (;;) {
 		int n = poll(&p, 1, timeout_ms);
-		if (n >= 0 || errno != EINTR)
+		if (n >= 0 || errno != EINTR) {
+			if (revents)
+				*revents = n > 0 ? p.revents : 0;
 			return n;
+		}
 	}
+}
+
+/* The errors of a tty whose device went away: hung up (EIO), or its driver gone. */
+static bool gone_errno(int e)
+{
+	return e == EIO || e == ENXIO || e == ENODEV;
+}
+
+/* The device hung up: a USB-serial adapter pulled out (or a pty whose other end closed)
+ * hangs up the tty: reads return 0 or EIO, poll reports POLLHUP, writes fail with EIO,
+ * and it stays so. The descriptor is closed at once: a node still held open keeps its
+ * name, so the adapter plugged back would come up under another one (ttyUSB1 for
+ * ttyUSB0); released, it gets its old name and a reconnect finds it. Every later call
+ * fails at once with the same line. */
+static int termios_gone(struct tl_serial_link *l)
+{
+	struct termios_link *t = l->priv;
+	if (t->fd >= 0) {
+		close(t->fd); /* the lock goes with it; the settings went with the device */
+		t->fd = -1;
+	}
+	link_err(l, "%s: the device hung up (unplugged?); reconnect once it is back", t->path);
+	return -1;
 }
 
 static int termios_read(struct tl_serial_link *l, void *buf, size_t len, int timeout_ms)
 {
 	struct termios_link *t = l->priv;
-	int n = wait_fd(t->fd, POLLIN, timeout_ms);
+	if (t->fd < 0)
+		return termios_gone(l);
+	short ev;
+	int n = wait_fd(t->fd, POLLIN, timeout_ms, &ev);
 	if (n < 0) {
 		link_err(l, "%s: poll: %s", t->path, strerror(errno));
 		return -1;
 	}
 	if (n == 0)
 		return 0;
+	if (ev & POLLNVAL)
+		return termios_gone(l);
 	ssize_t r = read(t->fd, buf, len);
 	if (r < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
+		if (gone_errno(errno))
+			return termios_gone(l);
 		link_err(l, "%s: read: %s", t->path, strerror(errno));
 		return -1;
 	}
-	if (r == 0) {
-		link_err(l, "%s: the other end hung up", t->path);
-		return -1;
-	}
+	if (r == 0)
+		return termios_gone(l); /* readable with nothing to read: hung up */
 	return (int)r;
 }
 
@@ -120,6 +153,8 @@ static int termios_write_all(struct tl_serial_link *l, const void *buf, size_t l
 			     int timeout_ms)
 {
 	struct termios_link *t = l->priv;
+	if (t->fd < 0)
+		return termios_gone(l);
 	const unsigned char *p = buf;
 	long long deadline = tl_serial_now_ms() + timeout_ms;
 	while (len) {
@@ -129,15 +164,20 @@ static int termios_write_all(struct tl_serial_link *l, const void *buf, size_t l
 			len -= (size_t)w;
 			continue;
 		}
+		if (w < 0 && gone_errno(errno))
+			return termios_gone(l);
 		if (w < 0 && errno != EAGAIN && errno != EINTR) {
 			link_err(l, "%s: write: %s", t->path, strerror(errno));
 			return -1;
 		}
 		long long left = deadline - tl_serial_now_ms();
-		if (left <= 0 || wait_fd(t->fd, POLLOUT, (int)left) <= 0) {
+		short ev = 0;
+		if (left <= 0 || wait_fd(t->fd, POLLOUT, (int)left, &ev) <= 0) {
 			link_err(l, "%s: write timed out", t->path);
 			return -1;
 		}
+		if (ev & (POLLHUP | POLLNVAL))
+			return termios_gone(l);
 	}
 	/* No tcdrain: a pty has no line to drain, and tcdrain blocks while nobody reads. */
 	return 0;
@@ -146,7 +186,11 @@ static int termios_write_all(struct tl_serial_link *l, const void *buf, size_t l
 static int termios_flush_input(struct tl_serial_link *l)
 {
 	struct termios_link *t = l->priv;
+	if (t->fd < 0)
+		return termios_gone(l);
 	if (tcflush(t->fd, TCIFLUSH)) {
+		if (gone_errno(errno))
+			return termios_gone(l);
 		link_err(l, "%s: flush: %s", t->path, strerror(errno));
 		return -1;
 	}
@@ -157,7 +201,11 @@ static int termios_get_lines(struct tl_serial_link *l, unsigned *lines)
 {
 	struct termios_link *t = l->priv;
 	int m;
+	if (t->fd < 0)
+		return termios_gone(l);
 	if (ioctl(t->fd, TIOCMGET, &m)) {
+		if (gone_errno(errno))
+			return termios_gone(l);
 		link_err(l, "%s: no modem lines (%s)", t->path, strerror(errno));
 		return -1;
 	}
@@ -174,9 +222,11 @@ static int termios_fd(struct tl_serial_link *l)
 static void termios_close(struct tl_serial_link *l)
 {
 	struct termios_link *t = l->priv;
-	tcsetattr(t->fd, TCSANOW, &t->saved);
-	unlock_fd(t->fd);
-	close(t->fd);
+	if (t->fd >= 0) {
+		tcsetattr(t->fd, TCSANOW, &t->saved);
+		unlock_fd(t->fd);
+		close(t->fd);
+	}
 	free(t);
 	l->priv = NULL;
 }
@@ -251,7 +301,11 @@ static int termios_open(struct tl_serial_link *l, const char *path, int baud)
 	int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		*l = (struct tl_serial_link){0};
-		link_err(l, "%s: %s", path, strerror(errno));
+		if (errno == ENOENT || gone_errno(errno))
+			link_err(l, "%s: %s (unplugged? check the adapter and the device name)", path,
+				 errno == ENOENT ? "not found" : "no device behind it");
+		else
+			link_err(l, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	return tl_serial_open_fd(l, fd, path, baud);

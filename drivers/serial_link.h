@@ -8,7 +8,13 @@
  * Both real backends open the device exclusively (TIOCEXCL and flock), set raw 8N1 at the
  * given baud without flow control, raise DTR and RTS (they power a patient button wired
  * to an input line), and restore the previous settings on close. Calls
- * return 0 (or a byte count) on success, -1 with l->err set to one line on failure. */
+ * return 0 (or a byte count) on success, -1 with l->err set to one line on failure.
+ *
+ * A device that hangs up (a USB-serial adapter pulled out: reads return 0 or EIO, poll
+ * reports POLLHUP, writes fail with EIO) is released at once by the termios backend:
+ * every later call fails with "PATH: the device hung up (unplugged?); reconnect once it
+ * is back", fd() returns -1, and the node is no longer held, so the adapter plugged back
+ * gets its old name. Reopening (close, then open) is the caller's business. */
 #ifndef TL_SERIAL_LINK_H
 #define TL_SERIAL_LINK_H
 

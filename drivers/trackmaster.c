@@ -132,7 +132,8 @@ static bool answers(uint8_t cmd, const struct tl_tm_reply *r)
 }
 
 /* Waits for the reply to cmd until deadline; stale or noisy bytes are skipped.
- * Returns 0 with *r, or -1 on timeout / link error. */
+ * Returns 0 with *r, -1 on timeout, -2 when the link failed (t->link.err says why: a
+ * device that hung up, say, which no retry brings back). */
 static int await_reply(struct tm *t, uint8_t cmd, long long deadline, struct tl_tm_reply *r)
 {
 	for (;;) {
@@ -153,13 +154,13 @@ static int await_reply(struct tm *t, uint8_t cmd, long long deadline, struct tl_
 		int n = tl_serial_read(&t->link, t->rx + t->rx_len, sizeof t->rx - t->rx_len,
 				       (int)left);
 		if (n < 0)
-			return -1;
+			return -2;
 		t->rx_len += (size_t)n;
 	}
 }
 
 /* Sends one command and waits for its reply (one outstanding at a time), retrying a
- * timed-out command at most t->retries times. */
+ * timed-out command at most t->retries times; a failed link is not retried. */
 static int command(struct tl_treadmill *tm, uint8_t cmd, int value, int64_t now_ms,
 		   struct tl_tm_reply *r)
 {
@@ -173,7 +174,14 @@ static int command(struct tl_treadmill *tm, uint8_t cmd, int value, int64_t now_
 			set_err(tm, "trackmaster: %s", t->link.err);
 			return -1;
 		}
-		if (await_reply(t, cmd, tl_serial_now_ms() + t->timeout_ms, r) == 0) {
+		int got = await_reply(t, cmd, tl_serial_now_ms() + t->timeout_ms, r);
+		if (got == -2) {
+			/* Not a lost reply: the link itself failed (unplugged?). Say so. */
+			t->io_fault = TL_FAULT_COMM;
+			set_err(tm, "trackmaster: %s", t->link.err);
+			return -1;
+		}
+		if (got == 0) {
 			t->io_fault = 0;
 			t->last_tx_ms = now_ms;
 			if (r->kind == TL_TM_R_REFUSED) {

@@ -21,8 +21,10 @@ enum {
 	SIM_F_NO_REPLY = 1u << 0,   /* requests are lost: no processing, no reply */
 	SIM_F_BAD_CRC = 1u << 1,    /* replies are corrupted (Modbus: CRC; Trackmaster: digits) */
 	SIM_F_LATE_REPLY = 1u << 2, /* replies leave late_ms late */
-	SIM_F_DISCONNECT = 1u << 3, /* cable pulled: nothing in or out; TCP drops connections */
+	SIM_F_DISCONNECT = 1u << 3, /* a silent line: nothing in or out; TCP drops connections */
 };
+/* `unplug` / `plug` (the USB-serial adapter pulled out and back) act on treadsim's pty
+ * channels, not on the device: they are handled in treadsim.c. */
 
 enum sim_proto { SIM_MODBUS, SIM_TRACKMASTER };
 

@@ -196,9 +196,11 @@ int sim_dev_control(struct sim_dev *d, const char *line, int64_t real_ms, char *
 		d->box_pending[k]++;
 	} else if (!strcmp(name, "clear")) {
 		/* Faults cleared; a key put back or a drive reset powers the controller up
-		 * again, as a restart. The belt is not restarted. */
+		 * again, as a restart. The reset also acknowledges a trip of the communication
+		 * watchdog (its status bit). The belt is not restarted. */
 		bool power_cycle = d->key_pulled || d->drive_fault_code;
 		d->wire_faults = 0;
+		d->watchdog_tripped = false;
 		d->belt.stall = false;
 		d->belt.lift_stuck = false;
 		d->key_pulled = false;
@@ -207,8 +209,9 @@ int sim_dev_control(struct sim_dev *d, const char *line, int64_t real_ms, char *
 			sim_dev_restart(d, real_ms);
 	} else {
 		snprintf(msg, n, "unknown command '%s' (no-reply, bad-crc, late-reply[=MS], "
-			 "disconnect, belt-stall, lift-stuck, key-pulled, drive-fault[=CODE], stop-button, reboot, "
-			 "press-onset, press-max, clear)", name);
+			 "disconnect, unplug[=CH], plug[=CH], belt-stall, lift-stuck, key-pulled, "
+			 "drive-fault[=CODE], stop-button, reboot, press-onset, press-max, clear, state)",
+			 name);
 		return -1;
 	}
 	snprintf(msg, n, "ok %s", name);

@@ -5,8 +5,12 @@
  * Serves Modbus RTU on a pty (its slave published as the symlink LINK), Modbus TCP on
  * loopback, or the Trackmaster protocol on a pty. With --button-box LINK2, a second pty
  * on which the virtual patient's button box sends '1' and '2' (each press also shows in
- * the Modbus `button` register). Prints one line "ready"
- * on stdout once it accepts connections; exits cleanly on SIGTERM. See usage(). */
+ * the Modbus `button` register). Prints one line "ready" on stdout once it accepts
+ * connections; exits cleanly on SIGTERM. See usage().
+ *
+ * A pty channel can be unplugged and plugged back, as a USB-serial adapter: unplugging
+ * closes the pty (the host's open slave is hung up) and removes LINK; plugging creates a
+ * fresh pty and points LINK at its slave, a new node, as udev re-points a by-id link. */
 #define _GNU_SOURCE /* accept4, ppoll */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,9 +50,11 @@ struct out_frame {
 
 struct chan {
 	enum chan_kind kind;
-	int fd;
+	int fd;                /* -1 while unplugged */
 	int slave_fd;          /* ptys: kept open so the master never sees a hang-up */
 	char link[256];        /* ptys: the published symlink, removed at exit */
+	char pts[64];          /* ptys: the slave LINK points at */
+	bool unplugged;        /* ptys: the adapter is out (`unplug`): no pty, no LINK */
 	char name[32];
 	uint8_t rx[600];
 	size_t rx_len;
@@ -161,12 +167,16 @@ static void drop_chan(struct sim *s, int i)
 	s->ch[i] = s->ch[--s->nch];
 }
 
-static void open_pty(struct sim *s, enum chan_kind kind, const char *link, const char *name)
+/* Creates a fresh pty for the channel and publishes its slave as c->link (replacing a
+ * symlink left there, atomically). Returns 0, or -1 with why set. */
+static int pty_attach(struct chan *c, char *why, size_t n)
 {
 	int m, sl;
-	char path[128];
-	if (openpty(&m, &sl, path, NULL, NULL))
-		die("openpty: %s", strerror(errno));
+	char path[64];
+	if (openpty(&m, &sl, path, NULL, NULL)) {
+		snprintf(why, n, "openpty: %s", strerror(errno));
+		return -1;
+	}
 	/* Raw until the host sets its own mode: no echo of our replies back to us. */
 	struct termios t;
 	tcgetattr(sl, &t);
@@ -176,16 +186,38 @@ static void open_pty(struct sim *s, enum chan_kind kind, const char *link, const
 	fcntl(m, F_SETFD, FD_CLOEXEC);
 	fcntl(sl, F_SETFD, FD_CLOEXEC);
 	struct stat st;
-	if (lstat(link, &st) == 0) {
-		if (!S_ISLNK(st.st_mode))
-			die("%s exists and is not a symlink: not replacing it", link);
-		unlink(link);
+	char tmp[sizeof c->link + 16];
+	snprintf(tmp, sizeof tmp, "%s.treadsim-new", c->link);
+	unlink(tmp);
+	if (lstat(c->link, &st) == 0 && !S_ISLNK(st.st_mode)) {
+		snprintf(why, n, "%s exists and is not a symlink: not replacing it", c->link);
+	} else if (symlink(path, tmp) || rename(tmp, c->link)) {
+		snprintf(why, n, "cannot publish %s -> %s: %s", c->link, path, strerror(errno));
+		unlink(tmp);
+	} else {
+		c->fd = m;
+		c->slave_fd = sl;
+		c->unplugged = false;
+		c->rx_len = 0;
+		c->nq = 0;
+		c->line_free_us = 0;
+		snprintf(c->pts, sizeof c->pts, "%s", path);
+		return 0;
 	}
-	if (symlink(path, link))
-		die("cannot publish %s -> %s: %s", link, path, strerror(errno));
-	struct chan *c = add_chan(s, kind, m, name);
-	c->slave_fd = sl;
+	close(m);
+	close(sl);
+	return -1;
+}
+
+static void open_pty(struct sim *s, enum chan_kind kind, const char *link, const char *name)
+{
+	struct chan *c = add_chan(s, kind, -1, name);
+	char why[400];
+	if (strlen(link) >= sizeof c->link)
+		die("%s: path too long", link);
 	snprintf(c->link, sizeof c->link, "%s", link);
+	if (pty_attach(c, why, sizeof why))
+		die("%s", why);
 }
 
 /* Loopback only: a simulated treadmill must never be reachable from the ward network. */
@@ -292,8 +324,10 @@ static void send_due(struct sim *s, int64_t t_us)
 			struct out_frame *f = &c->q[0];
 			/* Stamped before the write: whatever the peer does in answer comes later. */
 			int64_t at = now_us();
-			ssize_t w = (s->dev.wire_faults & SIM_F_DISCONNECT) ? 0 : write(c->fd, f->b, f->len);
-			log_frame(s, w == (ssize_t)f->len ? "tx" : "tx-lost", c, f->b, f->len, at);
+			ssize_t w = (s->dev.wire_faults & SIM_F_DISCONNECT) || c->fd < 0
+				? 0 : write(c->fd, f->b, f->len);
+			log_frame(s, w == (ssize_t)f->len ? "tx" : c->fd < 0 ? "tx-unplugged" : "tx-lost",
+				  c, f->b, f->len, at);
 			memmove(&c->q[0], &c->q[1], sizeof c->q[0] * (size_t)(c->nq - 1));
 			c->nq--;
 		}
@@ -490,25 +524,167 @@ static void patient_box(struct sim *s, int64_t t_us)
 		}
 }
 
+/* ---- unplugging and plugging a pty channel -------------------------------------------------- */
+
+static void log_event(struct sim *s, int64_t t_us, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void log_event(struct sim *s, int64_t t_us, const char *fmt, ...)
+{
+	if (!s->log)
+		return;
+	fprintf(s->log, "%lld.%06lld event ", (long long)(t_us / 1000000),
+		(long long)(t_us % 1000000));
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(s->log, fmt, ap);
+	va_end(ap);
+	fputc('\n', s->log);
+	fflush(s->log);
+}
+
+/* The adapter is pulled out: the pty goes (closing the master hangs up the host's open
+ * slave: its reads return 0 or EIO, poll reports POLLHUP, writes fail), and so does the
+ * node's name. Replies still queued are lost. The device model runs on: with nothing
+ * heard, its own watchdog stops the belt. */
+static void unplug(struct sim *s, struct chan *c, int64_t t_us)
+{
+	for (int k = 0; k < c->nq; k++)
+		log_frame(s, "tx-unplugged", c, c->q[k].b, c->q[k].len, t_us);
+	c->nq = 0;
+	c->rx_len = 0;
+	c->pending = false; /* a request still crossing the line is lost with it */
+	close(c->fd);
+	close(c->slave_fd);
+	c->fd = c->slave_fd = -1;
+	unlink(c->link);
+	c->unplugged = true;
+	log_event(s, t_us, "unplug %s %s link=%s", c->name, c->pts, c->link);
+}
+
+/* Plugged back: a new pty (a new node, as a re-enumerated adapter), LINK re-pointed at
+ * it. Returns 0, or -1 with why set (the channel stays unplugged). */
+static int plug(struct sim *s, struct chan *c, int64_t t_us, char *why, size_t n)
+{
+	if (pty_attach(c, why, n))
+		return -1;
+	log_event(s, t_us, "plug %s %s link=%s", c->name, c->pts, c->link);
+	return 0;
+}
+
+/* Plugs back every unplugged channel; returns 0, or -1 with why set. */
+static int plug_all(struct sim *s, int64_t t_us, char *why, size_t n)
+{
+	int rc = 0;
+	for (int i = 0; i < s->nch; i++)
+		if (s->ch[i].unplugged && plug(s, &s->ch[i], t_us, why, n))
+			rc = -1;
+	return rc;
+}
+
+static bool is_pty(const struct chan *c)
+{
+	return c->kind != CH_TCP;
+}
+
+/* `unplug[=treadmill|box|all]` (default: the treadmill's channel) and `plug[=...]`
+ * (default: every channel unplugged). Returns 1 if line is one of them (reply in msg,
+ * *rc 0 or -1), 0 if it is not. */
+static bool is_word(const char *line, const char *word)
+{
+	size_t n = strlen(word);
+	return !strncmp(line, word, n) && (!line[n] || line[n] == '=');
+}
+
+static bool is_plug_command(const char *line)
+{
+	return is_word(line, "unplug") || is_word(line, "plug");
+}
+
+static int plug_command(struct sim *s, const char *line, int64_t t_us, char *msg, size_t n,
+			int *rc)
+{
+	bool out = is_word(line, "unplug"), in = is_word(line, "plug");
+	if (!out && !in)
+		return 0;
+	const char *cmd = out ? "unplug" : "plug";
+	const char *arg = line + strlen(cmd);
+	arg = *arg ? arg + 1 : out ? "treadmill" : "all";
+	bool tread = !strcmp(arg, "treadmill"), box = !strcmp(arg, "box"), all = !strcmp(arg, "all");
+	*rc = -1;
+	if (!tread && !box && !all) {
+		snprintf(msg, n, "%s: unknown channel '%s' (treadmill, box, all)", cmd, arg);
+		return 1;
+	}
+	int matched = 0, changed = 0;
+	char why[400] = "";
+	for (int i = 0; i < s->nch; i++) {
+		struct chan *c = &s->ch[i];
+		if (!is_pty(c) || (tread && c->kind == CH_BOX) || (box && c->kind != CH_BOX))
+			continue;
+		matched++;
+		if (out && !c->unplugged) {
+			unplug(s, c, t_us);
+			changed++;
+		} else if (in && c->unplugged) {
+			if (plug(s, c, t_us, why, sizeof why)) {
+				snprintf(msg, n, "plug: %s", why);
+				return 1;
+			}
+			changed++;
+		}
+	}
+	if (!matched) {
+		snprintf(msg, n, "%s: no such pty channel (%s)%s", cmd, arg,
+			 s->listen_fd >= 0 ? "; Modbus TCP has no cable to pull: use disconnect" : "");
+		return 1;
+	}
+	*rc = 0;
+	snprintf(msg, n, "ok %s%s", line, changed ? "" : out ? " (already unplugged)" : " (already plugged)");
+	return 1;
+}
+
+/* "modbus-rtu,button-box" or "none": the channels unplugged now. */
+static void unplugged_names(const struct sim *s, char *out, size_t n)
+{
+	size_t len = 0;
+	out[0] = '\0';
+	for (int i = 0; i < s->nch; i++)
+		if (s->ch[i].unplugged && len < n)
+			len += (size_t)snprintf(out + len, n - len, "%s%s", len ? "," : "", s->ch[i].name);
+	if (!out[0])
+		snprintf(out, n, "none");
+}
+
 /* ---- control socket ----------------------------------------------------------------------------- */
 
 static void control_line(struct sim *s, int fd, const char *line, int64_t t_us)
 {
-	char msg[300];
+	char msg[600];
 	int64_t ms = t_us / 1000;
+	int rc;
 	if (!strcmp(line, "state")) {
 		const struct sim_dev *d = &s->dev;
+		char out[128];
+		unplugged_names(s, out, sizeof out);
 		snprintf(msg, sizeof msg, "ok running=%d speed_kmh=%.3f grade_pct=%.2f "
 			 "watchdog_ms=%u watchdog_tripped=%d key_pulled=%d fault_code=%d boot=%u "
-			 "homing=%d buttons=%u", d->belt.running, d->belt.speed_kmh, d->belt.grade_pct,
-			 d->watchdog_ms, d->watchdog_tripped, d->key_pulled, d->drive_fault_code,
-			 d->boot_count, sim_dev_homing(d, ms), sim_dev_button_bits(d, ms));
-	} else {
-		sim_dev_control(&s->dev, line, ms, msg, sizeof msg);
+			 "homing=%d buttons=%u unplugged=%s", d->belt.running, d->belt.speed_kmh,
+			 d->belt.grade_pct, d->watchdog_ms, d->watchdog_tripped, d->key_pulled,
+			 d->drive_fault_code, d->boot_count, sim_dev_homing(d, ms),
+			 sim_dev_button_bits(d, ms), out);
+	} else if (!plug_command(s, line, t_us, msg, sizeof msg, &rc)) {
+		/* `clear` also plugs back whatever is unplugged, as it ends every fault. */
+		char why[400];
+		if (sim_dev_control(&s->dev, line, ms, msg, sizeof msg) == 0 &&
+		    !strcmp(line, "clear") && plug_all(s, t_us, why, sizeof why))
+			snprintf(msg, sizeof msg, "clear: faults cleared, but plug: %s", why);
 	}
 	if (s->log)
 		fprintf(s->log, "%lld.%06lld control %s -> %s\n", (long long)(t_us / 1000000),
 			(long long)(t_us % 1000000), line, msg);
+	if (s->log)
+		fflush(s->log); /* tests wait on these lines */
 	dprintf(fd, "%s\n", msg);
 }
 
@@ -675,6 +851,8 @@ static void run(struct sim *s, const sigset_t *unblocked)
 static void cleanup(struct sim *s)
 {
 	for (int i = 0; i < s->nch; i++) {
+		if (s->ch[i].unplugged)
+			continue; /* no pty, and LINK already removed */
 		if (s->ch[i].link[0])
 			unlink(s->ch[i].link);
 		if (s->ch[i].slave_fd >= 0)
@@ -716,13 +894,28 @@ static void usage(FILE *out)
 		"  --time-scale K         the belt and the patient run K times faster (watchdogs and\n"
 		"                         wire timing stay in real time)\n"
 		"  --fault NAME           inject a fault from the start (repeatable): no-reply,\n"
-		"                         bad-crc, late-reply[=MS], disconnect, belt-stall,\n"
-		"                         lift-stuck, key-pulled, drive-fault[=CODE], stop-button,\n"
-		"                         reboot\n"
-		"  --control PATH         Unix socket taking the same names, 'clear', 'state',\n"
-		"                         'press-onset', 'press-max', one per line; replies one line\n"
+		"                         bad-crc, late-reply[=MS], disconnect, unplug[=CH],\n"
+		"                         belt-stall, lift-stuck, key-pulled, drive-fault[=CODE],\n"
+		"                         stop-button, reboot\n"
+		"                         disconnect: a silent line (pty: nothing in or out; TCP:\n"
+		"                         connections dropped and refused)\n"
+		"                         unplug[=treadmill|box|all]: a USB-serial adapter pulled\n"
+		"                         out (default: the treadmill's pty): the pty is closed, so\n"
+		"                         the host's open slave hangs up, and LINK is removed; the\n"
+		"                         belt runs on until the device's own watchdog stops it\n"
+		"  --control PATH         Unix socket taking the same names, 'plug', 'clear',\n"
+		"                         'state', 'press-onset', 'press-max', one per line;\n"
+		"                         replies one line ('ok ...' or an error)\n"
+		"                         plug[=treadmill|box|all]: plugged back (default: all\n"
+		"                         that is unplugged): a fresh pty, LINK re-pointed at its\n"
+		"                         new slave; the host must reopen it\n"
+		"                         clear: every fault off, a watchdog trip reset, all\n"
+		"                         plugged back (the belt is never restarted)\n"
 		"  --baud N               pace replies as if bytes crossed a line at N baud\n"
-		"  --log FILE             log every frame received and sent (CLOCK_MONOTONIC s)\n",
+		"  --log FILE             log every frame received and sent (CLOCK_MONOTONIC s),\n"
+		"                         control commands and events: 'event belt-start',\n"
+		"                         'event belt-stop WHY last_rx=S', 'event unplug CHANNEL\n"
+		"                         PTS link=LINK', 'event plug CHANNEL NEW_PTS link=LINK'\n",
 		TREADSIM_PROFILE);
 }
 
@@ -807,6 +1000,8 @@ int main(int argc, char **argv)
 	s.dev.max_s = max;
 	for (int i = 0; i < nfaults; i++) {
 		char msg[300];
+		if (is_plug_command(faults[i]))
+			continue; /* once the channels exist, below */
 		if (sim_dev_control(&s.dev, faults[i], t0, msg, sizeof msg))
 			die("--fault: %s", msg);
 	}
@@ -836,6 +1031,12 @@ int main(int argc, char **argv)
 		open_tcp(&s, tcp, port_file);
 	if (control)
 		open_control(&s, control);
+	for (int i = 0; i < nfaults; i++) {
+		char msg[600];
+		int rc = 0;
+		if (plug_command(&s, faults[i], now_us(), msg, sizeof msg, &rc) && rc)
+			die("--fault: %s", msg);
+	}
 	printf("ready\n");
 	fflush(stdout);
 	run(&s, &unblocked);

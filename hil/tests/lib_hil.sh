@@ -65,6 +65,21 @@ wait_log() {
 	return "$rc"
 }
 
+# simctl_and_wait COMMAND PATTERN [TIMEOUT_S]: sends COMMAND to treadsim once the live
+# stream is open (its first record, the status, has arrived), then blocks until a record
+# of the stream matches PATTERN: what the command causes at once is not missed.
+simctl_and_wait() {
+	local cmd=$1 pattern=$2 limit=${3:-30} fd pid rc=0 first=""
+	exec {fd}< <(exec timeout "$limit" "$T" watch --json)
+	pid=$!
+	read -r -u "$fd" first || rc=$?
+	[ "$rc" -eq 0 ] && { simctl "$cmd" | grep -q '^ok' || rc=$?; }
+	[ "$rc" -eq 0 ] && { grep -E -m1 -q -- "$pattern" <&"$fd" || rc=$?; }
+	kill "$pid" 2>/dev/null || true
+	exec {fd}<&-
+	return "$rc"
+}
+
 # wait_frames_after PATTERN N [TIMEOUT_S]: blocks until N more frames were received
 # (rx lines) after the first log line matching PATTERN: "a while of polling", measured
 # on the wire.

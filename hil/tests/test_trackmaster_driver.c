@@ -1,12 +1,13 @@
 /* The "trackmaster" driver against treadsim's Trackmaster protocol on a pty: A0 only,
  * one command at a time, 0.5 % grade steps, BE, 999.9, restarts, the disconnect stop,
- * and the patient's button box on a second pty. */
+ * the adapter unplugged and plugged back, and the patient's button box on a second pty. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -194,6 +195,87 @@ static void silent_host_trips_the_disconnect_stop(void **state)
 	assert_true(fb.faults & TL_FAULT_WATCHDOG);
 }
 
+/* The adapter pulled out while the belt runs: the next command fails at once, with the
+ * hang-up in words, instead of waiting out its timeouts and retries; nothing reaches the
+ * treadmill any more, so its disconnect stop halts the belt. Plugged back (a new node
+ * behind the same link), the driver reopened on it reads the treadmill again. */
+static void unplugged_adapter_is_a_comm_fault_named_at_once(void **state)
+{
+	(void)state;
+	up(SIM_TM, fast);
+	run_belt();
+	char reply[100];
+	assert_int_equal(sim_control(&fx.sim, "unplug", reply, sizeof reply), 0);
+	struct tl_feedback fb;
+	long long t0 = hil_now_ms();
+	assert_int_equal(fx.tm.ops->poll(&fx.tm, hil_now_ms(), &fb), -1);
+	assert_true(hil_now_ms() - t0 < 100); /* one response timeout is 100 ms, 3 tries */
+	assert_false(fb.valid);
+	assert_true(fb.faults & TL_FAULT_COMM);
+	assert_non_null(strstr(fb.detail, "the device hung up (unplugged?)"));
+	double sent;
+	assert_int_equal(fx.tm.ops->set_speed(&fx.tm, 2.0, hil_now_ms(), &sent), -1);
+	assert_non_null(strstr(fx.tm.err, "the device hung up (unplugged?)"));
+	assert_true(sim_wait_state(&fx.sim, "running=0", 2000));
+	assert_true(sim_wait_state(&fx.sim, "watchdog_tripped=1", 100));
+	assert_int_equal(sim_control(&fx.sim, "plug", reply, sizeof reply), 0);
+	fx.tm.ops->close(&fx.tm);
+	fx.open = false;
+	if (fx.tm.ops->open(&fx.tm, &fx.opts))
+		fail_msg("reopen: %s", fx.tm.err);
+	fx.open = true;
+	assert_int_equal(fx.tm.ops->poll(&fx.tm, hil_now_ms(), &fb), 0);
+	assert_true(fb.valid);
+	assert_false(fb.belt_running);
+	assert_int_equal(sim_log_count(&fx.sim, "rx trackmaster A0"), 1); /* never restarted */
+}
+
+struct unplugger {
+	int heard;          /* status requests treadsim had heard before */
+	long long deadline;
+};
+
+/* Pulls the adapter out once treadsim has heard one more status request (whose reply
+ * it holds back): the driver is then waiting for that reply. */
+static void *unplug_while_awaited(void *arg)
+{
+	const struct unplugger *u = arg;
+	while (sim_log_count(&fx.sim, "rx trackmaster C0") <= u->heard && hil_now_ms() < u->deadline)
+		;
+	char reply[100];
+	sim_control(&fx.sim, "unplug", reply, sizeof reply);
+	return NULL;
+}
+
+/* A hang-up met while waiting for a reply is the link failing, not a reply lost: it is
+ * named as such, at once, even on the last try (here the only one). */
+static void hang_up_while_awaiting_a_reply_is_named(void **state)
+{
+	(void)state;
+	up(SIM_TM, NULL);
+	fx.tm.ops->close(&fx.tm);
+	fx.opts.retries = 0;
+	fx.opts.response_timeout_ms = 2000;
+	if (fx.tm.ops->open(&fx.tm, &fx.opts))
+		fail_msg("reopen: %s", fx.tm.err);
+	char reply[100];
+	assert_int_equal(sim_control(&fx.sim, "late-reply=1000", reply, sizeof reply), 0);
+	struct unplugger u = {.heard = sim_log_count(&fx.sim, "rx trackmaster C0"),
+			      .deadline = hil_now_ms() + 5000};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, unplug_while_awaited, &u), 0);
+	struct tl_feedback fb;
+	long long t0 = hil_now_ms();
+	int rc = fx.tm.ops->poll(&fx.tm, hil_now_ms(), &fb);
+	long long took = hil_now_ms() - t0;
+	pthread_join(th, NULL);
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(fx.tm.err, "the device hung up (unplugged?)"));
+	assert_null(strstr(fx.tm.err, "no reply"));
+	assert_true(fb.faults & TL_FAULT_COMM);
+	assert_true(took < 1000); /* neither the late reply (1000 ms) nor the timeout (2000) */
+}
+
 static void button_box_reports_patient_presses(void **state)
 {
 	(void)state;
@@ -236,6 +318,8 @@ int main(void)
 		cmocka_unit_test_teardown(no_reply_is_comm_fault, teardown),
 		cmocka_unit_test_teardown(corrupt_reply_is_retried_then_fault, teardown),
 		cmocka_unit_test_teardown(silent_host_trips_the_disconnect_stop, teardown),
+		cmocka_unit_test_teardown(unplugged_adapter_is_a_comm_fault_named_at_once, teardown),
+		cmocka_unit_test_teardown(hang_up_while_awaiting_a_reply_is_named, teardown),
 		cmocka_unit_test_teardown(button_box_reports_patient_presses, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

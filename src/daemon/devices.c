@@ -65,7 +65,7 @@ static int open_buttons(struct tl_daemon *d, struct tl_err *err)
 		struct tl_serial_link link;
 		b = &d->buttons[d->n_buttons];
 		if (tl_serial_open(&link, c->modem_device, 9600, TL_SERIAL_AUTO)) {
-			tl_err_set(err, "[buttons] modem_device %s: %s", c->modem_device, link.err);
+			tl_err_set(err, "[buttons] modem_device: %s", link.err); /* names the device */
 			return -1;
 		}
 		if (tl_button_modem_open(b, &link, &bc, now_ms))
@@ -76,7 +76,7 @@ static int open_buttons(struct tl_daemon *d, struct tl_err *err)
 		struct tl_serial_link link;
 		b = &d->buttons[d->n_buttons];
 		if (tl_serial_open(&link, c->box_device, c->box_baud, TL_SERIAL_AUTO)) {
-			tl_err_set(err, "[buttons] box_device %s: %s", c->box_device, link.err);
+			tl_err_set(err, "[buttons] box_device: %s", link.err); /* names the device */
 			return -1;
 		}
 		if (tl_button_box_open(b, &link, &bc, now_ms))
