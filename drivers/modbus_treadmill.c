@@ -31,6 +31,7 @@ struct mb {
 	modbus_t *ctx;
 	struct tl_modbus_profile prof;
 	bool tcp;
+	char parity;            /* RTU: 'E', 'O' or 'N' */
 	int retries;
 	int watchdog_ms;        /* read back at open */
 	bool have_boot;
@@ -295,6 +296,7 @@ static int connect_ctx(struct tl_treadmill *tm, struct mb *m, const struct tl_dr
 			set_err(tm, "modbus: framing '%s' is not 8E1, 8O1, 8N2 or 8N1", fr);
 			return -1;
 		}
+		m->parity = fr[1];
 		m->ctx = modbus_new_rtu(o->device, baud, fr[1], 8, fr[2] - '0');
 		m->gap_ns = frame_gap_ns(&m->prof, true, baud);
 	} else {
@@ -314,8 +316,14 @@ static int connect_ctx(struct tl_treadmill *tm, struct mb *m, const struct tl_dr
 	modbus_set_response_timeout(m->ctx, (uint32_t)(tmo / 1000), (uint32_t)(tmo % 1000) * 1000);
 	modbus_set_byte_timeout(m->ctx, (uint32_t)(tmo / 1000), (uint32_t)(tmo % 1000) * 1000);
 	if (modbus_connect(m->ctx)) {
-		set_err(tm, "modbus: cannot connect to %s: %s", m->tcp ? o->tcp_addr : o->device,
-			modbus_strerror(errno));
+		int e = errno;
+		/* Linux ptys (treadsim) force 8 data bits without parity: a parity setting
+		 * does not take there, and the connect fails with EINVAL. */
+		bool parity = m->parity == 'E' || m->parity == 'O';
+		set_err(tm, "modbus: cannot connect to %s: %s%s", m->tcp ? o->tcp_addr : o->device,
+			modbus_strerror(e),
+			parity && e == EINVAL ? " (the port refused the parity setting; a "
+						"pseudo-terminal has none: use framing = 8N1)" : "");
 		return -1;
 	}
 	if (!m->tcp) {

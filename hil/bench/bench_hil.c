@@ -408,7 +408,8 @@ static int rig_start(struct rig *r, int baud, double k, int tick_hz, enum button
 	 * register is read as config/treadlabd-treadsim-rtu.conf recommends: debounce_ms = 0
 	 * (the controller debounces its own input); for the box it is a repeat filter. */
 	snprintf(ini, sizeof ini,
-		 "[treadmill]\ndriver = modbus\ndevice = %s\nbaud = %d\nprofile = %s/treadsim.profile\n"
+		 "[treadmill]\ndriver = modbus\ndevice = %s\nbaud = %d\nframing = 8N1\n"
+		 "profile = %s/treadsim.profile\n"
 		 "simulated = true\n[limits]\ndeviation_timeout_ms = 60000\n[buttons]\n%s"
 		 "debounce_ms = 0\n"
 		 "[daemon]\ntick_hz = %d\n[sim]\ntime_scale = %g\n",

@@ -103,7 +103,7 @@ log_after() {
 rtu_conf() {
 	local file=$1 scale=$2
 	shift 2
-	write_config "$file" "[treadmill]" "driver = modbus" "device = $SIM_LINK" \
+	write_config "$file" "[treadmill]" "driver = modbus" "device = $SIM_LINK" "framing = 8N1" \
 		"profile = $TL_SOURCE_DIR/config/devices/treadsim.profile" "simulated = true" \
 		"[buttons]" "modbus = true" "[sim]" "time_scale = $scale" "$@"
 }

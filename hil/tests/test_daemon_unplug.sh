@@ -132,6 +132,11 @@ unplug_case() {
 		timeout 10 "$T" watch --count 3 >/dev/null || true
 		check "$label: the daemon no longer holds the box's $box_pts" \
 			test "$(daemon_holds "$box_pts")" = 0
+		# The technician is told the patient's button is gone, not only the syslog.
+		check "$label: status shows the box's failure" \
+			wait_for '"button_error":"button-box: [^"]*hung up' 10
+		check "$label: and so does treadlab status" \
+			bash -c "'$T' status | grep -q '^BUTTON .*hung up'"
 	fi
 
 	# Reconnecting while the adapter is out: refused, naming the missing device.

@@ -289,9 +289,12 @@ struct watch {
 	long remaining; /* status updates to show, < 0: forever */
 };
 
+/* Shows one item of the stream; --count counts status updates, in either format. */
 static bool on_event(const char *kind, json_t *data, void *arg)
 {
 	struct watch *w = arg;
+	if (!strcmp(kind, "status") && w->remaining > 0)
+		w->remaining--;
 	if (w->json) {
 		char *s = json_dumps(data, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		printf("{\"%s\": %s}\n", kind, s ? s : "null");
@@ -308,8 +311,6 @@ static bool on_event(const char *kind, json_t *data, void *arg)
 		       json_string_value(json_object_get(data, "state")), num(data, "t_s"),
 		       num(tm, "speed_kmh"), num(tm, "grade_pct"), alarm ? "  ALARM " : "",
 		       alarm ? alarm : "");
-		if (w->remaining > 0)
-			w->remaining--;
 	}
 	fflush(stdout);
 	return w->remaining != 0;

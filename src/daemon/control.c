@@ -553,10 +553,9 @@ static void drain_fd(int fd)
 }
 
 /* Waits until CLOCK_MONOTONIC `wake`, a queued command, or a button box with input.
- * Marks the boxes to read in ready[] and returns true if there is one. A box that hangs
- * up (a USB adapter pulled out) is read once more, which reports the failure, and is no
- * longer waited on until a reconnect. */
-static bool wait_until(struct control *c, int64_t wake, bool ready[4])
+ * Marks the boxes to read in ready[] (and those that hung up, a USB adapter pulled out,
+ * in hup[]) and returns true if there is one. */
+static bool wait_until(struct control *c, int64_t wake, bool ready[4], bool hup[4])
 {
 	struct tl_daemon *d = c->d;
 	struct itimerspec its = {.it_value = ts_of(wake)};
@@ -585,11 +584,8 @@ static bool wait_until(struct control *c, int64_t wake, bool ready[4])
 			if (!p[k].revents)
 				continue;
 			ready[who[k]] = any = true;
-			if (p[k].revents & (POLLHUP | POLLERR | POLLNVAL)) {
-				c->button_gone[who[k]] = true;
-				button_failure(c, who[k], "button-box: the line hung up (unplugged?); "
-					       "press for the patient, then reconnect");
-			}
+			if (p[k].revents & (POLLHUP | POLLERR | POLLNVAL))
+				hup[who[k]] = true;
 		}
 	}
 	return any;
@@ -613,11 +609,20 @@ static void *control_main(void *arg)
 			at_boundary = false; /* the boundary comes round again after the sample */
 			wake = buttons;
 		}
-		bool ready[4] = {false};
-		bool box = wait_until(c, wake, ready);
+		bool ready[4] = {false}, hup[4] = {false};
+		bool box = wait_until(c, wake, ready, hup);
 		run_commands(c, take_commands(d, false));
 		if (box)
 			buttons_between_ticks(c, ready);
+		/* A box that hung up was read once more above, so its link could report the
+		 * failure and let the device go; it is not waited on again until a reconnect. */
+		for (int i = 0; i < 4; i++) {
+			if (!hup[i])
+				continue;
+			c->button_gone[i] = true;
+			button_failure(c, i, "button-box: the line hung up (unplugged?); press for "
+				       "the patient with treadlab onset/max, then reconnect");
+		}
 
 		if (tl_mono_ns() < wake)
 			continue; /* woken by a command or a box; nothing is due yet */

@@ -34,4 +34,19 @@ data_ok() {
 check "data lines parse as JSON" data_ok
 check "status records carry the state" bash -c "grep -A1 '^event: status$' '$WORK/stream' | grep -q '^data: {\"state\":\"running\"'"
 check "event records carry the event" bash -c "grep -A1 '^event: event$' '$WORK/stream' | grep -q '^data: {\"t_s\":[0-9.]*,\"kind\":\"'"
+
+# `treadlab watch --count N` ends after N status updates, with --json too (it once
+# ignored --count with --json and ran until killed).
+count_json() {
+	local out
+	out=$(timeout 20 "$T" watch --json --count 5) || return 1
+	[ "$(grep -c '^{"status": ' <<<"$out")" -eq 5 ]
+}
+check "watch --json --count 5 shows five status updates and ends" count_json
+count_text() {
+	local out
+	out=$(timeout 20 "$T" watch --count 5) || return 1
+	[ "$(grep -c ' t= ' <<<"$out")" -eq 5 ]
+}
+check "watch --count 5 shows five status lines and ends" count_text
 finish
