@@ -32,6 +32,8 @@ struct mb {
 	struct tl_modbus_profile prof;
 	bool tcp;
 	char parity;            /* RTU: 'E', 'O' or 'N' */
+	char device[256];       /* RTU: the configured device, for messages */
+	bool gone;              /* RTU: the tty hung up (adapter unplugged); released */
 	int retries;
 	int watchdog_ms;        /* read back at open */
 	bool have_boot;
@@ -172,10 +174,38 @@ static int do_once(struct mb *m, const struct xfer *x)
 	return rc < 0 ? -1 : 0;
 }
 
+/* A tty whose device went away: hung up (EIO; libmodbus reports a read of nothing as
+ * ECONNRESET), or its driver gone. */
+static bool rtu_gone_errno(int e)
+{
+	return e == EIO || e == ENXIO || e == ENODEV || e == ECONNRESET;
+}
+
+/* The serial adapter was pulled out: asking again cannot help, and a node still held
+ * open keeps its name, so the adapter plugged back would come up under another one
+ * (ttyUSB1 for ttyUSB0). Release it at once; every later call fails with this line. */
+static int rtu_gone(struct tl_treadmill *tm)
+{
+	struct mb *m = tm->priv;
+	if (!m->gone) {
+		int fd = modbus_get_socket(m->ctx);
+		if (fd >= 0)
+			flock(fd, LOCK_UN);
+		modbus_close(m->ctx);
+		m->gone = true;
+	}
+	m->io_fault = TL_FAULT_COMM;
+	set_err(tm, "modbus %s: %s: the device hung up (unplugged?); reconnect once it is back",
+		m->prof.name, m->device);
+	return -1;
+}
+
 static int transact(struct tl_treadmill *tm, const struct xfer *x, int64_t now_ms)
 {
 	struct mb *m = tm->priv;
 	int e = 0, tries = 0;
+	if (m->gone)
+		return rtu_gone(tm);
 	for (int attempt = 0; attempt <= m->retries; attempt++) {
 		tries++;
 		respect_min_gap(m);
@@ -191,6 +221,8 @@ static int transact(struct tl_treadmill *tm, const struct xfer *x, int64_t now_m
 			return 0;
 		}
 		e = errno;
+		if (!m->tcp && rtu_gone_errno(e))
+			return rtu_gone(tm);
 		uint32_t kind = classify(e);
 		if (kind == TL_FAULT_REFUSED && e != EMBXSBUSY && e != EMBXACK)
 			break; /* the device answered; asking again gets the same answer */
@@ -297,6 +329,7 @@ static int connect_ctx(struct tl_treadmill *tm, struct mb *m, const struct tl_dr
 			return -1;
 		}
 		m->parity = fr[1];
+		copy_line(m->device, sizeof m->device, o->device);
 		m->ctx = modbus_new_rtu(o->device, baud, fr[1], 8, fr[2] - '0');
 		m->gap_ns = frame_gap_ns(&m->prof, true, baud);
 	} else {
@@ -323,7 +356,9 @@ static int connect_ctx(struct tl_treadmill *tm, struct mb *m, const struct tl_dr
 		set_err(tm, "modbus: cannot connect to %s: %s%s", m->tcp ? o->tcp_addr : o->device,
 			modbus_strerror(e),
 			parity && e == EINVAL ? " (the port refused the parity setting; a "
-						"pseudo-terminal has none: use framing = 8N1)" : "");
+						"pseudo-terminal has none: use framing = 8N1)"
+			: !m->tcp && e == ENOENT ? " (unplugged? check the adapter and the device name)"
+			: "");
 		return -1;
 	}
 	if (!m->tcp) {
