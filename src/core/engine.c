@@ -132,13 +132,16 @@ int64_t tl_engine_next_change_ms(const struct tl_engine *e)
 
 struct tl_motion tl_engine_tick(struct tl_engine *e, int64_t now_ms, const struct tl_feedback *fb)
 {
-	if (fb)
+	if (fb) {
 		e->last_fb = *fb;
-	else
+		e->why_no_reading[0] = '\0';
+	} else {
 		e->last_fb.valid = false;
+		snprintf(e->last_fb.detail, sizeof e->last_fb.detail, "%s", e->why_no_reading);
+	}
 	enum tl_guard_verdict v = tl_guard_feedback(&e->guard, now_ms, fb);
 	if (v != TL_GUARD_OK) {
-		describe(e, v, fb);
+		describe(e, v, fb ? fb : &e->last_fb);
 		if (v == TL_GUARD_DEVICE_STOPPED)
 			tl_session_device_stop(&e->session, now_ms, e->alarm_detail);
 		else if (v == TL_GUARD_NOT_STOPPING)
@@ -151,6 +154,11 @@ struct tl_motion tl_engine_tick(struct tl_engine *e, int64_t now_ms, const struc
 	if (!tl_session_walking(&e->session) && e->session.state != TL_STATE_RESTING)
 		tl_guard_disarm(&e->guard, now_ms);
 	return tl_guard_step(&e->guard, now_ms, &target);
+}
+
+void tl_engine_no_reading(struct tl_engine *e, const char *why)
+{
+	snprintf(e->why_no_reading, sizeof e->why_no_reading, "%s", why ? why : "");
 }
 
 void tl_engine_driver_fault(struct tl_engine *e, int64_t now_ms, const char *what)

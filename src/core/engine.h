@@ -15,6 +15,7 @@ struct tl_engine {
 	struct tl_feedback last_fb;  /* the last feedback seen (valid or not) */
 	enum tl_guard_verdict alarm; /* the last verdict other than OK, for status */
 	char alarm_detail[192];
+	char why_no_reading[128];    /* the driver's message for a missing reading */
 };
 
 void tl_engine_init(struct tl_engine *e, const struct tl_limits *lim,
@@ -50,5 +51,9 @@ int64_t tl_engine_next_change_ms(const struct tl_engine *e);
 
 /* One control tick: feedback (NULL if none was read) in, safe motion out. */
 struct tl_motion tl_engine_tick(struct tl_engine *e, int64_t now_ms, const struct tl_feedback *fb);
+
+/* Why the next tick has no reading (the driver's message), so that a silence that
+ * lasts into a stale-feedback stop says what the wire said; a reading clears it. */
+void tl_engine_no_reading(struct tl_engine *e, const char *why);
 
 #endif

@@ -417,8 +417,10 @@ static void tick(struct control *c)
 	struct tl_feedback fb;
 	const struct tl_feedback *fbp = &fb;
 	if (d->tm.ops->poll(&d->tm, real_ms, &fb)) {
-		/* No reading this tick; the guard turns a lasting silence into a fault. */
+		/* No reading this tick; the guard turns a lasting silence into a fault, whose
+		 * alarm then carries the driver's message. */
 		fbp = NULL;
+		tl_engine_no_reading(&d->engine, fb.detail[0] ? fb.detail : d->tm.err);
 	}
 	service_estops(c);
 	button_presses(c, real_ms, now, NULL);

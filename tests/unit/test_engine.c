@@ -350,6 +350,34 @@ static void failed_stop_send_is_retried(void **state)
 	assert_exact(tl_sim_belt(&r->tm)->speed_kmh, 0.0);
 }
 
+/* A reading that stops coming ends the test as stale feedback, and the alarm carries
+ * what the driver said about the silence (it once said only "stale_feedback"). */
+static void stale_feedback_alarm_says_why(void **state)
+{
+	(void)state;
+	struct rig *r = rig_start("gardner-skinner", -1, -1);
+	run(r, 0, 5000);
+	assert_int_equal(r->engine.session.state, TL_STATE_RUNNING);
+	int64_t t = 5000 + TICK_MS;
+	for (; r->engine.session.state == TL_STATE_RUNNING && t < 60000; t += TICK_MS) {
+		tl_engine_no_reading(&r->engine, "modbus treadsim: read input 0: Connection timed out");
+		struct tl_motion m = tl_engine_tick(&r->engine, t, NULL);
+		tl_actuate(&r->act, t, &m);
+		drain(r);
+	}
+	assert_int_equal(r->engine.session.end_reason, TL_END_FAULT);
+	assert_string_equal(r->engine.alarm_detail,
+			    "stale_feedback: modbus treadsim: read input 0: Connection timed out");
+	assert_string_equal(r->engine.last_fb.detail,
+			    "modbus treadsim: read input 0: Connection timed out");
+	/* a reading clears the reason */
+	struct tl_feedback fb;
+	assert_int_equal(r->tm.ops->poll(&r->tm, t, &fb), 0);
+	tl_engine_tick(&r->engine, t, &fb);
+	tl_engine_tick(&r->engine, t + TICK_MS, NULL);
+	assert_string_equal(r->engine.last_fb.detail, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +390,7 @@ int main(void)
 		cmocka_unit_test_teardown(two_stage_walks_rests_and_climbs, rig_teardown),
 		cmocka_unit_test_teardown(failed_estop_send_is_retried, rig_teardown),
 		cmocka_unit_test_teardown(failed_stop_send_is_retried, rig_teardown),
+		cmocka_unit_test_teardown(stale_feedback_alarm_says_why, rig_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
