@@ -47,6 +47,7 @@ struct control {
 	int64_t button_poll_ns;       /* [buttons] poll_ms */
 	int64_t buttons_due;          /* CLOCK_MONOTONIC ns of the next sample between ticks */
 	int tfd;                      /* timerfd: the next deadline, boundary or sample */
+	uint64_t reopened;            /* counts reconnects: the buttons are other ones after */
 };
 
 int64_t tl_mono_ns(void)
@@ -233,6 +234,7 @@ static void handle(struct control *c, struct tl_cmd *cmd)
 		}
 		/* Close and reopen: the driver checks the device again (watchdog, belt at rest)
 		 * and forgets the stop it latched. Nothing moves until an operator starts. */
+		c->reopened++; /* the buttons are closed now, and maybe not open again */
 		tl_devices_close(d);
 		struct tl_err why = {{0}};
 		if (tl_devices_open(d, &why)) {
@@ -613,12 +615,14 @@ static void *control_main(void *arg)
 		}
 		bool ready[4] = {false}, hup[4] = {false};
 		bool box = wait_until(c, wake, ready, hup);
+		uint64_t opened = c->reopened;
 		run_commands(c, take_commands(d, false));
+		box = box && opened == c->reopened; /* a reconnect replaced what was ready */
 		if (box)
 			buttons_between_ticks(c, ready);
 		/* A box that hung up was read once more above, so its link could report the
 		 * failure and let the device go; it is not waited on again until a reconnect. */
-		for (int i = 0; i < 4; i++) {
+		for (int i = 0; box && i < 4; i++) {
 			if (!hup[i])
 				continue;
 			c->button_gone[i] = true;
