@@ -22,10 +22,8 @@
  *   -d  the treadlabd binary                -k  keep the temporary directory */
 #include <curl/curl.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -33,21 +31,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "bench_util.h"
 
 #define PROTOCOL "gardner-skinner"
 #define STOPPED_KMH 0.05
 #define METRICS_RING 4096 /* the daemon keeps the last 4096 jitter figures */
-
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void sleep_s(double s)
 {
@@ -58,203 +49,46 @@ static void sleep_s(double s)
 
 /* ---------- statistics ---------- */
 
-struct stats {
-	size_t n;
-	double p50, p99, max;
-};
-
-static int cmp_double(const void *a, const void *b)
+/* One line of figures; an empty series prints as zeros. */
+static void print_stats(const char *what, const char *unit, struct bu_series *s, double goal_p99)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentiles; sorts v. */
-static struct stats stats_of(double *v, size_t n)
-{
-	struct stats s = {.n = n};
-	if (!n)
-		return s;
-	qsort(v, n, sizeof *v, cmp_double);
-	size_t r50 = (size_t)ceil(0.50 * (double)n), r99 = (size_t)ceil(0.99 * (double)n);
-	s.p50 = v[r50 ? r50 - 1 : 0];
-	s.p99 = v[r99 ? r99 - 1 : 0];
-	s.max = v[n - 1];
-	return s;
-}
-
-static void print_stats(const char *what, const char *unit, struct stats s, double goal_p99)
-{
-	printf("  %-44s n=%-5zu p50 %8.3f  p99 %8.3f  max %8.3f %s", what, s.n, s.p50, s.p99, s.max, unit);
+	double p50 = 0, p99 = 0, max = 0;
+	if (s->n) {
+		p50 = bu_pct(s, 50);
+		p99 = bu_pct(s, 99);
+		max = bu_pct(s, 100);
+	}
+	printf("  %-44s n=%-5zu p50 %8.3f  p99 %8.3f  max %8.3f %s", what, s->n, p50, p99, max, unit);
 	if (goal_p99 > 0)
-		printf("   (goal p99 < %g %s: %s)", goal_p99, unit, s.p99 < goal_p99 ? "met" : "MISSED");
+		printf("   (goal p99 < %g %s: %s)", goal_p99, unit, p99 < goal_p99 ? "met" : "MISSED");
 	printf("\n");
-}
-
-/* ---------- /proc ---------- */
-
-/* A "Key:  value kB" line of /proc/PID/status, or -1. */
-static long proc_status_kb(pid_t pid, const char *key)
-{
-	char path[64], line[256];
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	long v = -1;
-	size_t kl = strlen(key);
-	while (fgets(line, sizeof line, f))
-		if (!strncmp(line, key, kl) && line[kl] == ':')
-			v = strtol(line + kl + 1, NULL, 10);
-	fclose(f);
-	return v;
-}
-
-/* utime + stime of the process, in seconds; -1 on failure. */
-static double proc_cpu_s(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* The command name may hold spaces and parentheses: fields count from the last ')'. */
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return -1;
-	unsigned long long ut = 0, st = 0;
-	/* after ')': state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15) */
-	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* ---------- the daemon ---------- */
 
-struct daemon_proc {
-	pid_t pid;
-	char dir[64];
-	char sock[128], db[128], conf[128], log[128];
-};
-
-static int daemon_start(struct daemon_proc *p, const char *bin, int tick_hz, const char *tag)
+/* treadlabd on the sim treadmill at tick_hz, in a temporary directory of its own. */
+static int daemon_start(struct bu_daemon *p, const char *bin, int tick_hz, const char *tag)
 {
-	memset(p, 0, sizeof *p);
-	snprintf(p->dir, sizeof p->dir, "/tmp/bench-daemon.XXXXXX");
-	if (!mkdtemp(p->dir)) {
+	char dir[] = "/tmp/bench-daemon.XXXXXX", ini[128];
+	if (!mkdtemp(dir)) {
 		perror("bench_daemon: mkdtemp");
 		return -1;
 	}
-	snprintf(p->sock, sizeof p->sock, "%s/api.sock", p->dir);
-	snprintf(p->db, sizeof p->db, "%s/%s.db", p->dir, tag);
-	snprintf(p->conf, sizeof p->conf, "%s/%s.conf", p->dir, tag);
-	snprintf(p->log, sizeof p->log, "%s/%s.log", p->dir, tag);
-	FILE *f = fopen(p->conf, "w");
-	if (!f) {
-		perror("bench_daemon: config");
-		return -1;
-	}
-	fprintf(f, "[treadmill]\ndriver = sim\n[daemon]\ntick_hz = %d\n", tick_hz);
-	fclose(f);
-	int fds[2];
-	if (pipe(fds)) {
-		perror("bench_daemon: pipe");
-		return -1;
-	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		perror("bench_daemon: fork");
-		return -1;
-	}
-	if (pid == 0) {
-		close(fds[0]);
-		int log = open(p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (log >= 0) {
-			dup2(log, STDERR_FILENO);
-			dup2(log, STDOUT_FILENO);
-		}
-		char fd[16];
-		snprintf(fd, sizeof fd, "%d", fds[1]);
-		execl(bin, bin, "--config", p->conf, "--db", p->db, "--socket", p->sock, "--ready-fd", fd,
-		      (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	p->pid = pid;
-	/* Readiness: the daemon writes "ready\n" once it serves, or closes the pipe by dying. */
-	char buf[16] = "";
-	size_t got = 0;
-	double until = mono_s() + 30;
-	while (got < 6 && mono_s() < until) {
-		struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
-		if (poll(&pfd, 1, 1000) <= 0)
-			continue;
-		ssize_t n = read(fds[0], buf + got, sizeof buf - 1 - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fds[0]);
-	buf[got] = '\0';
-	if (strcmp(buf, "ready\n")) {
-		fprintf(stderr, "bench_daemon: treadlabd did not become ready (log %s)\n", p->log);
-		kill(p->pid, SIGKILL);
-		waitpid(p->pid, NULL, 0);
-		p->pid = 0;
-		return -1;
-	}
-	return 0;
+	snprintf(ini, sizeof ini, "[treadmill]\ndriver = sim\n[daemon]\ntick_hz = %d\n", tick_hz);
+	return bu_daemon_start(p, bin, dir, tag, ini);
 }
 
-static void daemon_stop(struct daemon_proc *p, bool keep)
+static void daemon_stop(struct bu_daemon *p, bool keep)
 {
-	if (p->pid > 0) {
-		kill(p->pid, SIGTERM);
-		int status;
-		waitpid(p->pid, &status, 0);
-		if (!WIFEXITED(status) || WEXITSTATUS(status))
-			fprintf(stderr, "bench_daemon: treadlabd ended with status %d (log %s)\n", status, p->log);
-		p->pid = 0;
-	}
+	bu_daemon_stop(p, keep);
 	if (keep) {
 		printf("  (kept %s)\n", p->dir);
 		return;
 	}
-	unlink(p->sock);
-	unlink(p->conf);
-	unlink(p->log);
-	char wal[160];
-	unlink(p->db);
-	snprintf(wal, sizeof wal, "%s-wal", p->db);
-	unlink(wal);
-	snprintf(wal, sizeof wal, "%s-shm", p->db);
-	unlink(wal);
 	rmdir(p->dir);
 }
 
 /* ---------- HTTP ---------- */
-
-struct buf {
-	char *p;
-	size_t n;
-};
-
-static size_t collect(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct buf *b = arg;
-	size_t add = size * nmemb;
-	char *p = realloc(b->p, b->n + add + 1);
-	if (!p)
-		return 0;
-	memcpy(p + b->n, data, add);
-	b->p = p;
-	b->n += add;
-	b->p[b->n] = '\0';
-	return add;
-}
 
 /* One keep-alive connection for commands and queries. */
 struct client {
@@ -271,7 +105,7 @@ static int client_init(struct client *c, const char *sock)
 	curl_easy_setopt(c->h, CURLOPT_UNIX_SOCKET_PATH, sock);
 	curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c->h, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, bu_collect);
 	return 0;
 }
 
@@ -288,7 +122,7 @@ static long call(struct client *c, const char *method, const char *path, const c
 {
 	char url[256];
 	snprintf(url, sizeof url, "http://treadlabd%s", path);
-	struct buf b = {0};
+	struct bu_buf b = {0};
 	curl_easy_setopt(c->h, CURLOPT_URL, url);
 	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &b);
 	if (!strcmp(method, "GET")) {
@@ -298,9 +132,9 @@ static long call(struct client *c, const char *method, const char *path, const c
 		curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, body ? body : "");
 		curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->hdr);
 	}
-	double t0 = mono_s();
+	double t0 = bu_mono_s();
 	CURLcode rc = curl_easy_perform(c->h);
-	double t1 = mono_s();
+	double t1 = bu_mono_s();
 	if (ms)
 		*ms = (t1 - t0) * 1e3;
 	long status = 0;
@@ -323,7 +157,7 @@ struct live {
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* CLOCK_MONOTONIC */
 	CURL *h;
-	struct buf line;
+	struct bu_buf line;
 	char kind[32];
 	volatile int quit;
 	bool ended;
@@ -355,7 +189,7 @@ static size_t on_sse(char *data, size_t size, size_t nmemb, void *arg)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		if (data[i] != '\n') {
-			if (!collect(&data[i], 1, 1, &l->line))
+			if (!bu_collect(&data[i], 1, 1, &l->line))
 				return 0;
 			continue;
 		}
@@ -487,43 +321,40 @@ static int start_walking(struct client *c, struct live *l)
 	return -1;
 }
 
-/* The metrics arrays as doubles in ms; `from` skips the first entries (earlier ticks). */
-static double *metric_ms(json_t *m, const char *key, size_t from, size_t *n)
+/* Adds a metrics array to s, in ms; `from` skips the first entries (earlier ticks). */
+static void metric_ms(json_t *m, const char *key, size_t from, struct bu_series *s)
 {
 	json_t *a = json_object_get(m, key);
 	size_t len = json_array_size(a);
-	*n = len > from ? len - from : 0;
-	double *v = calloc(*n ? *n : 1, sizeof *v);
-	for (size_t i = 0; v && i < *n; i++)
-		v[i] = (double)json_integer_value(json_array_get(a, from + i)) / 1000.0;
-	return v;
+	for (size_t i = from; i < len; i++)
+		bu_series_add(s, (double)json_integer_value(json_array_get(a, i)) / 1000.0);
 }
 
 static int bench_estop(const char *bin, int stops, bool keep)
 {
-	struct daemon_proc p;
+	struct bu_daemon p;
 	printf("emergency stop, %d times (tick 10 Hz, sim treadmill, protocol %s)\n", stops, PROTOCOL);
 	if (daemon_start(&p, bin, 10, "estop"))
 		return -1;
 	/* Idle: no client has connected yet. */
-	double c0 = proc_cpu_s(p.pid), w0 = mono_s();
+	double c0 = bu_proc_cpu_s(p.pid), w0 = bu_mono_s();
 	sleep_s(5);
-	double c1 = proc_cpu_s(p.pid), w1 = mono_s();
-	long idle_rss = proc_status_kb(p.pid, "VmRSS");
+	double c1 = bu_proc_cpu_s(p.pid), w1 = bu_mono_s();
+	long idle_rss = bu_proc_status_kb(p.pid, "VmRSS");
 	printf("  idle RSS (no client) %ld kB = %.2f MB, %ld threads   (goal < 10 MB: %s)\n", idle_rss,
-	       (double)idle_rss / 1024.0, proc_status_kb(p.pid, "Threads"),
+	       (double)idle_rss / 1024.0, bu_proc_status_kb(p.pid, "Threads"),
 	       idle_rss < 10 * 1024 ? "met" : "MISSED");
 	printf("  idle CPU %.2f %% over %.1f s\n", 100.0 * (c1 - c0) / (w1 - w0), w1 - w0);
 
 	int rc = -1;
 	struct client c;
 	struct live l;
-	double *client_ms = calloc((size_t)stops, sizeof *client_ms);
-	if (!client_ms || client_init(&c, p.sock))
+	struct bu_series client_ms = {0}, daemon_ms = {0};
+	if (client_init(&c, p.sock))
 		goto out;
 	if (live_start(&l, p.sock))
 		goto out_client;
-	double t_start = mono_s();
+	double t_start = bu_mono_s();
 	int done = 0;
 	for (; done < stops; done++) {
 		if (start_walking(&c, &l)) {
@@ -531,39 +362,39 @@ static int bench_estop(const char *bin, int stops, bool keep)
 			break;
 		}
 		uint64_t seen = live_seen(&l);
-		long st = call(&c, "POST", "/v1/estop", NULL, NULL, &client_ms[done]);
+		double ms;
+		long st = call(&c, "POST", "/v1/estop", NULL, NULL, &ms);
 		if (st != 200 || live_wait(&l, WANT_BELT_AT_REST, seen, 10)) {
 			fprintf(stderr, "bench_daemon: stop %d: the belt did not stop\n", done + 1);
 			break;
 		}
+		bu_series_add(&client_ms, ms);
 	}
-	double elapsed = mono_s() - t_start;
+	double elapsed = bu_mono_s() - t_start;
 	json_t *m = NULL;
 	call(&c, "GET", "/v1/metrics", NULL, &m, NULL);
-	size_t nd;
-	double *daemon_ms = metric_ms(m, "estop_us", 0, &nd);
-	struct stats cs = stats_of(client_ms, (size_t)done), ds = stats_of(daemon_ms, nd);
+	metric_ms(m, "estop_us", 0, &daemon_ms);
 	printf("  %d stops in %.1f s\n", done, elapsed);
-	print_stats("e-stop, daemon (queued -> driver stop)", "ms", ds, 20);
-	print_stats("e-stop, client (HTTP request -> response)", "ms", cs, 20);
-	long rss = proc_status_kb(p.pid, "VmRSS");
+	print_stats("e-stop, daemon (queued -> driver stop)", "ms", &daemon_ms, 20);
+	print_stats("e-stop, client (HTTP request -> response)", "ms", &client_ms, 20);
+	long rss = bu_proc_status_kb(p.pid, "VmRSS");
 	printf("  RSS after %d tests %ld kB = %.2f MB (peak %ld kB), %ld threads\n", done, rss,
-	       (double)rss / 1024.0, proc_status_kb(p.pid, "VmHWM"), proc_status_kb(p.pid, "Threads"));
-	free(daemon_ms);
+	       (double)rss / 1024.0, bu_proc_status_kb(p.pid, "VmHWM"), bu_proc_status_kb(p.pid, "Threads"));
 	json_decref(m);
 	rc = done == stops ? 0 : -1;
 	live_stop(&l);
 out_client:
 	client_free(&c);
 out:
-	free(client_ms);
+	bu_series_free(&client_ms);
+	bu_series_free(&daemon_ms);
 	daemon_stop(&p, keep);
 	return rc;
 }
 
 static int bench_loop(const char *bin, int tick_hz, int ticks, bool keep)
 {
-	struct daemon_proc p;
+	struct bu_daemon p;
 	double walk_s = (double)ticks / tick_hz;
 	printf("control loop at %d Hz: a test walks for %d ticks (%.1f s)\n", tick_hz, ticks, walk_s);
 	if (daemon_start(&p, bin, tick_hz, "loop"))
@@ -584,38 +415,38 @@ static int bench_loop(const char *bin, int tick_hz, int ticks, bool keep)
 	size_t from = json_array_size(json_object_get(m0, "jitter_us"));
 	long overruns0 = (long)json_integer_value(json_object_get(m0, "overruns"));
 	json_decref(m0);
-	double c0 = proc_cpu_s(p.pid), w0 = mono_s();
+	double c0 = bu_proc_cpu_s(p.pid), w0 = bu_mono_s();
 	long rss_max = 0;
 	/* The measured interval; RSS sampled once a second. */
-	while (mono_s() - w0 < walk_s) {
-		double left = walk_s - (mono_s() - w0);
+	while (bu_mono_s() - w0 < walk_s) {
+		double left = walk_s - (bu_mono_s() - w0);
 		sleep_s(left < 1 ? left : 1);
-		long rss = proc_status_kb(p.pid, "VmRSS");
+		long rss = bu_proc_status_kb(p.pid, "VmRSS");
 		if (rss > rss_max)
 			rss_max = rss;
 	}
-	double c1 = proc_cpu_s(p.pid), w1 = mono_s();
+	double c1 = bu_proc_cpu_s(p.pid), w1 = bu_mono_s();
 	json_t *m = NULL, *status = NULL;
 	call(&c, "GET", "/v1/metrics", NULL, &m, NULL);
 	call(&c, "GET", "/v1/status", NULL, &status, NULL);
-	size_t n;
-	double *jit = metric_ms(m, "jitter_us", from, &n);
+	struct bu_series jit = {0};
+	metric_ms(m, "jitter_us", from, &jit);
 	long overruns = (long)json_integer_value(json_object_get(m, "overruns")) - overruns0;
 	const char *state = json_string_value(json_object_get(status, "state"));
 	if (!state || strcmp(state, "running"))
 		fprintf(stderr, "bench_daemon: the test was no longer running (state %s)\n", state ? state : "?");
-	print_stats("deadline jitter (wake-up lateness)", "ms", stats_of(jit, n), 2);
-	printf("  %zu ticks measured, %ld overruns (%lld ticks since the daemon started)\n", n, overruns,
+	print_stats("deadline jitter (wake-up lateness)", "ms", &jit, 2);
+	printf("  %zu ticks measured, %ld overruns (%lld ticks since the daemon started)\n", jit.n, overruns,
 	       (long long)json_integer_value(json_object_get(m, "ticks")));
 	printf("  CPU during the test %.2f %% of one core (%.2f s over %.1f s, one event-stream client)\n",
 	       100.0 * (c1 - c0) / (w1 - w0), c1 - c0, w1 - w0);
 	printf("  RSS during the test max %ld kB = %.2f MB, %ld threads\n", rss_max, (double)rss_max / 1024.0,
-	       proc_status_kb(p.pid, "Threads"));
-	free(jit);
+	       bu_proc_status_kb(p.pid, "Threads"));
+	rc = jit.n > 0 ? 0 : -1;
+	bu_series_free(&jit);
 	json_decref(m);
 	json_decref(status);
 	call(&c, "POST", "/v1/stop", "{\"reason\":\"benchmark done\"}", NULL, NULL);
-	rc = n > 0 ? 0 : -1;
 out_live:
 	live_stop(&l);
 out_client:

@@ -36,14 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "child.h"
-
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static double real_s(void)
 {
@@ -62,38 +56,12 @@ static void pause_ms(int ms)
 
 /* ---- statistics ------------------------------------------------------------------ */
 
-struct series {
-	double v[2048];
-	size_t n;
-};
-
-static void add(struct series *s, double v)
+/* One line of figures; an empty series prints nan. */
+static void print_series(const char *what, struct bu_series *s, double goal_p99)
 {
-	if (s->n < sizeof s->v / sizeof s->v[0])
-		s->v[s->n++] = v;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile. */
-static double pct(struct series *s, double p)
-{
-	if (!s->n)
-		return NAN;
-	qsort(s->v, s->n, sizeof s->v[0], cmp);
-	size_t k = (size_t)ceil(p / 100.0 * (double)s->n);
-	return s->v[k ? k - 1 : 0];
-}
-
-static void print_series(const char *what, struct series *s, double goal_p99)
-{
-	double p99 = pct(s, 99);
-	printf("  %-44s n=%-4zu p50 %7.1f  p99 %7.1f  max %7.1f ms", what, s->n, pct(s, 50), p99,
-	       pct(s, 100));
+	double p99 = bu_pct(s, 99);
+	printf("  %-44s n=%-4zu p50 %7.1f  p99 %7.1f  max %7.1f ms", what, s->n, bu_pct(s, 50), p99,
+	       bu_pct(s, 100));
 	if (goal_p99 > 0)
 		printf("  (goal p99 <= %.0f: %s by %.1f ms)", goal_p99, p99 <= goal_p99 ? "met" : "MISSED",
 		       fabs(p99 - goal_p99));
@@ -127,7 +95,7 @@ static void follow_close(struct follow *f)
 /* The next whole line of the log, waiting for it up to timeout_ms. */
 static int follow_line(struct follow *f, char *line, size_t n, int timeout_ms)
 {
-	double deadline = mono_s() + timeout_ms / 1000.0;
+	double deadline = bu_mono_s() + timeout_ms / 1000.0;
 	for (;;) {
 		char *nl = memchr(f->buf, '\n', f->len);
 		if (nl) {
@@ -146,7 +114,7 @@ static int follow_line(struct follow *f, char *line, size_t n, int timeout_ms)
 			f->len += (size_t)r;
 			continue;
 		}
-		double left = deadline - mono_s();
+		double left = deadline - bu_mono_s();
 		if (left <= 0)
 			return -1;
 		struct pollfd p = {.fd = f->ino, .events = POLLIN};
@@ -162,8 +130,8 @@ static int follow_line(struct follow *f, char *line, size_t n, int timeout_ms)
 static double follow_until(struct follow *f, const char *needle, int timeout_ms)
 {
 	char line[1024];
-	double deadline = mono_s() + timeout_ms / 1000.0;
-	while (follow_line(f, line, sizeof line, (int)((deadline - mono_s()) * 1000)) == 0)
+	double deadline = bu_mono_s() + timeout_ms / 1000.0;
+	while (follow_line(f, line, sizeof line, (int)((deadline - bu_mono_s()) * 1000)) == 0)
 		if (strstr(line, needle))
 			return atof(line);
 	return -1;
@@ -173,8 +141,8 @@ static double follow_until(struct follow *f, const char *needle, int timeout_ms)
 static double follow_first_after(struct follow *f, double t, const char *needle, int timeout_ms)
 {
 	char line[1024];
-	double deadline = mono_s() + timeout_ms / 1000.0;
-	while (follow_line(f, line, sizeof line, (int)((deadline - mono_s()) * 1000)) == 0)
+	double deadline = bu_mono_s() + timeout_ms / 1000.0;
+	while (follow_line(f, line, sizeof line, (int)((deadline - bu_mono_s()) * 1000)) == 0)
 		if (line[0] != '#' && atof(line) >= t && strstr(line, needle))
 			return atof(line);
 	return -1;
@@ -184,8 +152,8 @@ static double follow_first_after(struct follow *f, double t, const char *needle,
 static int follow_to_time(struct follow *f, double t, int timeout_ms)
 {
 	char line[1024];
-	double deadline = mono_s() + timeout_ms / 1000.0;
-	while (follow_line(f, line, sizeof line, (int)((deadline - mono_s()) * 1000)) == 0)
+	double deadline = bu_mono_s() + timeout_ms / 1000.0;
+	while (follow_line(f, line, sizeof line, (int)((deadline - bu_mono_s()) * 1000)) == 0)
 		if (line[0] != '#' && atof(line) >= t)
 			return 0;
 	return -1;
@@ -193,93 +161,13 @@ static int follow_to_time(struct follow *f, double t, int timeout_ms)
 
 /* ---- treadlabd ------------------------------------------------------------------ */
 
-struct daemon {
-	pid_t pid;
-	char conf[160], db[160], sock[160];
-};
-
-static int daemon_start(struct daemon *d, const char *dir, const char *ini)
-{
-	*d = (struct daemon){.pid = -1};
-	snprintf(d->conf, sizeof d->conf, "%s/d.conf", dir);
-	snprintf(d->db, sizeof d->db, "%s/d.db", dir);
-	snprintf(d->sock, sizeof d->sock, "%s/api.sock", dir);
-	FILE *f = fopen(d->conf, "w");
-	if (!f || fputs(ini, f) < 0 || fclose(f))
-		return -1;
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC))
-		return -1;
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		dup2(pfd[1], 3);
-		char log[200];
-		snprintf(log, sizeof log, "%s/daemon.log", dir);
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0)
-			dup2(fd, STDERR_FILENO);
-		execl(TREADLABD_BIN, TREADLABD_BIN, "--config", d->conf, "--db", d->db, "--socket",
-		      d->sock, "--ready-fd", "3", (char *)NULL);
-		_exit(127);
-	}
-	close(pfd[1]);
-	d->pid = pid;
-	char buf[16] = "";
-	struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-	ssize_t r = poll(&p, 1, 30000) > 0 ? read(pfd[0], buf, sizeof buf - 1) : -1;
-	close(pfd[0]);
-	if (r < 5 || strncmp(buf, "ready", 5)) {
-		fprintf(stderr, "bench_hil: treadlabd did not become ready (see %s/daemon.log)\n", dir);
-		return -1;
-	}
-	return 0;
-}
-
-static void daemon_stop(struct daemon *d)
-{
-	if (d->pid <= 0)
-		return;
-	kill(d->pid, SIGTERM);
-	while (waitpid(d->pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	d->pid = -1;
-	unlink(d->db);
-	char p[200];
-	snprintf(p, sizeof p, "%s-wal", d->db);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", d->db);
-	unlink(p);
-	unlink(d->conf);
-}
-
-struct buf {
-	char *p;
-	size_t n;
-};
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct buf *b = arg;
-	size_t add_n = size * nmemb;
-	char *q = realloc(b->p, b->n + add_n + 1);
-	if (!q)
-		return 0;
-	memcpy(q + b->n, data, add_n);
-	b->p = q;
-	b->n += add_n;
-	b->p[b->n] = '\0';
-	return add_n;
-}
-
 /* One API request; *t_sent is stamped just before it goes out. Returns the parsed JSON
  * body of a 2xx answer, or NULL. */
-static json_t *api(const struct daemon *d, const char *method, const char *path,
+static json_t *api(const struct bu_daemon *d, const char *method, const char *path,
 		   const char *body, double *t_sent)
 {
 	CURL *c = curl_easy_init();
-	struct buf b = {0};
+	struct bu_buf b = {0};
 	char url[256];
 	snprintf(url, sizeof url, "http://treadlabd%s", path);
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
@@ -289,10 +177,10 @@ static json_t *api(const struct daemon *d, const char *method, const char *path,
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	if (body)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, bu_collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	if (t_sent)
-		*t_sent = mono_s();
+		*t_sent = bu_mono_s();
 	CURLcode rc = curl_easy_perform(c);
 	long status = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -307,7 +195,7 @@ static json_t *api(const struct daemon *d, const char *method, const char *path,
 	return j;
 }
 
-static bool api_ok(const struct daemon *d, const char *method, const char *path, const char *body)
+static bool api_ok(const struct bu_daemon *d, const char *method, const char *path, const char *body)
 {
 	json_t *j = api(d, method, path, body, NULL);
 	json_decref(j);
@@ -322,7 +210,7 @@ struct watch {
 	size_t len;
 };
 
-static int watch_start(struct watch *w, const struct daemon *d)
+static int watch_start(struct watch *w, const struct bu_daemon *d)
 {
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC))
@@ -353,7 +241,7 @@ static void watch_stop(struct watch *w)
 /* The next line of the stream containing needle (NULL: any), stamped on arrival. */
 static double watch_until(struct watch *w, const char *needle, int timeout_ms)
 {
-	double deadline = mono_s() + timeout_ms / 1000.0;
+	double deadline = bu_mono_s() + timeout_ms / 1000.0;
 	for (;;) {
 		char *nl;
 		while ((nl = memchr(w->buf, '\n', w->len))) {
@@ -363,11 +251,11 @@ static double watch_until(struct watch *w, const char *needle, int timeout_ms)
 			memmove(w->buf, nl + 1, w->len - used);
 			w->len -= used;
 			if (hit)
-				return mono_s();
+				return bu_mono_s();
 		}
 		if (w->len == sizeof w->buf)
 			w->len = 0;
-		double left = deadline - mono_s();
+		double left = deadline - bu_mono_s();
 		struct pollfd p = {.fd = w->fd, .events = POLLIN};
 		if (left <= 0 || poll(&p, 1, (int)(left * 1000) + 1) <= 0)
 			return -1;
@@ -382,7 +270,7 @@ static double watch_until(struct watch *w, const char *needle, int timeout_ms)
 
 struct rig {
 	struct sim_proc sim;
-	struct daemon d;
+	struct bu_daemon d;
 	struct follow log;
 };
 
@@ -414,8 +302,9 @@ static int rig_start(struct rig *r, int baud, double k, int tick_hz, enum button
 		 "debounce_ms = 0\n"
 		 "[daemon]\ntick_hz = %d\n[sim]\ntime_scale = %g\n",
 		 r->sim.link, baud, TL_DEVICES_DIR, buttons, tick_hz, k);
-	if (daemon_start(&r->d, r->sim.dir, ini) || follow_open(&r->log, r->sim.log)) {
-		daemon_stop(&r->d);
+	if (bu_daemon_start(&r->d, TREADLABD_BIN, r->sim.dir, "daemon", ini) ||
+	    follow_open(&r->log, r->sim.log)) {
+		bu_daemon_stop(&r->d, true); /* its log stays, and so does the directory */
 		sim_stop(&r->sim);
 		return -1;
 	}
@@ -424,11 +313,8 @@ static int rig_start(struct rig *r, int baud, double k, int tick_hz, enum button
 
 static void rig_stop(struct rig *r)
 {
-	daemon_stop(&r->d);
+	bu_daemon_stop(&r->d, false);
 	follow_close(&r->log);
-	char p[200];
-	snprintf(p, sizeof p, "%s/daemon.log", r->sim.dir);
-	unlink(p);
 	sim_stop(&r->sim);
 }
 
@@ -445,23 +331,23 @@ static void bench_stage(int runs, int tick_hz)
 	 * boundaries fall on every phase of it. Gardner-Skinner: +2 % every 120 s up to
 	 * 24 % (stage 13), so 12 boundaries with a grade write each. */
 	const double k = 173;
-	struct series err = {0}, rtt = {0};
+	struct bu_series err = {0}, rtt = {0};
 	for (int run = 0; run < runs; run++) {
 		struct rig r;
 		if (rig_start(&r, 19200, k, tick_hz, BUTTON_NONE))
-			return;
+			goto out;
 		double t0, t1;
 		json_t *j = api(&r.d, "POST", "/v1/tests", START_GS, &t0);
-		t1 = mono_s();
+		t1 = bu_mono_s();
 		json_decref(j);
 		if (j) {
-			add(&rtt, (t1 - t0) * 1000);
+			bu_series_add(&rtt, (t1 - t0) * 1000);
 			for (int i = 1; i <= 12; i++) {
 				double due = t0 + 120.0 * i / k;
 				double t = follow_first_after(&r.log, due, GRADE_WRITE, 5000);
 				if (t < 0)
 					break;
-				add(&err, (t - due) * 1000);
+				bu_series_add(&err, (t - due) * 1000);
 			}
 			api_ok(&r.d, "POST", "/v1/estop", "{}");
 		}
@@ -471,34 +357,37 @@ static void bench_stage(int runs, int tick_hz)
 	snprintf(what, sizeof what, "stage change, first grade write (%d Hz tick)", tick_hz);
 	print_series(what, &err, tick_hz == 10 ? 20 : 0);
 	print_series("  start request round trip (bounds t0)", &rtt, 0);
+out:
+	bu_series_free(&err);
+	bu_series_free(&rtt);
 }
 
 /* ---- emergency stop --------------------------------------------------------------- */
 
 static void bench_estop(int n, enum button_path button)
 {
-	struct series lat = {0}, rtt = {0}, queued = {0};
+	struct bu_series lat = {0}, rtt = {0}, queued = {0};
 	for (int i = 0; i < n; i++) {
 		struct rig r;
 		if (rig_start(&r, 19200, 20, 10, button))
-			return;
+			goto out;
 		json_t *j = api(&r.d, "POST", "/v1/tests", START_GS, NULL);
 		json_decref(j);
 		if (j && follow_until(&r.log, "event belt-start", 5000) > 0) {
 			pause_ms(50 + rand() % 200); /* a random phase of the 100 ms tick */
 			double t_call;
 			j = api(&r.d, "POST", "/v1/estop", "{}", &t_call);
-			double t_back = mono_s();
+			double t_back = bu_mono_s();
 			json_decref(j);
 			double t_wire = follow_until(&r.log, ESTOP_WRITE, 5000);
 			if (j && t_wire > 0) {
-				add(&lat, (t_wire - t_call) * 1000);
-				add(&rtt, (t_back - t_call) * 1000);
+				bu_series_add(&lat, (t_wire - t_call) * 1000);
+				bu_series_add(&rtt, (t_back - t_call) * 1000);
 			}
 			json_t *m = api(&r.d, "GET", "/v1/metrics", NULL, NULL);
 			json_t *e = json_object_get(m, "estop_us");
 			if (json_array_size(e))
-				add(&queued, json_integer_value(json_array_get(e, 0)) / 1000.0);
+				bu_series_add(&queued, json_integer_value(json_array_get(e, 0)) / 1000.0);
 			json_decref(m);
 		}
 		rig_stop(&r);
@@ -506,6 +395,10 @@ static void bench_estop(int n, enum button_path button)
 	print_series("e-stop: API call to the frame at treadsim", &lat, 30);
 	print_series("  in the daemon: queued to stop acknowledged", &queued, 0);
 	print_series("  API call to its answer", &rtt, 0);
+out:
+	bu_series_free(&lat);
+	bu_series_free(&rtt);
+	bu_series_free(&queued);
 }
 
 /* ---- patient button ---------------------------------------------------------------- */
@@ -538,7 +431,7 @@ static void bench_button(int n, enum button_path path, bool verbose)
 	struct rig r;
 	if (rig_start(&r, 19200, 1, 10, path))
 		return;
-	struct series to_record = {0}, to_stream = {0}, dated = {0};
+	struct bu_series to_record = {0}, to_stream = {0}, dated = {0};
 	static double press_real[2048], press_mono[2048], seen_mono[2048];
 	double t0 = 0;
 	int pressed = 0;
@@ -552,7 +445,7 @@ static void bench_button(int n, enum button_path path, bool verbose)
 	for (int i = 0; i < n && i < 2048; i++) {
 		pause_ms(rand() % 100); /* a random phase of the tick */
 		char reply[200];
-		double t_mono = mono_s();
+		double t_mono = bu_mono_s();
 		press_real[pressed] = real_s();
 		press_mono[pressed] = t_mono;
 		if (sim_control(&r.sim, "press-onset", reply, sizeof reply))
@@ -561,7 +454,7 @@ static void bench_button(int n, enum button_path path, bool verbose)
 		if (t_seen < 0)
 			break;
 		seen_mono[pressed] = t_seen;
-		add(&to_stream, (t_seen - t_mono) * 1000);
+		bu_series_add(&to_stream, (t_seen - t_mono) * 1000);
 		pressed++;
 		/* Released 400 ms after the press; the daemon sees the release within two
 		 * polls: wait for the wire to get past that. */
@@ -582,8 +475,8 @@ static void bench_button(int n, enum button_path path, bool verbose)
 		double at = parse_utc(at_s);
 		double late = (at - press_real[k]) * 1000;
 		/* K = 1: test time is real time since the start request */
-		add(&dated, json_number_value(json_object_get(ev, "t_s")) * 1000 - (press_mono[k] - t0) * 1000);
-		add(&to_record, late);
+		bu_series_add(&dated, json_number_value(json_object_get(ev, "t_s")) * 1000 - (press_mono[k] - t0) * 1000);
+		bu_series_add(&to_record, late);
 		if (verbose && late > 20) {
 			printf("    press %d recorded %.1f ms after it; the wire meanwhile:\n", k, late);
 			dump_log(r.sim.log, press_mono[k], seen_mono[k]);
@@ -596,43 +489,12 @@ static void bench_button(int n, enum button_path path, bool verbose)
 	print_series("button: press to event recorded (recorded_at)", &to_record, 20);
 	print_series("  press to event on the live stream", &to_stream, 0);
 	print_series("  the press's time in the record, late by", &dated, 0);
+	bu_series_free(&to_record);
+	bu_series_free(&to_stream);
+	bu_series_free(&dated);
 }
 
 /* ---- polling rate, CPU and memory ----------------------------------------------------- */
-
-static bool proc_cpu(pid_t pid, double *cpu_s)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f || !fgets(buf, sizeof buf, f)) {
-		if (f)
-			fclose(f);
-		return false;
-	}
-	fclose(f);
-	char *p = strrchr(buf, ')');
-	unsigned long ut, st;
-	/* after the comm: state is field 3; utime and stime are 14 and 15 */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-		return false;
-	*cpu_s = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-	return true;
-}
-
-static long proc_kb(pid_t pid, const char *key)
-{
-	char path[64], line[256];
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	long kb = -1;
-	while (f && fgets(line, sizeof line, f))
-		if (!strncmp(line, key, strlen(key)))
-			kb = atol(line + strlen(key) + 1);
-	if (f)
-		fclose(f);
-	return kb;
-}
 
 /* Bytes of an RTU frame in a log line "T dir chan HH HH ...". */
 static int frame_bytes(const char *line)
@@ -657,8 +519,8 @@ static void bench_rate(int baud, int tick_hz, double window_s)
 	char line[1024];
 	int n_tx = 0, req_len = 0;
 	double line_s = 0, char_s = 11.0 / baud;
-	if (t_belt > 0 && follow_to_time(&r.log, w0, 10000) == 0 && proc_cpu(r.d.pid, &cpu0)) {
-		m0 = mono_s();
+	if (t_belt > 0 && follow_to_time(&r.log, w0, 10000) == 0 && (cpu0 = bu_proc_cpu_s(r.d.pid)) >= 0) {
+		m0 = bu_mono_s();
 		while (follow_line(&r.log, line, sizeof line, 10000) == 0) {
 			double t = atof(line);
 			if (t >= w1)
@@ -672,10 +534,10 @@ static void bench_rate(int baud, int tick_hz, double window_s)
 				req_len = 0;
 			}
 		}
-		m1 = mono_s();
-		proc_cpu(r.d.pid, &cpu1);
+		m1 = bu_mono_s();
+		cpu1 = bu_proc_cpu_s(r.d.pid);
 	}
-	long rss = proc_kb(r.d.pid, "VmRSS:"), hwm = proc_kb(r.d.pid, "VmHWM:");
+	long rss = bu_proc_status_kb(r.d.pid, "VmRSS"), hwm = bu_proc_status_kb(r.d.pid, "VmHWM");
 	api_ok(&r.d, "POST", "/v1/estop", "{}");
 	rig_stop(&r);
 	if (!n_tx) {
