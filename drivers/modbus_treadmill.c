@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <modbus.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,16 +54,7 @@ struct mb {
 	int64_t button_ms;      /* caller's time of the poll that read it */
 };
 
-static void set_err(struct tl_treadmill *tm, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void set_err(struct tl_treadmill *tm, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(tm->err, sizeof tm->err, fmt, ap);
-	va_end(ap);
-}
+#define set_err tl_treadmill_set_err
 
 /* ---- transactions with bounded retries -------------------------------------------- */
 

@@ -1,5 +1,7 @@
 /* registry.c - the treadmill drivers this build has. */
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "modbus_treadmill.h"
@@ -23,4 +25,12 @@ const struct tl_treadmill_ops *tl_treadmill_find(const char *name)
 		if (!strcmp(tl_treadmill_drivers[i]->name, name))
 			return tl_treadmill_drivers[i];
 	return NULL;
+}
+
+void tl_treadmill_set_err(struct tl_treadmill *tm, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(tm->err, sizeof tm->err, fmt, ap);
+	va_end(ap);
 }

@@ -2,7 +2,6 @@
 #include "trackmaster.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,16 +107,7 @@ struct tm {
 	int64_t last_tx_ms;  /* caller's time of the last acknowledged command */
 };
 
-static void set_err(struct tl_treadmill *tm, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void set_err(struct tl_treadmill *tm, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(tm->err, sizeof tm->err, fmt, ap);
-	va_end(ap);
-}
+#define set_err tl_treadmill_set_err
 
 /* The reply a command expects: Bx for Ax, Dx for Cx. */
 static bool answers(uint8_t cmd, const struct tl_tm_reply *r)

@@ -70,4 +70,8 @@ extern const struct tl_treadmill_ops *const tl_treadmill_drivers[];
 /* Finds a driver by its configured name, NULL if none. */
 const struct tl_treadmill_ops *tl_treadmill_find(const char *name);
 
+/* Sets tm->err, printf-style, cut to fit: the drivers' one way to say what failed. */
+void tl_treadmill_set_err(struct tl_treadmill *tm, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #endif
