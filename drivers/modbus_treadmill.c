@@ -612,6 +612,7 @@ static int mb_poll(struct tl_treadmill *tm, int64_t now_ms, struct tl_feedback *
 	if (read_keys(tm, keys, n, v, now_ms)) {
 		fb->faults = m->io_fault | m->latched;
 		fb->device_stopped = m->device_stopped;
+		fb->link_lost = m->gone;
 		copy_line(fb->detail, sizeof fb->detail, tm->err);
 		return -1;
 	}

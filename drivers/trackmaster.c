@@ -352,6 +352,7 @@ static int tm_poll(struct tl_treadmill *tm, int64_t now_ms, struct tl_feedback *
 	    command(tm, TL_TM_ELEVATION, -1, now_ms, &el)) {
 		fb->faults = t->io_fault | t->latched;
 		fb->device_stopped = t->device_stopped;
+		fb->link_lost = tl_serial_fd(&t->link) < 0; /* the link let a hung-up tty go */
 		copy_line(fb->detail, sizeof fb->detail, tm->err);
 		return -1;
 	}

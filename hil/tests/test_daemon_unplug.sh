@@ -83,6 +83,11 @@ unplug_case() {
 	say "#   alarm: $(jq -r .alarm <<<"$st")"
 	say "#   event: $(jq -c '[.events[] | select(.kind=="fault")][0] | {kind, detail}' <<<"$rec")"
 	check "$label: status says faulted" test "$(jq -r .state <<<"$st")" = faulted
+	# The ticks go on polling: the next status says the link is gone.
+	check "$label: status: not connected while the adapter is out" \
+		wait_for '"connected":false' 10
+	check "$label: and the reading's detail says why" \
+		bash -c "'$T' status --json | jq -r .treadmill.detail | grep -q 'hung up (unplugged?)'"
 	check "$label: status ends it as a fault" test "$(jq -r .end_reason <<<"$st")" = fault
 	check "$label: the alarm names the cause" grep -Eq -- "$cause_re" <<<"$(jq -r '.alarm // ""' <<<"$st")"
 	check "$label: the record says faulted" test "$(jq -r .state <<<"$rec")" = faulted

@@ -31,6 +31,8 @@ struct tl_feedback {
 	uint32_t faults;     /* TL_FAULT_* bits now present */
 	int fault_code;      /* the drive's own fault code, 0 if none */
 	char detail[128];    /* one line for the operator, empty if all is well */
+	bool link_lost;      /* the connection itself is gone (an adapter unplugged): nothing
+			      * comes back until a reconnect */
 };
 
 #endif

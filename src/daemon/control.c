@@ -48,6 +48,7 @@ struct control {
 	int64_t buttons_due;          /* CLOCK_MONOTONIC ns of the next sample between ticks */
 	int tfd;                      /* timerfd: the next deadline, boundary or sample */
 	uint64_t reopened;            /* counts reconnects: the buttons are other ones after */
+	bool link_lost;               /* the last poll found the treadmill's link gone */
 };
 
 int64_t tl_mono_ns(void)
@@ -170,7 +171,7 @@ static void publish(struct control *c, int64_t now, const struct tl_motion *m)
 	d->st.fb = e->last_fb;
 	snprintf(d->st.alarm, sizeof d->st.alarm, "%s", e->alarm_detail);
 	d->st.ep = e->session.ep;
-	d->st.connected = d->devices_open;
+	d->st.connected = d->devices_open && !c->link_lost;
 	tl_strcpy(d->st.device_error, sizeof d->st.device_error, d->devices_err);
 	tl_strcpy(d->st.button_error, sizeof d->st.button_error, c->button_error);
 	pthread_cond_broadcast(&d->st_cv);
@@ -244,6 +245,7 @@ static void handle(struct control *c, struct tl_cmd *cmd)
 			break;
 		}
 		d->devices_err[0] = '\0';
+		c->link_lost = false;
 		memset(c->button_failed, 0, sizeof c->button_failed);
 		memset(c->button_gone, 0, sizeof c->button_gone);
 		c->button_error[0] = '\0';
@@ -416,7 +418,7 @@ static void tick(struct control *c)
 		publish(c, now, &m);
 		return;
 	}
-	struct tl_feedback fb;
+	struct tl_feedback fb = {0};
 	const struct tl_feedback *fbp = &fb;
 	if (d->tm.ops->poll(&d->tm, real_ms, &fb)) {
 		/* No reading this tick; the guard turns a lasting silence into a fault, whose
@@ -424,6 +426,7 @@ static void tick(struct control *c)
 		fbp = NULL;
 		tl_engine_no_reading(&d->engine, fb.detail[0] ? fb.detail : d->tm.err);
 	}
+	c->link_lost = fbp == NULL && fb.link_lost;
 	service_estops(c);
 	button_presses(c, real_ms, now, NULL);
 	stop_if_unrecorded(c, now);
