@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <modbus.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,11 +165,16 @@ static int do_once(struct mb *m, const struct xfer *x)
 	return rc < 0 ? -1 : 0;
 }
 
-/* A tty whose device went away: hung up (EIO; libmodbus reports a read of nothing as
- * ECONNRESET), or its driver gone. */
-static bool rtu_gone_errno(int e)
+/* A tty whose device went away: the call failed as a hung-up tty fails (EIO, ENXIO,
+ * ENODEV; libmodbus reports a read of nothing as ECONNRESET) and the descriptor says it
+ * hung up. Both, so that one odd read never ends a test that a retry would carry on. */
+static bool rtu_hung_up(struct mb *m, int e)
 {
-	return e == EIO || e == ENXIO || e == ENODEV || e == ECONNRESET;
+	if (e != EIO && e != ENXIO && e != ENODEV && e != ECONNRESET)
+		return false;
+	int fd = modbus_get_socket(m->ctx);
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	return fd < 0 || (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR | POLLNVAL)));
 }
 
 /* The serial adapter was pulled out: asking again cannot help, and a node still held
@@ -211,7 +217,7 @@ static int transact(struct tl_treadmill *tm, const struct xfer *x, int64_t now_m
 			return 0;
 		}
 		e = errno;
-		if (!m->tcp && rtu_gone_errno(e))
+		if (!m->tcp && rtu_hung_up(m, e))
 			return rtu_gone(tm);
 		uint32_t kind = classify(e);
 		if (kind == TL_FAULT_REFUSED && e != EMBXSBUSY && e != EMBXACK)
