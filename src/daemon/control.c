@@ -43,7 +43,7 @@ struct control {
 	struct tl_motion last_motion; /* what the driver was last given */
 	bool button_failed[4];        /* logged once per failure */
 	bool button_gone[4];          /* a box that hung up: no longer waited on */
-	char button_error[192];       /* the last button failure, for status; empty if none */
+	char button_why[4][192];      /* each failed button's reason, for status */
 	int64_t button_poll_ns;       /* [buttons] poll_ms */
 	int64_t buttons_due;          /* CLOCK_MONOTONIC ns of the next sample between ticks */
 	int tfd;                      /* timerfd: the next deadline, boundary or sample */
@@ -173,7 +173,13 @@ static void publish(struct control *c, int64_t now, const struct tl_motion *m)
 	d->st.ep = e->session.ep;
 	d->st.connected = d->devices_open && !c->link_lost;
 	tl_strcpy(d->st.device_error, sizeof d->st.device_error, d->devices_err);
-	tl_strcpy(d->st.button_error, sizeof d->st.button_error, c->button_error);
+	d->st.button_error[0] = '\0';
+	for (int i = 0; i < 4; i++) {
+		if (c->button_failed[i]) { /* the first that fails; the others are in syslog */
+			tl_strcpy(d->st.button_error, sizeof d->st.button_error, c->button_why[i]);
+			break;
+		}
+	}
 	pthread_cond_broadcast(&d->st_cv);
 	pthread_mutex_unlock(&d->st_mu);
 }
@@ -248,7 +254,6 @@ static void handle(struct control *c, struct tl_cmd *cmd)
 		c->link_lost = false;
 		memset(c->button_failed, 0, sizeof c->button_failed);
 		memset(c->button_gone, 0, sizeof c->button_gone);
-		c->button_error[0] = '\0';
 		tl_actuator_init(&d->act, &d->tm);
 		struct tl_feedback fb;
 		if (d->tm.ops->poll(&d->tm, real_now_ms(d), &fb) == 0)
@@ -333,7 +338,7 @@ static void button_failure(struct control *c, int i, const char *why)
 {
 	if (!c->button_failed[i]) {
 		syslog(LOG_ERR, "patient button: %s", why);
-		tl_strcpy(c->button_error, sizeof c->button_error, why);
+		tl_strcpy(c->button_why[i], sizeof c->button_why[i], why);
 	}
 	c->button_failed[i] = true;
 }
@@ -354,10 +359,7 @@ static int button_presses(struct control *c, int64_t real_ms, int64_t now, const
 			button_failure(c, i, d->buttons[i].err);
 			continue;
 		}
-		if (c->button_failed[i]) {
-			c->button_failed[i] = false;
-			c->button_error[0] = '\0';
-		}
+		c->button_failed[i] = false;
 		seen += n;
 		for (int k = 0; k < n; k++) {
 			struct tl_err err;
