@@ -122,3 +122,59 @@ tm_conf() {
 # (Received or, under a wire fault, logged as lost: rx-lost, rx-unplugged.)
 RTU_START_FRAME='rx[a-z-]* modbus-rtu 01 06 00 02 00 01 '
 TM_START_FRAME='rx[a-z-]* trackmaster A[01]$'
+
+# full_gs_test ID POSTURE: the Gardner-Skinner test ID (started by the caller) walks until
+# the virtual patient's max press, then relief and finish; sets REC to its record.
+full_gs_test() {
+	local id=$1 posture=$2
+	check "the walk ends by the patient's max press" wait_for '"state":"recovery"' 60
+	"$T" relief --posture "$posture" >/dev/null
+	"$T" finish >/dev/null
+	REC=$("$T" show "$id" --json)
+}
+
+# check_gs_record K P W SOURCE: what both full tests assert of the record REC. treadsim's
+# patient pressed onset at 200 s and max at 500 s of belt time through SOURCE.
+#
+# Tolerance of COT and PWT. Test time 0 is the start command. The belt starts at the next
+# tick (up to one period P later), after that tick's wire time W. The patient counts from
+# the belt's start; the press then waits for the next look at the button, at most P + W
+# later, and the daemon dates it then, never earlier. So an endpoint lies in
+# [T, T + K (2 P + 2 W)] in test time, plus scheduling slack (25 ms real), and below T
+# only by the 0.1 s rounding.
+#
+# ICD/ACD: 2.0 mph = 0.89408 m/s over the walk, integrated from the measured speed. Less
+# than that by at most the belt's late start (2 P K) and its ramp (3.2 s to full speed);
+# the speed is sampled once a tick (P K of test time), so one sample of rectangle error
+# either way.
+check_gs_record() {
+	local k=$1 p=$2 w=$3 source=$4 lo hi
+	j() { jq -r "$1" <<<"$REC"; }
+	check "state complete" test "$(j .state)" = complete
+	check "end reason max_claudication" test "$(j .end_reason)" = max_claudication
+	between() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'; }
+	for t in 200 500; do
+		read -r lo hi <<<"$(awk -v t="$t" -v k="$k" -v p="$p" -v w="$w" \
+			'BEGIN { printf "%s %s", t - 0.1, t + k * (2 * p + 2 * w + 0.025) }')"
+		local what=COT key=.cot_s
+		[ "$t" = 500 ] && what=PWT key=.pwt_s
+		check "$what in [$lo, $hi] s ($(j $key))" between "$(j $key)" "$lo" "$hi"
+	done
+	dist_ok() {
+		awk -v d="$1" -v t="$2" -v k="$k" -v p="$p" 'BEGIN { v = 0.89408; slack = v * k * p;
+			exit !(d >= v * (t - 2 * k * p - 3.2) - slack && d <= v * t + slack) }'
+	}
+	check "ICD consistent with 2.0 mph ($(j .icd_m) m at $(j .cot_s) s)" dist_ok "$(j .icd_m)" "$(j .cot_s)"
+	check "ACD consistent with 2.0 mph ($(j .acd_m) m at $(j .pwt_s) s)" dist_ok "$(j .acd_m)" "$(j .pwt_s)"
+	check "onset pressed through $source" \
+		test "$(j '[.events[] | select(.kind=="onset")][0].source')" = "$source"
+	check "max pressed through $source" \
+		test "$(j '[.events[] | select(.kind=="max")][0].source')" = "$source"
+	check "one onset and one max event" \
+		test "$(j '[.events[] | select(.kind=="onset" or .kind=="max")] | length')" = 2
+	check "stage events at the protocol's 120 s boundaries" \
+		test "$(j '[.events[] | select(.kind=="stage") | .t_s] | map(tostring) | join(",")')" = "0,120,240,360,480"
+	check "events in order: start ... complete" test "$(j '[.events[] | .kind] | (first + ":" + last)')" = "start:complete"
+	check "no fault or device stop recorded" \
+		test "$(j '[.events[] | select(.kind=="fault" or .kind=="device_stop")] | length')" = 0
+}

@@ -11,51 +11,10 @@ start_daemon "$WORK/d.conf"
 
 id=$("$T" start --protocol gardner-skinner --patient RTU001 --operator bob)
 check "start prints the test id" test "$id" = 1
-check "the walk ends by the patient's max press" wait_for '"state":"recovery"' 60
-"$T" relief --posture standing >/dev/null
-"$T" finish >/dev/null
-rec=$("$T" show "$id" --json)
-j() { jq -r "$1" <<<"$rec"; }
-check "state complete" test "$(j .state)" = complete
-check "end reason max_claudication" test "$(j .end_reason)" = max_claudication
-
-# Tolerance of COT and PWT. Test time 0 is the start command. The belt starts at the
-# next tick (up to one period P later), after that tick's poll: W, the wire time of a
-# tick's transactions. treadsim's patient counts from the belt's start; the press then
-# waits for the next poll of the button register, at most P + W later; the daemon dates
-# it at that poll, never earlier. So an endpoint lies in [T, T + K (2 P + 2 W)] in test
-# time, plus scheduling slack (25 ms real). P = 100 ms (the default 10 Hz tick), W = 10 ms
-# on an unpaced pty, K = 20: [T - 0.1, T + 4.9]; below T only by the 0.1 s rounding.
-P=0.1 W=0.01
-lo_hi() { awk -v t="$1" -v k="$K" -v p="$P" -v w="$W" 'BEGIN { printf "%s %s", t - 0.1, t + k * (2 * p + 2 * w + 0.025) }'; }
-between() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'; }
-read -r lo hi <<<"$(lo_hi 200)"
-check "COT in [$lo, $hi] s ($(j .cot_s))" between "$(j .cot_s)" "$lo" "$hi"
-read -r lo hi <<<"$(lo_hi 500)"
-check "PWT in [$lo, $hi] s ($(j .pwt_s))" between "$(j .pwt_s)" "$lo" "$hi"
-
-# ICD/ACD: 2.0 mph = 0.89408 m/s over the walk, integrated from the measured speed. Less
-# than that by at most the belt's late start (2 P K = 4 s at most) and its ramp (3.2 s to
-# full speed); the speed is sampled once a tick (2 s of test time), so one sample of
-# rectangle error either way (1.8 m).
-dist_ok() {
-	awk -v d="$1" -v t="$2" -v k="$K" 'BEGIN { v = 0.89408; slack = v * k * 0.1;
-		exit !(d >= v * (t - 2 * k * 0.1 - 3.2) - slack && d <= v * t + slack) }'
-}
-check "ICD consistent with 2.0 mph ($(j .icd_m) m at $(j .cot_s) s)" dist_ok "$(j .icd_m)" "$(j .cot_s)"
-check "ACD consistent with 2.0 mph ($(j .acd_m) m at $(j .pwt_s) s)" dist_ok "$(j .acd_m)" "$(j .pwt_s)"
-check "onset pressed through the Modbus button register" \
-	test "$(j '[.events[] | select(.kind=="onset")][0].source')" = button-modbus
-check "max pressed through the Modbus button register" \
-	test "$(j '[.events[] | select(.kind=="max")][0].source')" = button-modbus
-check "one onset and one max event" \
-	test "$(j '[.events[] | select(.kind=="onset" or .kind=="max")] | length')" = 2
-check "stage events at the protocol's 120 s boundaries" \
-	test "$(j '[.events[] | select(.kind=="stage") | .t_s] | map(tostring) | join(",")')" = "0,120,240,360,480"
-check "events in order: start ... complete" test "$(j '[.events[] | .kind] | (first + ":" + last)')" = "start:complete"
-check "no fault or device stop recorded" \
-	test "$(j '[.events[] | select(.kind=="fault" or .kind=="device_stop")] | length')" = 0
-check "operator recorded" test "$(j .operator)" = bob
+full_gs_test "$id" standing
+# W: the wire time of a tick's transactions on an unpaced pty, 10 ms.
+check_gs_record "$K" 0.1 0.01 button-modbus
+check "operator recorded" test "$(jq -r .operator <<<"$REC")" = bob
 check "samples were recorded" \
 	test "$(sqlite3 "$WORK/treadlab.db" "select count(*) > 100 from samples where test_id = $id")" = 1
 
