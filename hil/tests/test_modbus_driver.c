@@ -14,18 +14,10 @@
 
 #include "buttons.h"
 #include "child.h"
+#include "driver_fixture.h"
 #include "modbus_treadmill.h"
 
 #define PROFILE TL_DEVICES_DIR "/treadsim.profile"
-
-struct fixture {
-	struct sim_proc sim;
-	struct tl_treadmill tm;
-	struct tl_driver_opts opts;
-	bool open;
-};
-
-static struct fixture fx;
 
 static void opts_for(enum sim_mode mode)
 {
@@ -53,37 +45,9 @@ static void up(enum sim_mode mode, const char *const *extra)
 	fx.open = true;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	if (fx.open)
-		fx.tm.ops->close(&fx.tm);
-	fx.open = false;
-	assert_int_equal(sim_stop(&fx.sim), 0);
-	return 0;
-}
-
-/* Polls until the feedback satisfies pred or timeout_ms passes; returns the last. */
-static struct tl_feedback poll_until(bool (*pred)(const struct tl_feedback *), int timeout_ms)
-{
-	struct tl_feedback fb = {0};
-	long long deadline = hil_now_ms() + timeout_ms;
-	do {
-		fx.tm.ops->poll(&fx.tm, hil_now_ms(), &fb);
-		if (pred(&fb))
-			break;
-	} while (hil_now_ms() < deadline);
-	return fb;
-}
-
 static bool at_speed(const struct tl_feedback *fb)
 {
 	return fb->valid && fb->speed_kmh > 2.99;
-}
-
-static bool stopped_by_device(const struct tl_feedback *fb)
-{
-	return fb->device_stopped;
 }
 
 static void run_belt(void)

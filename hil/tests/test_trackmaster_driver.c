@@ -13,17 +13,9 @@
 
 #include "buttons.h"
 #include "child.h"
+#include "driver_fixture.h"
 #include "trackmaster.h"
 #include "units.h"
-
-struct fixture {
-	struct sim_proc sim;
-	struct tl_treadmill tm;
-	struct tl_driver_opts opts;
-	bool open;
-};
-
-static struct fixture fx;
 
 static void up(enum sim_mode mode, const char *const *extra)
 {
@@ -39,36 +31,9 @@ static void up(enum sim_mode mode, const char *const *extra)
 	fx.open = true;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	if (fx.open)
-		fx.tm.ops->close(&fx.tm);
-	fx.open = false;
-	assert_int_equal(sim_stop(&fx.sim), 0);
-	return 0;
-}
-
-static struct tl_feedback poll_until(bool (*pred)(const struct tl_feedback *), int timeout_ms)
-{
-	struct tl_feedback fb = {0};
-	long long deadline = hil_now_ms() + timeout_ms;
-	do {
-		fx.tm.ops->poll(&fx.tm, hil_now_ms(), &fb);
-		if (pred(&fb))
-			break;
-	} while (hil_now_ms() < deadline);
-	return fb;
-}
-
 static bool at_speed(const struct tl_feedback *fb)
 {
 	return fb->valid && fb->speed_kmh > 3.0;
-}
-
-static bool stopped_by_device(const struct tl_feedback *fb)
-{
-	return fb->device_stopped;
 }
 
 static const char *const fast[] = {"--time-scale", "20", NULL};

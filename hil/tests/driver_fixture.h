@@ -1,0 +1,51 @@
+/* driver_fixture.h - what the cmocka driver tests share: one driver open on one treadsim,
+ * closed and stopped by the teardown even after a failed assertion, and polling until
+ * the reading says what a test waits for. Included once, by each test file, after
+ * cmocka.h; the test sets fx.opts and fx.tm.ops and opens the driver itself. */
+#ifndef TL_HIL_DRIVER_FIXTURE_H
+#define TL_HIL_DRIVER_FIXTURE_H
+
+#include <stdbool.h>
+
+#include "child.h"
+#include "treadmill.h"
+
+struct fixture {
+	struct sim_proc sim;
+	struct tl_treadmill tm;
+	struct tl_driver_opts opts;
+	bool open;
+};
+
+static struct fixture fx;
+
+static inline int teardown(void **state)
+{
+	(void)state;
+	if (fx.open)
+		fx.tm.ops->close(&fx.tm);
+	fx.open = false;
+	assert_int_equal(sim_stop(&fx.sim), 0);
+	return 0;
+}
+
+/* Polls until the reading satisfies pred or timeout_ms passes; returns the last one. */
+static inline struct tl_feedback poll_until(bool (*pred)(const struct tl_feedback *),
+					    int timeout_ms)
+{
+	struct tl_feedback fb = {0};
+	long long deadline = hil_now_ms() + timeout_ms;
+	do {
+		fx.tm.ops->poll(&fx.tm, hil_now_ms(), &fb);
+		if (pred(&fb))
+			break;
+	} while (hil_now_ms() < deadline);
+	return fb;
+}
+
+static inline bool stopped_by_device(const struct tl_feedback *fb)
+{
+	return fb->device_stopped;
+}
+
+#endif
