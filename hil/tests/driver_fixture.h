@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 
+#include "buttons.h"
 #include "child.h"
 #include "treadmill.h"
 
@@ -46,6 +47,24 @@ static inline struct tl_feedback poll_until(bool (*pred)(const struct tl_feedbac
 static inline bool stopped_by_device(const struct tl_feedback *fb)
 {
 	return fb->device_stopped;
+}
+
+/* Polls the treadmill and the button b together, as the daemon's tick does, until want
+ * presses came or timeout_ms passed; returns how many came (into got[0..want)). */
+static inline int presses_while_polling(struct tl_button *b, struct tl_press *got, int want,
+					int timeout_ms)
+{
+	int n = 0;
+	long long deadline = hil_now_ms() + timeout_ms;
+	while (n < want && hil_now_ms() < deadline) {
+		struct tl_feedback fb;
+		long long now = hil_now_ms();
+		fx.tm.ops->poll(&fx.tm, now, &fb);
+		int k = tl_button_poll(b, now, got + n, want - n);
+		assert_true(k >= 0);
+		n += k;
+	}
+	return n;
 }
 
 #endif

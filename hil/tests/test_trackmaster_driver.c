@@ -255,16 +255,7 @@ static void button_box_reports_patient_presses(void **state)
 	assert_int_equal(tl_button_box_open(&b, &link, &c, hil_now_ms()), 0);
 	run_belt();
 	struct tl_press got[4];
-	int n = 0;
-	long long deadline = hil_now_ms() + 5000;
-	while (n < 2 && hil_now_ms() < deadline) {
-		struct tl_feedback fb;
-		long long now = hil_now_ms();
-		fx.tm.ops->poll(&fx.tm, now, &fb);
-		int k = tl_button_poll(&b, now, got + n, 4 - n);
-		assert_true(k >= 0);
-		n += k;
-	}
+	int n = presses_while_polling(&b, got, 2, 5000);
 	assert_int_equal(n, 2);
 	assert_int_equal(got[0].kind, TL_PRESS_ONSET);
 	assert_int_equal(got[1].kind, TL_PRESS_MAX);
