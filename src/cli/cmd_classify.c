@@ -47,7 +47,7 @@ static void print_leg_cell(const struct tl_abi_leg *leg)
 
 static void print_post_cell(const struct tl_abi_post *p)
 {
-	char b[16], fall[16] = "-", ankle[16] = "-", cell[48];
+	char b[16], fall[16] = "-", ankle[16] = "-", cell[64];
 	if (p->has_fall_pct)
 		snprintf(fall, sizeof fall, "%.0f%%", p->fall_pct);
 	if (p->has_ankle_fall)

@@ -108,7 +108,7 @@ int tl_store_schema_identify(struct tl_store *st, const char *path, int *version
 {
 	char what[TL_STORE_WHAT_MAX];
 	snprintf(what, sizeof what, "reading %s", path);
-	int app_id, n_objects;
+	int app_id = 0, n_objects = 0;
 	if (pragma_int(st, "PRAGMA application_id", &app_id, what, err) < 0 ||
 	    pragma_int(st, "PRAGMA user_version", version, what, err) < 0 ||
 	    pragma_int(st, "SELECT count(*) FROM sqlite_schema", &n_objects, what, err) < 0) {
