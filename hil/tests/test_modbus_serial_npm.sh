@@ -1,20 +1,18 @@
 #!/usr/bin/env bash
 # Interoperability: the "modbus" driver (through tldrive) against an independent Modbus
 # TCP slave, npm modbus-serial's ServerTCP, programmed from config/devices/treadsim.profile.
-# Installs modbus-serial with npm into the build directory on first run. Skips (77) when
-# node/npm are missing or the package cannot be installed (offline CI).
+# modbus-serial is pinned in tests/package-lock.json and installed by .ci/install-deps;
+# this test never fetches it. Skips (77) only when node is not installed at all.
 set -euo pipefail
 : "${TLDRIVE:?}" "${TL_SOURCE_DIR:?}" "${TL_BUILD_DIR:?}"
 here=$(cd "$(dirname "$0")" && pwd)
 profile="$TL_SOURCE_DIR/config/devices/treadsim.profile"
-prefix="$TL_BUILD_DIR/npm"
-command -v node >/dev/null && command -v npm >/dev/null || { echo "SKIP: node/npm not installed"; exit 77; }
-if [ ! -d "$prefix/node_modules/modbus-serial" ]; then
-	mkdir -p "$prefix"
-	npm install --prefix "$prefix" --no-audit --no-fund --ignore-scripts --loglevel=error \
-		modbus-serial@8 >/dev/null || { echo "SKIP: cannot install modbus-serial"; exit 77; }
-fi
-export NODE_PATH="$prefix/node_modules"
+modules="$TL_SOURCE_DIR/tests/node_modules"
+command -v node >/dev/null || { echo "SKIP: node not installed"; exit 77; }
+[ -d "$modules/modbus-serial" ] ||
+	{ echo "FAIL: $modules/modbus-serial is missing: run .ci/install-deps" >&2; exit 1; }
+mkdir -p "$TL_BUILD_DIR/npm"
+export NODE_PATH="$modules"
 pid=
 cleanup() {
 	if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
