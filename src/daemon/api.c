@@ -39,7 +39,7 @@ struct tl_api {
 	char bound[64];          /* the TCP address actually bound, "127.0.0.1:8660" */
 	char *cert_pem, *key_pem; /* kept for the daemon's life: MHD reads them in place */
 	char token[256];
-	volatile int stopping;
+	atomic_int stopping;  /* read by the event streams' threads */
 };
 
 struct request {
@@ -627,7 +627,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 	struct sse *s = cls;
 	struct tl_daemon *d = s->api->d;
 	while (s->pending_off >= s->pending_len) {
-		if (s->api->stopping)
+		if (atomic_load(&s->api->stopping))
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		free(s->pending);
 		s->pending = NULL;
@@ -988,7 +988,7 @@ void tl_api_stop(struct tl_api *api)
 {
 	if (!api)
 		return;
-	api->stopping = 1;
+	atomic_store(&api->stopping, 1);
 	pthread_mutex_lock(&api->d->st_mu);
 	pthread_cond_broadcast(&api->d->st_cv);
 	pthread_mutex_unlock(&api->d->st_mu);

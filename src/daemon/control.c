@@ -666,7 +666,7 @@ static void *control_main(void *arg)
 		if (++n % 5 == 0)
 			sd_notify(0, "WATCHDOG=1");
 
-		if (*d->stop_flag) {
+		if (atomic_load(d->stop_flag)) {
 			int64_t now = test_now_ms(d);
 			if (shutdown_at < 0) {
 				shutdown_at = tl_mono_ns();

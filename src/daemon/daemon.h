@@ -16,6 +16,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -108,7 +109,7 @@ struct tl_daemon {
 	struct tl_status st;
 
 	/* set by signal handlers / main; read by the threads */
-	volatile sig_atomic_t *stop_flag;
+	atomic_int *stop_flag;
 	bool control_done;  /* the control thread has brought everything to rest */
 
 	/* figures for the benchmark (GET /v1/metrics) */

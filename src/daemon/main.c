@@ -19,12 +19,14 @@
 #include "daemon.h"
 #include "writer.h"
 
-static volatile sig_atomic_t stop_requested;
+/* Written by the signal handler and main, read by the control thread: an atomic, which
+ * is both safe in a handler (lock-free) and ordered between threads, as volatile is not. */
+static atomic_int stop_requested;
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	stop_requested = 1;
+	atomic_store(&stop_requested, 1);
 }
 
 static void usage(FILE *out)
@@ -146,7 +148,7 @@ int main(int argc, char **argv)
 	d.api = tl_api_start(&d, &err);
 	if (!d.api) {
 		fail(err.msg);
-		stop_requested = 1;
+		atomic_store(&stop_requested, 1);
 		goto out_control;
 	}
 	syslog(LOG_INFO, "ready: driver %s, database %s, socket %s, listen %s, time scale %g",
