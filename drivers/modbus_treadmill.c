@@ -39,6 +39,8 @@ struct mb {
 	bool have_boot;
 	uint16_t boot_count;    /* read at open */
 	bool believe_running;   /* we started the belt and did not stop it */
+	bool estopped;          /* our emergency stop was pressed (taken or not): no setpoint
+				 * moves the treadmill again until the next start() */
 	int64_t start_ms;       /* caller's time of start() */
 	bool device_stopped;    /* latched: the device stopped the belt by itself */
 	uint32_t latched;       /* fault bits that explain device_stopped (kept until close) */
@@ -472,6 +474,20 @@ static int refuse_if_stopped(struct tl_treadmill *tm, const char *what)
 	return -1;
 }
 
+/* After an emergency stop, a setpoint still on its way (the rest of the motion the stop
+ * cut short, a stale target) must not move the treadmill: a belt speed set on a stopped
+ * drive, or a lift driven up under a patient who has just been stopped. Only an
+ * operator's new start() lifts this. */
+static int refuse_if_estopped(struct tl_treadmill *tm, const char *what)
+{
+	struct mb *m = tm->priv;
+	if (!m->estopped)
+		return 0;
+	set_err(tm, "modbus %s: %s refused: the belt is under an emergency stop; only a new "
+		"start moves it", m->prof.name, what);
+	return -1;
+}
+
 static int mb_start(struct tl_treadmill *tm, int64_t now_ms)
 {
 	struct mb *m = tm->priv;
@@ -482,6 +498,7 @@ static int mb_start(struct tl_treadmill *tm, int64_t now_ms)
 	    write_command(tm, &m->prof.cmd_start, now_ms))
 		return -1;
 	m->believe_running = true;
+	m->estopped = false;
 	m->start_ms = now_ms;
 	return 0;
 }
@@ -497,6 +514,7 @@ static int mb_emergency_stop(struct tl_treadmill *tm, int64_t now_ms)
 {
 	struct mb *m = tm->priv;
 	m->believe_running = false;
+	m->estopped = true; /* before any I/O: held even if the device never acknowledges */
 	/* Nothing else is in flight (one thread); discard any stale reply first. */
 	modbus_flush(m->ctx);
 	const struct tl_cmd_seq *seq = m->prof.cmd_estop.n ? &m->prof.cmd_estop : &m->prof.cmd_stop;
@@ -511,7 +529,7 @@ static int mb_set_speed(struct tl_treadmill *tm, double kmh, int64_t now_ms, dou
 	struct mb *m = tm->priv;
 	uint16_t raw;
 	double s;
-	if (kmh > 0 && refuse_if_stopped(tm, "set speed"))
+	if (kmh > 0 && (refuse_if_stopped(tm, "set speed") || refuse_if_estopped(tm, "set speed")))
 		return -1;
 	if (tl_profile_kmh_to_raw(&m->prof, kmh, &raw, &s)) {
 		set_err(tm, "modbus %s: speed %.2f km/h does not fit the register", m->prof.name, kmh);
@@ -527,6 +545,8 @@ static int mb_set_speed(struct tl_treadmill *tm, double kmh, int64_t now_ms, dou
 static int mb_set_grade(struct tl_treadmill *tm, double pct, int64_t now_ms, double *sent)
 {
 	struct mb *m = tm->priv;
+	if (refuse_if_estopped(tm, "set grade"))
+		return -1;
 	if (!m->prof.reg[TL_REG_GRADE_SETPOINT].present) {
 		if (pct != 0) {
 			set_err(tm, "modbus %s: this device has no grade register (the lift is not "
