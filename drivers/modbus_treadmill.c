@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "serial_link.h"
 
@@ -26,6 +27,9 @@
 /* A drive may take a moment to report "running" after the run command: a belt that is
  * not running this soon after start() is not yet a stop by the device. */
 #define START_GRACE_MS 1000
+/* RTU, after a failed try: the line counts as quiet (no reply to an earlier try still
+ * coming in) after this long without a byte; replies sent back to back have no gaps. */
+#define RESYNC_QUIET_MS 20
 
 struct mb {
 	modbus_t *ctx;
@@ -35,6 +39,7 @@ struct mb {
 	char device[256];       /* RTU: the configured device, for messages */
 	bool gone;              /* RTU: the tty hung up (adapter unplugged); released */
 	int retries;
+	int timeout_ms;         /* per transaction */
 	int watchdog_ms;        /* read back at open */
 	bool have_boot;
 	uint16_t boot_count;    /* read at open */
@@ -116,6 +121,37 @@ static void reconnect(struct mb *m)
 {
 	modbus_close(m->ctx);
 	modbus_connect(m->ctx);
+}
+
+/* RTU: discards what arrives until the line has been quiet for quiet_ms, for at most
+ * limit_ms. */
+static void drain_quiet(struct mb *m, int quiet_ms, int limit_ms)
+{
+	int fd = modbus_get_socket(m->ctx);
+	int64_t end_ns = mono_ns() + (int64_t)limit_ms * 1000000;
+	uint8_t junk[256];
+	while (fd >= 0 && mono_ns() < end_ns) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, quiet_ms) <= 0 || !(p.revents & POLLIN) ||
+		    read(fd, junk, sizeof junk) <= 0)
+			break;
+	}
+	modbus_flush(m->ctx);
+}
+
+/* After a failed try, before the next request: replies to earlier tries may still be on
+ * their way (late, or released together by a device that was busy). Read as the answer
+ * to the next try, each puts the driver one reply behind for good: every try then reads
+ * the reply to the one before, fails, and leaves its own reply for the next (an
+ * emergency stop that the device took was reported failed three times over, then every
+ * poll after it). TCP: a fresh connection carries none of them. RTU: let the line go
+ * quiet, discarding what comes, before asking again. */
+static void resync(struct mb *m)
+{
+	if (m->tcp)
+		reconnect(m);
+	else
+		drain_quiet(m, RESYNC_QUIET_MS, m->timeout_ms);
 }
 
 enum op { OP_READ, OP_WRITE_ONE, OP_WRITE_SEQ };
@@ -224,10 +260,7 @@ static int transact(struct tl_treadmill *tm, const struct xfer *x, int64_t now_m
 		uint32_t kind = classify(e);
 		if (kind == TL_FAULT_REFUSED && e != EMBXSBUSY && e != EMBXACK)
 			break; /* the device answered; asking again gets the same answer */
-		/* Drop whatever is left of a late or corrupt reply before asking again. */
-		modbus_flush(m->ctx);
-		if (m->tcp && kind == TL_FAULT_COMM && e != ETIMEDOUT)
-			reconnect(m);
+		resync(m);
 	}
 	m->io_fault = classify(e);
 	set_err(tm, "modbus %s: %s %s %u: %s (after %d %s)", m->prof.name, x->what,
@@ -344,6 +377,7 @@ static int connect_ctx(struct tl_treadmill *tm, struct mb *m, const struct tl_dr
 		set_err(tm, "modbus: unit id %d is not 1..247", o->unit_id);
 		return -1;
 	}
+	m->timeout_ms = tmo;
 	modbus_set_response_timeout(m->ctx, (uint32_t)(tmo / 1000), (uint32_t)(tmo % 1000) * 1000);
 	modbus_set_byte_timeout(m->ctx, (uint32_t)(tmo / 1000), (uint32_t)(tmo % 1000) * 1000);
 	if (modbus_connect(m->ctx)) {

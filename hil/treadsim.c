@@ -62,6 +62,8 @@ struct chan {
 	struct out_frame q[MAX_Q];
 	int nq;
 	int64_t line_free_us;  /* paced: when the line is free for the next reply */
+	int64_t backlog_until_us; /* replies released (`release=MS`) leave until then: a reply
+				   * to a later request waits behind them, as a device sends */
 	/* paced RTU: a request whose bytes are still crossing the line. A device acts on a
 	 * frame once all of it and the 3.5-character silence after it have arrived, so the
 	 * registers it reads (the patient button) are sampled then, not at the first byte. */
@@ -98,7 +100,8 @@ struct sim {
 	bool logged_running;   /* the belt state last written to the log as an event */
 	enum reply_fate fate[MAX_FATES];
 	int nfates;
-	bool ctl_awaiting[MAX_CTL]; /* `await-held`: answered once a reply is held */
+	int held_total;        /* replies held since the start, released or lost since or not */
+	int ctl_awaiting[MAX_CTL]; /* `await-held=N`: answered once held_total >= N; 0: none */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -176,6 +179,9 @@ static struct chan *add_chan(struct sim *s, enum chan_kind kind, int fd, const c
 
 static void drop_chan(struct sim *s, int i)
 {
+	struct chan *c = &s->ch[i];
+	for (int k = 0; k < c->nheld; k++) /* held replies go with their connection */
+		log_frame(s, "tx-lost", c, c->held[k].b, c->held[k].len, now_us());
 	close(s->ch[i].fd);
 	s->ch[i] = s->ch[--s->nch];
 }
@@ -215,6 +221,7 @@ static int pty_attach(struct chan *c, char *why, size_t n)
 		c->nq = 0;
 		c->nheld = 0;
 		c->line_free_us = 0;
+		c->backlog_until_us = 0;
 		snprintf(c->pts, sizeof c->pts, "%s", path);
 		return 0;
 	}
@@ -312,6 +319,8 @@ static void enqueue(struct sim *s, struct chan *c, const uint8_t *b, size_t n, s
 		due += (int64_t)n * char_us;
 		c->line_free_us = due;
 	}
+	if (due < c->backlog_until_us)
+		due = c->backlog_until_us;
 	if (s->dev.wire_faults & SIM_F_LATE_REPLY)
 		due += (int64_t)s->dev.late_ms * 1000;
 	/* Kept in order of departure: a late reply does not hold up the ones after it. */
@@ -336,6 +345,7 @@ static void hold(struct sim *s, struct chan *c, const uint8_t *b, size_t n, int6
 	struct out_frame *f = &c->held[c->nheld++];
 	*f = (struct out_frame){.due_us = t_us, .len = n};
 	memcpy(f->b, b, n);
+	s->held_total++;
 	log_frame(s, "held", c, b, n, t_us);
 	answer_awaiting(s, c, f);
 }
@@ -357,14 +367,18 @@ static void queue(struct sim *s, struct chan *c, const uint8_t *b, size_t n, siz
 		hold(s, c, b, n, t_us);
 }
 
-/* `release`: every held reply leaves now, in the order it was held. */
-static int release_held(struct sim *s, int64_t t_us)
+/* `release[=MS]`: every held reply leaves, in the order it was held, the first now and
+ * each next one MS later (default 0): a device sending a backlog of late replies. */
+static int release_held(struct sim *s, int64_t t_us, int spacing_ms)
 {
 	int n = 0;
 	for (int i = 0; i < s->nch; i++) {
 		struct chan *c = &s->ch[i];
-		for (int k = 0; k < c->nheld; k++, n++)
-			enqueue(s, c, c->held[k].b, c->held[k].len, 0, t_us);
+		for (int k = 0; k < c->nheld; k++, n++) {
+			int64_t at_us = t_us + (int64_t)n * spacing_ms * 1000;
+			enqueue(s, c, c->held[k].b, c->held[k].len, 0, at_us);
+			c->backlog_until_us = at_us;
+		}
 		c->nheld = 0;
 	}
 	return n;
@@ -736,21 +750,23 @@ static void held_line(const struct chan *c, const struct out_frame *f, char *msg
 		len += (size_t)snprintf(msg + len, n - len, " %02X", f->b[k]);
 }
 
-/* A reply was just held: the request it answers is on the wire. Tells whoever waits. */
+/* A reply was just held: the request it answers is on the wire. Tells whoever waits for
+ * this many replies held. */
 static void answer_awaiting(struct sim *s, const struct chan *c, const struct out_frame *f)
 {
 	char msg[1000];
 	held_line(c, f, msg, sizeof msg);
 	for (int i = 0; i < MAX_CTL; i++)
-		if (s->ctl[i] >= 0 && s->ctl_awaiting[i]) {
-			s->ctl_awaiting[i] = false;
+		if (s->ctl[i] >= 0 && s->ctl_awaiting[i] && s->held_total >= s->ctl_awaiting[i]) {
+			s->ctl_awaiting[i] = 0;
 			log_control(s, f->due_us, "await-held", msg);
 			dprintf(s->ctl[i], "%s\n", msg);
 		}
 }
 
-/* `drop`, `hold`, `release`, `await-held`. Returns 0 if line is none of them, 1 with the
- * reply in msg, 2 when the reply waits (`await-held` before anything is held). */
+/* `drop`, `hold`, `release[=MS]`, `await-held[=N]`. Returns 0 if line is none of them, 1 with
+ * the reply in msg, 2 when the reply waits (fewer than N replies held since the start,
+ * default 1: a count that connections dropped with held replies do not lower). */
 static int fate_command(struct sim *s, int i, const char *line, int64_t t_us, char *msg, size_t n)
 {
 	bool drop = !strcmp(line, "drop"), hold_next = !strcmp(line, "hold");
@@ -763,18 +779,27 @@ static int fate_command(struct sim *s, int i, const char *line, int64_t t_us, ch
 		snprintf(msg, n, "ok %s (%d pending)", line, s->nfates);
 		return 1;
 	}
-	if (!strcmp(line, "release")) {
-		snprintf(msg, n, "ok release %d", release_held(s, t_us));
-		return 1;
-	}
-	if (strcmp(line, "await-held"))
-		return 0;
-	for (int k = 0; k < s->nch; k++)
-		if (s->ch[k].nheld) {
-			held_line(&s->ch[k], &s->ch[k].held[0], msg, n);
+	int spacing_ms = 0;
+	if (!strcmp(line, "release") || sscanf(line, "release=%d", &spacing_ms) == 1) {
+		if (spacing_ms < 0 || spacing_ms > 10000) {
+			snprintf(msg, n, "release=%d: spacing is 0..10000 ms", spacing_ms);
 			return 1;
 		}
-	s->ctl_awaiting[i] = true;
+		snprintf(msg, n, "ok release %d", release_held(s, t_us, spacing_ms));
+		return 1;
+	}
+	int want = 1;
+	if (strcmp(line, "await-held") && sscanf(line, "await-held=%d", &want) != 1)
+		return 0;
+	if (want < 1) {
+		snprintf(msg, n, "await-held=%d: wants 1 or more", want);
+		return 1;
+	}
+	if (s->held_total >= want) {
+		snprintf(msg, n, "ok held %d so far", s->held_total);
+		return 1;
+	}
+	s->ctl_awaiting[i] = want;
 	return 2;
 }
 
@@ -818,7 +843,7 @@ static void control_input(struct sim *s, int i, int64_t t_us)
 		close(s->ctl[i]);
 		s->ctl[i] = -1;
 		s->ctl_len[i] = 0;
-		s->ctl_awaiting[i] = false;
+		s->ctl_awaiting[i] = 0;
 		return;
 	}
 	s->ctl_len[i] += (size_t)r;
@@ -861,7 +886,7 @@ static void accept_control(struct sim *s)
 		if (s->ctl[i] < 0) {
 			s->ctl[i] = fd;
 			s->ctl_len[i] = 0;
-			s->ctl_awaiting[i] = false;
+			s->ctl_awaiting[i] = 0;
 			return;
 		}
 	close(fd);
@@ -1034,9 +1059,10 @@ static void usage(FILE *out)
 		"                         clear: every fault off, a watchdog trip reset, all\n"
 		"                         plugged back (the belt is never restarted)\n"
 		"                         drop / hold: the next reply not yet given a fate is\n"
-		"                         dropped (its request acted on) / held until 'release';\n"
-		"                         'await-held' answers 'ok held CHANNEL HEX...' once one\n"
-		"                         is held (a request on the wire)\n"
+		"                         dropped (its request acted on) / held until\n"
+		"                         'release[=MS]' (held replies leave MS apart);\n"
+		"                         'await-held[=N]' answers 'ok held CHANNEL HEX...' once\n"
+		"                         N (default 1) have been held (requests on the wire)\n"
 		"  --baud N               pace replies as if bytes crossed a line at N baud\n"
 		"  --log FILE             log every frame received and sent (CLOCK_MONOTONIC s),\n"
 		"                         control commands and events: 'event belt-start',\n"
