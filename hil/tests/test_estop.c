@@ -49,13 +49,14 @@ struct wire {
 	const char *speed_frame; /* a speed write */
 	const char *grade_frame; /* a grade write */
 	int watchdog_ms;         /* the device's own: silence this long stops the belt */
+	const char *baud;        /* treadsim paces the line at this rate; NULL: unpaced */
 };
 
 /* treadsim.profile, unit 1: command (holding 2) = 2 is the quick stop, 1 the start. */
 static const struct wire modbus_rtu = {
 	"modbus_rtu", SIM_RTU, &tl_modbus_treadmill_ops, "modbus-rtu",
 	"01 06 00 02 00 02", "01 06 00 02 00 00", "01 06 00 02 00 01", "01 04 00 00 00 05", "01 06 00 00",
-	"01 06 00 01", 1000,
+	"01 06 00 01", 1000, "19200",
 };
 
 static const struct wire modbus_tcp = {
@@ -63,13 +64,13 @@ static const struct wire modbus_tcp = {
 	"00 00 00 06 01 06 00 02 00 02", "00 00 00 06 01 06 00 02 00 00",
 	"00 00 00 06 01 06 00 02 00 01",
 	"00 00 00 06 01 04 00 00 00 05", "00 00 00 06 01 06 00 00", "00 00 00 06 01 06 00 01",
-	1000,
+	1000, NULL,
 };
 
 /* Trackmaster has no quick stop on the wire: A2 is the fastest stop it offers. */
 static const struct wire trackmaster = {
 	"trackmaster", SIM_TM, &tl_trackmaster_treadmill_ops, "trackmaster",
-	"A2", NULL, "A0", "C0", "A3", "A4", 500,
+	"A2", NULL, "A0", "C0", "A3", "A4", 500, "4800",
 };
 
 /* ---- treadsim's frame log ------------------------------------------------------------- */
@@ -139,7 +140,16 @@ static void sim_ok(const char *cmd)
 /* Starts treadsim and opens the case's driver on it, with this response timeout. */
 static void up(int timeout_ms, const char *const *extra)
 {
-	assert_int_equal(sim_start(&fx.sim, w->mode, extra), 0);
+	const char *args[16];
+	int n = 0;
+	for (int i = 0; extra[i] && n < 12; i++)
+		args[n++] = extra[i];
+	if (w->baud) {
+		args[n++] = "--baud";
+		args[n++] = w->baud;
+	}
+	args[n] = NULL;
+	assert_int_equal(sim_start(&fx.sim, w->mode, args), 0);
 	bool modbus = w->ops == &tl_modbus_treadmill_ops;
 	fx.opts = (struct tl_driver_opts){
 		.device = w->mode == SIM_TCP ? NULL : fx.sim.link,
