@@ -2,7 +2,8 @@
  * treadsim, in five situations: while walking; while a poll is on the wire; during the
  * retry after a missed reply; between the speed and the grade write; with the line silent
  * (the device gone). Each case asserts that the stop frame reached treadsim, that the
- * belt came to 0, and that nothing sent afterwards starts it again.
+ * belt came to 0, and that nothing sent afterwards moves the treadmill again: no start, and
+ * the driver refuses speed and grade writes until a new start().
  *
  * One thread drives the treadmill, as the daemon's control thread does, and sends the
  * stop through the actuator (drivers/motion.c), the daemon's only path to a driver. A
