@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "serial_link.h"
 
@@ -26,6 +27,9 @@
 /* A drive may take a moment to report "running" after the run command: a belt that is
  * not running this soon after start() is not yet a stop by the device. */
 #define START_GRACE_MS 1000
+/* RTU, after a failed try: the line counts as quiet (no reply to an earlier try still
+ * coming in) after this long without a byte; replies sent back to back have no gaps. */
+#define RESYNC_QUIET_MS 20
 
 struct mb {
 	modbus_t *ctx;
@@ -35,10 +39,13 @@ struct mb {
 	char device[256];       /* RTU: the configured device, for messages */
 	bool gone;              /* RTU: the tty hung up (adapter unplugged); released */
 	int retries;
+	int timeout_ms;         /* per transaction */
 	int watchdog_ms;        /* read back at open */
 	bool have_boot;
 	uint16_t boot_count;    /* read at open */
 	bool believe_running;   /* we started the belt and did not stop it */
+	bool estopped;          /* our emergency stop was pressed (taken or not): no setpoint
+				 * moves the treadmill again until the next start() */
 	int64_t start_ms;       /* caller's time of start() */
 	bool device_stopped;    /* latched: the device stopped the belt by itself */
 	uint32_t latched;       /* fault bits that explain device_stopped (kept until close) */
@@ -114,6 +121,37 @@ static void reconnect(struct mb *m)
 {
 	modbus_close(m->ctx);
 	modbus_connect(m->ctx);
+}
+
+/* RTU: discards what arrives until the line has been quiet for quiet_ms, for at most
+ * limit_ms. */
+static void drain_quiet(struct mb *m, int quiet_ms, int limit_ms)
+{
+	int fd = modbus_get_socket(m->ctx);
+	int64_t end_ns = mono_ns() + (int64_t)limit_ms * 1000000;
+	uint8_t junk[256];
+	while (fd >= 0 && mono_ns() < end_ns) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, quiet_ms) <= 0 || !(p.revents & POLLIN) ||
+		    read(fd, junk, sizeof junk) <= 0)
+			break;
+	}
+	modbus_flush(m->ctx);
+}
+
+/* After a failed try, before the next request: replies to earlier tries may still be on
+ * their way (late, or released together by a device that was busy). Read as the answer
+ * to the next try, each puts the driver one reply behind for good: every try then reads
+ * the reply to the one before, fails, and leaves its own reply for the next (an
+ * emergency stop that the device took was reported failed three times over, then every
+ * poll after it). TCP: a fresh connection carries none of them. RTU: let the line go
+ * quiet, discarding what comes, before asking again. */
+static void resync(struct mb *m)
+{
+	if (m->tcp)
+		reconnect(m);
+	else
+		drain_quiet(m, RESYNC_QUIET_MS, m->timeout_ms);
 }
 
 enum op { OP_READ, OP_WRITE_ONE, OP_WRITE_SEQ };
@@ -222,10 +260,7 @@ static int transact(struct tl_treadmill *tm, const struct xfer *x, int64_t now_m
 		uint32_t kind = classify(e);
 		if (kind == TL_FAULT_REFUSED && e != EMBXSBUSY && e != EMBXACK)
 			break; /* the device answered; asking again gets the same answer */
-		/* Drop whatever is left of a late or corrupt reply before asking again. */
-		modbus_flush(m->ctx);
-		if (m->tcp && kind == TL_FAULT_COMM && e != ETIMEDOUT)
-			reconnect(m);
+		resync(m);
 	}
 	m->io_fault = classify(e);
 	set_err(tm, "modbus %s: %s %s %u: %s (after %d %s)", m->prof.name, x->what,
@@ -342,6 +377,7 @@ static int connect_ctx(struct tl_treadmill *tm, struct mb *m, const struct tl_dr
 		set_err(tm, "modbus: unit id %d is not 1..247", o->unit_id);
 		return -1;
 	}
+	m->timeout_ms = tmo;
 	modbus_set_response_timeout(m->ctx, (uint32_t)(tmo / 1000), (uint32_t)(tmo % 1000) * 1000);
 	modbus_set_byte_timeout(m->ctx, (uint32_t)(tmo / 1000), (uint32_t)(tmo % 1000) * 1000);
 	if (modbus_connect(m->ctx)) {
@@ -472,6 +508,20 @@ static int refuse_if_stopped(struct tl_treadmill *tm, const char *what)
 	return -1;
 }
 
+/* After an emergency stop, a setpoint still on its way (the rest of the motion the stop
+ * cut short, a stale target) must not move the treadmill: a belt speed set on a stopped
+ * drive, or a lift driven up under a patient who has just been stopped. Only an
+ * operator's new start() lifts this. */
+static int refuse_if_estopped(struct tl_treadmill *tm, const char *what)
+{
+	struct mb *m = tm->priv;
+	if (!m->estopped)
+		return 0;
+	set_err(tm, "modbus %s: %s refused: the belt is under an emergency stop; only a new "
+		"start moves it", m->prof.name, what);
+	return -1;
+}
+
 static int mb_start(struct tl_treadmill *tm, int64_t now_ms)
 {
 	struct mb *m = tm->priv;
@@ -482,6 +532,7 @@ static int mb_start(struct tl_treadmill *tm, int64_t now_ms)
 	    write_command(tm, &m->prof.cmd_start, now_ms))
 		return -1;
 	m->believe_running = true;
+	m->estopped = false;
 	m->start_ms = now_ms;
 	return 0;
 }
@@ -497,6 +548,7 @@ static int mb_emergency_stop(struct tl_treadmill *tm, int64_t now_ms)
 {
 	struct mb *m = tm->priv;
 	m->believe_running = false;
+	m->estopped = true; /* before any I/O: held even if the device never acknowledges */
 	/* Nothing else is in flight (one thread); discard any stale reply first. */
 	modbus_flush(m->ctx);
 	const struct tl_cmd_seq *seq = m->prof.cmd_estop.n ? &m->prof.cmd_estop : &m->prof.cmd_stop;
@@ -511,7 +563,7 @@ static int mb_set_speed(struct tl_treadmill *tm, double kmh, int64_t now_ms, dou
 	struct mb *m = tm->priv;
 	uint16_t raw;
 	double s;
-	if (kmh > 0 && refuse_if_stopped(tm, "set speed"))
+	if (kmh > 0 && (refuse_if_stopped(tm, "set speed") || refuse_if_estopped(tm, "set speed")))
 		return -1;
 	if (tl_profile_kmh_to_raw(&m->prof, kmh, &raw, &s)) {
 		set_err(tm, "modbus %s: speed %.2f km/h does not fit the register", m->prof.name, kmh);
@@ -527,6 +579,8 @@ static int mb_set_speed(struct tl_treadmill *tm, double kmh, int64_t now_ms, dou
 static int mb_set_grade(struct tl_treadmill *tm, double pct, int64_t now_ms, double *sent)
 {
 	struct mb *m = tm->priv;
+	if (refuse_if_estopped(tm, "set grade"))
+		return -1;
 	if (!m->prof.reg[TL_REG_GRADE_SETPOINT].present) {
 		if (pct != 0) {
 			set_err(tm, "modbus %s: this device has no grade register (the lift is not "

@@ -99,6 +99,8 @@ struct tm {
 	uint8_t rx[64];
 	size_t rx_len;
 	bool believe_running;
+	bool estopped;       /* our emergency stop was pressed (taken or not): no setpoint
+			      * moves the treadmill again until the next start() */
 	bool device_stopped; /* latched */
 	uint32_t latched;
 	char stop_reason[96];
@@ -267,6 +269,20 @@ static int refuse_if_stopped(struct tl_treadmill *tm, const char *what)
 	return -1;
 }
 
+/* After an emergency stop, a setpoint still on its way (the rest of the motion the stop
+ * cut short, a stale target) must not move the treadmill: A2 stops the belt, not the
+ * lift, so an A4 after it drives the incline under a patient who has just been stopped.
+ * Only an operator's new start() lifts this. */
+static int refuse_if_estopped(struct tl_treadmill *tm, const char *what)
+{
+	struct tm *t = tm->priv;
+	if (!t->estopped)
+		return 0;
+	set_err(tm, "trackmaster: %s refused: the belt is under an emergency stop; only a new "
+		"start moves it", what);
+	return -1;
+}
+
 static int tm_start(struct tl_treadmill *tm, int64_t now_ms)
 {
 	struct tm *t = tm->priv;
@@ -286,6 +302,7 @@ static int tm_start(struct tl_treadmill *tm, int64_t now_ms)
 		return -1;
 	}
 	t->believe_running = true;
+	t->estopped = false;
 	return 0;
 }
 
@@ -300,6 +317,7 @@ static int tm_stop(struct tl_treadmill *tm, int64_t now_ms)
 static int tm_emergency_stop(struct tl_treadmill *tm, int64_t now_ms)
 {
 	struct tm *t = tm->priv;
+	t->estopped = true; /* before any I/O: held even if the treadmill never acknowledges */
 	/* Nothing is outstanding (one thread, one command at a time); drop stale input so
 	 * the stop's ack is the first thing read. */
 	t->rx_len = 0;
@@ -315,7 +333,7 @@ static int tm_set_speed(struct tl_treadmill *tm, double kmh, int64_t now_ms, dou
 		set_err(tm, "trackmaster: speed %.2f km/h is out of range", kmh);
 		return -1;
 	}
-	if (v > 0 && refuse_if_stopped(tm, "set speed"))
+	if (v > 0 && (refuse_if_stopped(tm, "set speed") || refuse_if_estopped(tm, "set speed")))
 		return -1;
 	struct tl_tm_reply r;
 	if (command(tm, TL_TM_SET_SPEED, v, now_ms, &r))
@@ -333,6 +351,8 @@ static int tm_set_grade(struct tl_treadmill *tm, double pct, int64_t now_ms, dou
 		set_err(tm, "trackmaster: grade %.1f %% is out of range", pct);
 		return -1;
 	}
+	if (refuse_if_estopped(tm, "set grade"))
+		return -1;
 	struct tl_tm_reply r;
 	if (command(tm, TL_TM_SET_ELEVATION, v, now_ms, &r))
 		return -1;

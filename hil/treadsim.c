@@ -62,6 +62,8 @@ struct chan {
 	struct out_frame q[MAX_Q];
 	int nq;
 	int64_t line_free_us;  /* paced: when the line is free for the next reply */
+	int64_t backlog_until_us; /* replies released (`release=MS`) leave until then: a reply
+				   * to a later request waits behind them, as a device sends */
 	/* paced RTU: a request whose bytes are still crossing the line. A device acts on a
 	 * frame once all of it and the 3.5-character silence after it have arrived, so the
 	 * registers it reads (the patient button) are sampled then, not at the first byte. */
@@ -69,7 +71,17 @@ struct chan {
 	int64_t pending_at_us;
 	size_t pending_len;
 	uint8_t pending_req[256];
+	/* replies held back by a `hold` fate, sent on `release` */
+	struct out_frame held[MAX_Q];
+	int nheld;
 };
+
+/* What becomes of the next replies the treadmill sends (`drop`, `hold` on the control
+ * socket), one fate a reply, in order: a test puts exactly one request "on the wire" for
+ * as long as it needs (held until `release`), or loses exactly one reply (dropped, the
+ * request acted on), without any timing luck. */
+enum reply_fate { FATE_DROP, FATE_HOLD };
+#define MAX_FATES 8
 
 struct sim {
 	struct sim_dev dev;
@@ -86,6 +98,10 @@ struct sim {
 	char ctl_path[108];
 	FILE *log;
 	bool logged_running;   /* the belt state last written to the log as an event */
+	enum reply_fate fate[MAX_FATES];
+	int nfates;
+	int held_total;        /* replies held since the start, released or lost since or not */
+	int ctl_awaiting[MAX_CTL]; /* `await-held=N`: answered once held_total >= N; 0: none */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -163,6 +179,9 @@ static struct chan *add_chan(struct sim *s, enum chan_kind kind, int fd, const c
 
 static void drop_chan(struct sim *s, int i)
 {
+	struct chan *c = &s->ch[i];
+	for (int k = 0; k < c->nheld; k++) /* held replies go with their connection */
+		log_frame(s, "tx-lost", c, c->held[k].b, c->held[k].len, now_us());
 	close(s->ch[i].fd);
 	s->ch[i] = s->ch[--s->nch];
 }
@@ -200,7 +219,9 @@ static int pty_attach(struct chan *c, char *why, size_t n)
 		c->unplugged = false;
 		c->rx_len = 0;
 		c->nq = 0;
+		c->nheld = 0;
 		c->line_free_us = 0;
+		c->backlog_until_us = 0;
 		snprintf(c->pts, sizeof c->pts, "%s", path);
 		return 0;
 	}
@@ -280,8 +301,8 @@ static int64_t rtu_gap_us(const struct sim *s, const struct chan *c)
 	return s->baud > 19200 ? 1750 : 11000000 / s->baud * 7 / 2;
 }
 
-static void queue(struct sim *s, struct chan *c, const uint8_t *b, size_t n, size_t req_len,
-		  int64_t t_us)
+static void enqueue(struct sim *s, struct chan *c, const uint8_t *b, size_t n, size_t req_len,
+		    int64_t t_us)
 {
 	if (c->nq == MAX_Q || n > sizeof c->q[0].b)
 		return;
@@ -298,6 +319,8 @@ static void queue(struct sim *s, struct chan *c, const uint8_t *b, size_t n, siz
 		due += (int64_t)n * char_us;
 		c->line_free_us = due;
 	}
+	if (due < c->backlog_until_us)
+		due = c->backlog_until_us;
 	if (s->dev.wire_faults & SIM_F_LATE_REPLY)
 		due += (int64_t)s->dev.late_ms * 1000;
 	/* Kept in order of departure: a late reply does not hold up the ones after it. */
@@ -310,6 +333,55 @@ static void queue(struct sim *s, struct chan *c, const uint8_t *b, size_t n, siz
 	f->due_us = due;
 	f->len = n;
 	memcpy(f->b, b, n);
+}
+
+static void answer_awaiting(struct sim *s, const struct chan *c, const struct out_frame *f);
+
+/* Holds a reply back until `release`: the request it answers stays on the wire. */
+static void hold(struct sim *s, struct chan *c, const uint8_t *b, size_t n, int64_t t_us)
+{
+	if (c->nheld == MAX_Q || n > sizeof c->held[0].b)
+		return;
+	struct out_frame *f = &c->held[c->nheld++];
+	*f = (struct out_frame){.due_us = t_us, .len = n};
+	memcpy(f->b, b, n);
+	s->held_total++;
+	log_frame(s, "held", c, b, n, t_us);
+	answer_awaiting(s, c, f);
+}
+
+/* Queues a reply, unless a fate set on the control socket drops or holds it. The button
+ * box's bytes are not replies: they always go. */
+static void queue(struct sim *s, struct chan *c, const uint8_t *b, size_t n, size_t req_len,
+		  int64_t t_us)
+{
+	if (c->kind == CH_BOX || s->nfates == 0) {
+		enqueue(s, c, b, n, req_len, t_us);
+		return;
+	}
+	enum reply_fate fate = s->fate[0];
+	memmove(&s->fate[0], &s->fate[1], sizeof s->fate[0] * (size_t)--s->nfates);
+	if (fate == FATE_DROP)
+		log_frame(s, "tx-dropped", c, b, n, t_us);
+	else
+		hold(s, c, b, n, t_us);
+}
+
+/* `release[=MS]`: every held reply leaves, in the order it was held, the first now and
+ * each next one MS later (default 0): a device sending a backlog of late replies. */
+static int release_held(struct sim *s, int64_t t_us, int spacing_ms)
+{
+	int n = 0;
+	for (int i = 0; i < s->nch; i++) {
+		struct chan *c = &s->ch[i];
+		for (int k = 0; k < c->nheld; k++, n++) {
+			int64_t at_us = t_us + (int64_t)n * spacing_ms * 1000;
+			enqueue(s, c, c->held[k].b, c->held[k].len, 0, at_us);
+			c->backlog_until_us = at_us;
+		}
+		c->nheld = 0;
+	}
+	return n;
 }
 
 static void rtu_act(struct sim *s, struct chan *c, int64_t t_us);
@@ -551,7 +623,10 @@ static void unplug(struct sim *s, struct chan *c, int64_t t_us)
 {
 	for (int k = 0; k < c->nq; k++)
 		log_frame(s, "tx-unplugged", c, c->q[k].b, c->q[k].len, t_us);
+	for (int k = 0; k < c->nheld; k++)
+		log_frame(s, "tx-unplugged", c, c->held[k].b, c->held[k].len, t_us);
 	c->nq = 0;
+	c->nheld = 0;
 	c->rx_len = 0;
 	c->pending = false; /* a request still crossing the line is lost with it */
 	close(c->fd);
@@ -658,12 +733,86 @@ static void unplugged_names(const struct sim *s, char *out, size_t n)
 
 /* ---- control socket ----------------------------------------------------------------------------- */
 
-static void control_line(struct sim *s, int fd, const char *line, int64_t t_us)
+static void log_control(struct sim *s, int64_t t_us, const char *line, const char *msg)
 {
-	char msg[600];
+	if (!s->log)
+		return;
+	fprintf(s->log, "%lld.%06lld control %s -> %s\n", (long long)(t_us / 1000000),
+		(long long)(t_us % 1000000), line, msg);
+	fflush(s->log); /* tests wait on these lines */
+}
+
+/* "ok held CHANNEL HEX...": what the reply held was. */
+static void held_line(const struct chan *c, const struct out_frame *f, char *msg, size_t n)
+{
+	size_t len = (size_t)snprintf(msg, n, "ok held %s", c->name);
+	for (size_t k = 0; k < f->len && len + 4 < n; k++)
+		len += (size_t)snprintf(msg + len, n - len, " %02X", f->b[k]);
+}
+
+/* A reply was just held: the request it answers is on the wire. Tells whoever waits for
+ * this many replies held. */
+static void answer_awaiting(struct sim *s, const struct chan *c, const struct out_frame *f)
+{
+	char msg[1000];
+	held_line(c, f, msg, sizeof msg);
+	for (int i = 0; i < MAX_CTL; i++)
+		if (s->ctl[i] >= 0 && s->ctl_awaiting[i] && s->held_total >= s->ctl_awaiting[i]) {
+			s->ctl_awaiting[i] = 0;
+			log_control(s, f->due_us, "await-held", msg);
+			dprintf(s->ctl[i], "%s\n", msg);
+		}
+}
+
+/* `drop`, `hold`, `release[=MS]`, `await-held[=N]`. Returns 0 if line is none of them, 1 with
+ * the reply in msg, 2 when the reply waits (fewer than N replies held since the start,
+ * default 1: a count that connections dropped with held replies do not lower). */
+static int fate_command(struct sim *s, int i, const char *line, int64_t t_us, char *msg, size_t n)
+{
+	bool drop = !strcmp(line, "drop"), hold_next = !strcmp(line, "hold");
+	if (drop || hold_next) {
+		if (s->nfates == MAX_FATES) {
+			snprintf(msg, n, "%s: %d reply fates already pending", line, MAX_FATES);
+			return 1;
+		}
+		s->fate[s->nfates++] = drop ? FATE_DROP : FATE_HOLD;
+		snprintf(msg, n, "ok %s (%d pending)", line, s->nfates);
+		return 1;
+	}
+	int spacing_ms = 0;
+	if (!strcmp(line, "release") || sscanf(line, "release=%d", &spacing_ms) == 1) {
+		if (spacing_ms < 0 || spacing_ms > 10000) {
+			snprintf(msg, n, "release=%d: spacing is 0..10000 ms", spacing_ms);
+			return 1;
+		}
+		snprintf(msg, n, "ok release %d", release_held(s, t_us, spacing_ms));
+		return 1;
+	}
+	int want = 1;
+	if (strcmp(line, "await-held") && sscanf(line, "await-held=%d", &want) != 1)
+		return 0;
+	if (want < 1) {
+		snprintf(msg, n, "await-held=%d: wants 1 or more", want);
+		return 1;
+	}
+	if (s->held_total >= want) {
+		snprintf(msg, n, "ok held %d so far", s->held_total);
+		return 1;
+	}
+	s->ctl_awaiting[i] = want;
+	return 2;
+}
+
+static void control_line(struct sim *s, int i, const char *line, int64_t t_us)
+{
+	char msg[1000];
 	int64_t ms = t_us / 1000;
-	int rc;
-	if (!strcmp(line, "state")) {
+	int plug_rc, fate = fate_command(s, i, line, t_us, msg, sizeof msg);
+	if (fate == 2)
+		return; /* answered by answer_awaiting() */
+	if (fate == 1) {
+		/* answered below */
+	} else if (!strcmp(line, "state")) {
 		const struct sim_dev *d = &s->dev;
 		char out[128];
 		unplugged_names(s, out, sizeof out);
@@ -673,19 +822,15 @@ static void control_line(struct sim *s, int fd, const char *line, int64_t t_us)
 			 d->belt.grade_pct, d->watchdog_ms, d->watchdog_tripped, d->key_pulled,
 			 d->drive_fault_code, d->boot_count, sim_dev_homing(d, ms),
 			 sim_dev_button_bits(d, ms), out);
-	} else if (!plug_command(s, line, t_us, msg, sizeof msg, &rc)) {
+	} else if (!plug_command(s, line, t_us, msg, sizeof msg, &plug_rc)) {
 		/* `clear` also plugs back whatever is unplugged, as it ends every fault. */
 		char why[400];
 		if (sim_dev_control(&s->dev, line, ms, msg, sizeof msg) == 0 &&
 		    !strcmp(line, "clear") && plug_all(s, t_us, why, sizeof why))
 			snprintf(msg, sizeof msg, "clear: faults cleared, but plug: %s", why);
 	}
-	if (s->log)
-		fprintf(s->log, "%lld.%06lld control %s -> %s\n", (long long)(t_us / 1000000),
-			(long long)(t_us % 1000000), line, msg);
-	if (s->log)
-		fflush(s->log); /* tests wait on these lines */
-	dprintf(fd, "%s\n", msg);
+	log_control(s, t_us, line, msg);
+	dprintf(s->ctl[i], "%s\n", msg);
 }
 
 static void control_input(struct sim *s, int i, int64_t t_us)
@@ -698,6 +843,7 @@ static void control_input(struct sim *s, int i, int64_t t_us)
 		close(s->ctl[i]);
 		s->ctl[i] = -1;
 		s->ctl_len[i] = 0;
+		s->ctl_awaiting[i] = 0;
 		return;
 	}
 	s->ctl_len[i] += (size_t)r;
@@ -708,7 +854,7 @@ static void control_input(struct sim *s, int i, int64_t t_us)
 		if (nl > s->ctl_buf[i] && nl[-1] == '\r')
 			nl[-1] = '\0';
 		if (s->ctl_buf[i][0])
-			control_line(s, s->ctl[i], s->ctl_buf[i], t_us);
+			control_line(s, i, s->ctl_buf[i], t_us);
 		size_t used = (size_t)(nl + 1 - s->ctl_buf[i]);
 		memmove(s->ctl_buf[i], nl + 1, s->ctl_len[i] - used + 1);
 		s->ctl_len[i] -= used;
@@ -740,6 +886,7 @@ static void accept_control(struct sim *s)
 		if (s->ctl[i] < 0) {
 			s->ctl[i] = fd;
 			s->ctl_len[i] = 0;
+			s->ctl_awaiting[i] = 0;
 			return;
 		}
 	close(fd);
@@ -911,6 +1058,11 @@ static void usage(FILE *out)
 		"                         new slave; the host must reopen it\n"
 		"                         clear: every fault off, a watchdog trip reset, all\n"
 		"                         plugged back (the belt is never restarted)\n"
+		"                         drop / hold: the next reply not yet given a fate is\n"
+		"                         dropped (its request acted on) / held until\n"
+		"                         'release[=MS]' (held replies leave MS apart);\n"
+		"                         'await-held[=N]' answers 'ok held CHANNEL HEX...' once\n"
+		"                         N (default 1) have been held (requests on the wire)\n"
 		"  --baud N               pace replies as if bytes crossed a line at N baud\n"
 		"  --log FILE             log every frame received and sent (CLOCK_MONOTONIC s),\n"
 		"                         control commands and events: 'event belt-start',\n"
