@@ -13,6 +13,11 @@ void tl_actuator_init(struct tl_actuator *a, struct tl_treadmill *tm)
 	a->tm = tm;
 }
 
+static bool preempted(const struct tl_actuator *a)
+{
+	return a->stop_waiting && a->stop_waiting(a->stop_ctx);
+}
+
 int tl_actuate(struct tl_actuator *a, int64_t now_ms, const struct tl_motion *m)
 {
 	const struct tl_treadmill_ops *ops = a->tm->ops;
@@ -43,6 +48,8 @@ int tl_actuate(struct tl_actuator *a, int64_t now_ms, const struct tl_motion *m)
 			return -1;
 		a->running = true;
 		a->estopped = false;
+		if (preempted(a))
+			return TL_ACTUATE_PREEMPTED;
 	}
 	if (!a->have_speed || fabs(m->speed_kmh - a->asked_speed_kmh) > SPEED_EPS_KMH) {
 		if (ops->set_speed(a->tm, m->speed_kmh, now_ms, &a->sent_speed_kmh))
@@ -51,6 +58,8 @@ int tl_actuate(struct tl_actuator *a, int64_t now_ms, const struct tl_motion *m)
 			a->asked_speed_kmh = m->speed_kmh;
 			a->have_speed = true;
 		}
+		if (preempted(a))
+			return TL_ACTUATE_PREEMPTED;
 	}
 	if (!a->have_grade || fabs(m->grade_pct - a->asked_grade_pct) > GRADE_EPS_PCT) {
 		if (ops->set_grade(a->tm, m->grade_pct, now_ms, &a->sent_grade_pct))

@@ -17,11 +17,24 @@ struct tl_actuator {
 	bool have_speed, have_grade;
 	double sent_speed_kmh, sent_grade_pct; /* as the driver reported sending them */
 	double asked_speed_kmh, asked_grade_pct;
+	/* Asked between two commands of one tl_actuate() call (after the start, after the
+	 * speed): true when an emergency stop is waiting to be served. The call then returns
+	 * TL_ACTUATE_PREEMPTED at once, so that the stop does not wait behind the rest of the
+	 * motion (a grade write is one transaction on the wire). NULL: never asked. */
+	bool (*stop_waiting)(void *ctx);
+	void *stop_ctx;
 };
 
+enum {
+	TL_ACTUATE_OK = 0,
+	TL_ACTUATE_FAILED = -1,   /* tm->err says why; the caller treats it as a fault */
+	TL_ACTUATE_PREEMPTED = 1, /* stop_waiting() said yes: serve the stop, then actuate again */
+};
+
+/* Clears a, its stop_waiting hook included. */
 void tl_actuator_init(struct tl_actuator *a, struct tl_treadmill *tm);
-/* Applies m; returns 0, or -1 with tm->err set (the caller treats it as a fault). An
- * emergency stop is sent even if an earlier call failed. */
+/* Applies m; returns one of TL_ACTUATE_*. An emergency stop is sent even if an earlier
+ * call failed. What a preempted call left unsent is sent by the next call. */
 int tl_actuate(struct tl_actuator *a, int64_t now_ms, const struct tl_motion *m);
 
 #endif
