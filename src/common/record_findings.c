@@ -131,11 +131,12 @@ json_t *tl_record_findings(const json_t *record, int two_stage)
 	json_object_set_new(doc, "rest", rest);
 	json_object_set_new(doc, "post", post);
 	json_t *walk = json_object();
-	json_t *cot = json_object_get(record, "cot_s"), *pwt = json_object_get(record, "pwt_s");
-	if (json_is_number(cot))
-		json_object_set(walk, "cot_s", cot);
-	if (json_is_number(pwt))
-		json_object_set(walk, "pwt_s", pwt);
+	static const char *const walk_keys[] = {"cot_s", "pwt_s", "icd_m", "acd_m"};
+	for (size_t k = 0; k < sizeof walk_keys / sizeof walk_keys[0]; k++) {
+		json_t *v = json_object_get(record, walk_keys[k]);
+		if (json_is_number(v))
+			json_object_set(walk, walk_keys[k], v);
+	}
 	const char *er = json_string_value(json_object_get(record, "end_reason"));
 	for (int r = TL_WALK_END_MAX_CLAUDICATION; er && r <= TL_WALK_END_SHUTDOWN; r++)
 		if (!strcmp(er, tl_walk_end_name((enum tl_walk_end)r)))

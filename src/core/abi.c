@@ -46,7 +46,7 @@ struct tl_index tl_abi_index(struct tl_mmhg numerator, struct tl_mmhg brachial)
 
 enum tl_abi_category tl_abi_categorize(int hundredths)
 {
-	/* 2016 AHA/ACC PAD guideline, kept in 2024 (CLINICAL.md, ABI): <= 0.90 abnormal,
+	/* 2016 AHA/ACC PAD guideline, kept in 2024 (docs/clinical.md, ABI): <= 0.90 abnormal,
 	 * 0.91-0.99 borderline, 1.00-1.40 normal, > 1.40 noncompressible. */
 	if (hundredths <= 90)
 		return TL_ABI_ABNORMAL;
@@ -57,9 +57,28 @@ enum tl_abi_category tl_abi_categorize(int hundredths)
 	return TL_ABI_NONCOMPRESSIBLE;
 }
 
+enum tl_abi_band tl_abi_band_of(int hundredths)
+{
+	/* 2016 AHA/ACC categories; within the abnormal range, below 0.40 is severe (ESC 2017
+	 * CLTI criterion "ABI < 0.40"; WIfI ischemia grade 3). docs/clinical.md, Severity. */
+	if (hundredths < 40)
+		return TL_BAND_SEVERE;
+	switch (tl_abi_categorize(hundredths)) {
+	case TL_ABI_ABNORMAL:
+		return TL_BAND_MILD_MODERATE;
+	case TL_ABI_BORDERLINE:
+		return TL_BAND_BORDERLINE;
+	case TL_ABI_NORMAL:
+		return TL_BAND_NORMAL;
+	case TL_ABI_NONCOMPRESSIBLE:
+		break;
+	}
+	return TL_BAND_NONCOMPRESSIBLE;
+}
+
 enum tl_tbi_category tl_tbi_categorize(int hundredths)
 {
-	/* Toe-brachial index <= 0.70 abnormal (2016 AHA/ACC; CLINICAL.md, ABI). */
+	/* Toe-brachial index <= 0.70 abnormal (2016 AHA/ACC; docs/clinical.md, ABI). */
 	return hundredths <= 70 ? TL_TBI_ABNORMAL : TL_TBI_NORMAL;
 }
 
@@ -141,13 +160,35 @@ static void post_point(struct tl_abi_leg *leg, const struct tl_post_set *ps, enu
 	}
 }
 
+/* Repeated Doppler pressures differ by several mmHg, so "back at rest" allows the ABI's
+ * minimal detectable change (0.08, intra-tester reliability study, J Foot Ankle Res
+ * 2020; docs/clinical.md, Recovery). Recovery is read on ankle pressures, which need no
+ * post-exercise brachial, so the 0.08 is converted to mmHg on the resting brachial
+ * pressure: a post ABI on that brachial within 0.08 of the resting ABI. Without a
+ * resting brachial pressure no tolerance is known and none is allowed. */
+static void tolerance(struct tl_abi_leg *leg)
+{
+	if (!leg->brachial.has || !(leg->brachial.mmhg > 0))
+		return;
+	leg->has_tolerance = true;
+	leg->tolerance_mmhg = leg->brachial.mmhg * TL_ABI_MDC_HUNDREDTHS / 100.0;
+}
+
+/* Still below rest beyond the noise: the bound itself counts as recovered. */
+static bool below_rest(const struct tl_abi_leg *leg, struct tl_mmhg ankle)
+{
+	double tol = leg->has_tolerance ? leg->tolerance_mmhg : 0.0;
+	/* Compared in hundredths of a mmHg so that 130 - 10.4 and 119.6 agree. */
+	return lround((leg->ankle.mmhg - ankle.mmhg) * 100.0) > lround(tol * 100.0);
+}
+
 static void recovery(struct tl_abi_leg *leg)
 {
 	if (!leg->ankle.has)
 		return;
 	for (size_t i = 0; i < leg->n_post; i++) {
 		const struct tl_abi_post *pp = &leg->post[i];
-		if (!pp->ankle.has || pp->ankle.mmhg < leg->ankle.mmhg)
+		if (!pp->ankle.has || below_rest(leg, pp->ankle))
 			continue;
 		if (!leg->has_recovery || pp->minute < leg->recovery_min) {
 			leg->has_recovery = true;
@@ -158,7 +199,7 @@ static void recovery(struct tl_abi_leg *leg)
 
 static void criteria(struct tl_abi_leg *leg)
 {
-	/* "Do not interpret ABI changes when ABI > 1.40" (CLINICAL.md, ABI): calcified
+	/* "Do not interpret ABI changes when ABI > 1.40" (docs/clinical.md, ABI): calcified
 	 * arteries make both the resting and the post-exercise values unreliable, so none
 	 * of the criteria is applied to such a leg. */
 	if (leg->rest.has && leg->rest_category == TL_ABI_NONCOMPRESSIBLE) {
@@ -171,18 +212,18 @@ static void criteria(struct tl_abi_leg *leg)
 		 * sensitivity 88 %), on the rounded value like the resting category. */
 		if (pp->abi.has && pp->abi.hundredths <= 90)
 			leg->criteria |= TL_CRIT_POST_ABI_LE_0_90;
-		/* ABI fall > 20 % from rest (2012 AHA statement, as cited in CLINICAL.md);
+		/* ABI fall > 20 % from rest (2012 AHA statement, as cited in docs/clinical.md);
 		 * compared in integers: (rest - post) x 100 > 20 x rest. */
 		if (pp->has_fall_pct &&
 		    (leg->rest.hundredths - pp->abi.hundredths) * 100 > 20 * leg->rest.hundredths)
 			leg->criteria |= TL_CRIT_ABI_FALL_GT_20PCT;
-		/* Ankle pressure fall > 30 mmHg (2012 AHA statement, as cited in CLINICAL.md). */
+		/* Ankle pressure fall > 30 mmHg (2012 AHA statement, as cited in docs/clinical.md). */
 		if (pp->has_ankle_fall && pp->ankle_fall_mmhg > 30.0)
 			leg->criteria |= TL_CRIT_ANKLE_FALL_GT_30MMHG;
-		/* Delayed recovery > 3 min (SVS 2015, secondary; CLINICAL.md, ABI): the ankle
-		 * is still below rest at a point 3 min or later that comes before recovery,
-		 * so recovery took longer than 3 min. */
-		if (pp->ankle.has && leg->ankle.has && pp->ankle.mmhg < leg->ankle.mmhg &&
+		/* Delayed recovery > 3 min (SVS 2015, secondary; docs/clinical.md, Post-exercise
+		 * criteria): the ankle is still below rest, beyond the noise tolerance, at a
+		 * point 3 min or later that comes before recovery. */
+		if (pp->ankle.has && leg->ankle.has && below_rest(leg, pp->ankle) &&
 		    pp->minute >= 3.0 && (!leg->has_recovery || pp->minute < leg->recovery_min))
 			leg->criteria |= TL_CRIT_DELAYED_RECOVERY_GT_3MIN;
 	}
@@ -216,6 +257,7 @@ int tl_abi_compute(const struct tl_pressure_set *rest, const struct tl_post_set 
 		leg->n_post = n_post;
 		for (size_t i = 0; i < n_post; i++)
 			post_point(leg, &post[i], side, opt, &leg->post[i]);
+		tolerance(leg);
 		recovery(leg);
 		criteria(leg);
 	}
@@ -245,6 +287,26 @@ const char *tl_abi_category_name(enum tl_abi_category c)
 const char *tl_tbi_category_name(enum tl_tbi_category c)
 {
 	return c == TL_TBI_ABNORMAL ? "abnormal" : "normal";
+}
+
+const char *tl_abi_band_name(enum tl_abi_band b)
+{
+	static const char *const names[] = {
+		[TL_BAND_NONCOMPRESSIBLE] = "noncompressible", [TL_BAND_NORMAL] = "normal",
+		[TL_BAND_BORDERLINE] = "borderline", [TL_BAND_MILD_MODERATE] = "mild_to_moderate",
+		[TL_BAND_SEVERE] = "severe"};
+	return (unsigned)b < sizeof names / sizeof names[0] ? names[b] : "?";
+}
+
+const char *tl_abi_band_criteria(enum tl_abi_band b)
+{
+	static const char *const criteria[] = {
+		[TL_BAND_NONCOMPRESSIBLE] = "> 1.40, not interpretable (2016 AHA/ACC)",
+		[TL_BAND_NORMAL] = "1.00-1.40 (2016 AHA/ACC)",
+		[TL_BAND_BORDERLINE] = "0.91-0.99 (2016 AHA/ACC)",
+		[TL_BAND_MILD_MODERATE] = "0.40-0.90: PAD (2016 AHA/ACC), not below 0.40",
+		[TL_BAND_SEVERE] = "< 0.40 (ESC 2017 CLTI criterion; WIfI ischemia grade 3)"};
+	return (unsigned)b < sizeof criteria / sizeof criteria[0] ? criteria[b] : "?";
 }
 
 const char *tl_abi_criterion_name(enum tl_abi_criterion c)

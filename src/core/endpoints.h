@@ -1,6 +1,6 @@
 /* endpoints.h - COT, PWT, ICD, ACD, walking time and distance, recovery time.
  *
- * Definitions (CLINICAL.md, Endpoints): COT and ICD at the first onset press; PWT and ACD
+ * Definitions (docs/clinical.md, Endpoints): COT and ICD at the first onset press; PWT and ACD
  * at the max press, or at the end of walking if there was none; distance is the integral
  * of the MEASURED belt speed (trapezoids between feedback samples); recovery time runs
  * from belt stop to the relief event. Times are test time in ms (start = 0). Per walk

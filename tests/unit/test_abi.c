@@ -212,8 +212,10 @@ static void post_exercise_series(void **state)
 	assert_true(l->criteria & TL_CRIT_ABI_FALL_GT_20PCT);
 	assert_true(l->criteria & TL_CRIT_ANKLE_FALL_GT_30MMHG);
 	assert_true(l->criteria & TL_CRIT_DELAYED_RECOVERY_GT_3MIN);
+	/* 90 mmHg at 5 min is 8 below rest, within the noise tolerance (0.08 x 140 = 11.2
+	 * mmHg): recovered at 5 min, not 10 (docs/clinical.md, Recovery). */
 	assert_true(l->has_recovery);
-	assert_float_equal(l->recovery_min, 10.0, 1e-9);
+	assert_float_equal(l->recovery_min, 5.0, 1e-9);
 	/* Right: post ABI 150/160 = 0.94, fall 6 %, ankle rises: nothing fired. */
 	const struct tl_abi_leg *rt = &r.leg[TL_RIGHT];
 	assert_int_equal(rt->post[0].abi.hundredths, 94);
@@ -311,6 +313,52 @@ static void refuses_absurd_values(void **state)
 	assert_int_equal(tl_abi_compute(&s, post, TL_ABI_MAX_POST + 1, NULL, &r, &err), -1);
 }
 
+
+static void severity_band_edges(void **state)
+{
+	(void)state;
+	assert_int_equal(tl_abi_band_of(0), TL_BAND_SEVERE);
+	assert_int_equal(tl_abi_band_of(39), TL_BAND_SEVERE);
+	assert_int_equal(tl_abi_band_of(40), TL_BAND_MILD_MODERATE); /* 0.40 is not < 0.40 */
+	assert_int_equal(tl_abi_band_of(90), TL_BAND_MILD_MODERATE);
+	assert_int_equal(tl_abi_band_of(91), TL_BAND_BORDERLINE);
+	assert_int_equal(tl_abi_band_of(99), TL_BAND_BORDERLINE);
+	assert_int_equal(tl_abi_band_of(100), TL_BAND_NORMAL);
+	assert_int_equal(tl_abi_band_of(140), TL_BAND_NORMAL);
+	assert_int_equal(tl_abi_band_of(141), TL_BAND_NONCOMPRESSIBLE);
+	assert_string_equal(tl_abi_band_name(TL_BAND_SEVERE), "severe");
+	assert_non_null(strstr(tl_abi_band_criteria(TL_BAND_SEVERE), "ESC 2017"));
+}
+
+static void recovery_tolerance_bound(void **state)
+{
+	(void)state;
+	/* Brachial 125: tolerance 0.08 x 125 = 10 mmHg. Rest ankle 130. */
+	struct tl_pressure_set s = {0};
+	s.brachial[TL_LEFT] = P(125);
+	s.pt[TL_LEFT] = P(130);
+	struct tl_post_set post[] = {post_point(1, -1, 90, -1), post_point(3, -1, 120, -1),
+				     post_point(5, -1, 126, -1)};
+	struct tl_abi_result r = compute(&s, post, 3, TL_ANKLE_HIGHER);
+	const struct tl_abi_leg *l = &r.leg[TL_LEFT];
+	assert_true(l->has_tolerance);
+	assert_float_equal(l->tolerance_mmhg, 10.0, 1e-9);
+	/* 120 is exactly 10 below: at the bound, recovered at 3 min, nothing delayed. */
+	assert_float_equal(l->recovery_min, 3.0, 1e-9);
+	assert_false(l->criteria & TL_CRIT_DELAYED_RECOVERY_GT_3MIN);
+	/* 119 is beyond the bound: still low at 3 min, recovered at 5. */
+	post[1] = post_point(3, -1, 119, -1);
+	r = compute(&s, post, 3, TL_ANKLE_HIGHER);
+	assert_float_equal(r.leg[TL_LEFT].recovery_min, 5.0, 1e-9);
+	assert_true(r.leg[TL_LEFT].criteria & TL_CRIT_DELAYED_RECOVERY_GT_3MIN);
+	/* No resting brachial: no tolerance is known, so none is allowed (strict). */
+	s.brachial[TL_LEFT] = NONE;
+	post[1] = post_point(3, -1, 129, -1);
+	r = compute(&s, post, 3, TL_ANKLE_HIGHER);
+	assert_false(r.leg[TL_LEFT].has_tolerance);
+	assert_true(r.leg[TL_LEFT].criteria & TL_CRIT_DELAYED_RECOVERY_GT_3MIN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +376,8 @@ int main(void)
 		cmocka_unit_test(noncompressible_rest_applies_no_criteria),
 		cmocka_unit_test(post_without_brachial_keeps_ankle_fall),
 		cmocka_unit_test(recovery_takes_the_earliest_minute),
+		cmocka_unit_test(severity_band_edges),
+		cmocka_unit_test(recovery_tolerance_bound),
 		cmocka_unit_test(refuses_absurd_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
