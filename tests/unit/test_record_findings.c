@@ -109,7 +109,8 @@ static void classification_of_a_record(void **state)
 {
 	(void)state;
 	/* Resting ABI 0.70 on the left with a fall after exercise: vascular. */
-	json_t *rec = load("{\"cot_s\": 120, \"pwt_s\": 300, \"end_reason\": \"max_claudication\","
+	json_t *rec = load("{\"cot_s\": 120, \"pwt_s\": 300, \"icd_m\": 90, \"acd_m\": 240,"
+			   " \"end_reason\": \"max_claudication\","
 			   " \"pressures\": ["
 			   "  {\"phase\": \"rest\", \"site\": \"brachial-left\", \"mmhg\": 140},"
 			   "  {\"phase\": \"rest\", \"site\": \"brachial-right\", \"mmhg\": 136},"
@@ -123,6 +124,11 @@ static void classification_of_a_record(void **state)
 	assert_int_equal(tl_record_classify(rec, 0, &abi, &cls, &err), 0);
 	json_t *c = load(cls), *a = load(abi);
 	assert_string_equal(json_string_value(json_object_get(c, "category")), "vascular");
+	/* The walk's distances reach the classifier: ACD as reported, Fontaine from the ICD. */
+	json_t *acd = json_object_get(json_object_get(c, "endpoints"), "acd");
+	assert_string_equal(json_string_value(json_object_get(acd, "text")), "240.0 m");
+	json_t *fontaine = json_object_get(json_object_get(c, "severity"), "fontaine");
+	assert_string_equal(json_string_value(json_object_get(fontaine, "grade")), "IIb");
 	assert_true(json_number_value(json_object_get(json_object_get(json_object_get(a, "abi"), "left"), "rest")) == 0.70);
 	json_decref(c);
 	json_decref(a);
