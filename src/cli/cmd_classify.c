@@ -20,6 +20,8 @@ static const char *fmt_index(char *buf, size_t n, struct tl_index i)
 {
 	if (!i.has)
 		return "-";
+	if (i.noncompressible)
+		return "n/c"; /* an ankle artery not compressible at the cuff's maximum */
 	snprintf(buf, n, "%.2f", tl_index_value(i));
 	return buf;
 }

@@ -394,7 +394,8 @@ int cmd_pressure(int argc, char **argv)
 	if (tl_client_init(&c, &argc, argv))
 		return 1;
 	struct opts o = {.names = {"--phase", "--minute", "--site", "--mmhg", "--operator"},
-			 .flags = {"--json"}, .max_positional = 1};
+			 .flags = {"--json", "--noncompressible", "--confirm-implausible"},
+			 .max_positional = 1};
 	int rc = parse("pressure", argc, argv, &o);
 	if (rc)
 		return rc;
@@ -414,6 +415,12 @@ int cmd_pressure(int argc, char **argv)
 		json_object_set_new(body, "minute", json_real(minute));
 	if (val(&o, "--operator"))
 		json_object_set_new(body, "operator", json_string(val(&o, "--operator")));
+	/* An ankle artery not compressible at the cuff's maximum (--mmhg is then the cuff
+	 * pressure reached), and the confirmation an implausible arm pressure needs. */
+	if (flag(&o, "--noncompressible"))
+		json_object_set_new(body, "noncompressible", json_true());
+	if (flag(&o, "--confirm-implausible"))
+		json_object_set_new(body, "confirm_implausible", json_true());
 	char path[96];
 	snprintf(path, sizeof path, "/v1/tests/%s/pressures", o.positional[0]);
 	json_t *r = tl_client_call(&c, "POST", path, body);

@@ -104,9 +104,24 @@ static int get_number(const json_t *obj, const char *key, const char *path, doub
 	return 0;
 }
 
+/* The word an ankle artery not compressible at the cuff's maximum is recorded as. */
+#define NONCOMPRESSIBLE "noncompressible"
+
+/* A pressure in mmHg, or for an ankle artery (pt_, dp_) the string "noncompressible". */
 static int get_pressure(const json_t *obj, const char *key, const char *path,
 			struct tl_mmhg *out, struct tl_err *err)
 {
+	const json_t *j = json_object_get(obj, key);
+	if (json_is_string(j)) {
+		char p[PATH_MAX_LEN];
+		join(p, sizeof p, path, key);
+		bool ankle = !strncmp(key, "pt_", 3) || !strncmp(key, "dp_", 3);
+		if (!ankle || strcmp(json_string_value(j), NONCOMPRESSIBLE))
+			return fail(err, p, "expected a number%s, got \"%s\"",
+				    ankle ? " or \"" NONCOMPRESSIBLE "\"" : "", json_string_value(j));
+		*out = (struct tl_mmhg){.has = true, .noncompressible = true};
+		return 0;
+	}
 	return get_number(obj, key, path, TL_MMHG_MAX, "mmHg", &out->has, &out->mmhg, err);
 }
 
@@ -389,9 +404,11 @@ int tl_findings_parse(const char *text, size_t len, struct tl_findings *out, str
 
 /* ---- rendering ---- */
 
+/* The index to 2 decimals; null when not computable or on a noncompressible artery (the
+ * category then says "noncompressible"). */
 static json_t *index_or_null(struct tl_index i)
 {
-	return i.has ? tl_json_round(tl_index_value(i), 2) : json_null();
+	return i.has && !i.noncompressible ? tl_json_round(tl_index_value(i), 2) : json_null();
 }
 
 static json_t *post_json(const struct tl_abi_post *p)

@@ -119,14 +119,21 @@ json_t *tl_record_findings(const json_t *record, int two_stage)
 		json_t *mmhg = json_object_get(p, "mmhg");
 		if (!site || !phase || !json_is_number(mmhg))
 			continue;
+		/* An artery not compressible at the cuff's maximum: its mmhg is the cuff
+		 * pressure reached, not a systolic pressure (docs/clinical.md, Noncompressible
+		 * arteries). */
+		json_t *nc = json_object_get(p, "noncompressible");
+		json_t *value = json_is_true(nc) || (json_is_integer(nc) && json_integer_value(nc))
+					? json_string("noncompressible")
+					: json_incref(mmhg);
 		char key[32];
 		doc_key(site, key, sizeof key);
 		/* The last reading of a site and time wins: it is the corrected one. */
 		if (!strcmp(phase, "rest"))
-			json_object_set(rest, key, mmhg);
+			json_object_set_new(rest, key, value);
 		else
-			json_object_set(post_point(post, json_number_value(json_object_get(p, "minute"))),
-					key, mmhg);
+			json_object_set_new(post_point(post, json_number_value(json_object_get(p, "minute"))),
+					    key, value);
 	}
 	json_object_set_new(doc, "rest", rest);
 	json_object_set_new(doc, "post", post);

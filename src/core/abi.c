@@ -26,6 +26,13 @@ struct tl_mmhg tl_abi_ankle(struct tl_mmhg pt, struct tl_mmhg dp, enum tl_ankle_
 		return dp;
 	if (!dp.has)
 		return pt;
+	/* A noncompressible artery is above the cuff's maximum, so above the other one: the
+	 * higher rule takes it, the lower rule the other (noncompressible too when both are). */
+	if (pt.noncompressible || dp.noncompressible) {
+		if (rule == TL_ANKLE_LOWER)
+			return pt.noncompressible ? dp : pt;
+		return pt.noncompressible ? pt : dp;
+	}
 	if (rule == TL_ANKLE_LOWER)
 		return pt.mmhg <= dp.mmhg ? pt : dp;
 	return pt.mmhg >= dp.mmhg ? pt : dp;
@@ -35,8 +42,12 @@ struct tl_index tl_abi_index(struct tl_mmhg numerator, struct tl_mmhg brachial)
 {
 	struct tl_index i = {0};
 	/* A brachial 0 (no signal in either arm) makes the ratio meaningless, not infinite. */
-	if (!numerator.has || !brachial.has || !(brachial.mmhg > 0))
+	if (!numerator.has || !tl_mmhg_numeric(brachial) || !(brachial.mmhg > 0))
 		return i;
+	if (numerator.noncompressible) {
+		i.has = i.noncompressible = true;
+		return i;
+	}
 	/* x100 before dividing: 181/200 gives exactly 90.5, which rounds to 91 (0.905 ->
 	 * 0.91); dividing first would give 0.90499999... and round the other way. */
 	i.has = true;
@@ -55,6 +66,11 @@ enum tl_abi_category tl_abi_categorize(int hundredths)
 	if (hundredths <= 140)
 		return TL_ABI_NORMAL;
 	return TL_ABI_NONCOMPRESSIBLE;
+}
+
+enum tl_abi_category tl_abi_index_category(struct tl_index i)
+{
+	return i.noncompressible ? TL_ABI_NONCOMPRESSIBLE : tl_abi_categorize(i.hundredths);
 }
 
 enum tl_abi_band tl_abi_band_of(int hundredths)
@@ -86,6 +102,7 @@ int tl_mmhg_check(struct tl_mmhg p, const char *path, struct tl_err *err)
 {
 	if (!p.has)
 		return 0;
+	/* A noncompressible artery's mmhg is the cuff pressure reached, checked the same. */
 	if (!isfinite(p.mmhg)) {
 		tl_err_set(err, "%s: not a finite number", path);
 		return -1;
@@ -112,6 +129,13 @@ static int check_set(const struct tl_pressure_set *s, const char *where, struct 
 				 tl_side_name((enum tl_side)side));
 			if (tl_mmhg_check(fields[f][side], path, err))
 				return -1;
+			/* Only ankle arteries are recorded as noncompressible (fields 1, 2). */
+			if (fields[f][side].noncompressible && (f == 0 || f == 3)) {
+				tl_err_set(err, "%s: only an ankle artery (pt, dp) is recorded as "
+						"noncompressible",
+					   path);
+				return -1;
+			}
 		}
 	return 0;
 }
@@ -149,12 +173,13 @@ static void post_point(struct tl_abi_leg *leg, const struct tl_post_set *ps, enu
 	out->ankle = tl_abi_ankle(p->pt[side], p->dp[side], opt->ankle_rule);
 	out->abi = tl_abi_index(out->ankle, tl_abi_brachial(p->brachial[TL_LEFT],
 							     p->brachial[TL_RIGHT]));
-	if (leg->rest.has && out->abi.has && leg->rest.hundredths > 0) {
+	if (leg->rest.has && out->abi.has && !leg->rest.noncompressible &&
+	    !out->abi.noncompressible && leg->rest.hundredths > 0) {
 		out->has_fall_pct = true;
 		out->fall_pct = (leg->rest.hundredths - out->abi.hundredths) * 100.0 /
 				leg->rest.hundredths;
 	}
-	if (leg->ankle.has && out->ankle.has) {
+	if (tl_mmhg_numeric(leg->ankle) && tl_mmhg_numeric(out->ankle)) {
 		out->has_ankle_fall = true;
 		out->ankle_fall_mmhg = leg->ankle.mmhg - out->ankle.mmhg;
 	}
@@ -184,11 +209,11 @@ static bool below_rest(const struct tl_abi_leg *leg, struct tl_mmhg ankle)
 
 static void recovery(struct tl_abi_leg *leg)
 {
-	if (!leg->ankle.has)
+	if (!tl_mmhg_numeric(leg->ankle))
 		return;
 	for (size_t i = 0; i < leg->n_post; i++) {
 		const struct tl_abi_post *pp = &leg->post[i];
-		if (!pp->ankle.has || below_rest(leg, pp->ankle))
+		if (!tl_mmhg_numeric(pp->ankle) || below_rest(leg, pp->ankle))
 			continue;
 		if (!leg->has_recovery || pp->minute < leg->recovery_min) {
 			leg->has_recovery = true;
@@ -210,7 +235,7 @@ static void criteria(struct tl_abi_leg *leg)
 		const struct tl_abi_post *pp = &leg->post[i];
 		/* Post-exercise ABI <= 0.90 (2012 AHA statement via 2016 AHA/ACC; Aday 2018:
 		 * sensitivity 88 %), on the rounded value like the resting category. */
-		if (pp->abi.has && pp->abi.hundredths <= 90)
+		if (pp->abi.has && !pp->abi.noncompressible && pp->abi.hundredths <= 90)
 			leg->criteria |= TL_CRIT_POST_ABI_LE_0_90;
 		/* ABI fall > 20 % from rest (2012 AHA statement, as cited in docs/clinical.md);
 		 * compared in integers: (rest - post) x 100 > 20 x rest. */
@@ -223,7 +248,8 @@ static void criteria(struct tl_abi_leg *leg)
 		/* Delayed recovery > 3 min (SVS 2015, secondary; docs/clinical.md, Post-exercise
 		 * criteria): the ankle is still below rest, beyond the noise tolerance, at a
 		 * point 3 min or later that comes before recovery. */
-		if (pp->ankle.has && leg->ankle.has && below_rest(leg, pp->ankle) &&
+		if (tl_mmhg_numeric(pp->ankle) && tl_mmhg_numeric(leg->ankle) &&
+		    below_rest(leg, pp->ankle) &&
 		    pp->minute >= 3.0 && (!leg->has_recovery || pp->minute < leg->recovery_min))
 			leg->criteria |= TL_CRIT_DELAYED_RECOVERY_GT_3MIN;
 	}
@@ -250,7 +276,7 @@ int tl_abi_compute(const struct tl_pressure_set *rest, const struct tl_post_set 
 		leg->ankle = tl_abi_ankle(rest->pt[side], rest->dp[side], opt->ankle_rule);
 		leg->rest = tl_abi_index(leg->ankle, brachial);
 		if (leg->rest.has)
-			leg->rest_category = tl_abi_categorize(leg->rest.hundredths);
+			leg->rest_category = tl_abi_index_category(leg->rest);
 		leg->tbi = tl_abi_index(rest->toe[side], brachial);
 		if (leg->tbi.has)
 			leg->tbi_category = tl_tbi_categorize(leg->tbi.hundredths);

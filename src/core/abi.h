@@ -10,6 +10,11 @@
  * - A pressure is either measured (0 included: "no signal" is a real finding) or not
  *   measured. struct tl_mmhg says which; a zeroed struct means "not measured", so a
  *   forgotten field can never pass for a measured 0.
+ * - An ankle artery (PT or DP) may be recorded as noncompressible: not compressed at the
+ *   cuff's maximum, so its pressure is not a number. It is above any measured pressure
+ *   (the higher-ankle rule picks it, the lower-ankle rule the other artery), and an ABI
+ *   on it is noncompressible (category > 1.40, no value). Only ankle arteries may be
+ *   noncompressible (docs/clinical.md, Noncompressible arteries).
  * - An index is not computable (has == false) when its ankle/toe pressure is missing or
  *   when no brachial pressure above 0 exists: never a division by zero, never a guess.
  * - A post-exercise ABI uses the brachial pressures measured at that time point; the
@@ -32,11 +37,20 @@
 
 #include "tl_err.h"
 
-/* A systolic pressure in mmHg, or "not measured" (has == false). */
+/* A systolic pressure in mmHg, or "not measured" (has == false), or an artery not
+ * compressible at the cuff's maximum (has and noncompressible; mmhg is then the cuff
+ * pressure reached, never a systolic pressure). */
 struct tl_mmhg {
 	bool has;
 	double mmhg;
+	bool noncompressible;
 };
+
+/* Measured as a number: usable in arithmetic. */
+static inline bool tl_mmhg_numeric(struct tl_mmhg p)
+{
+	return p.has && !p.noncompressible;
+}
 
 static inline struct tl_mmhg tl_mmhg_of(double mmhg)
 {
@@ -80,10 +94,12 @@ struct tl_post_set {
 	struct tl_pressure_set p;
 };
 
-/* An ABI or TBI rounded to 2 decimals, as hundredths: 0.91 is 91. */
+/* An ABI or TBI rounded to 2 decimals, as hundredths: 0.91 is 91; or, on a
+ * noncompressible artery, no value (has and noncompressible, hundredths 0). */
 struct tl_index {
 	bool has;
 	int hundredths;
+	bool noncompressible;
 };
 
 static inline double tl_index_value(struct tl_index i)
@@ -170,6 +186,8 @@ struct tl_mmhg tl_abi_ankle(struct tl_mmhg pt, struct tl_mmhg dp, enum tl_ankle_
 struct tl_index tl_abi_index(struct tl_mmhg numerator, struct tl_mmhg brachial);
 
 enum tl_abi_category tl_abi_categorize(int hundredths);
+/* The category of an index that has a value or is noncompressible. */
+enum tl_abi_category tl_abi_index_category(struct tl_index i);
 enum tl_tbi_category tl_tbi_categorize(int hundredths);
 enum tl_abi_band tl_abi_band_of(int hundredths);
 

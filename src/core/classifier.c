@@ -211,20 +211,22 @@ static void cli_leg(const struct ctx *c, int s, double ankle_lim, double toe_lim
 	struct tl_mmhg ankle = better_ankle(c, s);
 	struct tl_mmhg toe = c->f->rest.toe[s];
 	struct tl_index abi = tl_abi_index(ankle, c->out->abi.leg[s].brachial);
-	bool noncompressible = abi.has && tl_abi_categorize(abi.hundredths) == TL_ABI_NONCOMPRESSIBLE;
-	if (ankle.has && ankle.mmhg < ankle_lim)
+	bool noncompressible = ankle.noncompressible ||
+			       (abi.has && tl_abi_index_category(abi) == TL_ABI_NONCOMPRESSIBLE);
+	if (tl_mmhg_numeric(ankle) && ankle.mmhg < ankle_lim)
 		append(confirm, TL_TEXT_MAX, "%s ankle pressure %g mmHg (< %g)", side(s), ankle.mmhg,
 		       ankle_lim);
 	if (toe.has && toe.mmhg < toe_lim)
 		append(confirm, TL_TEXT_MAX, "%s toe pressure %g mmHg (< %g)", side(s), toe.mmhg,
 		       toe_lim);
-	if (abi.has && abi.hundredths < CLI_ABI_BELOW_HUNDREDTHS)
+	if (abi.has && !abi.noncompressible && abi.hundredths < CLI_ABI_BELOW_HUNDREDTHS)
 		append(confirm, TL_TEXT_MAX, "%s resting ABI %.2f (< 0.40)", side(s),
 		       tl_index_value(abi));
 	if (!ankle.has)
 		append(gaps, TL_TEXT_MAX, "%s ankle pressure not measured", side(s));
 	else if (noncompressible)
-		append(gaps, TL_TEXT_MAX, "%s ankle pressure not interpretable (ABI > 1.40)", side(s));
+		append(gaps, TL_TEXT_MAX, "%s ankle pressure not interpretable (%s)", side(s),
+		       ankle.noncompressible ? "artery noncompressible" : "ABI > 1.40");
 	if (!toe.has)
 		append(gaps, TL_TEXT_MAX, "%s toe pressure not measured", side(s));
 }
@@ -283,7 +285,7 @@ static void flag_ali(struct ctx *c)
 		 * rule (the lower-ankle rule would call one silent artery pulseless). */
 		struct tl_mmhg best = tl_abi_ankle(c->f->rest.pt[s], c->f->rest.dp[s],
 						   TL_ANKLE_HIGHER);
-		if (c->legs[s] && best.has && best.mmhg == 0)
+		if (c->legs[s] && tl_mmhg_numeric(best) && best.mmhg == 0)
 			append(signs, sizeof signs, "no %s ankle signal (pulselessness)", side(s));
 	}
 	if (yes(c, TL_SYM_NUMBNESS) || yes(c, TL_SYM_TINGLING))
@@ -340,7 +342,7 @@ static void post_extremes(const struct tl_abi_leg *leg, double *min_abi, double 
 	*min_abi = 99, *max_fall_pct = -1e9, *max_ankle_fall = -1e9;
 	for (size_t i = 0; i < leg->n_post; i++) {
 		const struct tl_abi_post *p = &leg->post[i];
-		if (p->abi.has && tl_index_value(p->abi) < *min_abi)
+		if (p->abi.has && !p->abi.noncompressible && tl_index_value(p->abi) < *min_abi)
 			*min_abi = tl_index_value(p->abi);
 		if (p->has_fall_pct && p->fall_pct > *max_fall_pct)
 			*max_fall_pct = p->fall_pct;
@@ -600,14 +602,19 @@ static void leg_notes(struct ctx *c, int s)
 {
 	const struct tl_abi_leg *leg = &c->out->abi.leg[s];
 	if (leg->rest.has && leg->rest_category == TL_ABI_NONCOMPRESSIBLE) {
-		if (leg->tbi.has)
-			add_rationale(c, "%s resting ABI %.2f > 1.40 is not interpretable; the "
-					 "toe-brachial index (%.2f) is used instead",
-				      side(s), tl_index_value(leg->rest), tl_index_value(leg->tbi));
+		char abi[64];
+		if (leg->rest.noncompressible)
+			snprintf(abi, sizeof abi, "(ankle artery noncompressible)");
 		else
-			add_rationale(c, "%s resting ABI %.2f > 1.40 is not interpretable: measure "
+			snprintf(abi, sizeof abi, "%.2f > 1.40", tl_index_value(leg->rest));
+		if (leg->tbi.has)
+			add_rationale(c, "%s resting ABI %s is not interpretable; the "
+					 "toe-brachial index (%.2f) is used instead",
+				      side(s), abi, tl_index_value(leg->tbi));
+		else
+			add_rationale(c, "%s resting ABI %s is not interpretable: measure "
 					 "toe pressures; source: %s",
-				      side(s), tl_index_value(leg->rest), SRC_TBI);
+				      side(s), abi, SRC_TBI);
 		if (leg->n_post)
 			add_rationale(c, "%s: post-exercise ABI changes not interpreted because the "
 					 "resting ABI is > 1.40 (no criterion applied)",
@@ -717,11 +724,11 @@ static bool worst_post_ankle(const struct ctx *c, double *post_mmhg, double *res
 	bool found = false;
 	for (int s = 0; s < TL_N_SIDES; s++) {
 		const struct tl_abi_leg *leg = &c->out->abi.leg[s];
-		if (!c->legs[s] || !leg->ankle.has)
+		if (!c->legs[s] || !tl_mmhg_numeric(leg->ankle))
 			continue;
 		for (size_t i = 0; i < leg->n_post; i++) {
 			const struct tl_mmhg a = leg->post[i].ankle;
-			if (a.has && (!found || a.mmhg < *post_mmhg)) {
+			if (tl_mmhg_numeric(a) && (!found || a.mmhg < *post_mmhg)) {
 				found = true;
 				*post_mmhg = a.mmhg;
 				*rest_mmhg = leg->ankle.mmhg;
@@ -815,7 +822,8 @@ static void severity(struct ctx *c)
 		const struct tl_abi_leg *leg = &c->out->abi.leg[s];
 		sv->has_band[s] = leg->rest.has;
 		if (leg->rest.has)
-			sv->band[s] = tl_abi_band_of(leg->rest.hundredths);
+			sv->band[s] = leg->rest.noncompressible ? TL_BAND_NONCOMPRESSIBLE
+								: tl_abi_band_of(leg->rest.hundredths);
 	}
 	enum tl_category cat = c->out->category;
 	bool cli = c->out->n_red_flags && c->out->red_flags[0].code == TL_RF_CRITICAL_LIMB_ISCHEMIA;

@@ -359,6 +359,54 @@ static void recovery_tolerance_bound(void **state)
 	assert_true(r.leg[TL_LEFT].criteria & TL_CRIT_DELAYED_RECOVERY_GT_3MIN);
 }
 
+
+static void noncompressible_artery(void **state)
+{
+	(void)state;
+	const struct tl_mmhg nc = {.has = true, .mmhg = 250, .noncompressible = true};
+	/* Above the cuff's maximum: the higher rule takes it, the lower rule the other. */
+	assert_true(tl_abi_ankle(nc, P(90), TL_ANKLE_HIGHER).noncompressible);
+	assert_true(tl_abi_ankle(P(90), nc, TL_ANKLE_HIGHER).noncompressible);
+	assert_float_equal(tl_abi_ankle(nc, P(90), TL_ANKLE_LOWER).mmhg, 90, 1e-9);
+	assert_true(tl_abi_ankle(nc, nc, TL_ANKLE_LOWER).noncompressible);
+	struct tl_index i = tl_abi_index(nc, P(130));
+	assert_true(i.has && i.noncompressible);
+	assert_int_equal(tl_abi_index_category(i), TL_ABI_NONCOMPRESSIBLE);
+	/* Without a brachial pressure nothing is computable, noncompressible or not. */
+	assert_false(tl_abi_index(nc, NONE).has);
+	/* A leg with a noncompressible resting ankle: no value, no criteria, no recovery. */
+	struct tl_pressure_set s = {0};
+	s.brachial[TL_LEFT] = P(130);
+	s.pt[TL_LEFT] = nc;
+	s.dp[TL_LEFT] = P(120);
+	struct tl_post_set post[] = {post_point(1, 150, 60, -1)};
+	struct tl_abi_result r = compute(&s, post, 1, TL_ANKLE_HIGHER);
+	const struct tl_abi_leg *l = &r.leg[TL_LEFT];
+	assert_true(l->rest.noncompressible);
+	assert_int_equal(l->rest_category, TL_ABI_NONCOMPRESSIBLE);
+	assert_true(l->changes_not_interpreted);
+	assert_int_equal(l->criteria, 0);
+	assert_false(l->post[0].has_ankle_fall);
+	assert_false(l->post[0].has_fall_pct);
+	assert_false(l->has_recovery);
+	/* The lower rule reads the DP: ABI 0.92, and the fall at 1 min is interpreted. */
+	r = compute(&s, post, 1, TL_ANKLE_LOWER);
+	assert_int_equal(r.leg[TL_LEFT].rest.hundredths, 92);
+	assert_true(r.leg[TL_LEFT].criteria & TL_CRIT_ANKLE_FALL_GT_30MMHG);
+}
+
+static void noncompressible_only_at_the_ankle(void **state)
+{
+	(void)state;
+	struct tl_pressure_set s = {0};
+	s.toe[TL_RIGHT] = (struct tl_mmhg){.has = true, .mmhg = 200, .noncompressible = true};
+	struct tl_abi_result r;
+	struct tl_err err = {{0}};
+	assert_int_equal(tl_abi_compute(&s, NULL, 0, NULL, &r, &err), -1);
+	assert_string_equal(err.msg, "rest.toe_right: only an ankle artery (pt, dp) is recorded as "
+				     "noncompressible");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,6 +426,8 @@ int main(void)
 		cmocka_unit_test(recovery_takes_the_earliest_minute),
 		cmocka_unit_test(severity_band_edges),
 		cmocka_unit_test(recovery_tolerance_bound),
+		cmocka_unit_test(noncompressible_artery),
+		cmocka_unit_test(noncompressible_only_at_the_ankle),
 		cmocka_unit_test(refuses_absurd_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -781,6 +781,27 @@ static void censored_walking_endpoints(void **state)
 	assert_false(c.pwt.has);
 }
 
+
+static void noncompressible_ankle_keeps_clti_open(void **state)
+{
+	(void)state;
+	/* Rest pain, PT not compressible at the cuff's maximum, no DP, toe 40 (>= 30): the
+	 * ankle cannot exclude CLTI, so the flag stays up and says why. */
+	struct tl_findings f = rest_pain_left(130, 0);
+	f.rest.pt[TL_LEFT] = (struct tl_mmhg){.has = true, .mmhg = 250, .noncompressible = true};
+	struct tl_classification c = classify(&f);
+	assert_true(has_flag(&c, TL_RF_CRITICAL_LIMB_ISCHEMIA));
+	assert_non_null(strstr(c.red_flags[0].reason, "artery noncompressible"));
+	assert_true(c.severity.has_band[TL_LEFT]);
+	assert_int_equal(c.severity.band[TL_LEFT], TL_BAND_NONCOMPRESSIBLE);
+	assert_true(has_rationale(&c, "(ankle artery noncompressible) is not interpretable"));
+	/* Not pulseless: a noncompressible artery has a signal. */
+	f.symptoms.flag[TL_SYM_ACUTE_ONSET] = TL_TRI_YES;
+	f.symptoms.flag[TL_SYM_REST_PAIN] = TL_TRI_ABSENT;
+	c = classify(&f);
+	assert_false(has_flag(&c, TL_RF_ACUTE_LIMB_ISCHEMIA));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -810,6 +831,7 @@ int main(void)
 		cmocka_unit_test(rutherford_and_fontaine),
 		cmocka_unit_test(no_grade_for_a_neurogenic_picture),
 		cmocka_unit_test(censored_walking_endpoints),
+		cmocka_unit_test(noncompressible_ankle_keeps_clti_open),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

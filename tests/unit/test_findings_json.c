@@ -32,7 +32,11 @@ static const struct bad_doc bad_docs[] = {
 	{"negative pressure", "{\"rest\": {\"brachial_left\": -1}}",
 	 "rest.brachial_left: -1 is negative"},
 	{"pressure as a string", "{\"rest\": {\"pt_left\": \"120\"}}",
-	 "rest.pt_left: expected a number, got a string"},
+	 "rest.pt_left: expected a number or \"noncompressible\", got \"120\""},
+	{"noncompressible toe", "{\"rest\": {\"toe_left\": \"noncompressible\"}}",
+	 "rest.toe_left: expected a number, got \"noncompressible\""},
+	{"noncompressible arm", "{\"post\": [{\"minute\": 1, \"brachial_right\": \"noncompressible\"}]}",
+	 "post[0].brachial_right: expected a number, got \"noncompressible\""},
 	{"pressure as a boolean", "{\"rest\": {\"toe_right\": true}}",
 	 "rest.toe_right: expected a number, got a boolean"},
 	{"post not an array", "{\"post\": {\"minute\": 1}}", "post: expected an array, got an object"},
@@ -282,6 +286,23 @@ static void render_severity_warnings_endpoints(void **state)
 	json_decref(j);
 }
 
+
+static void noncompressible_in_the_document(void **state)
+{
+	(void)state;
+	struct tl_findings f = parse("{\"rest\": {\"brachial_left\": 130, \"pt_left\": "
+				     "\"noncompressible\", \"dp_left\": 120}}");
+	assert_true(f.rest.pt[TL_LEFT].has && f.rest.pt[TL_LEFT].noncompressible);
+	assert_false(f.rest.dp[TL_LEFT].noncompressible);
+	json_t *j = classify_json("{\"rest\": {\"brachial_left\": 130, \"pt_left\": "
+				  "\"noncompressible\"}}");
+	json_t *left = json_object_get(json_object_get(j, "abi"), "left");
+	assert_true(json_is_null(json_object_get(left, "rest")));
+	assert_string_equal(json_string_value(json_object_get(left, "rest_category")),
+			    "noncompressible");
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +313,7 @@ int main(void)
 		cmocka_unit_test(render_nulls_for_absent_data),
 		cmocka_unit_test(render_shape),
 		cmocka_unit_test(render_severity_warnings_endpoints),
+		cmocka_unit_test(noncompressible_in_the_document),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -146,6 +146,26 @@ static void site_names(void **state)
 	assert_false(tl_pressure_site_valid(""));
 }
 
+
+static void noncompressible_pressure_reads_as_such(void **state)
+{
+	(void)state;
+	/* The store keeps the cuff pressure reached; the document says "noncompressible". */
+	json_t *rec = load("{\"pressures\": ["
+			   "  {\"phase\": \"rest\", \"site\": \"pt-left\", \"mmhg\": 250,"
+			   "   \"noncompressible\": true, \"confirmed\": false},"
+			   "  {\"phase\": \"rest\", \"site\": \"brachial-left\", \"mmhg\": 45,"
+			   "   \"noncompressible\": false, \"confirmed\": true}],"
+			   " \"events\": []}");
+	json_t *doc = tl_record_findings(rec, 0);
+	json_t *rest = json_object_get(doc, "rest");
+	assert_string_equal(json_string_value(json_object_get(rest, "pt_left")), "noncompressible");
+	/* A confirmed arm pressure is used as a number. */
+	assert_true(num(doc, "rest", "brachial_left") == 45);
+	json_decref(doc);
+	json_decref(rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -154,6 +174,7 @@ int main(void)
 		cmocka_unit_test(two_stage_fills_from_its_own_stages),
 		cmocka_unit_test(classification_of_a_record),
 		cmocka_unit_test(site_names),
+		cmocka_unit_test(noncompressible_pressure_reads_as_such),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
