@@ -832,6 +832,14 @@ static void severity(struct ctx *c)
 		grade(&sv->fontaine, NULL, SRC_FONTAINE, "not graded: not a vascular picture");
 		return;
 	}
+	/* Both grade chronic ischemia; an acute onset is acute limb ischemia. */
+	if (yes(c, TL_SYM_ACUTE_ONSET)) {
+		grade(&sv->rutherford, NULL, SRC_RUTHERFORD, "not graded: acute onset (acute limb "
+							     "ischemia, not chronic)");
+		grade(&sv->fontaine, NULL, SRC_FONTAINE, "not graded: acute onset (acute limb "
+							 "ischemia, not chronic)");
+		return;
+	}
 	rutherford(c);
 	fontaine(c);
 }

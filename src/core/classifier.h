@@ -227,7 +227,7 @@ enum tl_points_to {
 
 #define TL_TEXT_MAX 256
 #define TL_MAX_FINDINGS 32
-#define TL_MAX_RATIONALE 24
+#define TL_MAX_RATIONALE 32
 #define TL_MAX_WARNINGS 4
 #define TL_STRONG_SCORE 4
 

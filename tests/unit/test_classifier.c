@@ -733,6 +733,12 @@ static void rutherford_and_fontaine(void **state)
 	c = classify(&f);
 	assert_string_equal(c.severity.rutherford.grade, "5-6");
 	assert_string_equal(c.severity.fontaine.grade, "IV");
+	/* The same at an acute onset: acute limb ischemia, the chronic grades do not apply. */
+	f.symptoms.flag[TL_SYM_ACUTE_ONSET] = TL_TRI_YES;
+	c = classify(&f);
+	assert_false(c.severity.rutherford.has);
+	assert_false(c.severity.fontaine.has);
+	assert_non_null(strstr(c.severity.rutherford.criteria, "acute onset"));
 }
 
 static void no_grade_for_a_neurogenic_picture(void **state)
