@@ -133,7 +133,8 @@ enum tl_tbi_category {
 	TL_TBI_NORMAL,
 };
 
-/* Post-exercise criteria supporting PAD, one bit each (docs/clinical.md, Post-exercise criteria). */
+/* Post-exercise criteria supporting PAD, one bit each (docs/clinical.md, Post-exercise
+ * criteria). */
 enum tl_abi_criterion {
 	TL_CRIT_POST_ABI_LE_0_90 = 1u << 0,     /* post-exercise ABI <= 0.90 */
 	TL_CRIT_ABI_FALL_GT_20PCT = 1u << 1,    /* ABI fall > 20 % from rest */
