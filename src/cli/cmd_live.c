@@ -78,7 +78,7 @@ static void print_endpoint(const char *label, json_t *v, const char *unit)
  * from a record recovered after a crash) with its underscores turned to spaces. */
 static void end_reason_text(const char *er, char *buf, size_t n)
 {
-	for (int r = TL_WALK_END_MAX_CLAUDICATION; r <= TL_WALK_END_SHUTDOWN; r++)
+	for (int r = TL_WALK_END_MAX_CLAUDICATION; r <= TL_WALK_END_LAST; r++)
 		if (!strcmp(er, tl_walk_end_name((enum tl_walk_end)r))) {
 			snprintf(buf, n, "%s", tl_walk_end_text((enum tl_walk_end)r));
 			return;

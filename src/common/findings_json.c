@@ -264,7 +264,7 @@ static int parse_walk(const json_t *j, struct tl_walk *out, struct tl_err *err)
 	    get_seconds(j, "pwt_s", "walk", &out->pwt_s, err) ||
 	    get_metres(j, "icd_m", "walk", &out->icd_m, err) ||
 	    get_metres(j, "acd_m", "walk", &out->acd_m, err) ||
-	    get_enum(j, "end_reason", "walk", end_reason_name, TL_WALK_END_SHUTDOWN + 1, &reason,
+	    get_enum(j, "end_reason", "walk", end_reason_name, TL_WALK_END_LAST + 1, &reason,
 		     err))
 		return -1;
 	out->end_reason = (enum tl_walk_end)reason;

@@ -145,7 +145,7 @@ json_t *tl_record_findings(const json_t *record, int two_stage)
 			json_object_set(walk, walk_keys[k], v);
 	}
 	const char *er = json_string_value(json_object_get(record, "end_reason"));
-	for (int r = TL_WALK_END_MAX_CLAUDICATION; er && r <= TL_WALK_END_SHUTDOWN; r++)
+	for (int r = TL_WALK_END_MAX_CLAUDICATION; er && r <= TL_WALK_END_LAST; r++)
 		if (!strcmp(er, tl_walk_end_name((enum tl_walk_end)r)))
 			json_object_set_new(walk, "end_reason", json_string(er));
 	json_object_set_new(doc, "walk", walk);

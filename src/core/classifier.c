@@ -995,6 +995,7 @@ const char *tl_walk_end_text(enum tl_walk_end e)
 	static const char *const texts[] = {
 		NULL, "maximal claudication", "protocol end", "maximum duration",
 		"operator stop", "emergency stop", "treadmill fault", "shutdown",
+		"interruption (the daemon stopped)",
 	};
 	return (unsigned)e < sizeof texts / sizeof texts[0] ? texts[e] : NULL;
 }
@@ -1008,7 +1009,7 @@ const char *tl_walk_end_name(enum tl_walk_end e)
 {
 	static const char *const names[] = {
 		NULL, "max_claudication", "protocol_end", "max_duration",
-		"operator_stop", "emergency_stop", "fault", "shutdown",
+		"operator_stop", "emergency_stop", "fault", "shutdown", "interrupted",
 	};
 	return (unsigned)e < sizeof names / sizeof names[0] ? names[e] : NULL;
 }

@@ -153,8 +153,9 @@ struct tl_symptoms {
 };
 
 /* Why walking ended. The strings are the session's end reasons (tl_end_reason_name in
- * session.h on main), so a recorded reason can be copied into a findings document; a
- * separate enum keeps this module free of the session. */
+ * session.h on main), and the store's "interrupted" for a test the daemon did not see to
+ * its end, so a recorded reason can be copied into a findings document; a separate enum
+ * keeps this module free of the session. */
 enum tl_walk_end {
 	TL_WALK_END_ABSENT = 0,
 	TL_WALK_END_MAX_CLAUDICATION, /* the patient's max press: symptom-limited */
@@ -164,6 +165,8 @@ enum tl_walk_end {
 	TL_WALK_END_EMERGENCY_STOP,
 	TL_WALK_END_FAULT,
 	TL_WALK_END_SHUTDOWN,
+	TL_WALK_END_INTERRUPTED, /* the store's: the daemon died during the test */
+	TL_WALK_END_LAST = TL_WALK_END_INTERRUPTED,
 };
 
 /* A distance in metres that may be missing. */

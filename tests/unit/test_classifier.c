@@ -769,7 +769,7 @@ static void censored_walking_endpoints(void **state)
 	assert_string_equal(c.acd.text, "more than 7.2 m: emergency stop");
 	const enum tl_walk_end censoring[] = {TL_WALK_END_PROTOCOL_END, TL_WALK_END_MAX_DURATION,
 					      TL_WALK_END_OPERATOR_STOP, TL_WALK_END_FAULT,
-					      TL_WALK_END_SHUTDOWN};
+					      TL_WALK_END_SHUTDOWN, TL_WALK_END_INTERRUPTED};
 	for (size_t i = 0; i < sizeof censoring / sizeof censoring[0]; i++) {
 		f.walk.end_reason = censoring[i];
 		c = classify(&f);

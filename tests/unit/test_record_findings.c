@@ -57,7 +57,7 @@ static void pressures_become_rest_and_post_points(void **state)
 static void unknown_end_reason_is_left_out(void **state)
 {
 	(void)state;
-	json_t *rec = load("{\"cot_s\": null, \"pwt_s\": 12.5, \"end_reason\": \"interrupted\","
+	json_t *rec = load("{\"cot_s\": null, \"pwt_s\": 12.5, \"end_reason\": \"tired\","
 			   " \"pressures\": [], \"findings\": null, \"events\": []}");
 	json_t *doc = tl_record_findings(rec, 0);
 	json_t *walk = json_object_get(doc, "walk");
@@ -65,6 +65,27 @@ static void unknown_end_reason_is_left_out(void **state)
 	assert_null(json_object_get(walk, "cot_s"));
 	assert_null(json_object_get(doc, "symptoms"));
 	json_decref(doc);
+	json_decref(rec);
+}
+
+static void interrupted_test_censors_pwt(void **state)
+{
+	(void)state;
+	/* The store closes a test the daemon did not see to its end as "interrupted": its PWT
+	 * is a lower bound like any end other than maximal claudication. */
+	json_t *rec = load("{\"cot_s\": null, \"pwt_s\": 12.5, \"end_reason\": \"interrupted\","
+			   " \"pressures\": [], \"findings\": null, \"events\": []}");
+	char *abi = NULL, *cls = NULL;
+	struct tl_err err = {{0}};
+	assert_int_equal(tl_record_classify(rec, 0, &abi, &cls, &err), 0);
+	json_t *c = load(cls);
+	json_t *pwt = json_object_get(json_object_get(c, "endpoints"), "pwt");
+	assert_string_equal(json_string_value(json_object_get(pwt, "censored_by")), "interrupted");
+	assert_string_equal(json_string_value(json_object_get(pwt, "text")),
+			    "more than 12.5 s: interruption (the daemon stopped)");
+	json_decref(c);
+	free(abi);
+	free(cls);
 	json_decref(rec);
 }
 
@@ -171,6 +192,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(pressures_become_rest_and_post_points),
 		cmocka_unit_test(unknown_end_reason_is_left_out),
+		cmocka_unit_test(interrupted_test_censors_pwt),
 		cmocka_unit_test(two_stage_fills_from_its_own_stages),
 		cmocka_unit_test(classification_of_a_record),
 		cmocka_unit_test(site_names),
