@@ -1,8 +1,9 @@
 /* treadlab classify FILE|- [--json] [--lower-ankle]
  *
  * Reads a findings document and prints the classification: red flags first (they
- * matter whatever the category), then the category, the ABI table, the findings with
- * their sources and the rationale. */
+ * matter whatever the category), then the warnings about the measurement, the category,
+ * the walking endpoints (censored ones say so), the ABI table, the severity grades with
+ * their criteria, the findings with their sources and the rationale. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@ static const char *fmt_index(char *buf, size_t n, struct tl_index i)
 {
 	if (!i.has)
 		return "-";
+	if (i.noncompressible)
+		return "n/c"; /* an ankle artery not compressible at the cuff's maximum */
 	snprintf(buf, n, "%.2f", tl_index_value(i));
 	return buf;
 }
@@ -34,6 +37,46 @@ static void print_flags(const struct tl_classification *c)
 		printf("  !! %s: %s\n", tl_red_flag_name(c->red_flags[i].code),
 		       c->red_flags[i].reason);
 	printf("\n");
+}
+
+static void print_warnings(const struct tl_classification *c)
+{
+	if (!c->n_warnings)
+		return;
+	printf("WARNINGS\n");
+	for (size_t i = 0; i < c->n_warnings; i++)
+		printf("  ! %s\n      source: %s\n", c->warnings[i].text, c->warnings[i].source);
+	printf("\n");
+}
+
+static void print_endpoints(const struct tl_classification *c)
+{
+	if (!c->pwt.has && !c->acd.has)
+		return;
+	printf("PWT  %s\n", c->pwt.has ? c->pwt.text : "-");
+	printf("ACD  %s\n\n", c->acd.has ? c->acd.text : "-");
+}
+
+static void print_grade(const char *name, const struct tl_grade *g)
+{
+	printf("  %-12s %-5s %s\n", name, g->has ? g->grade : "-", g->criteria);
+}
+
+static void print_severity(const struct tl_severity *sv)
+{
+	printf("severity:\n");
+	for (int s = 0; s < TL_N_SIDES; s++) {
+		char label[24];
+		snprintf(label, sizeof label, "ABI %s", tl_side_name((enum tl_side)s));
+		if (sv->has_band[s])
+			printf("  %-12s %s: %s\n", label, tl_abi_band_name(sv->band[s]),
+			       tl_abi_band_criteria(sv->band[s]));
+		else
+			printf("  %-12s -\n", label);
+	}
+	print_grade("Rutherford", &sv->rutherford);
+	print_grade("Fontaine", &sv->fontaine);
+	printf("  source: %s; %s\n\n", sv->rutherford.source, sv->fontaine.source);
 }
 
 static void print_leg_cell(const struct tl_abi_leg *leg)
@@ -112,8 +155,11 @@ static void print_abi(const struct tl_abi_result *r)
 static void print_report(const struct tl_classification *c)
 {
 	print_flags(c);
+	print_warnings(c);
 	printf("category: %s\n\n", tl_category_name(c->category));
+	print_endpoints(c);
 	print_abi(&c->abi);
+	print_severity(&c->severity);
 	printf("findings:\n");
 	if (!c->n_findings)
 		printf("  none\n");

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api_client.h"
+#include "classifier.h"
 #include "cli.h"
 #include "json_out.h"
 
@@ -71,6 +72,34 @@ static void print_endpoint(const char *label, json_t *v, const char *unit)
 		printf("  %-16s %.1f %s\n", label, json_number_value(v), unit);
 	else
 		printf("  %-16s -\n", label);
+}
+
+/* The end reason as a reader says it: "emergency stop"; an unknown one ("interrupted",
+ * from a record recovered after a crash) with its underscores turned to spaces. */
+static void end_reason_text(const char *er, char *buf, size_t n)
+{
+	for (int r = TL_WALK_END_MAX_CLAUDICATION; r <= TL_WALK_END_LAST; r++)
+		if (!strcmp(er, tl_walk_end_name((enum tl_walk_end)r))) {
+			snprintf(buf, n, "%s", tl_walk_end_text((enum tl_walk_end)r));
+			return;
+		}
+	snprintf(buf, n, "%s", er);
+	for (char *p = buf; *p; p++)
+		if (*p == '_')
+			*p = ' ';
+}
+
+/* PWT and ACD are censored when walking ended other than by maximal claudication:
+ * "more than 8.1 s: emergency stop" (docs/clinical.md, Censored endpoints). */
+static void print_walk_endpoint(const char *label, json_t *v, const char *unit, const char *er)
+{
+	if (!json_is_number(v) || !er || !strcmp(er, "max_claudication")) {
+		print_endpoint(label, v, unit);
+		return;
+	}
+	char why[48];
+	end_reason_text(er, why, sizeof why);
+	printf("  %-16s more than %.1f %s: %s\n", label, json_number_value(v), unit, why);
 }
 
 static void print_status(json_t *s)
@@ -207,8 +236,8 @@ static void print_test(json_t *t)
 	       json_string_value(json_object_get(t, "started_at")), ended ? ended : "-");
 	print_endpoint("COT", json_object_get(t, "cot_s"), "s");
 	print_endpoint("ICD", json_object_get(t, "icd_m"), "m");
-	print_endpoint("PWT", json_object_get(t, "pwt_s"), "s");
-	print_endpoint("ACD", json_object_get(t, "acd_m"), "m");
+	print_walk_endpoint("PWT", json_object_get(t, "pwt_s"), "s", er);
+	print_walk_endpoint("ACD", json_object_get(t, "acd_m"), "m", er);
 	print_endpoint("walking time", json_object_get(t, "walking_time_s"), "s");
 	print_endpoint("distance", json_object_get(t, "distance_m"), "m");
 	print_endpoint("recovery", json_object_get(t, "recovery_s"), "s");
@@ -365,7 +394,8 @@ int cmd_pressure(int argc, char **argv)
 	if (tl_client_init(&c, &argc, argv))
 		return 1;
 	struct opts o = {.names = {"--phase", "--minute", "--site", "--mmhg", "--operator"},
-			 .flags = {"--json"}, .max_positional = 1};
+			 .flags = {"--json", "--noncompressible", "--confirm-implausible"},
+			 .max_positional = 1};
 	int rc = parse("pressure", argc, argv, &o);
 	if (rc)
 		return rc;
@@ -385,6 +415,12 @@ int cmd_pressure(int argc, char **argv)
 		json_object_set_new(body, "minute", json_real(minute));
 	if (val(&o, "--operator"))
 		json_object_set_new(body, "operator", json_string(val(&o, "--operator")));
+	/* An ankle artery not compressible at the cuff's maximum (--mmhg is then the cuff
+	 * pressure reached), and the confirmation an implausible arm pressure needs. */
+	if (flag(&o, "--noncompressible"))
+		json_object_set_new(body, "noncompressible", json_true());
+	if (flag(&o, "--confirm-implausible"))
+		json_object_set_new(body, "confirm_implausible", json_true());
 	char path[96];
 	snprintf(path, sizeof path, "/v1/tests/%s/pressures", o.positional[0]);
 	json_t *r = tl_client_call(&c, "POST", path, body);

@@ -28,7 +28,7 @@ static const struct {
 	{"show", cmd_show, "ID [--json]: a test's record"},
 	{"list", cmd_list, "[--patient MRN] [--json]: recorded tests"},
 	{"watch", cmd_watch, "[--count N] [--json]: live view"},
-	{"pressure", cmd_pressure, "ID --phase rest|post [--minute M] --site SITE --mmhg N: record a pressure"},
+	{"pressure", cmd_pressure, "ID --phase rest|post [--minute M] --site SITE --mmhg N [--noncompressible] [--confirm-implausible]: record a pressure"},
 	{"findings", cmd_findings, "ID --file F: record the symptoms (JSON) of a test"},
 	{"classify", cmd_classify, "FILE|- [--json] [--lower-ankle]: read a findings document"},
 	{"ports", cmd_ports, "list serial ports with USB VID:PID [--json]"},

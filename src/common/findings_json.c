@@ -104,9 +104,24 @@ static int get_number(const json_t *obj, const char *key, const char *path, doub
 	return 0;
 }
 
+/* The word an ankle artery not compressible at the cuff's maximum is recorded as. */
+#define NONCOMPRESSIBLE "noncompressible"
+
+/* A pressure in mmHg, or for an ankle artery (pt_, dp_) the string "noncompressible". */
 static int get_pressure(const json_t *obj, const char *key, const char *path,
 			struct tl_mmhg *out, struct tl_err *err)
 {
+	const json_t *j = json_object_get(obj, key);
+	if (json_is_string(j)) {
+		char p[PATH_MAX_LEN];
+		join(p, sizeof p, path, key);
+		bool ankle = !strncmp(key, "pt_", 3) || !strncmp(key, "dp_", 3);
+		if (!ankle || strcmp(json_string_value(j), NONCOMPRESSIBLE))
+			return fail(err, p, "expected a number%s, got \"%s\"",
+				    ankle ? " or \"" NONCOMPRESSIBLE "\"" : "", json_string_value(j));
+		*out = (struct tl_mmhg){.has = true, .noncompressible = true};
+		return 0;
+	}
 	return get_number(obj, key, path, TL_MMHG_MAX, "mmHg", &out->has, &out->mmhg, err);
 }
 
@@ -230,20 +245,34 @@ static const char *end_reason_name(int i)
 	return tl_walk_end_name((enum tl_walk_end)i);
 }
 
+/* Sanity bound for a walking distance: a day's walk, far beyond any treadmill test. Not a
+ * clinical threshold. */
+#define ABSURD_DISTANCE_M 100000.0
+
+static int get_metres(const json_t *obj, const char *key, const char *path, struct tl_opt_m *out,
+		      struct tl_err *err)
+{
+	return get_number(obj, key, path, ABSURD_DISTANCE_M, "m", &out->has, &out->m, err);
+}
+
 static int parse_walk(const json_t *j, struct tl_walk *out, struct tl_err *err)
 {
-	static const char *const keys[] = {"cot_s", "pwt_s", "end_reason", NULL};
+	static const char *const keys[] = {"cot_s", "pwt_s", "icd_m", "acd_m", "end_reason", NULL};
 	int reason;
 	if (expect_object(j, "walk", err) || check_keys(j, "walk", keys, err) ||
 	    get_seconds(j, "cot_s", "walk", &out->cot_s, err) ||
 	    get_seconds(j, "pwt_s", "walk", &out->pwt_s, err) ||
-	    get_enum(j, "end_reason", "walk", end_reason_name, TL_WALK_END_SHUTDOWN + 1, &reason,
+	    get_metres(j, "icd_m", "walk", &out->icd_m, err) ||
+	    get_metres(j, "acd_m", "walk", &out->acd_m, err) ||
+	    get_enum(j, "end_reason", "walk", end_reason_name, TL_WALK_END_LAST + 1, &reason,
 		     err))
 		return -1;
 	out->end_reason = (enum tl_walk_end)reason;
 	/* Onset is the first press, the peak is the max press or the end: onset first. */
 	if (out->cot_s.has && out->pwt_s.has && out->cot_s.s > out->pwt_s.s)
 		return fail(err, "walk.cot_s", "%g is after pwt_s (%g)", out->cot_s.s, out->pwt_s.s);
+	if (out->icd_m.has && out->acd_m.has && out->icd_m.m > out->acd_m.m)
+		return fail(err, "walk.icd_m", "%g is beyond acd_m (%g)", out->icd_m.m, out->acd_m.m);
 	return 0;
 }
 
@@ -375,9 +404,11 @@ int tl_findings_parse(const char *text, size_t len, struct tl_findings *out, str
 
 /* ---- rendering ---- */
 
+/* The index to 2 decimals; null when not computable or on a noncompressible artery (the
+ * category then says "noncompressible"). */
 static json_t *index_or_null(struct tl_index i)
 {
-	return i.has ? tl_json_round(tl_index_value(i), 2) : json_null();
+	return i.has && !i.noncompressible ? tl_json_round(tl_index_value(i), 2) : json_null();
 }
 
 static json_t *post_json(const struct tl_abi_post *p)
@@ -399,13 +430,47 @@ static json_t *leg_json(const struct tl_abi_leg *leg)
 		if (leg->criteria & tl_abi_criteria[i])
 			json_array_append_new(criteria,
 					      json_string(tl_abi_criterion_name(tl_abi_criteria[i])));
-	return json_pack("{s:o, s:o, s:o, s:o, s:b, s:o}", "rest", index_or_null(leg->rest),
+	return json_pack("{s:o, s:o, s:o, s:o, s:b, s:o, s:o}", "rest", index_or_null(leg->rest),
 			 "rest_category",
 			 leg->rest.has ? json_string(tl_abi_category_name(leg->rest_category))
 				       : json_null(),
 			 "post", post, "criteria", criteria, "changes_not_interpreted",
 			 leg->changes_not_interpreted, "recovery_min",
-			 leg->has_recovery ? tl_json_round(leg->recovery_min, 3) : json_null());
+			 leg->has_recovery ? tl_json_round(leg->recovery_min, 3) : json_null(),
+			 "recovery_tolerance_mmhg",
+			 leg->has_tolerance ? tl_json_round(leg->tolerance_mmhg, 1) : json_null());
+}
+
+static json_t *grade_json(const struct tl_grade *g)
+{
+	return json_pack("{s:o, s:s, s:s}", "grade", g->has ? json_string(g->grade) : json_null(),
+			 "criteria", g->criteria, "source", g->source ? g->source : "");
+}
+
+static json_t *band_json(const struct tl_severity *sv, enum tl_side s)
+{
+	if (!sv->has_band[s])
+		return json_null();
+	return json_pack("{s:s, s:s}", "band", tl_abi_band_name(sv->band[s]), "criteria",
+			 tl_abi_band_criteria(sv->band[s]));
+}
+
+static json_t *severity_json(const struct tl_severity *sv)
+{
+	return json_pack("{s:{s:o, s:o}, s:o, s:o}", "abi_band", "left", band_json(sv, TL_LEFT),
+			 "right", band_json(sv, TL_RIGHT), "rutherford",
+			 grade_json(&sv->rutherford), "fontaine", grade_json(&sv->fontaine));
+}
+
+/* {"value", "censored", "censored_by", "text"}, or null when not measured. */
+static json_t *endpoint_json(const struct tl_endpoint_report *r)
+{
+	if (!r->has)
+		return json_null();
+	return json_pack("{s:o, s:b, s:o, s:s}", "value", tl_json_round(r->value, 1), "censored",
+			 r->censored, "censored_by",
+			 r->censored ? json_string(tl_walk_end_name(r->censored_by)) : json_null(),
+			 "text", r->text);
 }
 
 static json_t *tbi_json(const struct tl_abi_leg *leg)
@@ -432,8 +497,15 @@ json_t *tl_classification_to_json(const struct tl_classification *c)
 	}
 	for (size_t i = 0; i < c->n_rationale; i++)
 		json_array_append_new(rationale, json_string(c->rationale[i]));
-	return json_pack("{s:s, s:{s:o, s:o}, s:{s:o, s:o}, s:o, s:o, s:o}", "category",
-			 tl_category_name(c->category), "abi", "left", leg_json(l), "right",
-			 leg_json(r), "tbi", "left", tbi_json(l), "right", tbi_json(r),
-			 "red_flags", flags, "findings", findings, "rationale", rationale);
+	json_t *warnings = json_array();
+	for (size_t i = 0; i < c->n_warnings; i++)
+		json_array_append_new(warnings, json_pack("{s:s, s:s}", "warning", c->warnings[i].text,
+							  "source", c->warnings[i].source));
+	return json_pack("{s:s, s:{s:o, s:o}, s:{s:o, s:o}, s:o, s:o, s:o, s:{s:o, s:o}, s:o, s:o}",
+			 "category", tl_category_name(c->category), "abi", "left", leg_json(l),
+			 "right", leg_json(r), "tbi", "left", tbi_json(l), "right", tbi_json(r),
+			 "red_flags", flags, "warnings", warnings, "severity",
+			 severity_json(&c->severity), "endpoints", "pwt", endpoint_json(&c->pwt),
+			 "acd", endpoint_json(&c->acd), "findings", findings, "rationale",
+			 rationale);
 }

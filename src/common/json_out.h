@@ -22,8 +22,10 @@ json_t *tl_json_event(const struct tl_event *ev);
 /* A time in ms as seconds to 0.1 s, or null when negative (not reached). */
 json_t *tl_json_time_s(int64_t ms);
 
-/* The endpoints as {"cot_s","pwt_s","icd_m","acd_m","walking_time_s","distance_m",
- * "recovery_s"} added to obj; distances to 0.1 m. now_ms: test time for walking time. */
+/* The endpoints as {"cot_s","pwt_s","icd_m","acd_m","pwt_censored","acd_censored",
+ * "walking_time_s","distance_m","recovery_s"} added to obj; distances to 0.1 m; the
+ * censored flags are null until PWT is reached, then true when walking ended other than
+ * by the max press. now_ms: test time for walking time. */
 void tl_json_add_endpoints(json_t *obj, const struct tl_endpoints *ep, int64_t now_ms);
 
 #endif

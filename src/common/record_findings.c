@@ -119,25 +119,33 @@ json_t *tl_record_findings(const json_t *record, int two_stage)
 		json_t *mmhg = json_object_get(p, "mmhg");
 		if (!site || !phase || !json_is_number(mmhg))
 			continue;
+		/* An artery not compressible at the cuff's maximum: its mmhg is the cuff
+		 * pressure reached, not a systolic pressure (docs/clinical.md, Noncompressible
+		 * arteries). */
+		json_t *nc = json_object_get(p, "noncompressible");
+		json_t *value = json_is_true(nc) || (json_is_integer(nc) && json_integer_value(nc))
+					? json_string("noncompressible")
+					: json_incref(mmhg);
 		char key[32];
 		doc_key(site, key, sizeof key);
 		/* The last reading of a site and time wins: it is the corrected one. */
 		if (!strcmp(phase, "rest"))
-			json_object_set(rest, key, mmhg);
+			json_object_set_new(rest, key, value);
 		else
-			json_object_set(post_point(post, json_number_value(json_object_get(p, "minute"))),
-					key, mmhg);
+			json_object_set_new(post_point(post, json_number_value(json_object_get(p, "minute"))),
+					    key, value);
 	}
 	json_object_set_new(doc, "rest", rest);
 	json_object_set_new(doc, "post", post);
 	json_t *walk = json_object();
-	json_t *cot = json_object_get(record, "cot_s"), *pwt = json_object_get(record, "pwt_s");
-	if (json_is_number(cot))
-		json_object_set(walk, "cot_s", cot);
-	if (json_is_number(pwt))
-		json_object_set(walk, "pwt_s", pwt);
+	static const char *const walk_keys[] = {"cot_s", "pwt_s", "icd_m", "acd_m"};
+	for (size_t k = 0; k < sizeof walk_keys / sizeof walk_keys[0]; k++) {
+		json_t *v = json_object_get(record, walk_keys[k]);
+		if (json_is_number(v))
+			json_object_set(walk, walk_keys[k], v);
+	}
 	const char *er = json_string_value(json_object_get(record, "end_reason"));
-	for (int r = TL_WALK_END_MAX_CLAUDICATION; er && r <= TL_WALK_END_SHUTDOWN; r++)
+	for (int r = TL_WALK_END_MAX_CLAUDICATION; er && r <= TL_WALK_END_LAST; r++)
 		if (!strcmp(er, tl_walk_end_name((enum tl_walk_end)r)))
 			json_object_set_new(walk, "end_reason", json_string(er));
 	json_object_set_new(doc, "walk", walk);

@@ -26,6 +26,13 @@ struct tl_mmhg tl_abi_ankle(struct tl_mmhg pt, struct tl_mmhg dp, enum tl_ankle_
 		return dp;
 	if (!dp.has)
 		return pt;
+	/* A noncompressible artery is above the cuff's maximum, so above the other one: the
+	 * higher rule takes it, the lower rule the other (noncompressible too when both are). */
+	if (pt.noncompressible || dp.noncompressible) {
+		if (rule == TL_ANKLE_LOWER)
+			return pt.noncompressible ? dp : pt;
+		return pt.noncompressible ? pt : dp;
+	}
 	if (rule == TL_ANKLE_LOWER)
 		return pt.mmhg <= dp.mmhg ? pt : dp;
 	return pt.mmhg >= dp.mmhg ? pt : dp;
@@ -35,8 +42,12 @@ struct tl_index tl_abi_index(struct tl_mmhg numerator, struct tl_mmhg brachial)
 {
 	struct tl_index i = {0};
 	/* A brachial 0 (no signal in either arm) makes the ratio meaningless, not infinite. */
-	if (!numerator.has || !brachial.has || !(brachial.mmhg > 0))
+	if (!numerator.has || !tl_mmhg_numeric(brachial) || !(brachial.mmhg > 0))
 		return i;
+	if (numerator.noncompressible) {
+		i.has = i.noncompressible = true;
+		return i;
+	}
 	/* x100 before dividing: 181/200 gives exactly 90.5, which rounds to 91 (0.905 ->
 	 * 0.91); dividing first would give 0.90499999... and round the other way. */
 	i.has = true;
@@ -46,7 +57,7 @@ struct tl_index tl_abi_index(struct tl_mmhg numerator, struct tl_mmhg brachial)
 
 enum tl_abi_category tl_abi_categorize(int hundredths)
 {
-	/* 2016 AHA/ACC PAD guideline, kept in 2024 (CLINICAL.md, ABI): <= 0.90 abnormal,
+	/* 2016 AHA/ACC PAD guideline, kept in 2024 (docs/clinical.md, ABI): <= 0.90 abnormal,
 	 * 0.91-0.99 borderline, 1.00-1.40 normal, > 1.40 noncompressible. */
 	if (hundredths <= 90)
 		return TL_ABI_ABNORMAL;
@@ -57,9 +68,33 @@ enum tl_abi_category tl_abi_categorize(int hundredths)
 	return TL_ABI_NONCOMPRESSIBLE;
 }
 
+enum tl_abi_category tl_abi_index_category(struct tl_index i)
+{
+	return i.noncompressible ? TL_ABI_NONCOMPRESSIBLE : tl_abi_categorize(i.hundredths);
+}
+
+enum tl_abi_band tl_abi_band_of(int hundredths)
+{
+	/* 2016 AHA/ACC categories; within the abnormal range, below 0.40 is severe (ESC 2017
+	 * CLTI criterion "ABI < 0.40"; WIfI ischemia grade 3). docs/clinical.md, Severity. */
+	if (hundredths < 40)
+		return TL_BAND_SEVERE;
+	switch (tl_abi_categorize(hundredths)) {
+	case TL_ABI_ABNORMAL:
+		return TL_BAND_MILD_MODERATE;
+	case TL_ABI_BORDERLINE:
+		return TL_BAND_BORDERLINE;
+	case TL_ABI_NORMAL:
+		return TL_BAND_NORMAL;
+	case TL_ABI_NONCOMPRESSIBLE:
+		break;
+	}
+	return TL_BAND_NONCOMPRESSIBLE;
+}
+
 enum tl_tbi_category tl_tbi_categorize(int hundredths)
 {
-	/* Toe-brachial index <= 0.70 abnormal (2016 AHA/ACC; CLINICAL.md, ABI). */
+	/* Toe-brachial index <= 0.70 abnormal (2016 AHA/ACC; docs/clinical.md, ABI). */
 	return hundredths <= 70 ? TL_TBI_ABNORMAL : TL_TBI_NORMAL;
 }
 
@@ -67,6 +102,7 @@ int tl_mmhg_check(struct tl_mmhg p, const char *path, struct tl_err *err)
 {
 	if (!p.has)
 		return 0;
+	/* A noncompressible artery's mmhg is the cuff pressure reached, checked the same. */
 	if (!isfinite(p.mmhg)) {
 		tl_err_set(err, "%s: not a finite number", path);
 		return -1;
@@ -93,6 +129,13 @@ static int check_set(const struct tl_pressure_set *s, const char *where, struct 
 				 tl_side_name((enum tl_side)side));
 			if (tl_mmhg_check(fields[f][side], path, err))
 				return -1;
+			/* Only ankle arteries are recorded as noncompressible (fields 1, 2). */
+			if (fields[f][side].noncompressible && (f == 0 || f == 3)) {
+				tl_err_set(err, "%s: only an ankle artery (pt, dp) is recorded as "
+						"noncompressible",
+					   path);
+				return -1;
+			}
 		}
 	return 0;
 }
@@ -130,24 +173,47 @@ static void post_point(struct tl_abi_leg *leg, const struct tl_post_set *ps, enu
 	out->ankle = tl_abi_ankle(p->pt[side], p->dp[side], opt->ankle_rule);
 	out->abi = tl_abi_index(out->ankle, tl_abi_brachial(p->brachial[TL_LEFT],
 							     p->brachial[TL_RIGHT]));
-	if (leg->rest.has && out->abi.has && leg->rest.hundredths > 0) {
+	if (leg->rest.has && out->abi.has && !leg->rest.noncompressible &&
+	    !out->abi.noncompressible && leg->rest.hundredths > 0) {
 		out->has_fall_pct = true;
 		out->fall_pct = (leg->rest.hundredths - out->abi.hundredths) * 100.0 /
 				leg->rest.hundredths;
 	}
-	if (leg->ankle.has && out->ankle.has) {
+	if (tl_mmhg_numeric(leg->ankle) && tl_mmhg_numeric(out->ankle)) {
 		out->has_ankle_fall = true;
 		out->ankle_fall_mmhg = leg->ankle.mmhg - out->ankle.mmhg;
 	}
 }
 
+/* Repeated Doppler pressures differ by several mmHg, so "back at rest" allows the ABI's
+ * minimal detectable change (0.08, intra-tester reliability study, J Foot Ankle Res
+ * 2020; docs/clinical.md, Recovery). Recovery is read on ankle pressures, which need no
+ * post-exercise brachial, so the 0.08 is converted to mmHg on the resting brachial
+ * pressure: a post ABI on that brachial within 0.08 of the resting ABI. Without a
+ * resting brachial pressure no tolerance is known and none is allowed. */
+static void tolerance(struct tl_abi_leg *leg)
+{
+	if (!leg->brachial.has || !(leg->brachial.mmhg > 0))
+		return;
+	leg->has_tolerance = true;
+	leg->tolerance_mmhg = leg->brachial.mmhg * TL_ABI_MDC_HUNDREDTHS / 100.0;
+}
+
+/* Still below rest beyond the noise: the bound itself counts as recovered. */
+static bool below_rest(const struct tl_abi_leg *leg, struct tl_mmhg ankle)
+{
+	double tol = leg->has_tolerance ? leg->tolerance_mmhg : 0.0;
+	/* Compared in hundredths of a mmHg so that 130 - 10.4 and 119.6 agree. */
+	return lround((leg->ankle.mmhg - ankle.mmhg) * 100.0) > lround(tol * 100.0);
+}
+
 static void recovery(struct tl_abi_leg *leg)
 {
-	if (!leg->ankle.has)
+	if (!tl_mmhg_numeric(leg->ankle))
 		return;
 	for (size_t i = 0; i < leg->n_post; i++) {
 		const struct tl_abi_post *pp = &leg->post[i];
-		if (!pp->ankle.has || pp->ankle.mmhg < leg->ankle.mmhg)
+		if (!tl_mmhg_numeric(pp->ankle) || below_rest(leg, pp->ankle))
 			continue;
 		if (!leg->has_recovery || pp->minute < leg->recovery_min) {
 			leg->has_recovery = true;
@@ -158,7 +224,7 @@ static void recovery(struct tl_abi_leg *leg)
 
 static void criteria(struct tl_abi_leg *leg)
 {
-	/* "Do not interpret ABI changes when ABI > 1.40" (CLINICAL.md, ABI): calcified
+	/* "Do not interpret ABI changes when ABI > 1.40" (docs/clinical.md, ABI): calcified
 	 * arteries make both the resting and the post-exercise values unreliable, so none
 	 * of the criteria is applied to such a leg. */
 	if (leg->rest.has && leg->rest_category == TL_ABI_NONCOMPRESSIBLE) {
@@ -169,20 +235,21 @@ static void criteria(struct tl_abi_leg *leg)
 		const struct tl_abi_post *pp = &leg->post[i];
 		/* Post-exercise ABI <= 0.90 (2012 AHA statement via 2016 AHA/ACC; Aday 2018:
 		 * sensitivity 88 %), on the rounded value like the resting category. */
-		if (pp->abi.has && pp->abi.hundredths <= 90)
+		if (pp->abi.has && !pp->abi.noncompressible && pp->abi.hundredths <= 90)
 			leg->criteria |= TL_CRIT_POST_ABI_LE_0_90;
-		/* ABI fall > 20 % from rest (2012 AHA statement, as cited in CLINICAL.md);
+		/* ABI fall > 20 % from rest (2012 AHA statement, as cited in docs/clinical.md);
 		 * compared in integers: (rest - post) x 100 > 20 x rest. */
 		if (pp->has_fall_pct &&
 		    (leg->rest.hundredths - pp->abi.hundredths) * 100 > 20 * leg->rest.hundredths)
 			leg->criteria |= TL_CRIT_ABI_FALL_GT_20PCT;
-		/* Ankle pressure fall > 30 mmHg (2012 AHA statement, as cited in CLINICAL.md). */
+		/* Ankle pressure fall > 30 mmHg (2012 AHA statement, as cited in docs/clinical.md). */
 		if (pp->has_ankle_fall && pp->ankle_fall_mmhg > 30.0)
 			leg->criteria |= TL_CRIT_ANKLE_FALL_GT_30MMHG;
-		/* Delayed recovery > 3 min (SVS 2015, secondary; CLINICAL.md, ABI): the ankle
-		 * is still below rest at a point 3 min or later that comes before recovery,
-		 * so recovery took longer than 3 min. */
-		if (pp->ankle.has && leg->ankle.has && pp->ankle.mmhg < leg->ankle.mmhg &&
+		/* Delayed recovery > 3 min (SVS 2015, secondary; docs/clinical.md, Post-exercise
+		 * criteria): the ankle is still below rest, beyond the noise tolerance, at a
+		 * point 3 min or later that comes before recovery. */
+		if (tl_mmhg_numeric(pp->ankle) && tl_mmhg_numeric(leg->ankle) &&
+		    below_rest(leg, pp->ankle) &&
 		    pp->minute >= 3.0 && (!leg->has_recovery || pp->minute < leg->recovery_min))
 			leg->criteria |= TL_CRIT_DELAYED_RECOVERY_GT_3MIN;
 	}
@@ -209,13 +276,14 @@ int tl_abi_compute(const struct tl_pressure_set *rest, const struct tl_post_set 
 		leg->ankle = tl_abi_ankle(rest->pt[side], rest->dp[side], opt->ankle_rule);
 		leg->rest = tl_abi_index(leg->ankle, brachial);
 		if (leg->rest.has)
-			leg->rest_category = tl_abi_categorize(leg->rest.hundredths);
+			leg->rest_category = tl_abi_index_category(leg->rest);
 		leg->tbi = tl_abi_index(rest->toe[side], brachial);
 		if (leg->tbi.has)
 			leg->tbi_category = tl_tbi_categorize(leg->tbi.hundredths);
 		leg->n_post = n_post;
 		for (size_t i = 0; i < n_post; i++)
 			post_point(leg, &post[i], side, opt, &leg->post[i]);
+		tolerance(leg);
 		recovery(leg);
 		criteria(leg);
 	}
@@ -245,6 +313,26 @@ const char *tl_abi_category_name(enum tl_abi_category c)
 const char *tl_tbi_category_name(enum tl_tbi_category c)
 {
 	return c == TL_TBI_ABNORMAL ? "abnormal" : "normal";
+}
+
+const char *tl_abi_band_name(enum tl_abi_band b)
+{
+	static const char *const names[] = {
+		[TL_BAND_NONCOMPRESSIBLE] = "noncompressible", [TL_BAND_NORMAL] = "normal",
+		[TL_BAND_BORDERLINE] = "borderline", [TL_BAND_MILD_MODERATE] = "mild_to_moderate",
+		[TL_BAND_SEVERE] = "severe"};
+	return (unsigned)b < sizeof names / sizeof names[0] ? names[b] : "?";
+}
+
+const char *tl_abi_band_criteria(enum tl_abi_band b)
+{
+	static const char *const criteria[] = {
+		[TL_BAND_NONCOMPRESSIBLE] = "> 1.40, not interpretable (2016 AHA/ACC)",
+		[TL_BAND_NORMAL] = "1.00-1.40 (2016 AHA/ACC)",
+		[TL_BAND_BORDERLINE] = "0.91-0.99 (2016 AHA/ACC)",
+		[TL_BAND_MILD_MODERATE] = "0.40-0.90: PAD (2016 AHA/ACC), not below 0.40",
+		[TL_BAND_SEVERE] = "< 0.40 (ESC 2017 CLTI criterion; WIfI ischemia grade 3)"};
+	return (unsigned)b < sizeof criteria / sizeof criteria[0] ? criteria[b] : "?";
 }
 
 const char *tl_abi_criterion_name(enum tl_abi_criterion c)

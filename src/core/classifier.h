@@ -3,43 +3,59 @@
  * Input is the findings of one test (resting and post-exercise pressures, the walk, the
  * two-stage test, the symptoms); every field may be absent, and absent is never read
  * as "no" or as 0. Output is a category, the red flags, the findings that drove the
- * category (each with the source it comes from, CLINICAL.md) and rationale lines.
+ * category (each with the source it comes from, docs/clinical.md) and rationale lines.
+ *
+ * Every rule, threshold and weight below is set out with its source in docs/clinical.md;
+ * the code cites the short form beside each rule.
  *
  * Red flags are evaluated on their own and always reported, whatever the category:
- * - critical_limb_ischemia: rest pain, a non-healing wound or gangrene, unless the
- *   pressures of the legs concerned exclude it. Thresholds (CLINICAL.md, Red flags):
- *   with rest pain ankle < 50 mmHg or toe < 30 mmHg; with tissue loss (wound or
- *   gangrene) ankle < 70 or toe < 50. Because the rule is "ankle OR toe", CLI is only
- *   excluded when the ankle pressure is measured, interpretable (resting ABI not > 1.40)
- *   and at or above its threshold AND the toe pressure is measured and at or above its
- *   threshold; a missing pressure keeps the flag up (a red flag errs on the side of
- *   referral), and the reason says whether the pressures confirm it or cannot exclude it.
- *   The ankle pressure is the one the ABI uses (the configured ankle rule), and only the
- *   symptomatic legs are checked.
+ * - critical_limb_ischemia (chronic limb-threatening ischemia, CLTI): rest pain, a
+ *   non-healing wound or gangrene of chronic onset, unless the pressures of the legs
+ *   concerned exclude it. Confirmed by any of (docs/clinical.md, CLTI): with rest pain
+ *   ankle < 50 mmHg or toe < 30 mmHg, with tissue loss ankle < 70 or toe < 50 (TASC II);
+ *   a resting ABI below 0.40 (ESC 2017; WIfI ischemia grade 3). The ankle pressure for
+ *   these thresholds is the ankle's better artery whatever the ABI's ankle rule: a silent
+ *   artery beside one with a signal does not make the ankle 0. CLTI is only excluded
+ *   when that ankle pressure is measured and interpretable (ABI not > 1.40) and at or
+ *   above its threshold, the ABI is not below 0.40, AND the toe pressure is measured and
+ *   at or above its threshold; a missing pressure keeps the flag up (a red flag errs on
+ *   the side of referral). Only the symptomatic legs are checked. An acute onset
+ *   (< 2 weeks) is acute limb ischemia, never CLTI.
  * - acute_limb_ischemia: acute onset (< 2 weeks) with at least one of pallor, cyanosis,
  *   a cool limb (poikilothermia), pulselessness (a measured resting ankle pressure of 0),
- *   numbness or tingling (paresthesias), weakness (paralysis) or rest pain.
+ *   numbness or tingling (paresthesias), weakness (paralysis), rest pain or tissue loss.
  * - skin_changes: pallor, a bluish colour or a persistently cool limb.
  * - persistent_neuro_deficit: numbness, tingling or weakness persisting after the
  *   episode.
  * - cauda_equina: saddle anaesthesia, bladder dysfunction, or weakness that is bilateral
  *   and persists (the record has no "progressive" field; persistence is the closest).
  *
+ * Warnings (after the red flags; they qualify the measurement, not the patient's
+ * urgency): an inter-arm systolic difference of 15 mmHg or more (Clark 2012).
+ *
  * Scoring rule for the category. Each finding has a weight:
  *   4  objective hemodynamic evidence: resting ABI <= 0.90, post-exercise ABI <= 0.90,
- *      TBI <= 0.70; against vascular: normal ABI before and after a symptom-limited walk.
- *      The guideline diagnoses PAD on these alone, so one of them is enough.
+ *      TBI <= 0.70 (diagnostic on its own, even beside a normal ABI), and, with
+ *      exertional leg symptoms, an ankle pressure fall > 30 mmHg or an ABI fall > 20 %
+ *      (each diagnostic on its own, 2012 AHA statement); against vascular: normal ABI
+ *      before and after a symptom-limited walk. The guideline diagnoses PAD on these
+ *      alone, so one of them is enough.
  *   3  history items with LR+ >= 10 (Nadeau 2013: calf symptoms relieved by standing
- *      still, LR+ 20; the neurogenic combination, LR+ 13) and the LR- 0.05 of "pain not
- *      triggered by standing alone" against stenosis.
- *   2  moderate items (LR about 5-10: Suri 2010 bending forward and bilateral pain; the
- *      two-stage incline time, specificity 92 %; ankle fall > 30 mmHg), a muscle knot
- *      relieved by stretching when the pressures are unknown, and normal ABI before and
- *      after a walk not known to be symptom-limited (it may not have stressed the legs).
- *   1  supportive items without a strong figure: an ABI fall > 20 % (common in young
- *      healthy adults, Kyte 2023), delayed recovery, a borderline ABI, relief within
- *      10 min, numbness/tingling/weakness, each single Nadeau item, the other two-stage
- *      signs, a normal resting ABI or TBI (against vascular).
+ *      still, LR+ 20; the neurogenic combination of all four items, LR+ 13) and the
+ *      LR- 0.05 of "pain not triggered by standing alone" against stenosis.
+ *   2  moderate items (LR about 5-10: Suri 2010 no pain when seated, bending forward and
+ *      bilateral pain; the two-stage incline time, specificity 92 %; an ankle fall
+ *      > 30 mmHg without exertional symptoms), a muscle knot relieved by stretching when
+ *      the pressures are unknown, and normal ABI before and after a walk not known to be
+ *      symptom-limited (it may not have stressed the legs).
+ *   1  supportive items without a strong figure: an ABI fall > 20 % without exertional
+ *      symptoms (common in young healthy adults, Kyte 2023), delayed recovery, a
+ *      borderline ABI, relief within 10 min, numbness/tingling/weakness, each single
+ *      Nadeau item (when fewer than all four are present), the other two-stage signs, a
+ *      normal resting ABI or TBI (against vascular).
+ * Pain above the knee is not counted as a single Nadeau item when a symptomatic leg has
+ * an abnormal resting or post-exercise ABI: buttock and thigh claudication is the
+ * pattern of aortoiliac disease.
  * A side's score is its findings minus the findings against it. A side is STRONG at a
  * score >= 4 (TL_STRONG_SCORE): one objective finding, or history that adds up to the
  * strongest item plus one concordant item. Then, conservatively:
@@ -50,6 +66,13 @@
  * Muscular is strong only with a sudden knot relieved by stretching AND normal pressures
  * (J Athl Train 2022 definition). Pressure findings count only for the symptomatic legs
  * (symptoms.side; both legs when the side is bilateral or unknown).
+ *
+ * Severity (docs/clinical.md, Severity): each leg's resting ABI band; the Rutherford
+ * category and Fontaine stage from the symptoms, the walk and the pressures, each with
+ * the criteria used, or why it could not be graded.
+ *
+ * Walking endpoints: PWT and ACD are censored when walking ended other than by maximal
+ * claudication ("more than 8.1 s: emergency stop").
  * No I/O, no allocation. */
 #ifndef TL_CLASSIFIER_H
 #define TL_CLASSIFIER_H
@@ -116,6 +139,7 @@ enum tl_symptom_flag {
 	TL_SYM_SADDLE_ANESTHESIA,
 	TL_SYM_BLADDER_DYSFUNCTION,
 	TL_SYM_ACUTE_ONSET,
+	TL_SYM_NO_PAIN_SEATED, /* Suri 2010: no pain when seated, LR 7.4 */
 	TL_N_SYMPTOM_FLAGS,
 };
 
@@ -129,8 +153,9 @@ struct tl_symptoms {
 };
 
 /* Why walking ended. The strings are the session's end reasons (tl_end_reason_name in
- * session.h on main), so a recorded reason can be copied into a findings document; a
- * separate enum keeps this module free of the session. */
+ * session.h on main), and the store's "interrupted" for a test the daemon did not see to
+ * its end, so a recorded reason can be copied into a findings document; a separate enum
+ * keeps this module free of the session. */
 enum tl_walk_end {
 	TL_WALK_END_ABSENT = 0,
 	TL_WALK_END_MAX_CLAUDICATION, /* the patient's max press: symptom-limited */
@@ -140,11 +165,21 @@ enum tl_walk_end {
 	TL_WALK_END_EMERGENCY_STOP,
 	TL_WALK_END_FAULT,
 	TL_WALK_END_SHUTDOWN,
+	TL_WALK_END_INTERRUPTED, /* the store's: the daemon died during the test */
+	TL_WALK_END_LAST = TL_WALK_END_INTERRUPTED,
+};
+
+/* A distance in metres that may be missing. */
+struct tl_opt_m {
+	bool has;
+	double m;
 };
 
 struct tl_walk {
 	struct tl_opt_s cot_s; /* claudication onset time */
 	struct tl_opt_s pwt_s; /* peak walking time */
+	struct tl_opt_m icd_m; /* initial claudication distance */
+	struct tl_opt_m acd_m; /* absolute claudication distance */
 	enum tl_walk_end end_reason;
 };
 
@@ -195,7 +230,8 @@ enum tl_points_to {
 
 #define TL_TEXT_MAX 256
 #define TL_MAX_FINDINGS 32
-#define TL_MAX_RATIONALE 24
+#define TL_MAX_RATIONALE 32
+#define TL_MAX_WARNINGS 4
 #define TL_STRONG_SCORE 4
 
 struct tl_red_flag {
@@ -207,7 +243,38 @@ struct tl_finding {
 	char finding[TL_TEXT_MAX];
 	enum tl_points_to points_to;
 	int weight;         /* 1..4, see the scoring rule above */
-	const char *source; /* guideline or paper (CLINICAL.md); static string */
+	const char *source; /* guideline or paper (docs/clinical.md); static string */
+};
+
+struct tl_warning {
+	char text[TL_TEXT_MAX];
+	const char *source; /* static string */
+};
+
+/* A severity grade: the grade ("3", "IIb") when has, and the criteria used or, when not
+ * has, why it could not be graded. */
+struct tl_grade {
+	bool has;
+	char grade[8];
+	char criteria[TL_TEXT_MAX];
+	const char *source; /* static string */
+};
+
+struct tl_severity {
+	bool has_band[TL_N_SIDES]; /* a resting ABI exists */
+	enum tl_abi_band band[TL_N_SIDES];
+	struct tl_grade rutherford;
+	struct tl_grade fontaine;
+};
+
+/* A walking endpoint as reported: censored when walking ended other than by maximal
+ * claudication; text is "310.0 s" or "more than 8.1 s: emergency stop". */
+struct tl_endpoint_report {
+	bool has;
+	double value;
+	bool censored;
+	enum tl_walk_end censored_by; /* when censored */
+	char text[64];
 };
 
 struct tl_classification {
@@ -215,6 +282,10 @@ struct tl_classification {
 	struct tl_abi_result abi;
 	size_t n_red_flags; /* in enum order, each code at most once */
 	struct tl_red_flag red_flags[TL_N_RED_FLAGS];
+	size_t n_warnings;
+	struct tl_warning warnings[TL_MAX_WARNINGS];
+	struct tl_severity severity;
+	struct tl_endpoint_report pwt, acd;
 	size_t n_findings;
 	struct tl_finding findings[TL_MAX_FINDINGS];
 	size_t n_rationale;
@@ -237,5 +308,9 @@ const char *tl_location_name(enum tl_location l);     /* "calf", ... */
 const char *tl_symptom_side_name(enum tl_symptom_side s); /* NULL for absent */
 const char *tl_relief_name(enum tl_relief r);         /* NULL for absent */
 const char *tl_walk_end_name(enum tl_walk_end e);     /* NULL for absent */
+/* "emergency stop" for the report's text; NULL for absent. */
+const char *tl_walk_end_text(enum tl_walk_end e);
+/* True when walking ended for a reason other than maximal claudication (known). */
+bool tl_walk_end_censors(enum tl_walk_end e);
 
 #endif

@@ -72,6 +72,7 @@ void tl_endpoints_walk_end(struct tl_endpoints *e, int64_t t_ms, bool is_max, bo
 	if (final && e->pwt_ms < 0 && w) {
 		e->pwt_ms = w->end_ms;
 		e->acd_m = w->end_distance_m;
+		e->pwt_censored = w->max_ms < 0;
 	}
 }
 

@@ -1,10 +1,12 @@
 /* endpoints.h - COT, PWT, ICD, ACD, walking time and distance, recovery time.
  *
- * Definitions (CLINICAL.md, Endpoints): COT and ICD at the first onset press; PWT and ACD
- * at the max press, or at the end of walking if there was none; distance is the integral
- * of the MEASURED belt speed (trapezoids between feedback samples); recovery time runs
- * from belt stop to the relief event. Times are test time in ms (start = 0). Per walk
- * segment figures serve the two-stage test. Pure. */
+ * Definitions (docs/clinical.md, Walking endpoints): COT and ICD at the first onset press;
+ * PWT and ACD at the max press, or at the end of walking if there was none, and then
+ * CENSORED: walking ended other than by maximal claudication, so the patient could have
+ * walked further (docs/clinical.md, Censored endpoints); distance is the integral of the
+ * MEASURED belt speed (trapezoids between feedback samples); recovery time runs from belt
+ * stop to the relief event. Times are test time in ms (start = 0). Per walk segment
+ * figures serve the two-stage test. Pure. */
 #ifndef TL_ENDPOINTS_H
 #define TL_ENDPOINTS_H
 
@@ -26,6 +28,7 @@ struct tl_walk_segment {
 
 struct tl_endpoints {
 	int64_t cot_ms, pwt_ms; /* -1 when not reached */
+	bool pwt_censored;      /* PWT and ACD are lower bounds: no max press ended walking */
 	double icd_m, acd_m;
 	int64_t walking_ms;     /* time in walk segments */
 	double distance_m;      /* belt travel, measured */

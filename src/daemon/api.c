@@ -451,16 +451,25 @@ static enum MHD_Result commit_and_answer(struct tl_api *api, struct MHD_Connecti
 	return ret;
 }
 
+/* An arm pressure below this is implausible for a patient walking on a treadmill: a cuff
+ * or Doppler slip is likelier. Kept only with the operator's confirmation, which the record
+ * keeps (docs/clinical.md, Values the lab records). A plausibility bound, not a clinical
+ * threshold. */
+#define ARM_PLAUSIBLE_MIN_MMHG 50.0
+
 static enum MHD_Result add_pressure(struct tl_api *api, struct MHD_Connection *c,
 				    const struct request *rq, int64_t id)
 {
-	static const char *const allowed[] = {"phase", "minute", "site", "mmhg", "operator", NULL};
+	static const char *const allowed[] = {"phase", "minute", "site", "mmhg", "noncompressible",
+					      "confirm_implausible", "operator", NULL};
 	enum MHD_Result ret;
 	json_t *body = parse_body(c, rq, allowed, &ret);
 	if (!body)
 		return ret;
 	char phase[8], site[32], op[64];
 	json_t *minute = json_object_get(body, "minute"), *mmhg = json_object_get(body, "mmhg");
+	json_t *nc = json_object_get(body, "noncompressible");
+	json_t *confirm = json_object_get(body, "confirm_implausible");
 	if (!opt_string(c, body, "phase", phase, sizeof phase, NULL, &ret) ||
 	    !opt_string(c, body, "site", site, sizeof site, NULL, &ret) ||
 	    !opt_string(c, body, "operator", op, sizeof op, api->d->cfg.operator_default, &ret))
@@ -479,6 +488,33 @@ static enum MHD_Result add_pressure(struct tl_api *api, struct MHD_Connection *c
 		ret = send_error(c, 400, "field 'mmhg' must be a number from 0 to 300");
 		goto out;
 	}
+	if ((nc && !json_is_boolean(nc)) || (confirm && !json_is_boolean(confirm))) {
+		ret = send_error(c, 400, "fields 'noncompressible' and 'confirm_implausible' are "
+				 "true or false");
+		goto out;
+	}
+	/* An artery not compressible at the cuff's maximum is recorded as such, its mmhg being
+	 * the cuff pressure reached; only ankle arteries are (docs/clinical.md). */
+	bool noncompressible = json_is_true(nc);
+	if (noncompressible && strncmp(site, "pt-", 3) && strncmp(site, "dp-", 3)) {
+		ret = send_error(c, 400, "field 'noncompressible' is for an ankle artery (pt-left, "
+				 "dp-left, pt-right, dp-right), not %s", site);
+		goto out;
+	}
+	bool implausible = !strncmp(site, "brachial-", 9) &&
+			   json_number_value(mmhg) < ARM_PLAUSIBLE_MIN_MMHG;
+	if (implausible && !json_is_true(confirm)) {
+		ret = send_error(c, 400, "field 'mmhg': an arm pressure of %g mmHg at %s is "
+				 "implausible (below %g); check the cuff, or send "
+				 "\"confirm_implausible\": true to keep it",
+				 json_number_value(mmhg), site, ARM_PLAUSIBLE_MIN_MMHG);
+		goto out;
+	}
+	if (!implausible && json_is_true(confirm)) {
+		ret = send_error(c, 400, "field 'confirm_implausible' is only for an arm pressure "
+				 "below %g mmHg", ARM_PLAUSIBLE_MIN_MMHG);
+		goto out;
+	}
 	double min = NAN;
 	if (!strcmp(phase, "post")) {
 		if (!json_is_number(minute) || json_number_value(minute) < 0 || json_number_value(minute) > 120) {
@@ -492,7 +528,10 @@ static enum MHD_Result add_pressure(struct tl_api *api, struct MHD_Connection *c
 	}
 	if (!test_exists(api, c, id, &ret))
 		goto out;
-	tl_writer_pressure(api->d->writer, id, phase, min, site, json_number_value(mmhg), op);
+	unsigned flags = (noncompressible ? TL_STORE_PRESSURE_NONCOMPRESSIBLE : 0) |
+			 (implausible ? TL_STORE_PRESSURE_CONFIRMED : 0);
+	tl_writer_pressure(api->d->writer, id, phase, min, site, json_number_value(mmhg), flags,
+			   op);
 	json_object_set_new(body, "test", json_integer(id));
 	ret = commit_and_answer(api, c, id, op, "pressure", body);
 out:

@@ -125,8 +125,9 @@ static void apply(struct tl_writer *w, struct witem *it)
 		rc = tl_store_audit(w->st, it->at, it->a[0] ? it->a : NULL, it->b, it->text1, it->c, &err);
 		break;
 	case W_PRESSURE:
-		rc = tl_store_pressure_add(w->st, it->test_id, it->a, it->x, it->b, it->y,
-					   it->c[0] ? it->c : NULL, "manual", it->at, &err);
+		rc = tl_store_pressure_add_flags(w->st, it->test_id, it->a, it->x, it->b, it->y,
+						 (unsigned)it->n, it->c[0] ? it->c : NULL, "manual",
+						 it->at, &err);
 		break;
 	case W_FINDINGS:
 		rc = tl_store_findings_set(w->st, it->test_id, it->text1, it->a[0] ? it->a : NULL, it->at, &err);
@@ -321,9 +322,10 @@ void tl_writer_audit(struct tl_writer *w, const char *operator_id, const char *c
 }
 
 void tl_writer_pressure(struct tl_writer *w, int64_t test_id, const char *phase, double minute,
-			const char *site, double mmhg, const char *operator_id)
+			const char *site, double mmhg, unsigned flags, const char *operator_id)
 {
 	struct witem *it = item(W_PRESSURE);
+	it->n = flags; /* enum tl_store_pressure_flag bits */
 	it->test_id = test_id;
 	copy(it->a, sizeof it->a, phase);
 	copy(it->b, sizeof it->b, site);

@@ -41,7 +41,7 @@
 struct tl_store;
 
 /* The schema version this code writes. */
-#define TL_STORE_SCHEMA_VERSION 2
+#define TL_STORE_SCHEMA_VERSION 3
 
 /* Opens (creating it if needed) the store at path for reading and writing, migrates it to
  * the current schema. NULL + err if the file cannot be opened, is not a database, belongs
@@ -126,6 +126,23 @@ int tl_store_test_set_endpoints(struct tl_store *st, int64_t test_id,
 int tl_store_pressure_add(struct tl_store *st, int64_t test_id, const char *phase, double minute,
 			  const char *site, double mmhg, const char *operator_id,
 			  const char *source, const char *at_utc, struct tl_err *err);
+
+/* What a pressure reading is, beyond its number (docs/clinical.md, Values the lab
+ * records). */
+enum tl_store_pressure_flag {
+	/* The artery did not compress at the cuff's maximum: mmhg is the cuff pressure
+	 * reached, not a systolic pressure. */
+	TL_STORE_PRESSURE_NONCOMPRESSIBLE = 1u << 0,
+	/* The operator confirmed a value outside the plausible range (an arm below 50). */
+	TL_STORE_PRESSURE_CONFIRMED = 1u << 1,
+};
+
+/* tl_store_pressure_add with flags (enum tl_store_pressure_flag bits), kept in the record
+ * as the pressure's "noncompressible" and "confirmed" fields. */
+int tl_store_pressure_add_flags(struct tl_store *st, int64_t test_id, const char *phase,
+				double minute, const char *site, double mmhg, unsigned flags,
+				const char *operator_id, const char *source, const char *at_utc,
+				struct tl_err *err);
 
 /* Replaces the findings (symptoms the technician recorded, JSON) and who entered them when. */
 int tl_store_findings_set(struct tl_store *st, int64_t test_id, const char *findings_json,

@@ -13,6 +13,7 @@
 
 enum col_kind {
 	COL_INT,
+	COL_BOOL, /* 0 or 1, given as false or true */
 	COL_REAL,
 	COL_TEXT,
 	COL_JSON, /* JSON text, parsed into the document */
@@ -48,6 +49,7 @@ static const struct col event_cols[] = {
 };
 static const struct col pressure_cols[] = {
 	{"phase", COL_TEXT},    {"minute", COL_REAL}, {"site", COL_TEXT},	 {"mmhg", COL_REAL},
+	{"noncompressible", COL_BOOL}, {"confirmed", COL_BOOL},
 	{"operator", COL_TEXT}, {"source", COL_TEXT}, {"recorded_at", COL_TEXT},
 };
 static const struct col sample_cols[] = {
@@ -74,6 +76,9 @@ static json_t *col_value(struct tl_store *st, sqlite3_stmt *stmt, int i, enum co
 	switch (kind) {
 	case COL_INT:
 		v = json_integer(sqlite3_column_int64(stmt, i));
+		break;
+	case COL_BOOL:
+		v = json_boolean(sqlite3_column_int64(stmt, i) != 0);
 		break;
 	case COL_REAL:
 		v = json_real(sqlite3_column_double(stmt, i));

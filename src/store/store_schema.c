@@ -84,6 +84,16 @@ static const char *const migrations[TL_STORE_SCHEMA_VERSION] = {
 	"ALTER TABLE tests ADD COLUMN findings_operator TEXT;"
 	"ALTER TABLE tests ADD COLUMN findings_at TEXT;"
 	"CREATE INDEX audit_at ON audit(at);",
+
+	/* 2 -> 3 (clinical, issue 17; a step of its own, to be renumbered freely): what the
+	 * lab really records. An ankle artery not compressible at the cuff's maximum is kept
+	 * as such (mmhg is then the cuff pressure reached, not a systolic pressure), and an
+	 * implausible arm pressure is kept only with the operator's confirmation, which the
+	 * record keeps. Existing rows are ordinary readings (0, 0). */
+	"ALTER TABLE pressures ADD COLUMN noncompressible INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (noncompressible IN (0, 1));"
+	"ALTER TABLE pressures ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (confirmed IN (0, 1));",
 };
 
 static int pragma_int(struct tl_store *st, const char *sql, int *out, const char *what,

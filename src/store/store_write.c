@@ -331,6 +331,15 @@ int tl_store_pressure_add(struct tl_store *st, int64_t test_id, const char *phas
 			  const char *site, double mmhg, const char *operator_id,
 			  const char *source, const char *at_utc, struct tl_err *err)
 {
+	return tl_store_pressure_add_flags(st, test_id, phase, minute, site, mmhg, 0, operator_id,
+					   source, at_utc, err);
+}
+
+int tl_store_pressure_add_flags(struct tl_store *st, int64_t test_id, const char *phase,
+				double minute, const char *site, double mmhg, unsigned flags,
+				const char *operator_id, const char *source, const char *at_utc,
+				struct tl_err *err)
+{
 	char what[TL_STORE_WHAT_MAX];
 	snprintf(what, sizeof what, "adding a pressure to test %" PRId64, test_id);
 	if (!phase || (strcmp(phase, "rest") != 0 && strcmp(phase, "post") != 0)) {
@@ -341,6 +350,10 @@ int tl_store_pressure_add(struct tl_store *st, int64_t test_id, const char *phas
 		return -1;
 	snprintf(what, sizeof what, "adding a %s pressure at %s to test %" PRId64, phase, site,
 		 test_id);
+	if (flags & ~(unsigned)(TL_STORE_PRESSURE_NONCOMPRESSIBLE | TL_STORE_PRESSURE_CONFIRMED)) {
+		tl_err_set(err, "store: %s: unknown pressure flags 0x%x", what, flags);
+		return -1;
+	}
 	if (check_pressure(phase, minute, mmhg, what, err) < 0 ||
 	    tl_store_check_id(operator_id, "operator", true, what, err) < 0 ||
 	    tl_store_check_id(source, "source", false, what, err) < 0 ||
@@ -356,7 +369,9 @@ int tl_store_pressure_add(struct tl_store *st, int64_t test_id, const char *phas
 	    sqlite3_bind_double(stmt, 5, mmhg) != SQLITE_OK ||
 	    tl_store_bind_text(stmt, 6, operator_id) != SQLITE_OK ||
 	    tl_store_bind_text(stmt, 7, source) != SQLITE_OK ||
-	    tl_store_bind_text(stmt, 8, at_utc) != SQLITE_OK)
+	    tl_store_bind_text(stmt, 8, at_utc) != SQLITE_OK ||
+	    sqlite3_bind_int(stmt, 9, (flags & TL_STORE_PRESSURE_NONCOMPRESSIBLE) != 0) != SQLITE_OK ||
+	    sqlite3_bind_int(stmt, 10, (flags & TL_STORE_PRESSURE_CONFIRMED) != 0) != SQLITE_OK)
 		return bind_failed(st, stmt, what, err);
 	return write_single(st, stmt, test_id, false, what, err);
 }

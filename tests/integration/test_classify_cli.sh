@@ -78,6 +78,32 @@ flag_line=$(grep -n 'critical_limb_ischemia' "$tmp/report.txt" | head -1 | cut -
 cat_line=$(grep -n '^category:' "$tmp/report.txt" | cut -d: -f1)
 check "report: red flags first" [ "${flag_line:-999}" -lt "${cat_line:-0}" ]
 
+# Issue 17: warnings, censored endpoints and severity grades, in JSON and in the report.
+classify estop-censored-interarm
+check "estop: category" jqt estop-censored-interarm '.category == "vascular"'
+check "estop: inter-arm warning with its source" jqt estop-censored-interarm \
+	'(.warnings | length) == 1 and (.warnings[0].warning | test("20 mmHg \\(>= 15\\)")) and (.warnings[0].source | test("Clark"))'
+check "estop: PWT censored" jqt estop-censored-interarm \
+	'.endpoints.pwt.censored and .endpoints.pwt.censored_by == "emergency_stop" and .endpoints.pwt.text == "more than 8.1 s: emergency stop"'
+check "estop: ACD censored" jqt estop-censored-interarm '.endpoints.acd.text == "more than 7.2 m: emergency stop"'
+check "estop: Rutherford not graded, says why" jqt estop-censored-interarm \
+	'.severity.rutherford.grade == null and (.severity.rutherford.criteria | test("emergency stop"))'
+"$bin" classify "$tmp/estop-censored-interarm.json" >"$tmp/estop.txt"
+check "report: warning shown" grep -q '^WARNINGS' "$tmp/estop.txt"
+check "report: censored PWT" grep -q '^PWT  more than 8.1 s: emergency stop' "$tmp/estop.txt"
+check "report: censored ACD" grep -q '^ACD  more than 7.2 m: emergency stop' "$tmp/estop.txt"
+
+classify rutherford-3-severe-band
+check "grades: Rutherford 3" jqt rutherford-3-severe-band '.severity.rutherford.grade == "3"'
+check "grades: Fontaine IIb" jqt rutherford-3-severe-band '.severity.fontaine.grade == "IIb"'
+check "grades: left band severe with its criteria" jqt rutherford-3-severe-band \
+	'.severity.abi_band.left.band == "severe" and (.severity.abi_band.left.criteria | test("< 0.40"))'
+check "grades: PWT not censored" jqt rutherford-3-severe-band '.endpoints.pwt.censored == false'
+"$bin" classify "$tmp/rutherford-3-severe-band.json" >"$tmp/grades.txt"
+check "report: Rutherford line" grep -Eq '^  Rutherford +3 ' "$tmp/grades.txt"
+check "report: Fontaine line" grep -Eq '^  Fontaine +IIb ' "$tmp/grades.txt"
+check "report: severe band" grep -q 'ABI left     severe: < 0.40' "$tmp/grades.txt"
+
 # Standard input.
 rc=0
 jq '.findings' "$vignettes/acc-mixed.json" | "$bin" classify - --json >"$tmp/stdin.out" || rc=$?

@@ -45,4 +45,23 @@ start_daemon "$WORK/d.conf"
 rec3=$("$T" show "$id" --json)
 check "ABI and classification survive a restart" test "$(jq -c '{abi, classification}' <<<"$rec3")" = "$(jq -c '{abi, classification}' <<<"$rec2")"
 check "pressures and findings survive a restart" test "$(jq -c '{pressures, findings}' <<<"$rec3")" = "$(jq -c '{pressures, findings}' <<<"$rec2")"
+
+# Values the lab really records (issue 17, item 10).
+check "an implausible arm pressure is refused and says why" \
+	bash -c "'$T' pressure '$id' --phase rest --site brachial-right --mmhg 40 2>&1 | grep -q 'implausible (below 50)'"
+check "... kept with the confirmation" \
+	"$T" pressure "$id" --phase rest --site brachial-right --mmhg 40 --confirm-implausible
+check "a confirmation with nothing to confirm is refused" \
+	bash -c "! '$T' pressure '$id' --phase rest --site brachial-right --mmhg 120 --confirm-implausible 2>/dev/null"
+check "noncompressible is for ankle arteries only" \
+	bash -c "'$T' pressure '$id' --phase rest --site toe-left --mmhg 200 --noncompressible 2>&1 | grep -q 'for an ankle artery'"
+"$T" pressure "$id" --phase rest --site pt-left --mmhg 250 --noncompressible >/dev/null
+"$T" pressure "$id" --phase rest --site dp-left --mmhg 250 --noncompressible >/dev/null
+rec4=$("$T" show "$id" --json)
+check "the record keeps the confirmation" \
+	test "$(jq '[.pressures[] | select(.site=="brachial-right" and .mmhg==40)][0].confirmed' <<<"$rec4")" = true
+check "the record keeps the noncompressible artery" \
+	test "$(jq '[.pressures[] | select(.site=="pt-left" and .phase=="rest")][-1].noncompressible' <<<"$rec4")" = true
+check "the ankle reads as noncompressible" \
+	test "$(jq -r .classification.abi.left.rest_category <<<"$rec4")" = noncompressible
 finish

@@ -15,6 +15,8 @@ rec=$("$T" show "$id" --json)
 check "end reason emergency_stop" test "$(jq -r .end_reason <<<"$rec")" = emergency_stop
 check "estop event recorded with its source" test "$(jq -r '[.events[] | select(.kind=="estop")][0].source' <<<"$rec")" = technician
 check "PWT is the end of walking" test "$(jq -r '.pwt_s | type' <<<"$rec")" = number
+check "show reports PWT and ACD censored by the emergency stop" \
+	bash -c "'$T' show '$id' | grep -Eq 'PWT +more than [0-9.]+ s: emergency stop' && '$T' show '$id' | grep -Eq 'ACD +more than [0-9.]+ m: emergency stop'"
 # No automatic restart: the belt stays off for the following updates.
 check "the belt stays off" bash -c "timeout 10 '$T' watch --json --count 20 | grep '\"status\"' | grep -q '\"belt_on\":true' && exit 1 || exit 0"
 check "a second estop is accepted (idempotent)" "$T" estop

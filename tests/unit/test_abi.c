@@ -212,8 +212,10 @@ static void post_exercise_series(void **state)
 	assert_true(l->criteria & TL_CRIT_ABI_FALL_GT_20PCT);
 	assert_true(l->criteria & TL_CRIT_ANKLE_FALL_GT_30MMHG);
 	assert_true(l->criteria & TL_CRIT_DELAYED_RECOVERY_GT_3MIN);
+	/* 90 mmHg at 5 min is 8 below rest, within the noise tolerance (0.08 x 140 = 11.2
+	 * mmHg): recovered at 5 min, not 10 (docs/clinical.md, Recovery). */
 	assert_true(l->has_recovery);
-	assert_float_equal(l->recovery_min, 10.0, 1e-9);
+	assert_float_equal(l->recovery_min, 5.0, 1e-9);
 	/* Right: post ABI 150/160 = 0.94, fall 6 %, ankle rises: nothing fired. */
 	const struct tl_abi_leg *rt = &r.leg[TL_RIGHT];
 	assert_int_equal(rt->post[0].abi.hundredths, 94);
@@ -311,6 +313,100 @@ static void refuses_absurd_values(void **state)
 	assert_int_equal(tl_abi_compute(&s, post, TL_ABI_MAX_POST + 1, NULL, &r, &err), -1);
 }
 
+
+static void severity_band_edges(void **state)
+{
+	(void)state;
+	assert_int_equal(tl_abi_band_of(0), TL_BAND_SEVERE);
+	assert_int_equal(tl_abi_band_of(39), TL_BAND_SEVERE);
+	assert_int_equal(tl_abi_band_of(40), TL_BAND_MILD_MODERATE); /* 0.40 is not < 0.40 */
+	assert_int_equal(tl_abi_band_of(90), TL_BAND_MILD_MODERATE);
+	assert_int_equal(tl_abi_band_of(91), TL_BAND_BORDERLINE);
+	assert_int_equal(tl_abi_band_of(99), TL_BAND_BORDERLINE);
+	assert_int_equal(tl_abi_band_of(100), TL_BAND_NORMAL);
+	assert_int_equal(tl_abi_band_of(140), TL_BAND_NORMAL);
+	assert_int_equal(tl_abi_band_of(141), TL_BAND_NONCOMPRESSIBLE);
+	assert_string_equal(tl_abi_band_name(TL_BAND_SEVERE), "severe");
+	assert_non_null(strstr(tl_abi_band_criteria(TL_BAND_SEVERE), "ESC 2017"));
+}
+
+static void recovery_tolerance_bound(void **state)
+{
+	(void)state;
+	/* Brachial 125: tolerance 0.08 x 125 = 10 mmHg. Rest ankle 130. */
+	struct tl_pressure_set s = {0};
+	s.brachial[TL_LEFT] = P(125);
+	s.pt[TL_LEFT] = P(130);
+	struct tl_post_set post[] = {post_point(1, -1, 90, -1), post_point(3, -1, 120, -1),
+				     post_point(5, -1, 126, -1)};
+	struct tl_abi_result r = compute(&s, post, 3, TL_ANKLE_HIGHER);
+	const struct tl_abi_leg *l = &r.leg[TL_LEFT];
+	assert_true(l->has_tolerance);
+	assert_float_equal(l->tolerance_mmhg, 10.0, 1e-9);
+	/* 120 is exactly 10 below: at the bound, recovered at 3 min, nothing delayed. */
+	assert_float_equal(l->recovery_min, 3.0, 1e-9);
+	assert_false(l->criteria & TL_CRIT_DELAYED_RECOVERY_GT_3MIN);
+	/* 119 is beyond the bound: still low at 3 min, recovered at 5. */
+	post[1] = post_point(3, -1, 119, -1);
+	r = compute(&s, post, 3, TL_ANKLE_HIGHER);
+	assert_float_equal(r.leg[TL_LEFT].recovery_min, 5.0, 1e-9);
+	assert_true(r.leg[TL_LEFT].criteria & TL_CRIT_DELAYED_RECOVERY_GT_3MIN);
+	/* No resting brachial: no tolerance is known, so none is allowed (strict). */
+	s.brachial[TL_LEFT] = NONE;
+	post[1] = post_point(3, -1, 129, -1);
+	r = compute(&s, post, 3, TL_ANKLE_HIGHER);
+	assert_false(r.leg[TL_LEFT].has_tolerance);
+	assert_true(r.leg[TL_LEFT].criteria & TL_CRIT_DELAYED_RECOVERY_GT_3MIN);
+}
+
+
+static void noncompressible_artery(void **state)
+{
+	(void)state;
+	const struct tl_mmhg nc = {.has = true, .mmhg = 250, .noncompressible = true};
+	/* Above the cuff's maximum: the higher rule takes it, the lower rule the other. */
+	assert_true(tl_abi_ankle(nc, P(90), TL_ANKLE_HIGHER).noncompressible);
+	assert_true(tl_abi_ankle(P(90), nc, TL_ANKLE_HIGHER).noncompressible);
+	assert_float_equal(tl_abi_ankle(nc, P(90), TL_ANKLE_LOWER).mmhg, 90, 1e-9);
+	assert_true(tl_abi_ankle(nc, nc, TL_ANKLE_LOWER).noncompressible);
+	struct tl_index i = tl_abi_index(nc, P(130));
+	assert_true(i.has && i.noncompressible);
+	assert_int_equal(tl_abi_index_category(i), TL_ABI_NONCOMPRESSIBLE);
+	/* Without a brachial pressure nothing is computable, noncompressible or not. */
+	assert_false(tl_abi_index(nc, NONE).has);
+	/* A leg with a noncompressible resting ankle: no value, no criteria, no recovery. */
+	struct tl_pressure_set s = {0};
+	s.brachial[TL_LEFT] = P(130);
+	s.pt[TL_LEFT] = nc;
+	s.dp[TL_LEFT] = P(120);
+	struct tl_post_set post[] = {post_point(1, 150, 60, -1)};
+	struct tl_abi_result r = compute(&s, post, 1, TL_ANKLE_HIGHER);
+	const struct tl_abi_leg *l = &r.leg[TL_LEFT];
+	assert_true(l->rest.noncompressible);
+	assert_int_equal(l->rest_category, TL_ABI_NONCOMPRESSIBLE);
+	assert_true(l->changes_not_interpreted);
+	assert_int_equal(l->criteria, 0);
+	assert_false(l->post[0].has_ankle_fall);
+	assert_false(l->post[0].has_fall_pct);
+	assert_false(l->has_recovery);
+	/* The lower rule reads the DP: ABI 0.92, and the fall at 1 min is interpreted. */
+	r = compute(&s, post, 1, TL_ANKLE_LOWER);
+	assert_int_equal(r.leg[TL_LEFT].rest.hundredths, 92);
+	assert_true(r.leg[TL_LEFT].criteria & TL_CRIT_ANKLE_FALL_GT_30MMHG);
+}
+
+static void noncompressible_only_at_the_ankle(void **state)
+{
+	(void)state;
+	struct tl_pressure_set s = {0};
+	s.toe[TL_RIGHT] = (struct tl_mmhg){.has = true, .mmhg = 200, .noncompressible = true};
+	struct tl_abi_result r;
+	struct tl_err err = {{0}};
+	assert_int_equal(tl_abi_compute(&s, NULL, 0, NULL, &r, &err), -1);
+	assert_string_equal(err.msg, "rest.toe_right: only an ankle artery (pt, dp) is recorded as "
+				     "noncompressible");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +424,10 @@ int main(void)
 		cmocka_unit_test(noncompressible_rest_applies_no_criteria),
 		cmocka_unit_test(post_without_brachial_keeps_ankle_fall),
 		cmocka_unit_test(recovery_takes_the_earliest_minute),
+		cmocka_unit_test(severity_band_edges),
+		cmocka_unit_test(recovery_tolerance_bound),
+		cmocka_unit_test(noncompressible_artery),
+		cmocka_unit_test(noncompressible_only_at_the_ankle),
 		cmocka_unit_test(refuses_absurd_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -145,6 +145,7 @@ static void pwt_and_acd_at_max(void **state)
 	assert_near(e.acd_m, 500.0, 1e-9);
 	assert_int_equal(e.walks[0].max_ms, 500000);
 	assert_int_equal(e.walking_ms, 500000);
+	assert_false(e.pwt_censored);
 }
 
 static void pwt_and_acd_at_end_of_walking_without_max(void **state)
@@ -160,6 +161,30 @@ static void pwt_and_acd_at_end_of_walking_without_max(void **state)
 	assert_near(e.acd_m, 300.0, 1e-9);
 	assert_int_equal(e.walks[0].max_ms, -1);
 	assert_int_equal(e.cot_ms, -1);
+	/* Ended without the max press: a lower bound. */
+	assert_true(e.pwt_censored);
+}
+
+static void two_stage_censoring_follows_the_last_walk(void **state)
+{
+	(void)state;
+	/* Level walk ended by max claudication, incline walk ended by an emergency stop. */
+	struct tl_endpoints e;
+	tl_endpoints_init(&e);
+	tl_endpoints_walk_start(&e, 0);
+	tl_endpoints_walk_end(&e, 300000, true, false);
+	assert_int_equal(e.pwt_ms, -1);
+	tl_endpoints_walk_start(&e, 900000);
+	tl_endpoints_walk_end(&e, 1000000, false, true);
+	assert_int_equal(e.pwt_ms, 1000000);
+	assert_true(e.pwt_censored);
+	/* The same test with the incline walk ended by the max press: not censored. */
+	tl_endpoints_init(&e);
+	tl_endpoints_walk_start(&e, 0);
+	tl_endpoints_walk_end(&e, 300000, true, false);
+	tl_endpoints_walk_start(&e, 900000);
+	tl_endpoints_walk_end(&e, 1000000, true, true);
+	assert_false(e.pwt_censored);
 }
 
 /* Level walk 0-600 s, seated rest, incline walk 1200-1500 s: rests are not walking. */
@@ -193,6 +218,7 @@ static void stop_during_rest_pwt_is_end_of_last_walk(void **state)
 	tl_endpoints_walk_end(&e, 800000, false, true);
 	assert_int_equal(e.pwt_ms, 600000);
 	assert_int_equal(e.walking_ms, 600000);
+	assert_true(e.pwt_censored);
 }
 
 static void recovery_time_from_belt_stop_to_relief(void **state)
@@ -238,6 +264,7 @@ int main(void)
 		cmocka_unit_test(repeat_onset_keeps_cot_and_icd),
 		cmocka_unit_test(pwt_and_acd_at_max),
 		cmocka_unit_test(pwt_and_acd_at_end_of_walking_without_max),
+		cmocka_unit_test(two_stage_censoring_follows_the_last_walk),
 		cmocka_unit_test(walking_time_excludes_rests),
 		cmocka_unit_test(stop_during_rest_pwt_is_end_of_last_walk),
 		cmocka_unit_test(recovery_time_from_belt_stop_to_relief),

@@ -32,7 +32,11 @@ static const struct bad_doc bad_docs[] = {
 	{"negative pressure", "{\"rest\": {\"brachial_left\": -1}}",
 	 "rest.brachial_left: -1 is negative"},
 	{"pressure as a string", "{\"rest\": {\"pt_left\": \"120\"}}",
-	 "rest.pt_left: expected a number, got a string"},
+	 "rest.pt_left: expected a number or \"noncompressible\", got \"120\""},
+	{"noncompressible toe", "{\"rest\": {\"toe_left\": \"noncompressible\"}}",
+	 "rest.toe_left: expected a number, got \"noncompressible\""},
+	{"noncompressible arm", "{\"post\": [{\"minute\": 1, \"brachial_right\": \"noncompressible\"}]}",
+	 "post[0].brachial_right: expected a number, got \"noncompressible\""},
 	{"pressure as a boolean", "{\"rest\": {\"toe_right\": true}}",
 	 "rest.toe_right: expected a number, got a boolean"},
 	{"post not an array", "{\"post\": {\"minute\": 1}}", "post: expected an array, got an object"},
@@ -54,6 +58,14 @@ static const struct bad_doc bad_docs[] = {
 	{"onset after peak", "{\"walk\": {\"cot_s\": 300, \"pwt_s\": 200}}",
 	 "walk.cot_s: 300 is after pwt_s (200)"},
 	{"absurd walking time", "{\"walk\": {\"pwt_s\": 20000}}", "walk.pwt_s: 20000 is above 14400 s"},
+	{"negative distance", "{\"walk\": {\"acd_m\": -3}}", "walk.acd_m: -3 is negative"},
+	{"distance as a string", "{\"walk\": {\"icd_m\": \"120\"}}",
+	 "walk.icd_m: expected a number, got a string"},
+	{"absurd distance", "{\"walk\": {\"acd_m\": 200000}}", "walk.acd_m: 200000 is above 100000 m"},
+	{"onset distance beyond the peak", "{\"walk\": {\"icd_m\": 300, \"acd_m\": 200}}",
+	 "walk.icd_m: 300 is beyond acd_m (200)"},
+	{"no_pain_seated not a boolean", "{\"symptoms\": {\"no_pain_seated\": \"yes\"}}",
+	 "symptoms.no_pain_seated: expected a boolean, got a string"},
 	{"negative two-stage time", "{\"two_stage\": {\"level_walk_s\": -5}}",
 	 "two_stage.level_walk_s: -5 is negative"},
 	{"unknown two-stage key", "{\"two_stage\": {\"incline_s\": 5}}",
@@ -212,10 +224,10 @@ static void render_shape(void **state)
 		"\"pt_left\": 56, \"pt_right\": 150}, {\"minute\": 10, \"brachial_left\": 140, "
 		"\"pt_left\": 100, \"pt_right\": 140}], \"symptoms\": {\"location\": [\"calf\"], "
 		"\"side\": \"left\", \"relief\": \"standing\", \"rest_pain\": true}}");
-	static const char *const top[] = {"category", "abi", "tbi", "red_flags", "findings",
-					  "rationale"};
-	assert_int_equal(json_object_size(j), 6);
-	for (size_t i = 0; i < 6; i++)
+	static const char *const top[] = {"category", "abi",	  "tbi",      "red_flags", "warnings",
+					  "severity", "endpoints", "findings", "rationale"};
+	assert_int_equal(json_object_size(j), 9);
+	for (size_t i = 0; i < 9; i++)
 		assert_non_null(json_object_get(j, top[i]));
 	assert_string_equal(json_string_value(json_object_get(j, "category")), "vascular");
 	json_t *left = json_object_get(json_object_get(j, "abi"), "left");
@@ -237,6 +249,60 @@ static void render_shape(void **state)
 	json_decref(j);
 }
 
+static void render_severity_warnings_endpoints(void **state)
+{
+	(void)state;
+	json_t *j = classify_json(
+		"{\"rest\": {\"brachial_left\": 140, \"brachial_right\": 120, \"pt_left\": 98, "
+		"\"pt_right\": 50}, \"post\": [{\"minute\": 1, \"pt_left\": 40}], \"walk\": "
+		"{\"cot_s\": 5, \"pwt_s\": 8.1, \"icd_m\": 4, \"acd_m\": 7.2, \"end_reason\": "
+		"\"emergency_stop\"}, \"symptoms\": {\"location\": [\"calf\"], \"side\": \"left\", "
+		"\"no_pain_seated\": false}}");
+	json_t *w = json_array_get(json_object_get(j, "warnings"), 0);
+	assert_non_null(strstr(json_string_value(json_object_get(w, "warning")), "20 mmHg (>= 15)"));
+	assert_non_null(strstr(json_string_value(json_object_get(w, "source")), "Clark"));
+	json_t *sv = json_object_get(j, "severity");
+	json_t *band = json_object_get(json_object_get(sv, "abi_band"), "right");
+	assert_string_equal(json_string_value(json_object_get(band, "band")), "severe");
+	assert_non_null(strstr(json_string_value(json_object_get(band, "criteria")), "< 0.40"));
+	json_t *ru = json_object_get(sv, "rutherford");
+	assert_true(json_is_null(json_object_get(ru, "grade")));
+	assert_non_null(strstr(json_string_value(json_object_get(ru, "criteria")), "emergency stop"));
+	json_t *fo = json_object_get(sv, "fontaine");
+	assert_string_equal(json_string_value(json_object_get(fo, "grade")), "IIb");
+	json_t *pwt = json_object_get(json_object_get(j, "endpoints"), "pwt");
+	assert_true(json_is_true(json_object_get(pwt, "censored")));
+	assert_string_equal(json_string_value(json_object_get(pwt, "censored_by")), "emergency_stop");
+	assert_string_equal(json_string_value(json_object_get(pwt, "text")),
+			    "more than 8.1 s: emergency stop");
+	json_t *acd = json_object_get(json_object_get(j, "endpoints"), "acd");
+	assert_string_equal(json_string_value(json_object_get(acd, "text")),
+			    "more than 7.2 m: emergency stop");
+	json_decref(j);
+	/* Nothing measured: null endpoints, an empty warning list. */
+	j = classify_json("{}");
+	assert_true(json_is_null(json_object_get(json_object_get(j, "endpoints"), "pwt")));
+	assert_int_equal(json_array_size(json_object_get(j, "warnings")), 0);
+	json_decref(j);
+}
+
+
+static void noncompressible_in_the_document(void **state)
+{
+	(void)state;
+	struct tl_findings f = parse("{\"rest\": {\"brachial_left\": 130, \"pt_left\": "
+				     "\"noncompressible\", \"dp_left\": 120}}");
+	assert_true(f.rest.pt[TL_LEFT].has && f.rest.pt[TL_LEFT].noncompressible);
+	assert_false(f.rest.dp[TL_LEFT].noncompressible);
+	json_t *j = classify_json("{\"rest\": {\"brachial_left\": 130, \"pt_left\": "
+				  "\"noncompressible\"}}");
+	json_t *left = json_object_get(json_object_get(j, "abi"), "left");
+	assert_true(json_is_null(json_object_get(left, "rest")));
+	assert_string_equal(json_string_value(json_object_get(left, "rest_category")),
+			    "noncompressible");
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +312,8 @@ int main(void)
 		cmocka_unit_test(symptoms_alone_with_a_caller_path),
 		cmocka_unit_test(render_nulls_for_absent_data),
 		cmocka_unit_test(render_shape),
+		cmocka_unit_test(render_severity_warnings_endpoints),
+		cmocka_unit_test(noncompressible_in_the_document),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,7 +57,7 @@ static void pressures_become_rest_and_post_points(void **state)
 static void unknown_end_reason_is_left_out(void **state)
 {
 	(void)state;
-	json_t *rec = load("{\"cot_s\": null, \"pwt_s\": 12.5, \"end_reason\": \"interrupted\","
+	json_t *rec = load("{\"cot_s\": null, \"pwt_s\": 12.5, \"end_reason\": \"tired\","
 			   " \"pressures\": [], \"findings\": null, \"events\": []}");
 	json_t *doc = tl_record_findings(rec, 0);
 	json_t *walk = json_object_get(doc, "walk");
@@ -65,6 +65,27 @@ static void unknown_end_reason_is_left_out(void **state)
 	assert_null(json_object_get(walk, "cot_s"));
 	assert_null(json_object_get(doc, "symptoms"));
 	json_decref(doc);
+	json_decref(rec);
+}
+
+static void interrupted_test_censors_pwt(void **state)
+{
+	(void)state;
+	/* The store closes a test the daemon did not see to its end as "interrupted": its PWT
+	 * is a lower bound like any end other than maximal claudication. */
+	json_t *rec = load("{\"cot_s\": null, \"pwt_s\": 12.5, \"end_reason\": \"interrupted\","
+			   " \"pressures\": [], \"findings\": null, \"events\": []}");
+	char *abi = NULL, *cls = NULL;
+	struct tl_err err = {{0}};
+	assert_int_equal(tl_record_classify(rec, 0, &abi, &cls, &err), 0);
+	json_t *c = load(cls);
+	json_t *pwt = json_object_get(json_object_get(c, "endpoints"), "pwt");
+	assert_string_equal(json_string_value(json_object_get(pwt, "censored_by")), "interrupted");
+	assert_string_equal(json_string_value(json_object_get(pwt, "text")),
+			    "more than 12.5 s: interruption (the daemon stopped)");
+	json_decref(c);
+	free(abi);
+	free(cls);
 	json_decref(rec);
 }
 
@@ -109,7 +130,8 @@ static void classification_of_a_record(void **state)
 {
 	(void)state;
 	/* Resting ABI 0.70 on the left with a fall after exercise: vascular. */
-	json_t *rec = load("{\"cot_s\": 120, \"pwt_s\": 300, \"end_reason\": \"max_claudication\","
+	json_t *rec = load("{\"cot_s\": 120, \"pwt_s\": 300, \"icd_m\": 90, \"acd_m\": 240,"
+			   " \"end_reason\": \"max_claudication\","
 			   " \"pressures\": ["
 			   "  {\"phase\": \"rest\", \"site\": \"brachial-left\", \"mmhg\": 140},"
 			   "  {\"phase\": \"rest\", \"site\": \"brachial-right\", \"mmhg\": 136},"
@@ -123,6 +145,11 @@ static void classification_of_a_record(void **state)
 	assert_int_equal(tl_record_classify(rec, 0, &abi, &cls, &err), 0);
 	json_t *c = load(cls), *a = load(abi);
 	assert_string_equal(json_string_value(json_object_get(c, "category")), "vascular");
+	/* The walk's distances reach the classifier: ACD as reported, Fontaine from the ICD. */
+	json_t *acd = json_object_get(json_object_get(c, "endpoints"), "acd");
+	assert_string_equal(json_string_value(json_object_get(acd, "text")), "240.0 m");
+	json_t *fontaine = json_object_get(json_object_get(c, "severity"), "fontaine");
+	assert_string_equal(json_string_value(json_object_get(fontaine, "grade")), "IIb");
 	assert_true(json_number_value(json_object_get(json_object_get(json_object_get(a, "abi"), "left"), "rest")) == 0.70);
 	json_decref(c);
 	json_decref(a);
@@ -140,14 +167,36 @@ static void site_names(void **state)
 	assert_false(tl_pressure_site_valid(""));
 }
 
+
+static void noncompressible_pressure_reads_as_such(void **state)
+{
+	(void)state;
+	/* The store keeps the cuff pressure reached; the document says "noncompressible". */
+	json_t *rec = load("{\"pressures\": ["
+			   "  {\"phase\": \"rest\", \"site\": \"pt-left\", \"mmhg\": 250,"
+			   "   \"noncompressible\": true, \"confirmed\": false},"
+			   "  {\"phase\": \"rest\", \"site\": \"brachial-left\", \"mmhg\": 45,"
+			   "   \"noncompressible\": false, \"confirmed\": true}],"
+			   " \"events\": []}");
+	json_t *doc = tl_record_findings(rec, 0);
+	json_t *rest = json_object_get(doc, "rest");
+	assert_string_equal(json_string_value(json_object_get(rest, "pt_left")), "noncompressible");
+	/* A confirmed arm pressure is used as a number. */
+	assert_true(num(doc, "rest", "brachial_left") == 45);
+	json_decref(doc);
+	json_decref(rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(pressures_become_rest_and_post_points),
 		cmocka_unit_test(unknown_end_reason_is_left_out),
+		cmocka_unit_test(interrupted_test_censors_pwt),
 		cmocka_unit_test(two_stage_fills_from_its_own_stages),
 		cmocka_unit_test(classification_of_a_record),
 		cmocka_unit_test(site_names),
+		cmocka_unit_test(noncompressible_pressure_reads_as_such),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

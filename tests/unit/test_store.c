@@ -104,7 +104,10 @@ static void newer_schema_is_refused(void **state)
 	struct tl_err err = {""};
 	assert_null(tl_store_open(f->path, &err));
 	assert_msg_has(err.msg, "store: ");
-	assert_msg_has(err.msg, "schema version 99, newer than this treadlab (2)");
+	char want[64];
+	snprintf(want, sizeof want, "schema version 99, newer than this treadlab (%d)",
+		 TL_STORE_SCHEMA_VERSION);
+	assert_msg_has(err.msg, want);
 	assert_null(tl_store_open_readonly(f->path, &err));
 	assert_msg_has(err.msg, "schema version 99, newer");
 	assert_int_equal(path_int(f->path, "PRAGMA user_version"), 99);
@@ -153,7 +156,10 @@ static void readonly_needs_a_current_store(void **state)
 
 	fx_write_v1(f->path);
 	assert_null(tl_store_open_readonly(f->path, &err));
-	assert_msg_has(err.msg, "schema version 1, this treadlab needs 2");
+	char want[64];
+	snprintf(want, sizeof want, "schema version 1, this treadlab needs %d",
+		 TL_STORE_SCHEMA_VERSION);
+	assert_msg_has(err.msg, want);
 	tl_store_close(fx_open(f));
 	/* With no writer open (no -wal, no -shm), a reader still reads. */
 	struct tl_store *ro = tl_store_open_readonly(f->path, &err);
@@ -588,6 +594,37 @@ static void endpoints_round_trip_with_unknowns(void **state)
 	tl_store_close(st);
 }
 
+static void pressure_flags_are_kept(void **state)
+{
+	struct fx *f = *state;
+	struct tl_store *st = fx_open(f);
+	struct tl_err err = {""};
+	int64_t id = fx_create(st, "MRN-FLAGS", AT);
+	/* Not compressible at 260 mmHg; an arm at 40 mmHg the operator confirmed. */
+	assert_int_equal(tl_store_pressure_add_flags(st, id, "rest", NAN, "pt-left", 260,
+						     TL_STORE_PRESSURE_NONCOMPRESSIBLE, "tech1",
+						     "manual", AT, &err),
+			 0);
+	assert_int_equal(tl_store_pressure_add_flags(st, id, "rest", NAN, "brachial-left", 40,
+						     TL_STORE_PRESSURE_CONFIRMED, "tech1", "manual",
+						     AT, &err),
+			 0);
+	assert_int_equal(tl_store_pressure_add_flags(st, id, "rest", NAN, "pt-right", 100, 4u,
+						     "tech1", "manual", AT, &err),
+			 -1);
+	assert_msg_has(err.msg, "unknown pressure flags 0x4");
+	json_t *p = tl_store_pressures_json(st, id, &err);
+	assert_int_equal(json_array_size(p), 2);
+	json_t *p0 = json_array_get(p, 0), *p1 = json_array_get(p, 1);
+	assert_true(json_is_true(json_object_get(p0, "noncompressible")));
+	assert_true(json_is_false(json_object_get(p0, "confirmed")));
+	assert_true(json_real_value(json_object_get(p0, "mmhg")) == 260);
+	assert_true(json_is_false(json_object_get(p1, "noncompressible")));
+	assert_true(json_is_true(json_object_get(p1, "confirmed")));
+	json_decref(p);
+	tl_store_close(st);
+}
+
 static void pressures_round_trip_in_report_order(void **state)
 {
 	struct fx *f = *state;
@@ -613,6 +650,9 @@ static void pressures_round_trip_in_report_order(void **state)
 	assert_true(json_is_null(json_object_get(p1, "operator")));
 	assert_string_equal(json_string_value(json_object_get(p1, "source")), "cuff-serial");
 	assert_string_equal(json_string_value(json_object_get(p2, "site")), "ankle-pt-right");
+	/* An ordinary reading is neither noncompressible nor a confirmed implausible one. */
+	assert_true(json_is_false(json_object_get(p0, "noncompressible")));
+	assert_true(json_is_false(json_object_get(p0, "confirmed")));
 	json_decref(p);
 
 	struct {
@@ -855,6 +895,7 @@ int main(void)
 		T(test_json_has_every_key_with_nulls),
 		T(endpoints_round_trip_with_unknowns),
 		T(pressures_round_trip_in_report_order),
+		T(pressure_flags_are_kept),
 		T(findings_and_results_round_trip),
 		T(audit_rows_are_kept_newest_first),
 		T(tests_are_listed_newest_first_per_patient),
