@@ -54,8 +54,8 @@ struct tl_protocol {
 };
 
 /* What the treadmill that will run the protocol can do; stages beyond it are refused,
- * never clamped (CLINICAL.md: "refuse or offer the site's incline, never silently
- * clamp"). A NULL device means the generic limits below. */
+ * never clamped (docs/clinical.md, Protocols). A NULL device means the generic limits
+ * below. */
 struct tl_device_caps {
 	double max_speed_kmh;
 	double max_grade_pct;

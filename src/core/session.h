@@ -78,7 +78,7 @@ struct tl_event {
 
 struct tl_session_opts {
 	/* Post-exercise minutes at which to remind the technician to take pressures
-	 * (CLINICAL.md, ABI: no single standard schedule; default 1, 3, 5, 10). */
+	 * (docs/clinical.md, Post-exercise pressure timing: no single standard schedule). */
 	int reminder_min[TL_MAX_REMINDERS];
 	int n_reminders;
 };

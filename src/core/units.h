@@ -1,5 +1,5 @@
 /* units.h - exact unit conversions used across treadlab.
- * 1 mph = 1.609344 km/h exactly (international mile, 1959); CLINICAL.md, Protocols. */
+ * 1 mph = 1.609344 km/h exactly (international mile, 1959); docs/clinical.md, Protocols. */
 #ifndef TL_UNITS_H
 #define TL_UNITS_H
 
