@@ -84,6 +84,11 @@ static const char *const migrations[TL_STORE_SCHEMA_VERSION] = {
 	"ALTER TABLE tests ADD COLUMN findings_operator TEXT;"
 	"ALTER TABLE tests ADD COLUMN findings_at TEXT;"
 	"CREATE INDEX audit_at ON audit(at);",
+
+	/* 2 -> 3: which software measured the test: the version of the treadlab that created
+	 * the row (TREADLAB_VERSION, set once by project() in CMakeLists.txt). NULL for a test
+	 * recorded before treadlab kept it. */
+	"ALTER TABLE tests ADD COLUMN software_version TEXT;",
 };
 
 static int pragma_int(struct tl_store *st, const char *sql, int *out, const char *what,
