@@ -12,9 +12,10 @@ check "treadlabd --version" prints_version "$D" treadlabd
 check "treadsim --version" prints_version "$TL_BUILD_DIR/hil/treadsim" treadsim
 check "treadlabd --help lists --version" bash -c "'$D' --help | grep -q -- --version"
 
-# debian/changelog's newest entry: "treadlab (UPSTREAM-REVISION) ..."
+# debian/changelog's newest entry, "treadlab (VERSION) ...": a native package, so the
+# package's version is the project's (a release changes both).
 deb=$(sed -n '1s/^treadlab (\([^)]*\)).*/\1/p' "$TL_SOURCE_DIR/debian/changelog")
-check "debian/changelog's upstream version is $version (${deb:-none})" test "${deb%-*}" = "$version"
+check "debian/changelog's version is $version (${deb:-none})" test "$deb" = "$version"
 
 write_config "$WORK/d.conf" "[sim]" "time_scale = 50"
 start_daemon "$WORK/d.conf"
