@@ -1067,7 +1067,8 @@ static void usage(FILE *out)
 		"  --log FILE             log every frame received and sent (CLOCK_MONOTONIC s),\n"
 		"                         control commands and events: 'event belt-start',\n"
 		"                         'event belt-stop WHY last_rx=S', 'event unplug CHANNEL\n"
-		"                         PTS link=LINK', 'event plug CHANNEL NEW_PTS link=LINK'\n",
+		"                         PTS link=LINK', 'event plug CHANNEL NEW_PTS link=LINK'\n"
+		"  --version              print the version and exit\n",
 		TREADSIM_PROFILE);
 }
 
@@ -1090,7 +1091,8 @@ int main(int argc, char **argv)
 		{"patient-onset", required_argument, 0, 'o'}, {"patient-max", required_argument, 0, 'x'},
 		{"time-scale", required_argument, 0, 'k'}, {"fault", required_argument, 0, 'f'},
 		{"control", required_argument, 0, 'c'}, {"baud", required_argument, 0, 'B'},
-		{"log", required_argument, 0, 'l'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+		{"log", required_argument, 0, 'l'}, {"help", no_argument, 0, 'h'},
+		{"version", no_argument, 0, 'V'}, {0, 0, 0, 0},
 	};
 	const char *rtu = NULL, *tcp = NULL, *tm = NULL, *box = NULL, *profile = TREADSIM_PROFILE;
 	const char *port_file = NULL, *control = NULL, *log_path = NULL;
@@ -1120,6 +1122,7 @@ int main(int argc, char **argv)
 			faults[nfaults++] = optarg;
 			break;
 		case 'h': usage(stdout); return 0;
+		case 'V': printf("treadsim %s\n", TREADLAB_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}

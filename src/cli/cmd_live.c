@@ -231,9 +231,11 @@ static void print_test(json_t *t)
 	       json_string_value(json_object_get(t, "operator")));
 	const char *er = json_string_value(json_object_get(t, "end_reason"));
 	const char *ended = json_string_value(json_object_get(t, "ended_at"));
-	printf("state %s%s%s%s, started %s, ended %s\n\n", json_string_value(json_object_get(t, "state")),
+	printf("state %s%s%s%s, started %s, ended %s\n", json_string_value(json_object_get(t, "state")),
 	       er ? " (" : "", er ? er : "", er ? ")" : "",
 	       json_string_value(json_object_get(t, "started_at")), ended ? ended : "-");
+	const char *sw = json_string_value(json_object_get(t, "software_version"));
+	printf("measured by treadlab %s\n\n", sw ? sw : "(version not recorded)");
 	print_endpoint("COT", json_object_get(t, "cot_s"), "s");
 	print_endpoint("ICD", json_object_get(t, "icd_m"), "m");
 	print_walk_endpoint("PWT", json_object_get(t, "pwt_s"), "s", er);

@@ -36,7 +36,7 @@ static const struct {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: treadlab COMMAND [ARGS]\n\n"
+	fprintf(out, "usage: treadlab COMMAND [ARGS] | --version\n\n"
 		     "Live commands reach treadlabd through --socket PATH or $TREADLAB_SOCKET\n"
 		     "(default /run/treadlab/api.sock), or --url http://127.0.0.1:PORT.\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
@@ -87,6 +87,10 @@ int main(int argc, char **argv)
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("treadlab %s\n", TREADLAB_VERSION);
+		return 0;
 	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (!strcmp(argv[1], commands[i].name))

@@ -39,7 +39,8 @@ static void usage(FILE *out)
 		"  --socket PATH      API Unix socket, overrides [api] socket ('' for none)\n"
 		"  --listen ADDR:PORT API on loopback TCP, overrides [api] listen\n"
 		"  --check-config     validate the configuration and exit\n"
-		"  --ready-fd N       write \"ready\\n\" to file descriptor N once serving, then close it\n");
+		"  --ready-fd N       write \"ready\\n\" to file descriptor N once serving, then close it\n"
+		"  --version          print the version and exit\n");
 }
 
 static int fail(const char *msg)
@@ -54,7 +55,7 @@ int main(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, 'd'},
 		{"socket", required_argument, NULL, 's'}, {"listen", required_argument, NULL, 'l'},
 		{"check-config", no_argument, NULL, 'k'}, {"help", no_argument, NULL, 'h'},
-		{"ready-fd", required_argument, NULL, 'r'},
+		{"ready-fd", required_argument, NULL, 'r'}, {"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}};
 	static struct tl_daemon d; /* large; one per process */
 	const char *config = "/etc/treadlab/treadlabd.conf";
@@ -71,6 +72,7 @@ int main(int argc, char **argv)
 		case 'k': check_only = true; break;
 		case 'r': ready_fd = atoi(optarg); break;
 		case 'h': usage(stdout); return 0;
+		case 'V': printf("treadlabd %s\n", TREADLAB_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}

@@ -41,7 +41,7 @@
 struct tl_store;
 
 /* The schema version this code writes. */
-#define TL_STORE_SCHEMA_VERSION 3
+#define TL_STORE_SCHEMA_VERSION 4
 
 /* Opens (creating it if needed) the store at path for reading and writing, migrates it to
  * the current schema. NULL + err if the file cannot be opened, is not a database, belongs
@@ -171,7 +171,8 @@ int tl_store_test_exists(struct tl_store *st, int64_t test_id, struct tl_err *er
  *  "events":[{"t_s","kind","source","operator","detail","value","recorded_at"}] in time order,
  *  "pressures":[...as tl_store_pressures_json...],
  *  "findings":<parsed or null>,"findings_operator","findings_at",
- *  "abi":<parsed or null>,"classification":<parsed or null>}
+ *  "abi":<parsed or null>,"classification":<parsed or null>,
+ *  "software_version":<the treadlab version that created the test, null if not recorded>}
  * Unknown values are JSON null. */
 json_t *tl_store_test_json(struct tl_store *st, int64_t test_id, struct tl_err *err);
 

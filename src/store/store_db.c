@@ -18,8 +18,8 @@ static const char *const stmt_sql[TL_ST_COUNT] = {
 	[TL_ST_PATIENT_FIND] = "SELECT id FROM patients WHERE mrn = ?1",
 	[TL_ST_PATIENT_ADD] = "INSERT INTO patients (mrn, created_at) VALUES (?1, ?2)",
 	[TL_ST_TEST_ADD] = "INSERT INTO tests (patient_id, protocol_name, protocol_text, "
-			   "protocol_json, operator, state, started_at, time_scale) "
-			   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+			   "protocol_json, operator, state, started_at, time_scale, "
+			   "software_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[TL_ST_TEST_EXISTS] = "SELECT 1 FROM tests WHERE id = ?1",
 	[TL_ST_EVENT_ADD] = "INSERT INTO events (test_id, t_ms, kind, source, operator, detail, "
 			    "value, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -52,7 +52,7 @@ static const char *const stmt_sql[TL_ST_COUNT] = {
 			   "t.end_reason, t.started_at, t.ended_at, t.time_scale, t.cot_s, "
 			   "t.pwt_s, t.icd_m, t.acd_m, t.walking_time_s, t.distance_m, "
 			   "t.recovery_s, t.protocol_json, t.findings_json, t.findings_operator, "
-			   "t.findings_at, t.abi_json, t.classification_json "
+			   "t.findings_at, t.abi_json, t.classification_json, t.software_version "
 			   "FROM tests t JOIN patients p ON p.id = t.patient_id WHERE t.id = ?1",
 	[TL_ST_EVENTS_GET] = "SELECT t_ms, kind, source, operator, detail, value, recorded_at "
 			     "FROM events WHERE test_id = ?1 ORDER BY t_ms, id",

@@ -42,6 +42,7 @@ static const struct col test_cols[] = {
 	{"findings_at", COL_TEXT},
 	{"abi", COL_JSON},
 	{"classification", COL_JSON},
+	{"software_version", COL_TEXT}, /* the treadlab that measured it; null before schema 3 */
 };
 static const struct col event_cols[] = {
 	{"t_s", COL_T_S},	{"kind", COL_TEXT},  {"source", COL_TEXT},	 {"operator", COL_TEXT},

@@ -94,6 +94,10 @@ static const char *const migrations[TL_STORE_SCHEMA_VERSION] = {
 	"  CHECK (noncompressible IN (0, 1));"
 	"ALTER TABLE pressures ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 0"
 	"  CHECK (confirmed IN (0, 1));",
+	/* 3 -> 4: which software measured the test: the version of the treadlab that created
+	 * the row (TREADLAB_VERSION, set once by project() in CMakeLists.txt). NULL for a test
+	 * recorded before treadlab kept it. */
+	"ALTER TABLE tests ADD COLUMN software_version TEXT;",
 };
 
 static int pragma_int(struct tl_store *st, const char *sql, int *out, const char *what,

@@ -134,7 +134,8 @@ int64_t tl_store_test_create(struct tl_store *st, const struct tl_store_test_new
 	    tl_store_bind_text(stmt, 5, t->operator_id) != SQLITE_OK ||
 	    tl_store_bind_text(stmt, 6, t->state ? t->state : "running") != SQLITE_OK ||
 	    tl_store_bind_text(stmt, 7, t->started_at) != SQLITE_OK ||
-	    sqlite3_bind_double(stmt, 8, t->time_scale) != SQLITE_OK) {
+	    sqlite3_bind_double(stmt, 8, t->time_scale) != SQLITE_OK ||
+	    tl_store_bind_text(stmt, 9, TREADLAB_VERSION) != SQLITE_OK) {
 		bind_failed(st, stmt, what, err);
 		goto fail;
 	}

@@ -18,6 +18,10 @@ check "the unit is in lib/systemd/system" test -f "$root/lib/systemd/system/trea
 check "its ExecStart is the installed treadlabd" grep -qx "ExecStart=$prefix/bin/treadlabd --config /etc/treadlab/treadlabd.conf" "$root/lib/systemd/system/treadlabd.service"
 check "the sysusers.d file is installed" cmp "$root/lib/sysusers.d/treadlab.conf" "$TL_SOURCE_DIR/config/treadlab.sysusers"
 check "the API documentation is installed" test -s "$root/share/doc/treadlab/api.md"
+check "bash completion is installed" cmp "$root/share/bash-completion/completions/treadlab" "$TL_SOURCE_DIR/config/treadlab.bash-completion"
+if ! grep -q '^SCDOC:FILEPATH=.*NOTFOUND' "$TL_BUILD_DIR/CMakeCache.txt"; then
+	check "the man pages are installed" test -s "$root/share/man/man8/treadlabd.8" -a -s "$root/share/man/man5/treadlabd.conf.5" -a -s "$root/share/man/man1/treadlab.1" -a -s "$root/share/man/man1/treadsim.1"
+fi
 
 # A protocol only the installed directory has tells which directory a program reads.
 sed -e 's/^title = .*/title = Installed copy (install test)/' "$share/bruce.protocol" >"$share/installed-only.protocol"

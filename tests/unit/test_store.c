@@ -80,6 +80,8 @@ static void version_1_is_migrated_keeping_data(void **state)
 	assert_true(json_real_value(json_object_get(t, "cot_s")) == 95.5);
 	assert_true(json_is_true(json_object_get(json_object_get(t, "findings"), "calf")));
 	assert_true(json_is_null(json_object_get(t, "findings_operator")));
+	/* A test from before version 3 does not say which software measured it. */
+	assert_true(json_is_null(json_object_get(t, "software_version")));
 	assert_int_equal(json_array_size(json_object_get(t, "events")), 1);
 	json_decref(t);
 
@@ -94,6 +96,22 @@ static void version_1_is_migrated_keeping_data(void **state)
 			 1);
 }
 
+/* Every new test records the version of the treadlab that measured it (schema 3). */
+static void new_test_records_software_version(void **state)
+{
+	struct fx *f = *state;
+	struct tl_store *st = fx_open(f);
+	int64_t id = fx_create(st, "MRN-1", AT);
+	assert_true(id > 0);
+	struct tl_err err = {""};
+	json_t *t = tl_store_test_json(st, id, &err);
+	assert_non_null(t);
+	assert_string_equal(json_string_value(json_object_get(t, "software_version")),
+			    TREADLAB_VERSION);
+	json_decref(t);
+	tl_store_close(st);
+}
+
 static void newer_schema_is_refused(void **state)
 {
 	struct fx *f = *state;
@@ -104,7 +122,7 @@ static void newer_schema_is_refused(void **state)
 	struct tl_err err = {""};
 	assert_null(tl_store_open(f->path, &err));
 	assert_msg_has(err.msg, "store: ");
-	char want[64];
+	char want[80];
 	snprintf(want, sizeof want, "schema version 99, newer than this treadlab (%d)",
 		 TL_STORE_SCHEMA_VERSION);
 	assert_msg_has(err.msg, want);
@@ -156,7 +174,7 @@ static void readonly_needs_a_current_store(void **state)
 
 	fx_write_v1(f->path);
 	assert_null(tl_store_open_readonly(f->path, &err));
-	char want[64];
+	char want[80];
 	snprintf(want, sizeof want, "schema version 1, this treadlab needs %d",
 		 TL_STORE_SCHEMA_VERSION);
 	assert_msg_has(err.msg, want);
@@ -560,7 +578,7 @@ static void test_json_has_every_key_with_nulls(void **state)
 	assert_true(json_is_array(json_object_get(t, "events")));
 	assert_int_equal(json_array_size(json_object_get(t, "events")), 0);
 	assert_int_equal(json_array_size(json_object_get(t, "pressures")), 0);
-	assert_int_equal(json_object_size(t), 24);
+	assert_int_equal(json_object_size(t), 25);
 	json_decref(t);
 
 	assert_null(tl_store_test_json(st, 42, &err));
@@ -878,6 +896,7 @@ int main(void)
 		T(reopen_keeps_everything),
 		T(empty_file_is_migrated),
 		T(version_1_is_migrated_keeping_data),
+		T(new_test_records_software_version),
 		T(newer_schema_is_refused),
 		T(non_database_is_refused_and_left_alone),
 		T(other_programs_database_is_refused),
