@@ -52,6 +52,13 @@ struct tl_store *tl_store_open(const char *path, struct tl_err *err);
  * current: open it with tl_store_open first (the daemon's writer does at start-up). */
 struct tl_store *tl_store_open_readonly(const char *path, struct tl_err *err);
 
+/* One daemon per database: a lock on "<path>.lock" (created 0640 if missing), held until
+ * released or the process ends. NULL + err if another process holds it; the message names
+ * the holder's pid when it can be known. Take it before tl_store_open. */
+struct tl_store_lock;
+struct tl_store_lock *tl_store_lock_take(const char *path, struct tl_err *err);
+void tl_store_lock_release(struct tl_store_lock *lock); /* safe with NULL */
+
 /* Finalizes everything and closes. Safe with NULL. */
 void tl_store_close(struct tl_store *st);
 
