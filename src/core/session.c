@@ -337,8 +337,22 @@ static int terminate(struct tl_session *s, int64_t now_ms, enum tl_state st,
 	return 1;
 }
 
+/* In recovery the belt has already stopped after walking, so an emergency stop has
+ * nothing left to stop: ending the test there would throw away what a technician is
+ * still recording at the patient's side (relief, post-exercise pressures, finish), and
+ * turn a max-claudication test into an emergency-stopped one. The stop is recorded (and
+ * the guard latches it), the end reason stays the one that ended walking, and the test
+ * stays in recovery. Anywhere earlier the belt may be moving, and the stop ends the test. */
 int tl_session_estop(struct tl_session *s, int64_t now_ms, const char *source)
 {
+	if (s->state == TL_STATE_RECOVERY) {
+		int64_t t = now_ms - s->start_ms;
+		if (t < s->now_ms)
+			t = s->now_ms;
+		emit(s, t, TL_EV_ESTOP, source, "emergency stop in recovery (the belt had stopped)",
+		     NAN);
+		return 1;
+	}
 	return terminate(s, now_ms, TL_STATE_EMERGENCY_STOPPED, TL_END_EMERGENCY_STOP, TL_EV_ESTOP,
 			 source, "emergency stop");
 }

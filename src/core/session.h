@@ -115,7 +115,9 @@ int tl_session_relief(struct tl_session *s, int64_t now_ms, const char *posture,
 		      struct tl_err *err);
 int tl_session_stop(struct tl_session *s, int64_t now_ms, const char *reason, const char *source,
 		    struct tl_err *err);
-/* Always accepted; returns 1 if a test was active. */
+/* Always accepted; returns 1 if a test was active. Ends the test as emergency-stopped,
+ * except in recovery (the belt already stopped): there the stop is recorded and the test
+ * stays in recovery, so relief and finish can still be recorded. */
 int tl_session_estop(struct tl_session *s, int64_t now_ms, const char *source);
 int tl_session_finish(struct tl_session *s, int64_t now_ms, const char *source, struct tl_err *err);
 /* Ends an active test as aborted (daemon shutdown); returns 1 if one was active. */

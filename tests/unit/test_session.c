@@ -456,6 +456,47 @@ static void emergency_stop_ends_test(void **state)
 	assert_false(step(r, 400000, 0.0).belt_on);
 }
 
+/* An e-stop in recovery (the belt already at rest) is recorded, and the technician can
+ * still record relief and finish the test; the walk keeps its own end reason. */
+static void estop_in_recovery_keeps_relief_and_finish(void **state)
+{
+	(void)state;
+	struct run *r = walk_to_recovery();
+	step(r, 520000, 0.0);
+	assert_int_equal(tl_session_estop(&r->s, T0 + 520000, "technician"), 1);
+	drain(r);
+	assert_int_equal(r->s.state, TL_STATE_RECOVERY);
+	assert_int_equal(r->s.end_reason, TL_END_MAX_CLAUDICATION);
+	assert_int_equal(last(r, TL_EV_ESTOP)->t_ms, 20000 + 500000);
+	assert_string_equal(last(r, TL_EV_ESTOP)->source, "technician");
+	assert_int_equal(count(r, TL_EV_WALK_END), 1);
+	assert_false(step(r, 530000, 0.0).belt_on);
+	struct tl_err err = {{0}};
+	assert_int_equal(tl_session_relief(&r->s, T0 + 560000, "sitting", "technician", &err), 0);
+	drain(r);
+	assert_int_equal(r->s.ep.recovery_ms, 560000 - 503000);
+	assert_int_equal(tl_session_estop(&r->s, T0 + 561000, "technician"), 1); /* again */
+	drain(r);
+	assert_int_equal(count(r, TL_EV_ESTOP), 2);
+	assert_int_equal(tl_session_finish(&r->s, T0 + 600000, "technician", &err), 0);
+	drain(r);
+	assert_int_equal(r->s.state, TL_STATE_COMPLETE);
+	assert_int_equal(r->s.end_reason, TL_END_MAX_CLAUDICATION);
+	assert_false(step(r, 601000, 0.0).belt_on);
+}
+
+/* While the belt is still stopping it may be moving: the e-stop ends the test. */
+static void estop_while_stopping_ends_test(void **state)
+{
+	(void)state;
+	struct run *r = walk_to_max();
+	step(r, 501000, 2.0);
+	assert_int_equal(r->s.state, TL_STATE_STOPPING);
+	assert_int_equal(tl_session_estop(&r->s, T0 + 501500, "technician"), 1);
+	drain(r);
+	assert_int_equal(r->s.state, TL_STATE_EMERGENCY_STOPPED);
+}
+
 static void estop_when_idle_is_harmless(void **state)
 {
 	(void)state;
@@ -738,6 +779,8 @@ int main(void)
 		cmocka_unit_test(operator_stop_ends_walking),
 		cmocka_unit_test(emergency_stop_ends_test),
 		cmocka_unit_test(estop_when_idle_is_harmless),
+		cmocka_unit_test(estop_in_recovery_keeps_relief_and_finish),
+		cmocka_unit_test(estop_while_stopping_ends_test),
 		cmocka_unit_test(fault_ends_test),
 		cmocka_unit_test(device_stop_ends_test),
 		cmocka_unit_test(shutdown_aborts_test),
