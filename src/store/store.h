@@ -79,7 +79,7 @@ int tl_store_busy_timeout_set(struct tl_store *st, int timeout_ms, struct tl_err
 
 /* ---- writes (each one committed and durable when it returns 0) ---- */
 
-/* Closes every test left in state running, resting, stopping or recovery (by a daemon that
+/* Closes every test left in state starting, running, resting, stopping or recovery (by a daemon that
  * died) as state "interrupted", keeping everything recorded. ended_at becomes now_utc unless
  * it was already set; end_reason becomes "interrupted" unless one was already recorded.
  * Each gets an event kind "interrupted", source "system", at the last recorded t_ms.

@@ -47,7 +47,8 @@ static const char *const stmt_sql[TL_ST_COUNT] = {
 	[TL_ST_AUDIT_ADD] = "INSERT INTO audit (at, operator, command, detail, result) "
 			    "VALUES (?1, ?2, ?3, ?4, ?5)",
 	[TL_ST_OPEN_TESTS] = "SELECT id, state FROM tests "
-			     "WHERE state IN ('running', 'resting', 'stopping', 'recovery') "
+			     "WHERE state IN ('starting', 'running', 'resting', 'stopping', "
+			     "'recovery') "
 			     "ORDER BY id",
 	[TL_ST_LAST_T_MS] = "SELECT max(COALESCE((SELECT max(t_ms) FROM events WHERE test_id = ?1), 0), "
 			    "COALESCE((SELECT max(t_ms) FROM samples WHERE test_id = ?1), 0))",
