@@ -58,6 +58,7 @@ struct tl_writer {
 	size_t n_held;
 	char fault[200];           /* the store's error that holds them */
 	size_t dropped_batches;    /* sample batches let go beyond HELD_MAX */
+	int64_t retry_ns;          /* CLOCK_MONOTONIC of the next try of what is held */
 };
 
 /* Items that belong to the test the last create made. */
@@ -209,8 +210,10 @@ static void hold(struct tl_writer *w, struct witem *it)
 	it->next = NULL;
 	if (tail)
 		tail->next = it;
-	else
+	else {
 		w->held_head = it;
+		w->retry_ns = tl_mono_ns() + (int64_t)RETRY_MS * 1000000;
+	}
 	w->held_tail = it;
 	w->n_held++;
 }
@@ -389,16 +392,15 @@ static void *writer_main(void *arg)
 	struct tl_writer *w = arg;
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
-		bool retry_due = false;
-		while (!w->head && !retry_due) {
+		while (!w->head) {
 			if (!w->n_held) {
 				pthread_cond_wait(&w->cv, &w->mu);
 				continue;
 			}
-			struct timespec ts;
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			ts.tv_sec += RETRY_MS / 1000;
-			retry_due = pthread_cond_timedwait(&w->cv, &w->mu, &ts) == ETIMEDOUT;
+			struct timespec due = {.tv_sec = w->retry_ns / 1000000000LL,
+					       .tv_nsec = w->retry_ns % 1000000000LL};
+			if (pthread_cond_timedwait(&w->cv, &w->mu, &due) == ETIMEDOUT)
+				break;
 		}
 		struct witem *it = w->head;
 		if (it) {
@@ -407,10 +409,13 @@ static void *writer_main(void *arg)
 				w->tail = NULL;
 		}
 		pthread_mutex_unlock(&w->mu);
-		if (!it) {
+		/* On time even while items keep coming (samples do, every second). */
+		if (w->n_held && tl_mono_ns() >= w->retry_ns) {
 			retry_held(w);
-			continue;
+			w->retry_ns = tl_mono_ns() + (int64_t)RETRY_MS * 1000000;
 		}
+		if (!it)
+			continue;
 		if (it->kind == W_QUIT) {
 			free_item(it);
 			last_tries(w);
