@@ -357,12 +357,21 @@ static int check_whole(struct tl_store *st, const char *path, struct tl_err *err
 	}
 	const char *res = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(stmt, 0) : NULL;
 	int ok = res && strcmp(res, "ok") == 0;
-	if (!ok)
+	if (!ok) {
+		/* One line: the check's report runs over several ("*** in database main ***"). */
+		char why[200];
+		snprintf(why, sizeof why, "%s", res ? res : sqlite3_errmsg(st->db));
+		const char *head = "*** in database main ***\n";
+		char *start = strncmp(why, head, strlen(head)) ? why : why + strlen(head);
+		for (char *p = start; *p; p++)
+			if (*p == '\n' || *p == '\r')
+				*p = ' ';
 		tl_err_set(err,
-			   "store: %s is damaged (quick_check: %.200s); it was left as it is: "
+			   "store: %s is damaged (quick_check: %s); it was left as it is: "
 			   "restore it from a backup, or save what it holds with "
 			   "'sqlite3 %s .recover', then start again",
-			   path, res ? res : sqlite3_errmsg(st->db), path);
+			   path, start, path);
+	}
 	sqlite3_finalize(stmt);
 	return ok ? 0 : -1;
 }

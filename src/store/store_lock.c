@@ -66,6 +66,14 @@ struct tl_store_lock *tl_store_lock_take(const char *db_path, struct tl_err *err
 		return NULL;
 	}
 	int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0 && errno == EROFS) {
+		tl_err_set(err,
+			   "store: %s is read-only (its file system is mounted read-only, so %s "
+			   "cannot be made); treadlabd must be able to write the record: fix the "
+			   "mount, then start again",
+			   db_path, lock_path);
+		return NULL;
+	}
 	if (fd < 0) {
 		tl_err_set(err, "store: locking %s: cannot open %s: %s", db_path, lock_path,
 			   strerror(errno));

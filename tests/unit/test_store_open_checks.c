@@ -134,7 +134,7 @@ static int read_only_child(const char *dir, const char *path)
 		return 77;
 	snprintf(map, sizeof map, "0 %d 1", (int)gid);
 	if (write_file("/proc/self/gid_map", map) < 0 ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount("tmpfs", dir, "tmpfs", 0, "size=4m") < 0)
 		return 77;
 	struct tl_err err = {""};
@@ -144,7 +144,7 @@ static int read_only_child(const char *dir, const char *path)
 		return 1;
 	}
 	tl_store_close(st);
-	if (mount(NULL, dir, NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0)
+	if (mount("tmpfs", dir, "tmpfs", MS_REMOUNT | MS_RDONLY, NULL) < 0)
 		return 77;
 	st = tl_store_open(path, &err);
 	if (st) {
