@@ -40,7 +40,13 @@ check "... saying it is done but not recorded yet, and why" \
 out=$(api POST /v1/estop '{}')
 check "an e-stop is carried out ... (the guard latches it)" test "$(jq -r .command.estop <<<"${out#* }")" = true
 check "... and its answer names the store's error" grep -q 'disk is full' <<<"${out#* }"
-check "nothing of it is in the file yet" test "$(sqlite3 "$DB" "select count(*) from events where test_id = $id and kind in ('relief', 'estop', 'walk_end')")" = 0
+out=$("$T" finish 2>&1) && rc=0 || rc=$?
+check "finish is carried out, not yet recorded ($rc)" grep -q 'not recorded yet' <<<"$out"
+check "the test is complete at the daemon" test "$("$T" status --json | jq -r .state)" = complete
+check "nothing of it is in the file yet" test "$(sqlite3 "$DB" "select count(*) from events where test_id = $id and kind in ('relief', 'estop', 'walk_end', 'complete')")" = 0
+out=$("$T" start --protocol gardner-skinner --patient FULL02 2>&1) && rc=0 || rc=$?
+check "a new test is refused while writes are held ($rc)" grep -q 'could not be recorded, so the belt was not started: .*disk is full' <<<"$out"
+check "... and its belt never started" test "$("$T" status --json | jq -r .command.belt_on)" = false
 
 rm -f "$WORK/fs/fill"
 check "once there is room the held writes are recorded" wait_for '"store_error":null' 30
@@ -53,8 +59,8 @@ check "the belt stop is recorded" test "$(jq '[.events[] | select(.kind == "belt
 check "the relief given during the fault is recorded" test "$(jq '[.events[] | select(.kind == "relief")] | length' <<<"$rec")" = 1
 check "the e-stop during the fault is recorded" test "$(jq '[.events[] | select(.kind == "estop")] | length' <<<"$rec")" = 1
 check "events are in time order" test "$(jq '[.events[].t_s] == ([.events[].t_s] | sort)' <<<"$rec")" = true
-check "the test is in recovery, as at the daemon" test "$(jq -r .state <<<"$rec")" = recovery
-check "finish is recorded" "$T" finish
+check "the test is complete, as at the daemon" test "$(jq -r .state <<<"$rec")" = complete
+check "the refused start left no test behind" test "$(sqlite3 "$DB" "select count(*) from tests")" = 1
 stop_daemon TERM
 check "integrity_check ok" test "$(sqlite3 "$DB" 'PRAGMA integrity_check')" = ok
 start_daemon "$WORK/d.conf" --db "$DB"
