@@ -372,17 +372,24 @@ static void last_tries(struct tl_writer *w)
 	}
 	while (w->held_head) {
 		struct witem *it = unhold(w);
+		char msg[1024];
+		msg[0] = '\0';
 		if (it->kind == W_EVENT)
-			syslog(LOG_ERR, "not recorded (%s): test %" PRId64 " event %s at %.1f s, source %s%s%s",
-			       w->fault, it->test_id, tl_event_kind_name(it->ev.kind),
-			       (double)it->ev.t_ms / 1000.0, it->ev.source, it->ev.detail[0] ? ": " : "",
-			       it->ev.detail);
+			snprintf(msg, sizeof msg, "not recorded (%s): test %" PRId64 " event %s at %.1f s, source %s%s%s",
+				 w->fault, it->test_id, tl_event_kind_name(it->ev.kind),
+				 (double)it->ev.t_ms / 1000.0, it->ev.source, it->ev.detail[0] ? ": " : "",
+				 it->ev.detail);
 		else if (it->kind == W_STATE)
-			syslog(LOG_ERR, "not recorded (%s): test %" PRId64 " state %s, end reason %s, ended %s",
-			       w->fault, it->test_id, it->a, it->b[0] ? it->b : "-", it->at[0] ? it->at : "-");
+			snprintf(msg, sizeof msg, "not recorded (%s): test %" PRId64 " state %s, end reason %s, ended %s",
+				 w->fault, it->test_id, it->a, it->b[0] ? it->b : "-", it->at[0] ? it->at : "-");
 		else if (it->kind == W_PRESSURE)
-			syslog(LOG_ERR, "not recorded (%s): test %" PRId64 " pressure %s %g %s %g mmHg",
-			       w->fault, it->test_id, it->a, it->x, it->b, it->y);
+			snprintf(msg, sizeof msg, "not recorded (%s): test %" PRId64 " pressure %s %g %s %g mmHg",
+				 w->fault, it->test_id, it->a, it->x, it->b, it->y);
+		else if (it->kind == W_FINDINGS)
+			snprintf(msg, sizeof msg, "not recorded (%s): test %" PRId64 " findings by %s: %.300s",
+				 w->fault, it->test_id, it->a, it->text1 ? it->text1 : "");
+		if (msg[0])
+			say(LOG_ERR, msg);
 		free_item(it);
 	}
 }

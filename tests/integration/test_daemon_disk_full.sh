@@ -68,6 +68,24 @@ rec=$("$T" show "$id" --json)
 check "after a restart the test is complete, not interrupted" test "$(jq -r .state <<<"$rec")" = complete
 check "... with its real end reason" test "$(jq -r .end_reason <<<"$rec")" = store_failure
 check "... and no interrupted event" test "$(jq '[.events[] | select(.kind == "interrupted")] | length' <<<"$rec")" = 0
+
+# Stopped while the disk is still full: what cannot be written is not lost without a
+# trace (the log has it), and the next start closes the test as interrupted, keeping
+# everything written before the fault.
+id2=$("$T" start --protocol gardner-skinner --patient FULL03)
+check "another test walks" wait_for '"state":"running".*"belt_on":true' 30
+"$T" onset >/dev/null
+dd if=/dev/zero of="$WORK/fs/fill" bs=64k 2>/dev/null || true
+check "it is stopped for the store" wait_for '"end_reason":"store_failure"' 30
+: >"$WORK/daemon.log"
+stop_daemon TERM
+check "the daemon exits ($DAEMON_STATUS)" test "$DAEMON_STATUS" = 0
+check "the log names what was not recorded" grep -q "not recorded (store: .*full): test $id2 event walk_end" "$WORK/daemon.log"
+rm -f "$WORK/fs/fill"
+start_daemon "$WORK/d.conf" --db "$DB"
+rec=$("$T" show "$id2" --json)
+check "the next start closes it as interrupted" test "$(jq -r .state <<<"$rec")" = interrupted
+check "... keeping the onset from before the fault" test "$(jq '[.events[] | select(.kind == "onset")] | length' <<<"$rec")" = 1
 stop_daemon TERM
 umount "$WORK/fs"
 finish
