@@ -352,6 +352,29 @@ static void state_changes_keep_what_is_not_given(void **state)
 
 /* ---- recovery ---- */
 
+/* The daemon makes a test's row "starting" and starts the belt once it is committed; a
+ * daemon that died in between leaves a row that is closed like any other open test. */
+static void recovery_closes_a_test_that_was_starting(void **state)
+{
+	struct fx *f = *state;
+	struct tl_store *st = fx_open(f);
+	struct tl_store_test_new t = fx_new_test("MRN-1", AT);
+	t.state = "starting";
+	struct tl_err err = {""};
+	int64_t id = tl_store_test_create(st, &t, &err);
+	assert_true(id > 0);
+	tl_store_close(st);
+	st = fx_open(f);
+	assert_int_equal(tl_store_recover_interrupted(st, "2026-11-25T20:00:00.000Z", &err), 1);
+	json_t *j = tl_store_test_json(st, id, &err);
+	assert_string_equal(json_string_value(json_object_get(j, "state")), "interrupted");
+	assert_msg_has(json_string_value(json_object_get(json_array_get(json_object_get(j, "events"), 0),
+							 "detail")),
+		       "while the test was starting");
+	json_decref(j);
+	tl_store_close(st);
+}
+
 static void recovery_closes_open_tests_and_keeps_their_record(void **state)
 {
 	struct fx *f = *state;
@@ -849,6 +872,7 @@ int main(void)
 		T(samples_are_batched_and_ordered),
 		T(state_changes_keep_what_is_not_given),
 		T(recovery_closes_open_tests_and_keeps_their_record),
+		T(recovery_closes_a_test_that_was_starting),
 		T(a_killed_writer_loses_nothing_it_committed),
 		T(second_connection_sees_each_commit),
 		T(locked_database_fails_clearly_and_loses_nothing),
