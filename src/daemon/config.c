@@ -365,6 +365,18 @@ int tl_config_load(struct tl_config *c, const char *path, struct tl_err *err)
 		free(text);
 		return -1;
 	}
+	/* inih reads a longer line in pieces, the rest as a line of its own: a value cut. */
+	for (size_t start = 0, i = 0; i <= len; i++) {
+		if (i < len && text[i] != '\n')
+			continue;
+		if (i - start > INI_MAX_LINE - 2) {
+			tl_err_set(err, "%s:%d: a line longer than %d characters", path,
+				   line_of(text, start), INI_MAX_LINE - 2);
+			free(text);
+			return -1;
+		}
+		start = i + 1;
+	}
 	struct loader *l = calloc(1, sizeof *l);
 	if (!l) {
 		free(text);
