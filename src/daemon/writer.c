@@ -261,9 +261,10 @@ static size_t retry_held(struct tl_writer *w)
 /* Writes one item, or holds it if the store fails on its own account. */
 static void write_item(struct tl_writer *w, struct witem *it)
 {
+	bool current = of_current_test(it->kind);
 	if (w->held_head) {
-		hold(w, it); /* behind what waits: the record keeps its order */
-		show_fault(w, of_current_test(it->kind));
+		hold(w, it); /* behind what waits: the record keeps its order (it may be freed) */
+		show_fault(w, current);
 		return;
 	}
 	struct tl_err err = {{0}};
@@ -279,7 +280,6 @@ static void write_item(struct tl_writer *w, struct witem *it)
 	}
 	say(LOG_ERR, err.msg);
 	tl_strcpy(w->fault, sizeof w->fault, err.msg);
-	bool current = of_current_test(it->kind);
 	hold(w, it);
 	show_fault(w, current);
 }

@@ -3,7 +3,8 @@
 # to a controlled stop with its own end reason, status and every answer name the error,
 # the events go on being held in memory, and once there is room again they are written:
 # the record has what came before the fault, the stop, the recovery and the real end,
-# also after a restart.
+# also after a restart. With TL_DAEMON_WRAPPER set (test_daemon_valgrind_disk_full.sh)
+# the daemon runs under that tool, and its exit status is checked at every stop.
 if [ -z "${TL_IN_NAMESPACE:-}" ]; then
 	if ! unshare -rm true 2>/dev/null; then
 		echo "SKIP: no user and mount namespaces here (unshare -rm)"
@@ -62,6 +63,7 @@ check "events are in time order" test "$(jq '[.events[].t_s] == ([.events[].t_s]
 check "the test is complete, as at the daemon" test "$(jq -r .state <<<"$rec")" = complete
 check "the refused start left no test behind" test "$(sqlite3 "$DB" "select count(*) from tests")" = 1
 stop_daemon TERM
+check "the daemon exits cleanly ($DAEMON_STATUS)" test "$DAEMON_STATUS" = 0
 check "integrity_check ok" test "$(sqlite3 "$DB" 'PRAGMA integrity_check')" = ok
 start_daemon "$WORK/d.conf" --db "$DB"
 rec=$("$T" show "$id" --json)
@@ -87,5 +89,6 @@ rec=$("$T" show "$id2" --json)
 check "the next start closes it as interrupted" test "$(jq -r .state <<<"$rec")" = interrupted
 check "... keeping the onset from before the fault" test "$(jq '[.events[] | select(.kind == "onset")] | length' <<<"$rec")" = 1
 stop_daemon TERM
+check "the daemon exits cleanly ($DAEMON_STATUS)" test "$DAEMON_STATUS" = 0
 umount "$WORK/fs"
 finish
