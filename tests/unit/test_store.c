@@ -527,11 +527,20 @@ static void locked_database_fails_clearly_and_loses_nothing(void **state)
 	raw_exec(other, "BEGIN IMMEDIATE");
 	struct tl_store_event ev = {.t_ms = 95000, .kind = "onset", .source = "operator",
 				    .value = NAN, .recorded_at = AT};
+	tl_store_fault_clear(st);
 	assert_int_equal(tl_store_event_add(st, id, &ev, &err), -1);
 	assert_string_equal(err.msg, "store: adding event 'onset' to test 1: database is locked");
+	assert_true(tl_store_fault(st)); /* the daemon holds the write and tries again */
 	struct tl_store_sample s[2] = {fx_sample(0), fx_sample(100)};
+	tl_store_fault_clear(st);
 	assert_int_equal(tl_store_samples_add(st, id, s, 2, &err), -1);
 	assert_string_equal(err.msg, "store: adding 2 samples to test 1: database is locked");
+	assert_true(tl_store_fault(st));
+	tl_store_fault_clear(st);
+	ev.kind = "bad\x01kind"; /* a refusal: never a fault, whatever came before */
+	assert_int_equal(tl_store_event_add(st, id, &ev, &err), -1);
+	assert_false(tl_store_fault(st));
+	ev.kind = "onset";
 	raw_exec(other, "COMMIT");
 	sqlite3_close(other);
 
