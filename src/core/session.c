@@ -305,8 +305,9 @@ int tl_session_relief(struct tl_session *s, int64_t now_ms, const char *posture,
 	return 0;
 }
 
-int tl_session_stop(struct tl_session *s, int64_t now_ms, const char *reason, const char *source,
-		    struct tl_err *err)
+/* A controlled stop of walking (or of a rest between walks) for `reason`. */
+static int stop_walking(struct tl_session *s, int64_t now_ms, enum tl_end_reason reason,
+			const char *detail, const char *source, struct tl_err *err)
 {
 	catch_up(s, now_ms);
 	if (s->state != TL_STATE_RUNNING && s->state != TL_STATE_RESTING) {
@@ -314,10 +315,25 @@ int tl_session_stop(struct tl_session *s, int64_t now_ms, const char *reason, co
 		return -1;
 	}
 	int64_t t = now_ms - s->start_ms;
-	emit(s, t, TL_EV_STOP, source, reason && *reason ? reason : "operator stop", NAN);
-	end_walking(s, t, TL_END_OPERATOR_STOP, false, source);
+	emit(s, t, TL_EV_STOP, source, detail, NAN);
+	end_walking(s, t, reason, false, source);
 	s->state = TL_STATE_STOPPING;
 	return 0;
+}
+
+int tl_session_stop(struct tl_session *s, int64_t now_ms, const char *reason, const char *source,
+		    struct tl_err *err)
+{
+	return stop_walking(s, now_ms, TL_END_OPERATOR_STOP,
+			    reason && *reason ? reason : "operator stop", source, err);
+}
+
+int tl_session_store_failure(struct tl_session *s, int64_t now_ms, const char *what,
+			     struct tl_err *err)
+{
+	char detail[TL_DETAIL_MAX];
+	snprintf(detail, sizeof detail, "the record cannot be written: %s", what ? what : "?");
+	return stop_walking(s, now_ms, TL_END_STORE_FAILURE, detail, "system", err);
 }
 
 /* Ends an active test in a terminal state, recording why. */
@@ -337,8 +353,22 @@ static int terminate(struct tl_session *s, int64_t now_ms, enum tl_state st,
 	return 1;
 }
 
+/* In recovery the belt has already stopped after walking, so an emergency stop has
+ * nothing left to stop: ending the test there would throw away what a technician is
+ * still recording at the patient's side (relief, post-exercise pressures, finish), and
+ * turn a max-claudication test into an emergency-stopped one. The stop is recorded (and
+ * the guard latches it), the end reason stays the one that ended walking, and the test
+ * stays in recovery. Anywhere earlier the belt may be moving, and the stop ends the test. */
 int tl_session_estop(struct tl_session *s, int64_t now_ms, const char *source)
 {
+	if (s->state == TL_STATE_RECOVERY) {
+		int64_t t = now_ms - s->start_ms;
+		if (t < s->now_ms)
+			t = s->now_ms;
+		emit(s, t, TL_EV_ESTOP, source, "emergency stop in recovery (the belt had stopped)",
+		     NAN);
+		return 1;
+	}
 	return terminate(s, now_ms, TL_STATE_EMERGENCY_STOPPED, TL_END_EMERGENCY_STOP, TL_EV_ESTOP,
 			 source, "emergency stop");
 }
@@ -398,6 +428,7 @@ const char *tl_end_reason_name(enum tl_end_reason r)
 		[TL_END_EMERGENCY_STOP] = "emergency_stop",
 		[TL_END_FAULT] = "fault",
 		[TL_END_SHUTDOWN] = "shutdown",
+		[TL_END_STORE_FAILURE] = "store_failure",
 	};
 	return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "?";
 }

@@ -42,6 +42,7 @@ enum tl_end_reason {
 	TL_END_EMERGENCY_STOP,
 	TL_END_FAULT,
 	TL_END_SHUTDOWN, /* the daemon was asked to stop during the test (SIGTERM) */
+	TL_END_STORE_FAILURE, /* the record could not be written: a controlled stop */
 };
 
 enum tl_event_kind {
@@ -115,7 +116,13 @@ int tl_session_relief(struct tl_session *s, int64_t now_ms, const char *posture,
 		      struct tl_err *err);
 int tl_session_stop(struct tl_session *s, int64_t now_ms, const char *reason, const char *source,
 		    struct tl_err *err);
-/* Always accepted; returns 1 if a test was active. */
+/* The same controlled stop when the test's record cannot be written (what: the store's
+ * error), with its own end reason; the test goes on to recovery as after any stop. */
+int tl_session_store_failure(struct tl_session *s, int64_t now_ms, const char *what,
+			     struct tl_err *err);
+/* Always accepted; returns 1 if a test was active. Ends the test as emergency-stopped,
+ * except in recovery (the belt already stopped): there the stop is recorded and the test
+ * stays in recovery, so relief and finish can still be recorded. */
 int tl_session_estop(struct tl_session *s, int64_t now_ms, const char *source);
 int tl_session_finish(struct tl_session *s, int64_t now_ms, const char *source, struct tl_err *err);
 /* Ends an active test as aborted (daemon shutdown); returns 1 if one was active. */

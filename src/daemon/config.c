@@ -4,11 +4,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void tl_config_defaults(struct tl_config *c)
 {
@@ -38,9 +41,17 @@ void tl_config_defaults(struct tl_config *c)
 	c->patient_max_s = -1;
 }
 
+/* A configuration file is a few kilobytes; anything much larger is not one (and a
+ * device like /dev/zero would otherwise be read forever). */
+#define CONFIG_MAX_BYTES (256 * 1024)
+/* Distinct keys a file may set; the known keys are far fewer. */
+#define CONFIG_MAX_KEYS 128
+
 struct loader {
 	struct tl_config *c;
 	char msg[300]; /* the first error, without file:line */
+	char seen[CONFIG_MAX_KEYS][80]; /* "section\nkey" of every key set so far */
+	int n_seen;
 };
 
 static int bad(struct loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -134,6 +145,21 @@ static int reminders(struct loader *l, const char *val, struct tl_session_opts *
 	return 1;
 }
 
+/* A key set twice would silently take the last value, which is rarely what the person
+ * who added the second line meant; refuse it. */
+static bool first_time(struct loader *l, const char *sec, const char *key)
+{
+	char id[sizeof l->seen[0]];
+	snprintf(id, sizeof id, "%s\n%s", sec, key);
+	for (int i = 0; i < l->n_seen; i++)
+		if (!strcmp(l->seen[i], id))
+			return bad(l, "[%s] %s is set twice; keep one", sec, key);
+	if (l->n_seen == CONFIG_MAX_KEYS)
+		return bad(l, "more than %d keys", CONFIG_MAX_KEYS);
+	memcpy(l->seen[l->n_seen++], id, strlen(id) + 1);
+	return true;
+}
+
 static int handler(void *user, const char *sec, const char *key, const char *val)
 {
 	struct loader *l = user;
@@ -142,6 +168,8 @@ static int handler(void *user, const char *sec, const char *key, const char *val
 		return 1; /* report only the first error */
 	if (!key)
 		return 1; /* a section header alone */
+	if (!first_time(l, sec, key))
+		return 0;
 #define IS(s, k) (!strcmp(sec, s) && !strcmp(key, k))
 	if (!strcmp(sec, "treadmill")) {
 		if (IS("treadmill", "driver")) {
@@ -259,25 +287,115 @@ static int handler(void *user, const char *sec, const char *key, const char *val
 	return bad(l, "[%s]: unknown key '%s'", sec, key);
 }
 
+/* The line (1-based) of offset off in text. */
+static int line_of(const char *text, size_t off)
+{
+	int line = 1;
+	for (size_t i = 0; i < off; i++)
+		line += text[i] == '\n';
+	return line;
+}
+
+/* Reads a whole configuration file into a new NUL-terminated string; *len gets its
+ * length. Only a regular file of at most CONFIG_MAX_BYTES is read: a directory, a FIFO
+ * or a device is refused before anything waits on it. */
+static char *read_config(const char *path, size_t *len, struct tl_err *err)
+{
+	int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		tl_err_set(err, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat sb;
+	char *buf = NULL;
+	if (fstat(fd, &sb) < 0) {
+		tl_err_set(err, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		tl_err_set(err, "%s: is %s, not a configuration file", path,
+			   S_ISDIR(sb.st_mode) ? "a directory" : "not a regular file");
+		goto out;
+	}
+	buf = malloc(CONFIG_MAX_BYTES + 2);
+	if (!buf) {
+		tl_err_set(err, "%s: out of memory", path);
+		goto out;
+	}
+	size_t n = 0;
+	for (;;) { /* one byte more than allowed tells a file that is too long */
+		ssize_t got = read(fd, buf + n, CONFIG_MAX_BYTES + 1 - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			tl_err_set(err, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		n += (size_t)got;
+		if (got == 0 || n > CONFIG_MAX_BYTES)
+			break;
+	}
+	if (n > CONFIG_MAX_BYTES) {
+		tl_err_set(err, "%s: longer than %d bytes, not a configuration file", path,
+			   CONFIG_MAX_BYTES);
+		goto fail;
+	}
+	buf[n] = '\0';
+	*len = n;
+	goto out;
+fail:
+	free(buf);
+	buf = NULL;
+out:
+	close(fd);
+	return buf;
+}
+
 int tl_config_load(struct tl_config *c, const char *path, struct tl_err *err)
 {
-	struct loader l = {.c = c};
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		tl_err_set(err, "%s: %s", path, strerror(errno));
+	size_t len;
+	char *text = read_config(path, &len, err);
+	if (!text)
+		return -1;
+	/* A NUL would end the value (and the line) early without a word; say where it is. */
+	const char *nul = memchr(text, '\0', len);
+	if (nul) {
+		tl_err_set(err, "%s:%d: a NUL byte in the file (is it text?)", path,
+			   line_of(text, (size_t)(nul - text)));
+		free(text);
 		return -1;
 	}
-	int line = ini_parse_file(f, handler, &l);
-	fclose(f);
+	/* inih reads a longer line in pieces, the rest as a line of its own: a value cut. */
+	for (size_t start = 0, i = 0; i <= len; i++) {
+		if (i < len && text[i] != '\n')
+			continue;
+		if (i - start > INI_MAX_LINE - 2) {
+			tl_err_set(err, "%s:%d: a line longer than %d characters", path,
+				   line_of(text, start), INI_MAX_LINE - 2);
+			free(text);
+			return -1;
+		}
+		start = i + 1;
+	}
+	struct loader *l = calloc(1, sizeof *l);
+	if (!l) {
+		free(text);
+		tl_err_set(err, "%s: out of memory", path);
+		return -1;
+	}
+	l->c = c;
+	int line = ini_parse_string(text, handler, l);
+	free(text);
+	int rc = 0;
 	if (line < 0) {
 		tl_err_set(err, "%s: cannot read", path);
-		return -1;
+		rc = -1;
+	} else if (line > 0) {
+		tl_err_set(err, "%s:%d: %s", path, line, l->msg[0] ? l->msg : "syntax error (expected 'key = value' or '[section]')");
+		rc = -1;
 	}
-	if (line > 0) {
-		tl_err_set(err, "%s:%d: %s", path, line, l.msg[0] ? l.msg : "syntax error (expected 'key = value' or '[section]')");
-		return -1;
-	}
-	return 0;
+	free(l);
+	return rc;
 }
 
 int tl_listen_parse(const char *listen, char *host, size_t cap, int *port, bool *is_loopback)

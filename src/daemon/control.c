@@ -49,6 +49,9 @@ struct control {
 	int tfd;                      /* timerfd: the next deadline, boundary or sample */
 	uint64_t reopened;            /* counts reconnects: the buttons are other ones after */
 	bool link_lost;               /* the last poll found the treadmill's link gone */
+	struct tl_cmd *starting;      /* a start waiting for its record to be committed */
+	bool start_cancelled;         /* an emergency stop came meanwhile */
+	struct tl_engine trial;       /* a copy of the engine to try a start on */
 };
 
 int64_t tl_mono_ns(void)
@@ -214,6 +217,98 @@ static int http_for(int rc)
 	return rc ? 409 : 200;
 }
 
+/* Whether a start can go ahead: the same checks the engine makes when it starts, tried
+ * on a copy of it, so that a start the treadmill refuses leaves no record behind. */
+static int start_checks(struct control *c, const struct tl_cmd *cmd, int64_t now,
+			struct tl_err *err)
+{
+	struct tl_daemon *d = c->d;
+	if (!d->devices_open) {
+		tl_err_set(err, "start: the treadmill is not connected (%s); fix it and reconnect",
+			   d->devices_err);
+		return -1;
+	}
+	if (c->starting) {
+		tl_err_set(err, "start: another start is waiting for its record to be written");
+		return -1;
+	}
+	struct tl_feedback fb;
+	bool read = d->tm.ops->poll(&d->tm, real_now_ms(d), &fb) == 0;
+	c->trial = d->engine;
+	return tl_engine_start(&c->trial, now, &cmd->protocol, read ? &fb : NULL, cmd->source, err);
+}
+
+/* The test's record first: the belt starts only once the writer has committed it. */
+static void begin_start(struct control *c, struct tl_cmd *cmd)
+{
+	struct tl_daemon *d = c->d;
+	c->starting = cmd;
+	c->start_cancelled = false;
+	char started[32];
+	tl_utc_now(started);
+	tl_writer_create(d->writer, cmd->patient, cmd->protocol.name, cmd->protocol_text,
+			 cmd->protocol_json, cmd->operator_id, started, d->cfg.time_scale);
+	cmd->protocol_text = cmd->protocol_json = NULL;
+}
+
+static void finish_command(struct control *c, struct tl_cmd *cmd, const char *name,
+			   int status, const char *msg);
+
+/* The writer's answer to a waiting start: start the belt on a recorded test, or say why
+ * not. A record made for a start that then did not happen is closed as aborted. */
+static void start_when_recorded(struct control *c)
+{
+	struct tl_daemon *d = c->d;
+	pthread_mutex_lock(&d->cmd_mu);
+	bool created = d->created;
+	int64_t id = d->created_id;
+	char why[sizeof d->created_err];
+	tl_strcpy(why, sizeof why, d->created_err);
+	d->created = false;
+	pthread_mutex_unlock(&d->cmd_mu);
+	struct tl_cmd *cmd = c->starting;
+	if (!created || !cmd)
+		return;
+	c->starting = NULL;
+	struct tl_engine *e = &d->engine;
+	int64_t now = test_now_ms(d);
+	struct tl_err err = {{0}};
+	char ended[32];
+	tl_utc_now(ended);
+	int status = 201;
+	if (id < 0) {
+		tl_err_set(&err, "start: the test could not be recorded, so the belt was not "
+			   "started: %s", why);
+		status = 503;
+	} else if (c->start_cancelled) {
+		tl_err_set(&err, "start: cancelled by an emergency stop before the belt started");
+		tl_writer_state(d->writer, "aborted", "emergency_stop", ended);
+		status = 409;
+	} else {
+		struct tl_feedback fb;
+		bool read = d->tm.ops->poll(&d->tm, real_now_ms(d), &fb) == 0;
+		if (tl_engine_start(e, now, &cmd->protocol, read ? &fb : NULL, cmd->source, &err)) {
+			tl_writer_state(d->writer, "aborted", "not_started", ended);
+			status = 409;
+		}
+	}
+	if (status == 201) {
+		snprintf(c->operator_id, sizeof c->operator_id, "%s", cmd->operator_id);
+		pthread_mutex_lock(&d->st_mu);
+		snprintf(d->st.patient, sizeof d->st.patient, "%s", cmd->patient);
+		snprintf(d->st.protocol, sizeof d->st.protocol, "%s", cmd->protocol.name);
+		snprintf(d->st.operator_id, sizeof d->st.operator_id, "%s", cmd->operator_id);
+		d->st.store_error[0] = '\0';
+		d->st.unrecorded = false;
+		pthread_mutex_unlock(&d->st_mu);
+		c->n_samples = 0;
+		c->last_state = TL_STATE_IDLE; /* the row is "starting": drain records "running" */
+	}
+	drain(c, cmd->operator_id);
+	publish(c, now, &c->last_motion);
+	finish_command(c, cmd, "start", status, err.msg);
+}
+
 static void handle(struct control *c, struct tl_cmd *cmd)
 {
 	struct tl_daemon *d = c->d;
@@ -225,6 +320,7 @@ static void handle(struct control *c, struct tl_cmd *cmd)
 	switch (cmd->kind) {
 	case CMD_ESTOP: {
 		name = "estop";
+		c->start_cancelled = c->starting != NULL; /* a belt not yet started stays so */
 		struct tl_motion m = tl_engine_estop(e, now, cmd->source);
 		actuate(c, now, &m);
 		metric(d, d->estop_us, &d->n_estop, sizeof d->estop_us / sizeof d->estop_us[0],
@@ -261,38 +357,14 @@ static void handle(struct control *c, struct tl_cmd *cmd)
 		syslog(LOG_NOTICE, "treadmill reconnected by %s", cmd->operator_id);
 		break;
 	}
-	case CMD_START: {
+	case CMD_START:
 		name = "start";
-		if (!d->devices_open) {
-			tl_err_set(&err, "start: the treadmill is not connected (%s); fix it and reconnect",
-				   d->devices_err);
+		if (start_checks(c, cmd, now, &err)) {
 			status = 409;
 			break;
 		}
-		struct tl_feedback fb;
-		bool read = d->tm.ops->poll(&d->tm, real_now_ms(d), &fb) == 0;
-		if (tl_engine_start(e, now, &cmd->protocol, read ? &fb : NULL, cmd->source, &err)) {
-			status = 409;
-			break;
-		}
-		snprintf(c->operator_id, sizeof c->operator_id, "%s", cmd->operator_id);
-		pthread_mutex_lock(&d->st_mu);
-		d->st.test_id = -1;
-		snprintf(d->st.patient, sizeof d->st.patient, "%s", cmd->patient);
-		snprintf(d->st.protocol, sizeof d->st.protocol, "%s", cmd->protocol.name);
-		snprintf(d->st.operator_id, sizeof d->st.operator_id, "%s", cmd->operator_id);
-		d->st.store_error[0] = '\0';
-		pthread_mutex_unlock(&d->st_mu);
-		char started[32];
-		tl_utc_now(started);
-		c->n_samples = 0;
-		tl_writer_create(d->writer, cmd->patient, cmd->protocol.name, cmd->protocol_text,
-				 cmd->protocol_json, cmd->operator_id, started, d->cfg.time_scale);
-		cmd->protocol_text = cmd->protocol_json = NULL;
-		c->last_state = TL_STATE_RUNNING; /* the row is created running */
-		status = 201;
-		break;
-	}
+		begin_start(c, cmd);
+		return; /* answered once its record is committed: start_when_recorded */
 	case CMD_ONSET:
 		name = "onset";
 		status = http_for(tl_engine_onset(e, now, cmd->source, &err));
@@ -316,11 +388,19 @@ static void handle(struct control *c, struct tl_cmd *cmd)
 	}
 	drain(c, cmd->operator_id);
 	publish(c, now, &c->last_motion);
+	finish_command(c, cmd, name, status, err.msg);
+}
+
+/* Audits a command and answers it once what it caused is committed; frees it. */
+static void finish_command(struct control *c, struct tl_cmd *cmd, const char *name,
+			   int status, const char *msg)
+{
+	struct tl_daemon *d = c->d;
 	char detail[256];
 	snprintf(detail, sizeof detail, "{\"source\":\"%s\"}", cmd->source);
 	tl_writer_audit(d->writer, cmd->operator_id, name, detail,
 			status < 300 ? "ok" : "refused");
-	tl_writer_barrier(d->writer, cmd->reply, status, status < 300 ? "" : err.msg);
+	tl_writer_barrier(d->writer, cmd->reply, status, status < 300 ? "" : msg);
 	free(cmd->protocol_text);
 	free(cmd->protocol_json);
 	free(cmd);
@@ -453,20 +533,29 @@ static void tick(struct control *c)
 	}
 }
 
-/* A test whose record could not be created is stopped at once (controlled), never
- * walked unrecorded; the operator sees why in status and in the start command's answer. */
+/* A test whose record cannot be written is brought to a controlled stop, never walked
+ * unrecorded; the record gets the stop, with its own end reason, once the store takes
+ * writes again. The operator sees why in status and in the answer to any command. */
 static void stop_if_unrecorded(struct control *c, int64_t now)
 {
 	struct tl_daemon *d = c->d;
 	pthread_mutex_lock(&d->st_mu);
 	bool unrecorded = d->st.unrecorded;
 	d->st.unrecorded = false;
+	char why[sizeof d->st.store_error];
+	tl_strcpy(why, sizeof why, d->st.store_error);
 	pthread_mutex_unlock(&d->st_mu);
+	struct tl_engine *e = &d->engine;
+	if (!unrecorded || (e->session.state != TL_STATE_RUNNING && e->session.state != TL_STATE_RESTING))
+		return;
+	syslog(LOG_ERR, "stopping the test: its record cannot be written: %s", why);
 	struct tl_err err;
-	if (unrecorded && tl_session_walking(&d->engine.session)) {
-		syslog(LOG_ERR, "stopping the test: the store could not record it");
-		tl_engine_stop(&d->engine, now, "the store could not record this test", "system", &err);
-	}
+	/* The store's own words, without the note on held writes that status adds. */
+	char *note = strstr(why, " (the record cannot be written;");
+	if (note)
+		*note = '\0';
+	if (tl_session_store_failure(&e->session, now, why, &err) == 0)
+		tl_guard_disarm(&e->guard, now);
 }
 
 static struct timespec ts_of(int64_t ns)
@@ -549,7 +638,7 @@ static void schedule_step(struct control *c)
 static bool commands_queued(struct tl_daemon *d)
 {
 	pthread_mutex_lock(&d->cmd_mu);
-	bool any = d->cmd_head != NULL;
+	bool any = d->cmd_head != NULL || d->created; /* or the answer to a start */
 	pthread_mutex_unlock(&d->cmd_mu);
 	return any;
 }
@@ -622,6 +711,7 @@ static void *control_main(void *arg)
 		bool box = wait_until(c, wake, ready, hup);
 		uint64_t opened = c->reopened;
 		run_commands(c, take_commands(d, false));
+		start_when_recorded(c);
 		box = box && opened == c->reopened; /* a reconnect replaced what was ready */
 		if (box)
 			buttons_between_ticks(c, ready);
@@ -693,6 +783,11 @@ static void *control_main(void *arg)
 	d->cmd_head = d->cmd_tail = NULL;
 	d->control_done = true;
 	pthread_mutex_unlock(&d->cmd_mu);
+	if (c->starting) { /* its record, if made, is closed as interrupted at the next start */
+		c->starting->next = rest;
+		rest = c->starting;
+		c->starting = NULL;
+	}
 	while (rest) {
 		struct tl_cmd *next = rest->next;
 		tl_reply_complete(rest->reply, 503, "treadlabd is shutting down", -1);

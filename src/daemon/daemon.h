@@ -33,7 +33,7 @@ struct tl_reply {
 	pthread_cond_t cv;
 	bool done;
 	int http_status;
-	char msg[300];
+	char msg[512];
 	int64_t test_id;
 };
 
@@ -77,8 +77,8 @@ struct tl_status {
 	struct tl_endpoints ep;
 	uint64_t events_total;     /* events published since start-up */
 	struct tl_event recent[TL_RECENT_EVENTS]; /* ring: recent[(events_total-1) % N] newest */
-	char store_error[256];     /* the last store failure, empty if none */
-	bool unrecorded;           /* the store could not create the current test */
+	char store_error[512];     /* the store failure that stands, empty if none */
+	bool unrecorded;           /* a write of the current test's record failed: stop it */
 	bool connected;            /* the treadmill is open */
 	char device_error[256];    /* why the last reconnect failed */
 	char button_error[192];    /* a patient button that failed, empty while all work */
@@ -102,6 +102,11 @@ struct tl_daemon {
 	pthread_mutex_t cmd_mu;
 	int cmd_efd;           /* eventfd: written on every queued command */
 	struct tl_cmd *cmd_head, *cmd_tail;
+	/* The writer's answer to a start (under cmd_mu, and it writes cmd_efd): the belt
+	 * starts only once the test's record is committed. */
+	bool created;          /* an answer is waiting */
+	int64_t created_id;    /* the new test's id; -1: it could not be recorded */
+	char created_err[256]; /* why not */
 
 	/* status (control -> API) */
 	pthread_mutex_t st_mu;

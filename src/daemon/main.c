@@ -1,7 +1,8 @@
 /* treadlabd - the treadmill test daemon.
  *
- * Start-up, in order: configuration, store (closing tests a dead daemon left running),
- * treadmill driver, control thread, API; then READY=1. Shutdown in reverse. Signal
+ * Start-up, in order: configuration, the database's lock (one daemon per database),
+ * store (closing tests a dead daemon left running), treadmill driver, control thread,
+ * API; then READY=1. Shutdown in reverse. Signal
  * handlers only set a flag; SIGTERM during a test brings the belt to a controlled stop
  * and records why before the daemon exits. */
 #include <errno.h>
@@ -132,10 +133,17 @@ int main(int argc, char **argv)
 	int rc = 1;
 	pthread_t control;
 	bool control_running = false;
+	/* Before the store is touched: a second daemon would close the first one's live test
+	 * as interrupted and then write beside it. Held until the process ends. */
+	struct tl_store_lock *lock = tl_store_lock_take(d.cfg.database, &err);
+	if (!lock) {
+		fail(err.msg);
+		goto out;
+	}
 	d.writer = tl_writer_start(&d, d.cfg.database, &err);
 	if (!d.writer) {
 		fail(err.msg);
-		goto out;
+		goto out_lock;
 	}
 	if (tl_devices_open(&d, &err)) {
 		fail(err.msg);
@@ -178,6 +186,8 @@ out_driver:
 	tl_devices_close(&d);
 out_writer:
 	tl_writer_stop(d.writer);
+out_lock:
+	tl_store_lock_release(lock);
 out:
 	close(d.cmd_efd);
 	closelog();

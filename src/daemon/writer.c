@@ -3,11 +3,24 @@
 #include "record_findings.h"
 #include "tl_str.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+/* While the store refuses writes (disk full, I/O error), what it could not take is held
+ * and tried again this often, and before every answer to a command. */
+#define RETRY_MS 1000
+/* Held writes beyond this many (hours of a stuck store) keep events and states but let
+ * further sample batches go, so memory stays bounded; each one dropped is counted. */
+#define HELD_MAX 20000
+/* How long a stopping daemon keeps trying to write what is held. */
+#define QUIT_RETRY_MS 5000
 
 enum witem_kind { W_CREATE, W_EVENT, W_SAMPLES, W_STATE, W_ENDPOINTS, W_AUDIT, W_PRESSURE,
 		  W_FINDINGS, W_RECOMPUTE, W_BARRIER, W_QUIT };
@@ -34,20 +47,66 @@ struct tl_writer {
 	struct tl_store *st;
 	pthread_t th;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv;         /* CLOCK_MONOTONIC, for the retries */
 	struct witem *head, *tail;
 	int64_t current_test;
-	char failure[300]; /* first failure since the last barrier */
+	char failure[300];         /* first failure since the last barrier */
+	int failure_status;        /* its HTTP status */
+	/* Writes the store could not take because of a fault of its own, oldest first:
+	 * written in order once it takes them again (the writer thread's alone). */
+	struct witem *held_head, *held_tail;
+	size_t n_held;
+	char fault[200];           /* the store's error that holds them */
+	size_t dropped_batches;    /* sample batches let go beyond HELD_MAX */
+	int64_t retry_ns;          /* CLOCK_MONOTONIC of the next try of what is held */
 };
 
-static void fail(struct tl_writer *w, const char *msg)
+/* Items that belong to the test the last create made. */
+static bool of_current_test(enum witem_kind k)
 {
-	syslog(LOG_ERR, "%s", msg);
+	return k == W_EVENT || k == W_SAMPLES || k == W_STATE || k == W_ENDPOINTS;
+}
+
+static void say(int prio, const char *msg)
+{
+	syslog(prio, "%s", msg);
 	fprintf(stderr, "treadlabd: %s\n", msg);
-	if (!w->failure[0])
-		tl_strcpy(w->failure, sizeof w->failure, msg);
+}
+
+/* The first failure since the last answer is the one the next answer gives. */
+static void remember_failure(struct tl_writer *w, int http_status, const char *msg)
+{
+	if (w->failure[0])
+		return;
+	tl_strcpy(w->failure, sizeof w->failure, msg);
+	w->failure_status = http_status;
+}
+
+/* What status shows while writes are held: the store's own words, then what it means. */
+static void show_fault(struct tl_writer *w, bool stop_the_walk)
+{
+	pthread_mutex_lock(&w->d->st_mu);
+	snprintf(w->d->st.store_error, sizeof w->d->st.store_error,
+		 "%s (the record cannot be written; %zu writes are held and retried every "
+		 "second)", w->fault, w->n_held);
+	if (stop_the_walk)
+		w->d->st.unrecorded = true;
+	pthread_mutex_unlock(&w->d->st_mu);
+}
+
+/* A write the store refused for what it was given: no retry changes that. A test's own
+ * record that cannot be written still stops the walk. */
+static void refused(struct tl_writer *w, const struct witem *it, const char *msg)
+{
+	say(LOG_ERR, msg);
+	bool clients = it->kind == W_PRESSURE || it->kind == W_FINDINGS;
+	remember_failure(w, clients ? 409 : 500, msg);
+	if (clients)
+		return; /* the client's mistake, answered to it; the store is fine */
 	pthread_mutex_lock(&w->d->st_mu);
 	tl_strcpy(w->d->st.store_error, sizeof w->d->st.store_error, msg);
+	if (of_current_test(it->kind))
+		w->d->st.unrecorded = true;
 	pthread_mutex_unlock(&w->d->st_mu);
 }
 
@@ -77,76 +136,50 @@ static int recompute(struct tl_writer *w, int64_t id, struct tl_err *err)
 	return rc;
 }
 
-static void apply(struct tl_writer *w, struct witem *it)
+/* Writes one item; 0, or -1 with err (tl_store_fault says whether it may pass). */
+static int apply(struct tl_writer *w, struct witem *it, struct tl_err *err)
 {
-	struct tl_err err = {{0}};
-	int rc = 0;
 	switch (it->kind) {
-	case W_CREATE: {
-		struct tl_store_test_new t = {
-			.patient_mrn = it->a, .protocol_name = it->b, .protocol_text = it->text1,
-			.protocol_json = it->text2, .operator_id = it->c, .started_at = it->at,
-			.time_scale = it->x};
-		int64_t id = tl_store_test_create(w->st, &t, &err);
-		rc = id < 0 ? -1 : 0;
-		w->current_test = id;
-		pthread_mutex_lock(&w->d->st_mu);
-		w->d->st.test_id = id;
-		/* A test that cannot be recorded must not go on: the control thread stops it. */
-		w->d->st.unrecorded = id < 0;
-		pthread_mutex_unlock(&w->d->st_mu);
-		break;
-	}
 	case W_EVENT: {
-		if (w->current_test < 0)
-			break;
+		if (it->test_id < 0)
+			return 0;
 		struct tl_store_event ev = {
 			.t_ms = it->ev.t_ms, .kind = tl_event_kind_name(it->ev.kind),
 			.source = it->ev.source, .operator_id = it->a[0] ? it->a : NULL,
 			.detail = it->ev.detail[0] ? it->ev.detail : NULL, .value = it->ev.value,
 			.recorded_at = it->at};
-		rc = tl_store_event_add(w->st, w->current_test, &ev, &err);
-		break;
+		return tl_store_event_add(w->st, it->test_id, &ev, err);
 	}
 	case W_SAMPLES:
-		if (w->current_test >= 0)
-			rc = tl_store_samples_add(w->st, w->current_test, it->samples, it->n, &err);
-		break;
+		if (it->test_id < 0)
+			return 0;
+		return tl_store_samples_add(w->st, it->test_id, it->samples, it->n, err);
 	case W_STATE:
-		if (w->current_test >= 0)
-			rc = tl_store_test_set_state(w->st, w->current_test, it->a, it->b[0] ? it->b : NULL,
-						     it->at[0] ? it->at : NULL, &err);
-		break;
+		if (it->test_id < 0)
+			return 0;
+		return tl_store_test_set_state(w->st, it->test_id, it->a, it->b[0] ? it->b : NULL,
+					       it->at[0] ? it->at : NULL, err);
 	case W_ENDPOINTS:
-		if (w->current_test >= 0)
-			rc = tl_store_test_set_endpoints(w->st, w->current_test, &it->ep, &err);
-		break;
+		if (it->test_id < 0)
+			return 0;
+		return tl_store_test_set_endpoints(w->st, it->test_id, &it->ep, err);
 	case W_AUDIT:
-		rc = tl_store_audit(w->st, it->at, it->a[0] ? it->a : NULL, it->b, it->text1, it->c, &err);
-		break;
+		return tl_store_audit(w->st, it->at, it->a[0] ? it->a : NULL, it->b, it->text1, it->c, err);
 	case W_PRESSURE:
-		rc = tl_store_pressure_add_flags(w->st, it->test_id, it->a, it->x, it->b, it->y,
-						 (unsigned)it->n, it->c[0] ? it->c : NULL, "manual",
-						 it->at, &err);
-		break;
+		return tl_store_pressure_add_flags(w->st, it->test_id, it->a, it->x, it->b, it->y,
+						  (unsigned)it->n, it->c[0] ? it->c : NULL, "manual",
+						  it->at, err);
 	case W_FINDINGS:
-		rc = tl_store_findings_set(w->st, it->test_id, it->text1, it->a[0] ? it->a : NULL, it->at, &err);
-		break;
+		return tl_store_findings_set(w->st, it->test_id, it->text1, it->a[0] ? it->a : NULL,
+					     it->at, err);
 	case W_RECOMPUTE:
-		rc = recompute(w, it->test_id < 0 ? w->current_test : it->test_id, &err);
-		break;
+		return recompute(w, it->test_id, err);
+	case W_CREATE:
 	case W_BARRIER:
-		if (w->failure[0])
-			tl_reply_complete(it->reply, 500, w->failure, w->current_test);
-		else
-			tl_reply_complete(it->reply, it->http_status, it->msg, w->current_test);
-		w->failure[0] = '\0';
-		break;
 	case W_QUIT:
-		break;
+		break; /* not writes of their own: see take() */
 	}
-	if (rc)
-		fail(w, err.msg);
+	return 0;
 }
 
 static void free_item(struct witem *it)
@@ -157,23 +190,246 @@ static void free_item(struct witem *it)
 	free(it);
 }
 
+/* Keeps a write the store could not take, behind those already held. Consecutive
+ * endpoint updates of one test collapse into the last (each replaces all seven). */
+static void hold(struct tl_writer *w, struct witem *it)
+{
+	struct witem *tail = w->held_tail;
+	if (it->kind == W_ENDPOINTS && tail && tail->kind == W_ENDPOINTS &&
+	    tail->test_id == it->test_id) {
+		tail->ep = it->ep;
+		free_item(it);
+		return;
+	}
+	if (it->kind == W_SAMPLES && w->n_held >= HELD_MAX) {
+		if (w->dropped_batches++ == 0)
+			say(LOG_ERR, "store: too many writes held; further sample batches are let go "
+				     "(events and states are still kept)");
+		free_item(it);
+		return;
+	}
+	it->next = NULL;
+	if (tail)
+		tail->next = it;
+	else {
+		w->held_head = it;
+		w->retry_ns = tl_mono_ns() + (int64_t)RETRY_MS * 1000000;
+	}
+	w->held_tail = it;
+	w->n_held++;
+}
+
+static struct witem *unhold(struct tl_writer *w)
+{
+	struct witem *it = w->held_head;
+	w->held_head = it->next;
+	if (!w->held_head)
+		w->held_tail = NULL;
+	w->n_held--;
+	return it;
+}
+
+/* Writes what is held, in order, until the store fails again. Returns the number of
+ * held writes still waiting. */
+static size_t retry_held(struct tl_writer *w)
+{
+	if (!w->held_head)
+		return 0;
+	size_t before = w->n_held;
+	while (w->held_head) {
+		struct tl_err err = {{0}};
+		tl_store_fault_clear(w->st);
+		if (apply(w, w->held_head, &err) < 0) {
+			if (tl_store_fault(w->st)) {
+				tl_strcpy(w->fault, sizeof w->fault, err.msg);
+				show_fault(w, false);
+				return w->n_held;
+			}
+			refused(w, w->held_head, err.msg);
+		}
+		free_item(unhold(w));
+	}
+	char msg[200];
+	snprintf(msg, sizeof msg, "store: writing again: the %zu held writes are recorded", before);
+	say(LOG_NOTICE, msg);
+	w->fault[0] = '\0';
+	pthread_mutex_lock(&w->d->st_mu);
+	w->d->st.store_error[0] = '\0';
+	pthread_mutex_unlock(&w->d->st_mu);
+	return 0;
+}
+
+/* Writes one item, or holds it if the store fails on its own account. */
+static void write_item(struct tl_writer *w, struct witem *it)
+{
+	bool current = of_current_test(it->kind);
+	if (w->held_head) {
+		hold(w, it); /* behind what waits: the record keeps its order (it may be freed) */
+		show_fault(w, current);
+		return;
+	}
+	struct tl_err err = {{0}};
+	tl_store_fault_clear(w->st);
+	if (apply(w, it, &err) == 0) {
+		free_item(it);
+		return;
+	}
+	if (!tl_store_fault(w->st)) {
+		refused(w, it, err.msg);
+		free_item(it);
+		return;
+	}
+	say(LOG_ERR, err.msg);
+	tl_strcpy(w->fault, sizeof w->fault, err.msg);
+	hold(w, it);
+	show_fault(w, current);
+}
+
+/* Creates the test's record, and tells the control thread, which starts the belt only
+ * once the record is there. */
+static void create(struct tl_writer *w, struct witem *it)
+{
+	struct tl_err err = {{0}};
+	int64_t id = -1;
+	if (retry_held(w) > 0) {
+		/* A new test on a store that cannot take the last one's record would walk
+		 * unrecorded from its first second. */
+		tl_strcpy(err.msg, sizeof err.msg, w->fault);
+	} else {
+		struct tl_store_test_new t = {
+			.patient_mrn = it->a, .protocol_name = it->b, .protocol_text = it->text1,
+			.protocol_json = it->text2, .operator_id = it->c, .started_at = it->at,
+			.state = "starting", .time_scale = it->x};
+		tl_store_fault_clear(w->st);
+		id = tl_store_test_create(w->st, &t, &err);
+		if (id < 0)
+			say(LOG_ERR, err.msg);
+	}
+	w->current_test = id;
+	struct tl_daemon *d = w->d;
+	pthread_mutex_lock(&d->st_mu);
+	d->st.test_id = id;
+	if (id < 0)
+		tl_strcpy(d->st.store_error, sizeof d->st.store_error, err.msg);
+	pthread_mutex_unlock(&d->st_mu);
+	pthread_mutex_lock(&d->cmd_mu);
+	d->created = true;
+	d->created_id = id;
+	tl_strcpy(d->created_err, sizeof d->created_err, id < 0 ? err.msg : "");
+	pthread_mutex_unlock(&d->cmd_mu);
+	uint64_t one = 1;
+	if (write(d->cmd_efd, &one, sizeof one) != (ssize_t)sizeof one)
+		syslog(LOG_ERR, "waking the control thread: %m"); /* it still wakes by its tick */
+}
+
+/* Answers a command once everything before it is written, or says plainly why not. */
+static void answer(struct tl_writer *w, struct witem *it)
+{
+	retry_held(w);
+	if (it->http_status >= 300) {
+		tl_reply_complete(it->reply, it->http_status, it->msg, w->current_test);
+	} else if (w->n_held) {
+		char msg[512];
+		snprintf(msg, sizeof msg,
+			 "done, but not recorded yet: %s; the daemon holds it (%zu writes) and "
+			 "records it as soon as the store takes writes again", w->fault, w->n_held);
+		tl_reply_complete(it->reply, 500, msg, w->current_test);
+	} else if (w->failure[0]) {
+		tl_reply_complete(it->reply, w->failure_status, w->failure, w->current_test);
+	} else {
+		tl_reply_complete(it->reply, it->http_status, it->msg, w->current_test);
+	}
+	w->failure[0] = '\0';
+}
+
+static void take(struct tl_writer *w, struct witem *it)
+{
+	/* Fixed now: a held write must go to the test it was made for. */
+	if (of_current_test(it->kind) || (it->kind == W_RECOMPUTE && it->test_id < 0))
+		it->test_id = w->current_test;
+	switch (it->kind) {
+	case W_CREATE:
+		create(w, it);
+		free_item(it);
+		break;
+	case W_BARRIER:
+		answer(w, it);
+		free_item(it);
+		break;
+	default:
+		write_item(w, it);
+		break;
+	}
+}
+
+/* At shutdown: a last few tries, then what still cannot be written goes to the log, so
+ * that nothing recorded in this run is lost without a trace. */
+static void last_tries(struct tl_writer *w)
+{
+	int64_t give_up = tl_mono_ns() + (int64_t)QUIT_RETRY_MS * 1000000;
+	while (retry_held(w) > 0 && tl_mono_ns() < give_up) {
+		struct timespec pause = {.tv_nsec = 200 * 1000000L};
+		nanosleep(&pause, NULL);
+	}
+	while (w->held_head) {
+		struct witem *it = unhold(w);
+		char msg[1024];
+		msg[0] = '\0';
+		if (it->kind == W_EVENT)
+			snprintf(msg, sizeof msg, "not recorded (%s): test %" PRId64 " event %s at %.1f s, source %s%s%s",
+				 w->fault, it->test_id, tl_event_kind_name(it->ev.kind),
+				 (double)it->ev.t_ms / 1000.0, it->ev.source, it->ev.detail[0] ? ": " : "",
+				 it->ev.detail);
+		else if (it->kind == W_STATE)
+			snprintf(msg, sizeof msg, "not recorded (%s): test %" PRId64 " state %s, end reason %s, ended %s",
+				 w->fault, it->test_id, it->a, it->b[0] ? it->b : "-", it->at[0] ? it->at : "-");
+		else if (it->kind == W_PRESSURE)
+			snprintf(msg, sizeof msg, "not recorded (%s): test %" PRId64 " pressure %s %g %s %g mmHg",
+				 w->fault, it->test_id, it->a, it->x, it->b, it->y);
+		else if (it->kind == W_FINDINGS)
+			snprintf(msg, sizeof msg, "not recorded (%s): test %" PRId64 " findings by %s: %.300s",
+				 w->fault, it->test_id, it->a, it->text1 ? it->text1 : "");
+		if (msg[0])
+			say(LOG_ERR, msg);
+		free_item(it);
+	}
+}
+
 static void *writer_main(void *arg)
 {
 	struct tl_writer *w = arg;
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
-		while (!w->head)
-			pthread_cond_wait(&w->cv, &w->mu);
+		while (!w->head) {
+			if (!w->n_held) {
+				pthread_cond_wait(&w->cv, &w->mu);
+				continue;
+			}
+			struct timespec due = {.tv_sec = w->retry_ns / 1000000000LL,
+					       .tv_nsec = w->retry_ns % 1000000000LL};
+			if (pthread_cond_timedwait(&w->cv, &w->mu, &due) == ETIMEDOUT)
+				break;
+		}
 		struct witem *it = w->head;
-		w->head = it->next;
-		if (!w->head)
-			w->tail = NULL;
+		if (it) {
+			w->head = it->next;
+			if (!w->head)
+				w->tail = NULL;
+		}
 		pthread_mutex_unlock(&w->mu);
-		bool quit = it->kind == W_QUIT;
-		apply(w, it);
-		free_item(it);
-		if (quit)
+		/* On time even while items keep coming (samples do, every second). */
+		if (w->n_held && tl_mono_ns() >= w->retry_ns) {
+			retry_held(w);
+			w->retry_ns = tl_mono_ns() + (int64_t)RETRY_MS * 1000000;
+		}
+		if (!it)
+			continue;
+		if (it->kind == W_QUIT) {
+			free_item(it);
+			last_tries(w);
 			return NULL;
+		}
+		take(w, it);
 	}
 }
 
@@ -235,7 +491,11 @@ struct tl_writer *tl_writer_start(struct tl_daemon *d, const char *db_path, stru
 		fprintf(stderr, "treadlabd: closed %d test(s) left running as interrupted\n", n);
 	}
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	if (pthread_create(&w->th, NULL, writer_main, w)) {
 		tl_err_set(err, "cannot start the store writer thread");
 		tl_store_close(w->st);

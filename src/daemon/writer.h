@@ -2,8 +2,16 @@
  *
  * The control thread and the API never touch the write connection; they queue items.
  * A barrier item completes a tl_reply once everything queued before it is committed,
- * which is how "an event is committed before its command is acknowledged" holds. A
- * failed write is reported on the next barrier (HTTP 500), logged, and shown in status. */
+ * which is how "an event is committed before its command is acknowledged" holds.
+ *
+ * When the store fails on its own account (disk full, I/O error, read-only file), the
+ * write is held in memory, in order with everything after it, and tried again every
+ * second and before every answer; once the store takes writes again the record gets
+ * the real events and end. Meanwhile status names the store's error, a command is
+ * answered 500 saying it is done but not yet recorded, and a walking test is stopped
+ * (st.unrecorded). At shutdown what still cannot be written goes to the log. A write
+ * the store refuses for what it was given is not retried: a pressure or findings
+ * refusal is answered 409, anything else 500 and shown in status. */
 #ifndef TL_WRITER_H
 #define TL_WRITER_H
 
@@ -19,7 +27,8 @@ struct tl_writer *tl_writer_start(struct tl_daemon *d, const char *db_path, stru
 void tl_writer_stop(struct tl_writer *w);
 
 /* Items. Strings are copied. "Current test" items apply to the test the last
- * tl_writer_create made. */
+ * tl_writer_create made. The create makes the row in state "starting" and answers the
+ * control thread through d->created (then writes d->cmd_efd). */
 void tl_writer_create(struct tl_writer *w, const char *patient, const char *protocol_name,
 		      char *protocol_text /* taken */, char *protocol_json /* taken */,
 		      const char *operator_id, const char *started_at, double time_scale);

@@ -33,6 +33,7 @@
 #define TL_STORE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,17 +44,34 @@ struct tl_store;
 /* The schema version this code writes. */
 #define TL_STORE_SCHEMA_VERSION 4
 
-/* Opens (creating it if needed) the store at path for reading and writing, migrates it to
- * the current schema. NULL + err if the file cannot be opened, is not a database, belongs
- * to another program or was written by a newer treadlab. */
+/* Opens (creating it if needed, mode 0640, and its -wal and -shm alike) the store at path
+ * for reading and writing, checks it (PRAGMA quick_check) and migrates it to the current
+ * schema. NULL + err if the file cannot be opened, is read-only (then nothing, not even a
+ * -wal or -shm file, is left behind), is damaged, is not a database, belongs to another
+ * program or was written by a newer treadlab. */
 struct tl_store *tl_store_open(const char *path, struct tl_err *err);
 
 /* Opens an existing store for queries only (writes fail). The schema must already be
  * current: open it with tl_store_open first (the daemon's writer does at start-up). */
 struct tl_store *tl_store_open_readonly(const char *path, struct tl_err *err);
 
+/* One daemon per database: a lock on "<path>.lock" (created 0640 if missing), held until
+ * released or the process ends. NULL + err if another process holds it; the message names
+ * the holder's pid when it can be known. Take it before tl_store_open. */
+struct tl_store_lock;
+struct tl_store_lock *tl_store_lock_take(const char *path, struct tl_err *err);
+void tl_store_lock_release(struct tl_store_lock *lock); /* safe with NULL */
+
 /* Finalizes everything and closes. Safe with NULL. */
 void tl_store_close(struct tl_store *st);
+
+/* After a call that returned -1: true if it failed on the storage itself (disk or file
+ * system full, I/O error, read-only or locked file, damaged file, no memory), so that the
+ * same call may succeed later; false if the store refused what it was given (a bad
+ * argument, a limit, a missing test), which no retry changes. Only meaningful after
+ * tl_store_fault_clear before that call. */
+bool tl_store_fault(const struct tl_store *st);
+void tl_store_fault_clear(struct tl_store *st);
 
 /* How long a statement waits for another connection's lock before failing with
  * "database is locked" (default 5000 ms). */
@@ -61,7 +79,7 @@ int tl_store_busy_timeout_set(struct tl_store *st, int timeout_ms, struct tl_err
 
 /* ---- writes (each one committed and durable when it returns 0) ---- */
 
-/* Closes every test left in state running, resting, stopping or recovery (by a daemon that
+/* Closes every test left in state starting, running, resting, stopping or recovery (by a daemon that
  * died) as state "interrupted", keeping everything recorded. ended_at becomes now_utc unless
  * it was already set; end_reason becomes "interrupted" unless one was already recorded.
  * Each gets an event kind "interrupted", source "system", at the last recorded t_ms.
@@ -121,8 +139,14 @@ struct tl_store_endpoints {
 int tl_store_test_set_endpoints(struct tl_store *st, int64_t test_id,
 				const struct tl_store_endpoints *e, struct tl_err *err);
 
+/* At most this many pressures are kept per test: 8 sites at rest and at a handful of
+ * post-exercise minutes, with repeats, is well under 100; more is a runaway client, and
+ * every record answer carries them all. */
+#define TL_STORE_PRESSURES_MAX 200
+
 /* Records one pressure. phase "rest" (minute NAN) or "post" (minute >= 0 after exercise);
- * mmhg 0..400; operator_id NULL for a device reading. */
+ * mmhg 0..400; operator_id NULL for a device reading. Refused once the test has
+ * TL_STORE_PRESSURES_MAX. */
 int tl_store_pressure_add(struct tl_store *st, int64_t test_id, const char *phase, double minute,
 			  const char *site, double mmhg, const char *operator_id,
 			  const char *source, const char *at_utc, struct tl_err *err);

@@ -39,12 +39,14 @@ enum tl_stmt_id {
 	TL_ST_PROTOCOL_TEXT,
 	TL_ST_AUDIT_GET,
 	TL_ST_JSON_VALID,
+	TL_ST_PRESSURE_COUNT,
 	TL_ST_COUNT
 };
 
 struct tl_store {
 	sqlite3 *db;
 	bool read_only;
+	bool fault; /* the last SQLite failure was the storage's own (see tl_store_fault) */
 	sqlite3_stmt *stmt[TL_ST_COUNT];
 };
 

@@ -328,6 +328,25 @@ static int check_pressure(const char *phase, double minute, double mmhg, const c
 	return 0;
 }
 
+/* The daemon has one writer, so the count cannot change between this and the insert. */
+static int check_pressure_room(struct tl_store *st, int64_t test_id, const char *what,
+			       struct tl_err *err)
+{
+	sqlite3_stmt *stmt = tl_store_stmt(st, TL_ST_PRESSURE_COUNT, what, err);
+	if (!stmt)
+		return -1;
+	if (sqlite3_bind_int64(stmt, 1, test_id) != SQLITE_OK || sqlite3_step(stmt) != SQLITE_ROW)
+		return bind_failed(st, stmt, what, err);
+	int64_t n = sqlite3_column_int64(stmt, 0);
+	tl_store_stmt_done(stmt);
+	if (n >= TL_STORE_PRESSURES_MAX) {
+		tl_err_set(err, "store: %s: the test already has %" PRId64 " pressures, the most one "
+			   "test may have", what, n);
+		return -1;
+	}
+	return 0;
+}
+
 int tl_store_pressure_add(struct tl_store *st, int64_t test_id, const char *phase, double minute,
 			  const char *site, double mmhg, const char *operator_id,
 			  const char *source, const char *at_utc, struct tl_err *err)
@@ -359,6 +378,8 @@ int tl_store_pressure_add_flags(struct tl_store *st, int64_t test_id, const char
 	    tl_store_check_id(operator_id, "operator", true, what, err) < 0 ||
 	    tl_store_check_id(source, "source", false, what, err) < 0 ||
 	    tl_store_check_utc(at_utc, "recorded_at", what, err) < 0)
+		return -1;
+	if (check_pressure_room(st, test_id, what, err) < 0)
 		return -1;
 	sqlite3_stmt *stmt = tl_store_stmt(st, TL_ST_PRESSURE_ADD, what, err);
 	if (!stmt)

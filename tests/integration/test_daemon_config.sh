@@ -32,5 +32,16 @@ check "time scale refused on a real treadmill" refused '[treadmill]\ndriver = tr
 check "non-loopback listen refused" refused '[api]\nlisten = 0.0.0.0:8660' 'loopback'
 check "modbus without a profile" refused '[treadmill]\ndriver = modbus\ndevice = /dev/ttyS0' "needs 'profile'"
 check "missing file" refused '' 'nope.conf: No such file' --config "$WORK/nope.conf"
+check "a key set twice, with the second's line" refused '[daemon]\ntick_hz = 10\n[api]\n[daemon]\ntick_hz = 20' 'bad.conf:5: \[daemon\] tick_hz is set twice; keep one'
+check "a NUL in a value, with its line" refused '[daemon]\ntick_hz = 10\n[store]\ndatabase = /tmp/a\0b.db' 'bad.conf:4: a NUL byte in the file'
+long=$(printf 'x%.0s' $(seq 1 250))
+check "a line too long to read whole, with its line" refused "[store]\ndatabase = /tmp/$long.db" 'bad.conf:2: a line longer than 198 characters'
+check "a directory is not a configuration" refused '' "$WORK: is a directory, not a configuration file" --config "$WORK"
+# timeout: before the fix, /dev/zero was read forever and a FIFO waited for a writer.
+check "a device is refused at once" refused '' '/dev/zero: is not a regular file' --config /dev/zero
+mkfifo "$WORK/fifo.conf"
+check "a FIFO is refused without waiting for a writer" timeout 10 bash -c "'$D' --config '$WORK/fifo.conf' --check-config 2>&1 | grep -q 'fifo.conf: is not a regular file'"
+head -c 300000 /dev/zero | tr '\0' '#' >"$WORK/big.conf"
+check "an oversized file is refused" bash -c "'$D' --config '$WORK/big.conf' --check-config 2>&1 | grep -q 'big.conf: longer than 262144 bytes'"
 check "--listen override is checked too" refused '[daemon]' 'loopback' --listen 10.0.0.1:80
 finish

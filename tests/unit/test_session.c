@@ -456,6 +456,88 @@ static void emergency_stop_ends_test(void **state)
 	assert_false(step(r, 400000, 0.0).belt_on);
 }
 
+/* An e-stop in recovery (the belt already at rest) is recorded, and the technician can
+ * still record relief and finish the test; the walk keeps its own end reason. */
+static void estop_in_recovery_keeps_relief_and_finish(void **state)
+{
+	(void)state;
+	struct run *r = walk_to_recovery();
+	step(r, 520000, 0.0);
+	assert_int_equal(tl_session_estop(&r->s, T0 + 520000, "technician"), 1);
+	drain(r);
+	assert_int_equal(r->s.state, TL_STATE_RECOVERY);
+	assert_int_equal(r->s.end_reason, TL_END_MAX_CLAUDICATION);
+	assert_int_equal(last(r, TL_EV_ESTOP)->t_ms, 20000 + 500000);
+	assert_string_equal(last(r, TL_EV_ESTOP)->source, "technician");
+	assert_int_equal(count(r, TL_EV_WALK_END), 1);
+	assert_false(step(r, 530000, 0.0).belt_on);
+	struct tl_err err = {{0}};
+	assert_int_equal(tl_session_relief(&r->s, T0 + 560000, "sitting", "technician", &err), 0);
+	drain(r);
+	assert_int_equal(r->s.ep.recovery_ms, 560000 - 503000);
+	assert_int_equal(tl_session_estop(&r->s, T0 + 561000, "technician"), 1); /* again */
+	drain(r);
+	assert_int_equal(count(r, TL_EV_ESTOP), 2);
+	assert_int_equal(tl_session_finish(&r->s, T0 + 600000, "technician", &err), 0);
+	drain(r);
+	assert_int_equal(r->s.state, TL_STATE_COMPLETE);
+	assert_int_equal(r->s.end_reason, TL_END_MAX_CLAUDICATION);
+	assert_false(step(r, 601000, 0.0).belt_on);
+}
+
+/* While the belt is still stopping it may be moving: the e-stop ends the test. */
+static void estop_while_stopping_ends_test(void **state)
+{
+	(void)state;
+	struct run *r = walk_to_max();
+	step(r, 501000, 2.0);
+	assert_int_equal(r->s.state, TL_STATE_STOPPING);
+	assert_int_equal(tl_session_estop(&r->s, T0 + 501500, "technician"), 1);
+	drain(r);
+	assert_int_equal(r->s.state, TL_STATE_EMERGENCY_STOPPED);
+}
+
+/* A test whose record cannot be written is stopped like an operator stop (the belt
+ * ramps down, recovery follows) but with its own end reason and the store's words. */
+static void store_failure_is_a_controlled_stop_with_its_own_reason(void **state)
+{
+	(void)state;
+	struct run *r = begin("gardner-skinner");
+	tick_to(r, 0, 100000, 100, SPEED);
+	struct tl_err err = {{0}};
+	assert_int_equal(tl_session_store_failure(&r->s, T0 + 100000, "store: disk is full", &err), 0);
+	drain(r);
+	assert_int_equal(r->s.state, TL_STATE_STOPPING);
+	assert_int_equal(r->s.end_reason, TL_END_STORE_FAILURE);
+	assert_string_equal(tl_end_reason_name(r->s.end_reason), "store_failure");
+	const struct tl_event *e = last(r, TL_EV_STOP);
+	assert_int_equal(e->t_ms, 100000);
+	assert_string_equal(e->source, "system");
+	assert_string_equal(e->detail, "the record cannot be written: store: disk is full");
+	assert_string_equal(last(r, TL_EV_WALK_END)->detail, "store_failure");
+	assert_false(step(r, 100100, 2.0).belt_on);
+	step(r, 103000, 0.0);
+	assert_int_equal(r->s.state, TL_STATE_RECOVERY);
+	/* Nothing left to stop once walking is over. */
+	assert_int_equal(tl_session_store_failure(&r->s, T0 + 104000, "again", &err), -1);
+	assert_int_equal(tl_session_finish(&r->s, T0 + 200000, "technician", &err), 0);
+}
+
+/* A seated rest of a two-stage test is stopped too: its next walk must not start. */
+static void store_failure_during_a_rest_stops_the_test(void **state)
+{
+	(void)state;
+	struct run *r = begin("two-stage");
+	tick_to(r, 0, 700000, 1000, 1.93);
+	assert_int_equal(r->s.state, TL_STATE_RESTING);
+	struct tl_err err = {{0}};
+	assert_int_equal(tl_session_store_failure(&r->s, T0 + 700000, "store: full", &err), 0);
+	drain(r);
+	assert_int_equal(r->s.state, TL_STATE_STOPPING);
+	assert_int_equal(r->s.end_reason, TL_END_STORE_FAILURE);
+	assert_false(step(r, 1300000, 0.0).belt_on); /* past the rest: no second walk */
+}
+
 static void estop_when_idle_is_harmless(void **state)
 {
 	(void)state;
@@ -738,6 +820,10 @@ int main(void)
 		cmocka_unit_test(operator_stop_ends_walking),
 		cmocka_unit_test(emergency_stop_ends_test),
 		cmocka_unit_test(estop_when_idle_is_harmless),
+		cmocka_unit_test(estop_in_recovery_keeps_relief_and_finish),
+		cmocka_unit_test(estop_while_stopping_ends_test),
+		cmocka_unit_test(store_failure_is_a_controlled_stop_with_its_own_reason),
+		cmocka_unit_test(store_failure_during_a_rest_stops_the_test),
 		cmocka_unit_test(fault_ends_test),
 		cmocka_unit_test(device_stop_ends_test),
 		cmocka_unit_test(shutdown_aborts_test),

@@ -376,6 +376,29 @@ static void state_changes_keep_what_is_not_given(void **state)
 
 /* ---- recovery ---- */
 
+/* The daemon makes a test's row "starting" and starts the belt once it is committed; a
+ * daemon that died in between leaves a row that is closed like any other open test. */
+static void recovery_closes_a_test_that_was_starting(void **state)
+{
+	struct fx *f = *state;
+	struct tl_store *st = fx_open(f);
+	struct tl_store_test_new t = fx_new_test("MRN-1", AT);
+	t.state = "starting";
+	struct tl_err err = {""};
+	int64_t id = tl_store_test_create(st, &t, &err);
+	assert_true(id > 0);
+	tl_store_close(st);
+	st = fx_open(f);
+	assert_int_equal(tl_store_recover_interrupted(st, "2026-11-25T20:00:00.000Z", &err), 1);
+	json_t *j = tl_store_test_json(st, id, &err);
+	assert_string_equal(json_string_value(json_object_get(j, "state")), "interrupted");
+	assert_msg_has(json_string_value(json_object_get(json_array_get(json_object_get(j, "events"), 0),
+							 "detail")),
+		       "while the test was starting");
+	json_decref(j);
+	tl_store_close(st);
+}
+
 static void recovery_closes_open_tests_and_keeps_their_record(void **state)
 {
 	struct fx *f = *state;
@@ -528,11 +551,20 @@ static void locked_database_fails_clearly_and_loses_nothing(void **state)
 	raw_exec(other, "BEGIN IMMEDIATE");
 	struct tl_store_event ev = {.t_ms = 95000, .kind = "onset", .source = "operator",
 				    .value = NAN, .recorded_at = AT};
+	tl_store_fault_clear(st);
 	assert_int_equal(tl_store_event_add(st, id, &ev, &err), -1);
 	assert_string_equal(err.msg, "store: adding event 'onset' to test 1: database is locked");
+	assert_true(tl_store_fault(st)); /* the daemon holds the write and tries again */
 	struct tl_store_sample s[2] = {fx_sample(0), fx_sample(100)};
+	tl_store_fault_clear(st);
 	assert_int_equal(tl_store_samples_add(st, id, s, 2, &err), -1);
 	assert_string_equal(err.msg, "store: adding 2 samples to test 1: database is locked");
+	assert_true(tl_store_fault(st));
+	tl_store_fault_clear(st);
+	ev.kind = "bad\x01kind"; /* a refusal: never a fault, whatever came before */
+	assert_int_equal(tl_store_event_add(st, id, &ev, &err), -1);
+	assert_false(tl_store_fault(st));
+	ev.kind = "onset";
 	raw_exec(other, "COMMIT");
 	sqlite3_close(other);
 
@@ -908,6 +940,7 @@ int main(void)
 		T(samples_are_batched_and_ordered),
 		T(state_changes_keep_what_is_not_given),
 		T(recovery_closes_open_tests_and_keeps_their_record),
+		T(recovery_closes_a_test_that_was_starting),
 		T(a_killed_writer_loses_nothing_it_committed),
 		T(second_connection_sees_each_commit),
 		T(locked_database_fails_clearly_and_loses_nothing),

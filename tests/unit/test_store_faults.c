@@ -60,10 +60,12 @@ static int ff_read(sqlite3_file *f, void *buf, int n, sqlite3_int64 off)
 		return SQLITE_IOERR_READ;
 	return real_of(f)->pMethods->xRead(real_of(f), buf, n, off);
 }
+static bool fault_full; /* writes fail as on a full disk instead of with an I/O error */
+
 static int ff_write(sqlite3_file *f, const void *buf, int n, sqlite3_int64 off)
 {
 	if (fault_now())
-		return SQLITE_IOERR_WRITE;
+		return fault_full ? SQLITE_FULL : SQLITE_IOERR_WRITE;
 	return real_of(f)->pMethods->xWrite(real_of(f), buf, n, off);
 }
 static int ff_truncate(sqlite3_file *f, sqlite3_int64 size)
@@ -236,6 +238,7 @@ static void disarm(void)
 {
 	fault_countdown = 0;
 	fault_reads = false;
+	fault_full = false;
 }
 
 /* ---- checks ---- */
@@ -624,6 +627,38 @@ static void queries_under_read_faults_fail_clearly(void **state)
 	assert_integrity_ok(f->path);
 }
 
+/* A full disk is a fault of the storage (the daemon keeps the write and tries again),
+ * and the same write succeeds once there is room; a refusal of what was asked is not. */
+static void a_full_disk_is_a_fault_that_passes(void **state)
+{
+	struct fx *f = *state;
+	struct tl_store *st = fx_open(f);
+	int64_t id = fx_create(st, "MRN-1", AT);
+	struct tl_store_event ev = {.t_ms = 1000, .kind = "onset", .source = "technician",
+				    .value = NAN, .recorded_at = AT};
+	struct tl_err err = {""};
+	tl_store_fault_clear(st);
+	fault_full = true;
+	arm(1);
+	assert_int_equal(tl_store_event_add(st, id, &ev, &err), -1);
+	disarm();
+	assert_true(tl_store_fault(st));
+	assert_msg_has(err.msg, "store: adding event 'onset' to test");
+	assert_msg_has(err.msg, "database or disk is full");
+	assert_int_equal(path_int(f->path, "SELECT count(*) FROM events"), 0);
+	tl_store_fault_clear(st);
+	assert_int_equal(tl_store_event_add(st, id, &ev, &err), 0); /* room again */
+	assert_false(tl_store_fault(st));
+	assert_int_equal(path_int(f->path, "SELECT count(*) FROM events"), 1);
+
+	tl_store_fault_clear(st);
+	assert_int_equal(tl_store_pressure_add(st, id, "rest", NAN, "pt-left", 900, NULL, "manual",
+					       AT, &err), -1);
+	assert_false(tl_store_fault(st)); /* a refusal: no retry changes it */
+	tl_store_close(st);
+	assert_integrity_ok(f->path);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -634,6 +669,7 @@ int main(void)
 		T(migration_under_faults_keeps_version_1_data),
 		T(recovery_under_faults_is_all_or_nothing),
 		T(queries_under_read_faults_fail_clearly),
+		T(a_full_disk_is_a_fault_that_passes),
 	};
 	return cmocka_run_group_tests(tests, vfs_setup, vfs_teardown);
 }
