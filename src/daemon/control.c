@@ -187,6 +187,21 @@ static void publish(struct control *c, int64_t now, const struct tl_motion *m)
 	pthread_mutex_unlock(&d->st_mu);
 }
 
+static void service_estops(struct control *c);
+
+/* Asked by the actuator between two driver commands (a speed write and a grade write
+ * are a transaction each on the wire): is an emergency stop waiting in the queue? */
+static bool estop_waiting(void *ctx)
+{
+	struct tl_daemon *d = ctx;
+	bool waiting = false;
+	pthread_mutex_lock(&d->cmd_mu);
+	for (const struct tl_cmd *cmd = d->cmd_head; cmd && !waiting; cmd = cmd->next)
+		waiting = cmd->kind == CMD_ESTOP;
+	pthread_mutex_unlock(&d->cmd_mu);
+	return waiting;
+}
+
 /* now: test time, for the engine; the driver gets real time. */
 static void actuate(struct control *c, int64_t now, const struct tl_motion *m)
 {
@@ -194,7 +209,17 @@ static void actuate(struct control *c, int64_t now, const struct tl_motion *m)
 	c->last_motion = *m;
 	if (!d->devices_open)
 		return; /* nothing to command; start is refused until a reconnect succeeds */
-	if (tl_actuate(&d->act, real_now_ms(d), m) == 0)
+	/* Set on every call: a reconnect re-initialises the actuator. */
+	d->act.stop_waiting = estop_waiting;
+	d->act.stop_ctx = d;
+	int rc = tl_actuate(&d->act, real_now_ms(d), m);
+	if (rc == TL_ACTUATE_PREEMPTED) {
+		/* The stop goes out now, not after the rest of this motion; whatever the
+		 * motion left unsent is sent by the next actuation if it is still wanted. */
+		service_estops(c);
+		return;
+	}
+	if (rc == TL_ACTUATE_OK)
 		return;
 	/* A driver that cannot take a command is a fault: stop, latched, recorded. */
 	syslog(LOG_ERR, "driver: %s", d->tm.err);
@@ -407,7 +432,6 @@ static void finish_command(struct control *c, struct tl_cmd *cmd, const char *na
 }
 
 static void stop_if_unrecorded(struct control *c, int64_t now);
-static void service_estops(struct control *c);
 
 static bool sampled(struct tl_daemon *d, int i)
 {
