@@ -1,4 +1,5 @@
 #include "api.h"
+#include "api_int.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -23,29 +24,18 @@
 #include "store.h"
 #include "writer.h"
 
-#define BODY_MAX (64 * 1024)
-
-/* One per listening socket: the TCP one may demand a token. */
-struct listener {
-	struct tl_api *api;
-	bool need_token;
-};
-
-struct tl_api {
-	struct tl_daemon *d;
-	struct MHD_Daemon *unix_mhd, *tcp_mhd;
-	struct listener unix_l, tcp_l;
-	char socket_path[256];
-	char bound[64];          /* the TCP address actually bound, "127.0.0.1:8660" */
-	char *cert_pem, *key_pem; /* kept for the daemon's life: MHD reads them in place */
-	char token[256];
-	volatile int stopping;
-};
+#define BODY_MAX TL_API_BODY_MAX
 
 struct request {
 	char *body;
 	size_t len;
 	bool too_big;
+	bool estop;      /* POST /v1/estop (served here only on a TLS listener: api_gate.c) */
+	bool stopped;    /* ... and the stop has been carried out: */
+	int stop_status;
+	char stop_msg[300], warning[160];
+	bool stream;     /* counted in the listener's n_streams */
+	const struct listener *l;
 };
 
 /* ---------- responses ---------- */
@@ -62,6 +52,8 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json
 	text[n + 1] = '\0';
 	struct MHD_Response *r = MHD_create_response_from_buffer(n + 1, text, MHD_RESPMEM_MUST_FREE);
 	MHD_add_response_header(r, "Content-Type", "application/json");
+	/* One request a connection: each one comes through the gate (api_gate.c). */
+	MHD_add_response_header(r, "Connection", "close");
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -157,7 +149,7 @@ static bool valid_mrn(const char *s)
 
 /* ---------- status ---------- */
 
-static json_t *status_json(const struct tl_status *st, const struct tl_daemon *d)
+json_t *tl_api_status_json(const struct tl_status *st, const struct tl_daemon *d)
 {
 	json_t *o = json_pack("{s:s, s:s}", "state", tl_state_name(st->state), "end_reason",
 			      st->end_reason == TL_END_NONE ? "" : tl_end_reason_name(st->end_reason));
@@ -192,7 +184,7 @@ static json_t *status_json(const struct tl_status *st, const struct tl_daemon *d
 	return o;
 }
 
-static void snapshot(struct tl_daemon *d, struct tl_status *out)
+void tl_api_snapshot(struct tl_daemon *d, struct tl_status *out)
 {
 	pthread_mutex_lock(&d->st_mu);
 	*out = d->st;
@@ -200,6 +192,17 @@ static void snapshot(struct tl_daemon *d, struct tl_status *out)
 }
 
 /* ---------- commands ---------- */
+
+/* Who sent the request on c (tl_api_peer_of_fd). */
+static void peer_of(struct MHD_Connection *c, char *peer, size_t cap)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	char key[48];
+	if (ci)
+		tl_api_peer_of_fd(ci->connect_fd, peer, cap, key, sizeof key);
+	else
+		snprintf(peer, cap, "unknown");
+}
 
 /* Hands cmd (taken) to the control thread as the technician's and waits for its answer,
  * which comes once what it caused is committed. */
@@ -221,8 +224,8 @@ static enum MHD_Result run_command(struct tl_api *api, struct MHD_Connection *c,
 		ret = send_error(c, (unsigned)reply.http_status, "%s", reply.msg);
 	} else {
 		struct tl_status st;
-		snapshot(api->d, &st);
-		json_t *o = status_json(&st, api->d);
+		tl_api_snapshot(api->d, &st);
+		json_t *o = tl_api_status_json(&st, api->d);
 		if (reply.http_status == 201)
 			json_object_set_new(o, "id", json_integer(reply.test_id));
 		ret = send_json(c, (unsigned)reply.http_status, o);
@@ -305,44 +308,49 @@ fail:
 	return ret;
 }
 
-/* The emergency stop is carried out whatever the body says: a malformed request must
- * never be the reason a belt keeps running. A body that cannot be used (bad JSON, an
- * unknown field, a bad operator) is named in a "warning" of the answer instead. */
-static enum MHD_Result cmd_estop(struct tl_api *api, struct MHD_Connection *c, const struct request *rq)
+/* The emergency stop as libmicrohttpd serves it: on a TLS listener, whose heads the gate
+ * cannot read (api_gate.c serves it on the others, on its head alone). The stop is
+ * carried out whatever the body is: a malformed one is named in a "warning" of the
+ * answer; one over BODY_MAX is not kept but still stops (on_request); a client that
+ * stalls or goes away before its body is in still stops (on_completed). */
+static void estop_now(struct tl_api *api, struct MHD_Connection *c, struct request *rq)
 {
 	struct tl_cmd *cmd = new_cmd(CMD_ESTOP);
-	if (!cmd)
-		return send_error(c, 500, "out of memory");
-	snprintf(cmd->operator_id, sizeof cmd->operator_id, "%s", api->d->cfg.operator_default);
-	char warning[160] = "";
-	if (rq->len) {
-		json_error_t e;
-		json_t *body = json_loadb(rq->body, rq->len, 0, &e);
-		json_t *op = json_object_get(body, "operator");
-		const char *s = json_string_value(op);
-		if (!json_is_object(body) || json_object_size(body) > (op ? 1u : 0u))
-			snprintf(warning, sizeof warning, "the request body was not used (expected "
-				 "{\"operator\": ID} or nothing)");
-		else if (op && (!s || !*s || strlen(s) >= sizeof cmd->operator_id))
-			snprintf(warning, sizeof warning, "field 'operator' was not used: not a valid name");
-		else if (s)
-			snprintf(cmd->operator_id, sizeof cmd->operator_id, "%s", s);
-		json_decref(body);
+	rq->stopped = true;
+	if (!cmd) {
+		rq->stop_status = 500;
+		snprintf(rq->stop_msg, sizeof rq->stop_msg, "out of memory");
+		return;
 	}
+	const char *def = api->d->cfg.operator_default;
+	if (rq->too_big) {
+		snprintf(cmd->operator_id, sizeof cmd->operator_id, "%s", def);
+		snprintf(rq->warning, sizeof rq->warning, "the request body was not used (over %d bytes)",
+			 BODY_MAX);
+	} else {
+		tl_api_estop_body(rq->body, rq->len, def, cmd->operator_id, sizeof cmd->operator_id,
+				  rq->warning, sizeof rq->warning);
+	}
+	peer_of(c, cmd->peer, sizeof cmd->peer);
 	struct tl_reply reply;
 	submit_and_wait(api, cmd, &reply);
-	enum MHD_Result ret;
-	struct tl_status st;
-	snapshot(api->d, &st);
-	json_t *o = status_json(&st, api->d);
-	if (warning[0])
-		json_object_set_new(o, "warning", json_string(warning));
-	if (reply.http_status >= 300)
-		json_object_set_new(o, "error", json_string(reply.msg));
-	/* The stop reached the driver before the answer; a store failure is still reported. */
-	ret = send_json(c, reply.http_status >= 300 ? (unsigned)reply.http_status : 200, o);
+	rq->stop_status = reply.http_status;
+	snprintf(rq->stop_msg, sizeof rq->stop_msg, "%s", reply.msg);
 	tl_reply_destroy(&reply);
-	return ret;
+}
+
+static enum MHD_Result cmd_estop(struct tl_api *api, struct MHD_Connection *c, struct request *rq)
+{
+	if (!rq->stopped)
+		estop_now(api, c, rq);
+	struct tl_status st;
+	tl_api_snapshot(api->d, &st);
+	json_t *o = tl_api_status_json(&st, api->d);
+	if (rq->warning[0])
+		json_object_set_new(o, "warning", json_string(rq->warning));
+	if (rq->stop_status >= 300)
+		json_object_set_new(o, "error", json_string(rq->stop_msg));
+	return send_json(c, rq->stop_status >= 300 ? (unsigned)rq->stop_status : 200, o);
 }
 
 static enum MHD_Result cmd_simple(struct tl_api *api, struct MHD_Connection *c,
@@ -595,6 +603,7 @@ static enum MHD_Result metrics(struct tl_api *api, struct MHD_Connection *c)
 
 struct sse {
 	struct tl_api *api;
+	struct listener *l;
 	uint64_t seq;
 	uint64_t events_sent;
 	char *pending;
@@ -654,7 +663,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 			s->events_sent = first;
 		for (; s->events_sent < st.events_total; s->events_sent++)
 			sse_append(s, "event", tl_json_event(&st.recent[s->events_sent % TL_RECENT_EVENTS]));
-		sse_append(s, "status", status_json(&st, d));
+		sse_append(s, "status", tl_api_status_json(&st, d));
 	}
 	size_t n = s->pending_len - s->pending_off;
 	if (n > max)
@@ -667,23 +676,40 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 static void sse_free(void *cls)
 {
 	struct sse *s = cls;
+	atomic_fetch_sub(&s->l->n_streams, 1);
 	free(s->pending);
 	free(s);
 }
 
-static enum MHD_Result events_stream(struct tl_api *api, struct MHD_Connection *c)
+/* Streams take at most TL_API_STREAMS_MAX of a listener's connections, so that the
+ * rest are always there for commands. */
+static enum MHD_Result events_stream(struct tl_api *api, struct MHD_Connection *c, struct request *rq)
 {
+	struct listener *l = (struct listener *)rq->l;
+	if (atomic_fetch_add(&l->n_streams, 1) >= TL_API_STREAMS_MAX) {
+		atomic_fetch_sub(&l->n_streams, 1);
+		return send_error(c, 503, "too many event streams open (%d): close one and try again",
+				  TL_API_STREAMS_MAX);
+	}
 	struct sse *s = calloc(1, sizeof *s);
-	if (!s)
+	if (!s) {
+		atomic_fetch_sub(&l->n_streams, 1);
 		return send_error(c, 500, "out of memory");
+	}
 	s->api = api;
+	s->l = l;
 	/* Only events from now on; the status first. */
 	pthread_mutex_lock(&api->d->st_mu);
 	s->events_sent = api->d->st.events_total;
 	pthread_mutex_unlock(&api->d->st_mu);
 	struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
+	if (!r) {
+		sse_free(s);
+		return send_error(c, 500, "out of memory");
+	}
 	MHD_add_response_header(r, "Content-Type", "text/event-stream");
 	MHD_add_response_header(r, "Cache-Control", "no-cache");
+	MHD_add_response_header(r, "Connection", "close");
 	enum MHD_Result ret = MHD_queue_response(c, 200, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -692,7 +718,7 @@ static enum MHD_Result events_stream(struct tl_api *api, struct MHD_Connection *
 /* ---------- routing ---------- */
 
 static enum MHD_Result route(struct tl_api *api, struct MHD_Connection *c, const char *url,
-			     const char *method, const struct request *rq)
+			     const char *method, struct request *rq)
 {
 	bool get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
 	static const struct {
@@ -701,10 +727,8 @@ static enum MHD_Result route(struct tl_api *api, struct MHD_Connection *c, const
 	} simple[] = {
 		{"/v1/onset", CMD_ONSET}, {"/v1/max", CMD_MAX},       {"/v1/relief", CMD_RELIEF},
 		{"/v1/stop", CMD_STOP},   {"/v1/estop", CMD_ESTOP},   {"/v1/finish", CMD_FINISH},
-		/* /v1/estop by POST is cmd_estop; this row answers other methods */
+		/* /v1/estop by POST is cmd_estop (on_request); this row answers other methods */
 	};
-	if (!strcmp(url, "/v1/estop") && post)
-		return cmd_estop(api, c, rq);
 	for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++)
 		if (!strcmp(url, simple[i].path))
 			return post ? cmd_simple(api, c, rq, simple[i].kind)
@@ -715,11 +739,11 @@ static enum MHD_Result route(struct tl_api *api, struct MHD_Connection *c, const
 		if (!get)
 			return send_error(c, 405, "%s takes GET", url);
 		struct tl_status st;
-		snapshot(api->d, &st);
-		return send_json(c, 200, status_json(&st, api->d));
+		tl_api_snapshot(api->d, &st);
+		return send_json(c, 200, tl_api_status_json(&st, api->d));
 	}
 	if (!strcmp(url, "/v1/events"))
-		return get ? events_stream(api, c) : send_error(c, 405, "%s takes GET", url);
+		return get ? events_stream(api, c, rq) : send_error(c, 405, "%s takes GET", url);
 	if (!strcmp(url, "/v1/protocols"))
 		return get ? list_protocols(api, c) : send_error(c, 405, "%s takes GET", url);
 	if (!strcmp(url, "/v1/metrics"))
@@ -758,12 +782,16 @@ static bool same_secret(const char *a, const char *b)
 	return diff == 0;
 }
 
+bool tl_api_token_ok(const struct tl_api *api, const char *h)
+{
+	return h && !strncmp(h, "Bearer ", 7) && same_secret(h + 7, api->token);
+}
+
 static bool authorised(const struct listener *l, struct MHD_Connection *c)
 {
 	if (!l->need_token)
 		return true;
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-	return h && !strncmp(h, "Bearer ", 7) && same_secret(h + 7, l->api->token);
+	return tl_api_token_ok(l->api, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"));
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -778,12 +806,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		rq = calloc(1, sizeof *rq);
 		if (!rq)
 			return MHD_NO;
+		rq->l = l;
+		rq->estop = !strcmp(method, "POST") && !strcmp(url, "/v1/estop") && authorised(l, c);
 		*con_cls = rq;
 		return MHD_YES;
 	}
 	if (*upload_size) {
 		if (rq->len + *upload_size > BODY_MAX) {
 			rq->too_big = true;
+			if (rq->estop && !rq->stopped)
+				estop_now(api, c, rq); /* the rest is read and dropped before the answer */
 		} else {
 			char *b = realloc(rq->body, rq->len + *upload_size + 1);
 			if (!b)
@@ -806,6 +838,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		MHD_destroy_response(r);
 		return ret;
 	}
+	if (rq->estop)
+		return cmd_estop(api, c, rq);
 	if (rq->too_big)
 		return send_error(c, 413, "request body larger than %d bytes", BODY_MAX);
 	return route(api, c, url, method, rq);
@@ -814,8 +848,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	(void)cls, (void)c, (void)toe;
+	(void)toe;
+	struct tl_api *api = cls;
 	struct request *rq = *con_cls;
+	if (rq && rq->estop && !rq->stopped) {
+		/* An e-stop whose body never came in whole (timed out, the client went): the
+		 * belt stops all the same; there is no one to answer. */
+		rq->too_big = true; /* the body is not used */
+		estop_now(api, c, rq);
+	}
 	if (rq) {
 		free(rq->body);
 		free(rq);
@@ -823,20 +864,30 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
-static struct MHD_Daemon *start_mhd(struct tl_api *api, struct listener *l, int listen_fd, bool tls)
+/* libmicrohttpd serves what the gate (api_gate.c) passes it: it accepts nothing itself.
+ * A thread per connection, because commands and event streams wait (for the control
+ * thread, the store, the next status); a connection idle for idle_timeout_s (a client
+ * that stalls in its body or stops reading) is closed. */
+static struct MHD_Daemon *start_mhd(struct tl_api *api, struct listener *l, bool tls)
 {
 	/* No MHD error log: a client that closes a live stream is routine, not an error. */
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+	/* Room above the gate's own limit: the gate counts first and answers 503 itself. */
+	unsigned limit = TL_API_CONN_MAX + 8;
 	if (tls)
 		return MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, on_request, l,
-					MHD_OPTION_LISTEN_SOCKET, listen_fd,
 					MHD_OPTION_HTTPS_MEM_CERT, api->cert_pem,
 					MHD_OPTION_HTTPS_MEM_KEY, api->key_pem,
 					MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
-					MHD_OPTION_CONNECTION_LIMIT, 64, MHD_OPTION_END);
-	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, l, MHD_OPTION_LISTEN_SOCKET,
-				listen_fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
-				MHD_OPTION_CONNECTION_LIMIT, 64, MHD_OPTION_END);
+					MHD_OPTION_NOTIFY_CONNECTION, tl_gate_notify, l,
+					MHD_OPTION_CONNECTION_TIMEOUT, api->idle_timeout_s,
+					MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_END);
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
+				MHD_OPTION_NOTIFY_CONNECTION, tl_gate_notify, l,
+				MHD_OPTION_CONNECTION_TIMEOUT, api->idle_timeout_s,
+				MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_END);
 }
 
 /* Reads the bearer token: one line, at least 16 characters, no spaces. */
@@ -886,9 +937,9 @@ static int unix_listener(const char *path, struct tl_err *err)
 			close(probe);
 		unlink(path);
 	}
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || chmod(path, 0660) ||
-	    listen(fd, 32)) {
+	    listen(fd, 512)) {
 		tl_err_set(err, "api socket '%s': %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -913,11 +964,11 @@ static int tcp_listener(const char *listen_addr, char *bound, size_t cap, struct
 		tl_err_set(err, "api listen '%s': bad address", listen_addr);
 		return -1;
 	}
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	int one = 1;
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, 32)) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, 512)) {
 		tl_err_set(err, "api listen '%s': %s", listen_addr, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -944,15 +995,19 @@ struct tl_api *tl_api_start(struct tl_daemon *d, struct tl_err *err)
 		return NULL;
 	}
 	api->d = d;
+	api->idle_timeout_s = TL_API_IDLE_TIMEOUT_S;
+	api->unix_l.fd = api->tcp_l.fd = -1;
+	pthread_mutex_init(&api->gate_mu, NULL);
 	if (d->cfg.socket[0]) {
-		int fd = unix_listener(d->cfg.socket, err);
-		if (fd < 0)
+		struct listener *l = &api->unix_l;
+		*l = (struct listener){.api = api, .is_unix = true};
+		l->fd = unix_listener(d->cfg.socket, err);
+		if (l->fd < 0)
 			goto fail;
 		snprintf(api->socket_path, sizeof api->socket_path, "%s", d->cfg.socket);
-		api->unix_l = (struct listener){.api = api, .need_token = false};
-		api->unix_mhd = start_mhd(api, &api->unix_l, fd, false);
-		if (!api->unix_mhd) {
-			close(fd);
+		api->have_unix = true;
+		l->mhd = start_mhd(api, l, false);
+		if (!l->mhd) {
 			tl_err_set(err, "cannot start the HTTP server on '%s'", d->cfg.socket);
 			goto fail;
 		}
@@ -966,18 +1021,21 @@ struct tl_api *tl_api_start(struct tl_daemon *d, struct tl_err *err)
 			goto fail;
 		if (cfg->token_file[0] && load_token(cfg->token_file, api->token, sizeof api->token, err))
 			goto fail;
-		int fd = tcp_listener(cfg->listen, api->bound, sizeof api->bound, err);
-		if (fd < 0)
+		struct listener *l = &api->tcp_l;
+		*l = (struct listener){.api = api, .tls = tls, .need_token = cfg->token_file[0] != '\0'};
+		l->fd = tcp_listener(cfg->listen, api->bound, sizeof api->bound, err);
+		if (l->fd < 0)
 			goto fail;
-		api->tcp_l = (struct listener){.api = api, .need_token = cfg->token_file[0] != '\0'};
-		api->tcp_mhd = start_mhd(api, &api->tcp_l, fd, tls);
-		if (!api->tcp_mhd) {
-			close(fd);
+		api->have_tcp = true;
+		l->mhd = start_mhd(api, l, tls);
+		if (!l->mhd) {
 			tl_err_set(err, "cannot start the HTTP%s server on '%s'%s", tls ? "S" : "",
 				   d->cfg.listen, tls ? " (is the certificate or key malformed?)" : "");
 			goto fail;
 		}
 	}
+	if (tl_gate_start(api, err))
+		goto fail;
 	return api;
 fail:
 	tl_api_stop(api);
@@ -989,17 +1047,23 @@ void tl_api_stop(struct tl_api *api)
 	if (!api)
 		return;
 	api->stopping = 1;
+	/* The gate first: nothing new reaches libmicrohttpd after it. */
+	tl_gate_stop(api);
 	pthread_mutex_lock(&api->d->st_mu);
 	pthread_cond_broadcast(&api->d->st_cv);
 	pthread_mutex_unlock(&api->d->st_mu);
-	if (api->unix_mhd)
-		MHD_stop_daemon(api->unix_mhd);
-	if (api->tcp_mhd)
-		MHD_stop_daemon(api->tcp_mhd);
+	struct listener *ls[2] = {&api->unix_l, &api->tcp_l};
+	for (int i = 0; i < 2; i++) {
+		if (ls[i]->mhd)
+			MHD_stop_daemon(ls[i]->mhd);
+		if (ls[i]->fd >= 0)
+			close(ls[i]->fd);
+	}
 	if (api->socket_path[0])
 		unlink(api->socket_path);
 	free(api->cert_pem);
 	free(api->key_pem);
 	memset(api->token, 0, sizeof api->token);
+	pthread_mutex_destroy(&api->gate_mu);
 	free(api);
 }

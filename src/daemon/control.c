@@ -316,11 +316,19 @@ static void handle(struct control *c, struct tl_cmd *cmd)
 	}
 	drain(c, cmd->operator_id);
 	publish(c, now, &c->last_motion);
+	/* The emergency stop is answered once the driver has it and the status shows it; its
+	 * record is queued above and written all the same, but the answer does not wait for
+	 * the store (a failure to record it shows in status as store_error). */
+	if (cmd->kind == CMD_ESTOP) {
+		tl_reply_complete(cmd->reply, status, "", -1);
+		cmd->reply = NULL;
+	}
 	char detail[256];
 	snprintf(detail, sizeof detail, "{\"source\":\"%s\"}", cmd->source);
 	tl_writer_audit(d->writer, cmd->operator_id, name, detail,
 			status < 300 ? "ok" : "refused");
-	tl_writer_barrier(d->writer, cmd->reply, status, status < 300 ? "" : err.msg);
+	if (cmd->reply)
+		tl_writer_barrier(d->writer, cmd->reply, status, status < 300 ? "" : err.msg);
 	free(cmd->protocol_text);
 	free(cmd->protocol_json);
 	free(cmd);
@@ -758,6 +766,7 @@ void tl_reply_init(struct tl_reply *r)
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	r->test_id = -1;
+	r->wake_fd = -1;
 }
 
 void tl_reply_destroy(struct tl_reply *r)
@@ -774,6 +783,9 @@ void tl_reply_complete(struct tl_reply *r, int http_status, const char *msg, int
 	r->test_id = test_id;
 	r->done = true;
 	pthread_cond_signal(&r->cv);
+	uint64_t one = 1;
+	if (r->wake_fd >= 0 && write(r->wake_fd, &one, sizeof one) != (ssize_t)sizeof one)
+		syslog(LOG_ERR, "waking the API for a reply: %m");
 	pthread_mutex_unlock(&r->mu);
 }
 

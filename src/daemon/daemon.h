@@ -34,6 +34,7 @@ struct tl_reply {
 	int http_status;
 	char msg[300];
 	int64_t test_id;
+	int wake_fd;     /* -1, or an eventfd written once done (the API's gate waits on it) */
 };
 
 void tl_reply_init(struct tl_reply *r);
@@ -48,6 +49,7 @@ struct tl_cmd {
 	enum tl_cmd_kind kind;
 	char operator_id[64];
 	char source[24];
+	char peer[64];             /* who sent it: "uid 1000 pid 42" or "127.0.0.1:5312" */
 	char text[128];            /* stop reason or relief posture */
 	char patient[64];          /* start */
 	struct tl_protocol protocol; /* start: loaded and checked against the treadmill */
