@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -34,7 +35,7 @@ struct request {
 	bool stopped;    /* ... and the stop has been carried out: */
 	int stop_status;
 	char stop_msg[300], warning[160];
-	bool stream;     /* counted in the listener's n_streams */
+	bool refused;    /* answered at its head */
 	const struct listener *l;
 };
 
@@ -73,6 +74,42 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
 
 /* ---------- request bodies ---------- */
 
+/* Whether any string in j (keys and values, at any depth) holds invalid UTF-8 or a
+ * control character (C0, DEL, C1): they are refused here, not left for the store to
+ * fail on. `where` gets the field's path ("symptoms.location[1]"), `why` what is wrong. */
+static bool text_bad(json_t *j, const char *path, char *where, size_t wcap, char *why, size_t ycap)
+{
+	char sub[128];
+	if (json_is_string(j)) {
+		if (!tl_api_text_bad(json_string_value(j), json_string_length(j), why, ycap))
+			return false;
+		snprintf(where, wcap, "%s", path);
+		return true;
+	}
+	if (json_is_array(j)) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(j, i, v) {
+			snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+			if (text_bad(v, sub, where, wcap, why, ycap))
+				return true;
+		}
+		return false;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(j, key, v) {
+		snprintf(sub, sizeof sub, "%s%s%s", path, path[0] ? "." : "", key);
+		if (tl_api_text_bad(key, strlen(key), why, ycap)) {
+			snprintf(where, wcap, "%s", sub);
+			return true;
+		}
+		if (text_bad(v, sub, where, wcap, why, ycap))
+			return true;
+	}
+	return false;
+}
+
 /* Parses the body as a JSON object whose keys are all in `allowed` (NULL-terminated).
  * An empty body is an empty object. On failure sends the 400 and returns NULL. */
 static json_t *parse_body(struct MHD_Connection *c, const struct request *rq,
@@ -92,6 +129,12 @@ static json_t *parse_body(struct MHD_Connection *c, const struct request *rq,
 	if (!json_is_object(j)) {
 		json_decref(j);
 		*ret = send_error(c, 400, "the body must be a JSON object");
+		return NULL;
+	}
+	char where[128], why[64];
+	if (text_bad(j, "", where, sizeof where, why, sizeof why)) {
+		*ret = send_error(c, 400, "field '%s' has %s: text fields must be printable UTF-8", where, why);
+		json_decref(j);
 		return NULL;
 	}
 	const char *key;
@@ -124,9 +167,8 @@ static bool opt_string(struct MHD_Connection *c, json_t *body, const char *key, 
 	}
 	const char *s = json_string_value(v);
 	size_t n = s ? strlen(s) : 0;
-	bool ok = s && n > 0 && n < cap;
-	for (size_t i = 0; ok && i < n; i++)
-		ok = (unsigned char)s[i] >= 0x20 && s[i] != 0x7f;
+	char why[64];
+	bool ok = s && n > 0 && n < cap && !tl_api_text_bad(s, n, why, sizeof why);
 	if (!ok) {
 		*ret = send_error(c, 400, "field '%s' must be a string of 1 to %zu printable characters",
 				  key, cap - 1);
@@ -396,13 +438,16 @@ static struct tl_store *reader(struct tl_api *api, struct tl_err *err)
 	return tl_store_open_readonly(api->d->cfg.database, err);
 }
 
+/* A test id in canonical decimal only: 1-9 then digits, up to 18 of them ("+1", "0001",
+ * " 1" and "1e0" name no test). */
 static bool parse_id(const char *s, int64_t *id)
 {
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (end == s || (*end && *end != '/') || errno || v <= 0)
+	size_t n = strspn(s, "0123456789");
+	if (n == 0 || n > 18 || s[0] == '0' || (s[n] && s[n] != '/'))
 		return false;
+	int64_t v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
 	*id = v;
 	return true;
 }
@@ -794,6 +839,15 @@ static bool authorised(const struct listener *l, struct MHD_Connection *c)
 	return tl_api_token_ok(l->api, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"));
 }
 
+static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	(void)kind, (void)value;
+	if (!strcasecmp(key, "Content-Length"))
+		++*(int *)cls;
+	return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
@@ -809,6 +863,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		rq->l = l;
 		rq->estop = !strcmp(method, "POST") && !strcmp(url, "/v1/estop") && authorised(l, c);
 		*con_cls = rq;
+		int n_length = 0;
+		MHD_get_connection_values(c, MHD_HEADER_KIND, count_length, &n_length);
+		if (n_length > 1 && !rq->estop) {
+			/* Which one is the body's length? Two readers may disagree (request smuggling). */
+			rq->refused = true;
+			return send_error(c, 400, "Content-Length given %d times: send it once", n_length);
+		}
+		return MHD_YES;
+	}
+	if (rq->refused) {
+		*upload_size = 0; /* answered already */
 		return MHD_YES;
 	}
 	if (*upload_size) {
