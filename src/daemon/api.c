@@ -260,6 +260,7 @@ static void submit_and_wait(struct tl_api *api, struct tl_cmd *cmd, struct tl_re
 static enum MHD_Result run_command(struct tl_api *api, struct MHD_Connection *c, struct tl_cmd *cmd)
 {
 	struct tl_reply reply;
+	peer_of(c, cmd->peer, sizeof cmd->peer);
 	submit_and_wait(api, cmd, &reply);
 	enum MHD_Result ret;
 	if (reply.http_status >= 300) {
@@ -490,7 +491,9 @@ static enum MHD_Result commit_and_answer(struct tl_api *api, struct MHD_Connecti
 {
 	struct tl_writer *w = api->d->writer;
 	char *text = json_dumps(detail, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	tl_writer_audit(w, operator_id, command, text, "ok");
+	char peer[64];
+	peer_of(c, peer, sizeof peer);
+	tl_writer_audit_by(w, operator_id, peer, command, text, "ok");
 	free(text);
 	tl_writer_recompute(w, id);
 	struct tl_reply reply;
@@ -839,6 +842,113 @@ static bool authorised(const struct listener *l, struct MHD_Connection *c)
 	return tl_api_token_ok(l->api, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"));
 }
 
+/* ---------- who may ask: Host, Origin, Content-Type ----------
+ *
+ * A web page on any site can make a browser send requests to a loopback listener: a
+ * "simple" POST (text/plain, no preflight), or any request once its own host name
+ * resolves to 127.0.0.1 (DNS rebinding). So every request must name this daemon in Host,
+ * an Origin header (sent by browsers) must be this daemon's own, and a request that
+ * changes anything must say Content-Type: application/json, which a page can send to
+ * another site only after a CORS preflight this API never grants. The emergency stop is
+ * exempt from all three: it can only stop the belt, and a stop refused over a header
+ * would be the wrong way to fail. */
+
+/* Whether host is one of the comma- or space-separated names of list (no case). */
+static bool in_list(const char *list, const char *host)
+{
+	size_t n = strlen(host);
+	for (const char *p = list; *p;) {
+		p += strspn(p, ", ");
+		size_t k = strcspn(p, ", ");
+		if (k && k == n && !strncasecmp(p, host, n))
+			return true;
+		p += k;
+	}
+	return false;
+}
+
+/* The Host values this listener answers to: [api] allowed_hosts; on the socket,
+ * treadlabd (what the command line sends), localhost, 127.0.0.1 and [::1]; on TCP, those
+ * loopback names with the listener's port, the address bound, and the address the
+ * connection came in on (a listener on 0.0.0.0 answers to each of its addresses). */
+static bool host_allowed(const struct listener *l, struct MHD_Connection *c, const char *host)
+{
+	static const char *const loopback[] = {"localhost", "127.0.0.1", "[::1]"};
+	const struct tl_api *api = l->api;
+	if (in_list(api->d->cfg.allowed_hosts, host))
+		return true;
+	if (l->is_unix) {
+		if (!strcasecmp(host, "treadlabd"))
+			return true;
+		for (size_t i = 0; i < sizeof loopback / sizeof loopback[0]; i++)
+			if (!strcasecmp(host, loopback[i]))
+				return true;
+		return false;
+	}
+	const char *port = strrchr(api->bound, ':');
+	char want[96];
+	for (size_t i = 0; port && i < sizeof loopback / sizeof loopback[0]; i++) {
+		snprintf(want, sizeof want, "%s%s", loopback[i], port);
+		if (!strcasecmp(host, want))
+			return true;
+	}
+	if (!strcmp(host, api->bound))
+		return true;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof sa;
+	char ip[INET_ADDRSTRLEN];
+	if (!ci || getsockname(ci->connect_fd, (struct sockaddr *)&sa, &sl) || sa.sin_family != AF_INET ||
+	    !inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof ip))
+		return false;
+	snprintf(want, sizeof want, "%s:%u", ip, ntohs(sa.sin_port));
+	return !strcmp(host, want);
+}
+
+/* An Origin is this daemon's own: http(s)://HOST with an allowed HOST and nothing after. */
+static bool origin_allowed(const struct listener *l, struct MHD_Connection *c, const char *origin)
+{
+	const char *h = !strncasecmp(origin, "http://", 7)    ? origin + 7
+			: !strncasecmp(origin, "https://", 8) ? origin + 8
+							      : NULL;
+	return h && *h && !strchr(h, '/') && host_allowed(l, c, h);
+}
+
+static bool is_json_type(const char *ct)
+{
+	static const char json[] = "application/json";
+	if (!ct || strncasecmp(ct, json, sizeof json - 1))
+		return false;
+	ct += sizeof json - 1;
+	ct += strspn(ct, " \t");
+	return *ct == '\0' || *ct == ';';
+}
+
+/* Refuses what is not for this daemon (see above); false once it answered. */
+static bool request_allowed(const struct listener *l, struct MHD_Connection *c, const char *method,
+			    enum MHD_Result *ret)
+{
+	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+	if (host && !host_allowed(l, c, host)) {
+		*ret = send_error(c, 403, "unknown Host '%.80s': this daemon answers to its own address "
+				  "and localhost (more in [api] allowed_hosts)", host);
+		return false;
+	}
+	if (origin && !origin_allowed(l, c, origin)) {
+		*ret = send_error(c, 403, "requests from another site are refused (Origin '%.80s')", origin);
+		return false;
+	}
+	bool mutating = strcmp(method, "GET") && strcmp(method, "HEAD");
+	if (mutating && !is_json_type(ct)) {
+		*ret = send_error(c, 415, "%s needs Content-Type: application/json (got %s%.60s%s)", method,
+				  ct ? "'" : "", ct ? ct : "none", ct ? "'" : "");
+		return false;
+	}
+	return true;
+}
+
 static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind, const char *key,
 				   const char *value)
 {
@@ -863,12 +973,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		rq->l = l;
 		rq->estop = !strcmp(method, "POST") && !strcmp(url, "/v1/estop") && authorised(l, c);
 		*con_cls = rq;
+		if (rq->estop)
+			return MHD_YES;
 		int n_length = 0;
 		MHD_get_connection_values(c, MHD_HEADER_KIND, count_length, &n_length);
-		if (n_length > 1 && !rq->estop) {
+		if (n_length > 1) {
 			/* Which one is the body's length? Two readers may disagree (request smuggling). */
 			rq->refused = true;
 			return send_error(c, 400, "Content-Length given %d times: send it once", n_length);
+		}
+		enum MHD_Result ret;
+		if (!request_allowed(l, c, method, &ret)) {
+			rq->refused = true;
+			return ret;
 		}
 		return MHD_YES;
 	}

@@ -325,8 +325,8 @@ static void handle(struct control *c, struct tl_cmd *cmd)
 	}
 	char detail[256];
 	snprintf(detail, sizeof detail, "{\"source\":\"%s\"}", cmd->source);
-	tl_writer_audit(d->writer, cmd->operator_id, name, detail,
-			status < 300 ? "ok" : "refused");
+	tl_writer_audit_by(d->writer, cmd->operator_id, cmd->peer[0] ? cmd->peer : NULL, name, detail,
+			   status < 300 ? "ok" : "refused");
 	if (cmd->reply)
 		tl_writer_barrier(d->writer, cmd->reply, status, status < 300 ? "" : err.msg);
 	free(cmd->protocol_text);

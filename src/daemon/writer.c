@@ -122,7 +122,8 @@ static void apply(struct tl_writer *w, struct witem *it)
 			rc = tl_store_test_set_endpoints(w->st, w->current_test, &it->ep, &err);
 		break;
 	case W_AUDIT:
-		rc = tl_store_audit(w->st, it->at, it->a[0] ? it->a : NULL, it->b, it->text1, it->c, &err);
+		rc = tl_store_audit_by(w->st, it->at, it->a[0] ? it->a : NULL, it->d[0] ? it->d : NULL,
+				       it->b, it->text1, it->c, &err);
 		break;
 	case W_PRESSURE:
 		rc = tl_store_pressure_add(w->st, it->test_id, it->a, it->x, it->b, it->y,
@@ -312,7 +313,14 @@ void tl_writer_endpoints(struct tl_writer *w, const struct tl_store_endpoints *e
 void tl_writer_audit(struct tl_writer *w, const char *operator_id, const char *command,
 		     const char *detail_json, const char *result)
 {
+	tl_writer_audit_by(w, operator_id, NULL, command, detail_json, result);
+}
+
+void tl_writer_audit_by(struct tl_writer *w, const char *operator_id, const char *peer,
+			const char *command, const char *detail_json, const char *result)
+{
 	struct witem *it = item(W_AUDIT);
+	copy(it->d, sizeof it->d, peer);
 	copy(it->a, sizeof it->a, operator_id);
 	copy(it->b, sizeof it->b, command);
 	copy(it->c, sizeof it->c, result);

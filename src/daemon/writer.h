@@ -30,6 +30,9 @@ void tl_writer_state(struct tl_writer *w, const char *state, const char *end_rea
 void tl_writer_endpoints(struct tl_writer *w, const struct tl_store_endpoints *e);
 void tl_writer_audit(struct tl_writer *w, const char *operator_id, const char *command,
 		     const char *detail_json, const char *result);
+/* The same, naming the peer the command came from (NULL: the system). */
+void tl_writer_audit_by(struct tl_writer *w, const char *operator_id, const char *peer,
+			const char *command, const char *detail_json, const char *result);
 void tl_writer_pressure(struct tl_writer *w, int64_t test_id, const char *phase, double minute,
 			const char *site, double mmhg, const char *operator_id);
 void tl_writer_findings(struct tl_writer *w, int64_t test_id, const char *json,

@@ -41,7 +41,7 @@
 struct tl_store;
 
 /* The schema version this code writes. */
-#define TL_STORE_SCHEMA_VERSION 2
+#define TL_STORE_SCHEMA_VERSION 3
 
 /* Opens (creating it if needed) the store at path for reading and writing, migrates it to
  * the current schema. NULL + err if the file cannot be opened, is not a database, belongs
@@ -139,6 +139,11 @@ int tl_store_results_set(struct tl_store *st, int64_t test_id, const char *abi_j
 int tl_store_audit(struct tl_store *st, const char *at_utc, const char *operator_id,
 		   const char *command, const char *detail_json, const char *result,
 		   struct tl_err *err);
+/* The same, naming the peer the command came from (printable text, NULL for the system or
+ * unknown): "uid 1000 pid 4242" (the Unix socket's credentials) or "127.0.0.1:53122". */
+int tl_store_audit_by(struct tl_store *st, const char *at_utc, const char *operator_id,
+		      const char *peer, const char *command, const char *detail_json,
+		      const char *result, struct tl_err *err);
 
 /* ---- queries ---- */
 
@@ -176,7 +181,7 @@ json_t *tl_store_pressures_json(struct tl_store *st, int64_t test_id, struct tl_
 char *tl_store_test_protocol_text(struct tl_store *st, int64_t test_id, struct tl_err *err);
 
 /* The last `limit` audit rows, newest first:
- * [{"id","at","operator","command","detail":<parsed or null>,"result"}]. */
+ * [{"id","at","operator","command","detail":<parsed or null>,"result","peer"}]. */
 json_t *tl_store_audit_json(struct tl_store *st, size_t limit, struct tl_err *err);
 
 #endif

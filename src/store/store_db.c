@@ -38,8 +38,8 @@ static const char *const stmt_sql[TL_ST_COUNT] = {
 			       "findings_at = ?4 WHERE id = ?1",
 	[TL_ST_RESULTS_SET] = "UPDATE tests SET abi_json = ?2, classification_json = ?3 "
 			      "WHERE id = ?1",
-	[TL_ST_AUDIT_ADD] = "INSERT INTO audit (at, operator, command, detail, result) "
-			    "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[TL_ST_AUDIT_ADD] = "INSERT INTO audit (at, operator, command, detail, result, peer) "
+			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[TL_ST_OPEN_TESTS] = "SELECT id, state FROM tests "
 			     "WHERE state IN ('running', 'resting', 'stopping', 'recovery') "
 			     "ORDER BY id",
@@ -73,7 +73,7 @@ static const char *const stmt_sql[TL_ST_COUNT] = {
 				   "t.recovery_s FROM tests t JOIN patients p ON p.id = t.patient_id "
 				   "WHERE p.mrn = ?1 ORDER BY t.started_at DESC, t.id DESC",
 	[TL_ST_PROTOCOL_TEXT] = "SELECT protocol_text FROM tests WHERE id = ?1",
-	[TL_ST_AUDIT_GET] = "SELECT id, at, operator, command, detail, result FROM audit "
+	[TL_ST_AUDIT_GET] = "SELECT id, at, operator, command, detail, result, peer FROM audit "
 			    "ORDER BY id DESC LIMIT ?1",
 	[TL_ST_JSON_VALID] = "SELECT json_valid(?1)",
 };

@@ -84,6 +84,11 @@ static const char *const migrations[TL_STORE_SCHEMA_VERSION] = {
 	"ALTER TABLE tests ADD COLUMN findings_operator TEXT;"
 	"ALTER TABLE tests ADD COLUMN findings_at TEXT;"
 	"CREATE INDEX audit_at ON audit(at);",
+
+	/* 2 -> 3 (issue 9, the HTTP API): who really sent each command. The operator is what
+	 * the request says; the peer is what the connection proves: the Unix socket's
+	 * credentials ("uid 1000 pid 4242") or the TCP address and port. */
+	"ALTER TABLE audit ADD COLUMN peer TEXT;",
 };
 
 static int pragma_int(struct tl_store *st, const char *sql, int *out, const char *what,

@@ -403,6 +403,13 @@ int tl_store_audit(struct tl_store *st, const char *at_utc, const char *operator
 		   const char *command, const char *detail_json, const char *result,
 		   struct tl_err *err)
 {
+	return tl_store_audit_by(st, at_utc, operator_id, NULL, command, detail_json, result, err);
+}
+
+int tl_store_audit_by(struct tl_store *st, const char *at_utc, const char *operator_id,
+		      const char *peer, const char *command, const char *detail_json,
+		      const char *result, struct tl_err *err)
+{
 	char what[TL_STORE_WHAT_MAX] = "auditing a command";
 	if (tl_store_check_id(command, "command", false, what, err) < 0)
 		return -1;
@@ -410,7 +417,8 @@ int tl_store_audit(struct tl_store *st, const char *at_utc, const char *operator
 	if (tl_store_check_utc(at_utc, "at", what, err) < 0 ||
 	    tl_store_check_id(operator_id, "operator", true, what, err) < 0 ||
 	    tl_store_check_json(st, detail_json, "detail", true, what, err) < 0 ||
-	    tl_store_check_text(result, "result", false, what, err) < 0)
+	    tl_store_check_text(result, "result", false, what, err) < 0 ||
+	    tl_store_check_id(peer, "peer", true, what, err) < 0)
 		return -1;
 	sqlite3_stmt *stmt = tl_store_stmt(st, TL_ST_AUDIT_ADD, what, err);
 	if (!stmt)
@@ -419,7 +427,8 @@ int tl_store_audit(struct tl_store *st, const char *at_utc, const char *operator
 	    tl_store_bind_text(stmt, 2, operator_id) != SQLITE_OK ||
 	    tl_store_bind_text(stmt, 3, command) != SQLITE_OK ||
 	    tl_store_bind_text(stmt, 4, detail_json) != SQLITE_OK ||
-	    tl_store_bind_text(stmt, 5, result) != SQLITE_OK)
+	    tl_store_bind_text(stmt, 5, result) != SQLITE_OK ||
+	    tl_store_bind_text(stmt, 6, peer) != SQLITE_OK)
 		return bind_failed(st, stmt, what, err);
 	return write_single(st, stmt, 0, false, what, err);
 }

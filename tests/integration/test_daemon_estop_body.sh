@@ -12,6 +12,7 @@ addr=$(grep -o 'listen 127\.0\.0\.1:[0-9]*' "$WORK/daemon.log" | head -1 | cut -
 # walk: starts a test and waits until its belt runs; prints its id.
 walk() {
 	local id
+	wait_for '"treadmill":\{[^}]*"speed_kmh":0(\.0)?,[^}]*"running":false' 30
 	id=$("$T" start --protocol gardner-skinner --patient BODY01 "$@")
 	wait_for '"state":"running".*"belt_on":true' 30
 	echo "$id"

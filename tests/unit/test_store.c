@@ -104,7 +104,10 @@ static void newer_schema_is_refused(void **state)
 	struct tl_err err = {""};
 	assert_null(tl_store_open(f->path, &err));
 	assert_msg_has(err.msg, "store: ");
-	assert_msg_has(err.msg, "schema version 99, newer than this treadlab (2)");
+	char want[64];
+	snprintf(want, sizeof want, "schema version 99, newer than this treadlab (%d)",
+		 TL_STORE_SCHEMA_VERSION);
+	assert_msg_has(err.msg, want);
 	assert_null(tl_store_open_readonly(f->path, &err));
 	assert_msg_has(err.msg, "schema version 99, newer");
 	assert_int_equal(path_int(f->path, "PRAGMA user_version"), 99);
@@ -153,7 +156,9 @@ static void readonly_needs_a_current_store(void **state)
 
 	fx_write_v1(f->path);
 	assert_null(tl_store_open_readonly(f->path, &err));
-	assert_msg_has(err.msg, "schema version 1, this treadlab needs 2");
+	char want[64];
+	snprintf(want, sizeof want, "schema version 1, this treadlab needs %d", TL_STORE_SCHEMA_VERSION);
+	assert_msg_has(err.msg, want);
 	tl_store_close(fx_open(f));
 	/* With no writer open (no -wal, no -shm), a reader still reads. */
 	struct tl_store *ro = tl_store_open_readonly(f->path, &err);
