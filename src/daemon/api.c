@@ -465,7 +465,13 @@ static enum MHD_Result get_test(struct tl_api *api, struct MHD_Connection *c, in
 		ret = send_error(c, 404, "no test %lld", (long long)id);
 	} else {
 		json_t *j = exists < 0 ? NULL : tl_store_test_json(st, id, &err);
-		ret = j ? send_json(c, 200, j) : send_error(c, 500, "%s", err.msg);
+		/* Changes after the fact, each with who made them and what it replaced. */
+		json_t *h = j ? tl_store_history_json(st, id, &err) : NULL;
+		if (h)
+			json_object_set_new(j, "history", h);
+		ret = h ? send_json(c, 200, j) : send_error(c, 500, "%s", err.msg);
+		if (!h)
+			json_decref(j);
 	}
 	tl_store_close(st);
 	return ret;
@@ -548,7 +554,9 @@ static enum MHD_Result add_pressure(struct tl_api *api, struct MHD_Connection *c
 	}
 	if (!test_exists(api, c, id, &ret))
 		goto out;
-	tl_writer_pressure(api->d->writer, id, phase, min, site, json_number_value(mmhg), op);
+	char peer[64];
+	peer_of(c, peer, sizeof peer);
+	tl_writer_pressure_by(api->d->writer, id, phase, min, site, json_number_value(mmhg), op, peer);
 	json_object_set_new(body, "test", json_integer(id));
 	ret = commit_and_answer(api, c, id, op, "pressure", body);
 out:
@@ -581,7 +589,9 @@ static enum MHD_Result set_findings(struct tl_api *api, struct MHD_Connection *c
 	if (!test_exists(api, c, id, &ret))
 		goto out;
 	char *text = json_dumps(sym, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	tl_writer_findings(api->d->writer, id, text, op);
+	char peer[64];
+	peer_of(c, peer, sizeof peer);
+	tl_writer_findings_by(api->d->writer, id, text, op, peer);
 	free(text);
 	json_t *detail = json_pack("{s:I}", "test", (json_int_t)id);
 	ret = commit_and_answer(api, c, id, op, "findings", detail);

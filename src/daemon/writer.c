@@ -126,11 +126,13 @@ static void apply(struct tl_writer *w, struct witem *it)
 				       it->b, it->text1, it->c, &err);
 		break;
 	case W_PRESSURE:
-		rc = tl_store_pressure_add(w->st, it->test_id, it->a, it->x, it->b, it->y,
-					   it->c[0] ? it->c : NULL, "manual", it->at, &err);
+		rc = tl_store_pressure_add_by(w->st, it->test_id, it->a, it->x, it->b, it->y,
+					      it->c[0] ? it->c : NULL, it->d[0] ? it->d : NULL, "manual",
+					      it->at, &err);
 		break;
 	case W_FINDINGS:
-		rc = tl_store_findings_set(w->st, it->test_id, it->text1, it->a[0] ? it->a : NULL, it->at, &err);
+		rc = tl_store_findings_set_by(w->st, it->test_id, it->text1, it->a[0] ? it->a : NULL,
+					      it->d[0] ? it->d : NULL, it->at, &err);
 		break;
 	case W_RECOMPUTE:
 		rc = recompute(w, it->test_id < 0 ? w->current_test : it->test_id, &err);
@@ -331,7 +333,14 @@ void tl_writer_audit_by(struct tl_writer *w, const char *operator_id, const char
 void tl_writer_pressure(struct tl_writer *w, int64_t test_id, const char *phase, double minute,
 			const char *site, double mmhg, const char *operator_id)
 {
+	tl_writer_pressure_by(w, test_id, phase, minute, site, mmhg, operator_id, NULL);
+}
+
+void tl_writer_pressure_by(struct tl_writer *w, int64_t test_id, const char *phase, double minute,
+			   const char *site, double mmhg, const char *operator_id, const char *peer)
+{
 	struct witem *it = item(W_PRESSURE);
+	copy(it->d, sizeof it->d, peer);
 	it->test_id = test_id;
 	copy(it->a, sizeof it->a, phase);
 	copy(it->b, sizeof it->b, site);
@@ -344,7 +353,14 @@ void tl_writer_pressure(struct tl_writer *w, int64_t test_id, const char *phase,
 void tl_writer_findings(struct tl_writer *w, int64_t test_id, const char *json,
 			const char *operator_id)
 {
+	tl_writer_findings_by(w, test_id, json, operator_id, NULL);
+}
+
+void tl_writer_findings_by(struct tl_writer *w, int64_t test_id, const char *json,
+			   const char *operator_id, const char *peer)
+{
 	struct witem *it = item(W_FINDINGS);
+	copy(it->d, sizeof it->d, peer);
 	it->test_id = test_id;
 	it->text1 = strdup(json);
 	copy(it->a, sizeof it->a, operator_id);

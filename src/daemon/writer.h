@@ -37,6 +37,11 @@ void tl_writer_pressure(struct tl_writer *w, int64_t test_id, const char *phase,
 			const char *site, double mmhg, const char *operator_id);
 void tl_writer_findings(struct tl_writer *w, int64_t test_id, const char *json,
 			const char *operator_id);
+/* The same, naming the peer the change came from (kept in the test's history). */
+void tl_writer_pressure_by(struct tl_writer *w, int64_t test_id, const char *phase, double minute,
+			   const char *site, double mmhg, const char *operator_id, const char *peer);
+void tl_writer_findings_by(struct tl_writer *w, int64_t test_id, const char *json,
+			   const char *operator_id, const char *peer);
 /* Recomputes ABI and classification of a test from what the store holds. */
 void tl_writer_recompute(struct tl_writer *w, int64_t test_id);
 /* Completes reply (with http_status, or 500 if a write failed since the last barrier). */

@@ -131,6 +131,24 @@ int tl_store_pressure_add(struct tl_store *st, int64_t test_id, const char *phas
 int tl_store_findings_set(struct tl_store *st, int64_t test_id, const char *findings_json,
 			  const char *operator_id, const char *at_utc, struct tl_err *err);
 
+/* ---- changes after the fact, and who made them ----
+ * A pressure added or the findings recorded is also kept in the test's history (the
+ * record_changes table, written by triggers in the same statement): when, what, the
+ * operator named, the peer, the test's state then, the value and the values replaced.
+ * The _by forms name the peer (printable, NULL if unknown): "uid 1000 pid 4242" (the
+ * Unix socket's credentials) or "127.0.0.1:53122" (TCP). */
+int tl_store_pressure_add_by(struct tl_store *st, int64_t test_id, const char *phase,
+			     double minute, const char *site, double mmhg, const char *operator_id,
+			     const char *peer, const char *source, const char *at_utc,
+			     struct tl_err *err);
+int tl_store_findings_set_by(struct tl_store *st, int64_t test_id, const char *findings_json,
+			     const char *operator_id, const char *peer, const char *at_utc,
+			     struct tl_err *err);
+/* The history of test_id, oldest first: [{"at","what":"pressure"|"findings","operator",
+ * "peer","test_state","previous":<JSON or null>,"value":<JSON>}]; [] if none (also for a
+ * test that does not exist). */
+json_t *tl_store_history_json(struct tl_store *st, int64_t test_id, struct tl_err *err);
+
 /* Replaces the computed results; either may be NULL (stored as NULL). */
 int tl_store_results_set(struct tl_store *st, int64_t test_id, const char *abi_json,
 			 const char *classification_json, struct tl_err *err);

@@ -32,10 +32,10 @@ static const char *const stmt_sql[TL_ST_COUNT] = {
 				 "walking_time_s = ?6, distance_m = ?7, recovery_s = ?8 "
 				 "WHERE id = ?1",
 	[TL_ST_PRESSURE_ADD] = "INSERT INTO pressures (test_id, phase, minute, site, mmhg, "
-			       "operator, source, recorded_at) "
-			       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+			       "operator, source, recorded_at, peer) "
+			       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[TL_ST_FINDINGS_SET] = "UPDATE tests SET findings_json = ?2, findings_operator = ?3, "
-			       "findings_at = ?4 WHERE id = ?1",
+			       "findings_at = ?4, findings_peer = ?5 WHERE id = ?1",
 	[TL_ST_RESULTS_SET] = "UPDATE tests SET abi_json = ?2, classification_json = ?3 "
 			      "WHERE id = ?1",
 	[TL_ST_AUDIT_ADD] = "INSERT INTO audit (at, operator, command, detail, result, peer) "

@@ -331,6 +331,15 @@ int tl_store_pressure_add(struct tl_store *st, int64_t test_id, const char *phas
 			  const char *site, double mmhg, const char *operator_id,
 			  const char *source, const char *at_utc, struct tl_err *err)
 {
+	return tl_store_pressure_add_by(st, test_id, phase, minute, site, mmhg, operator_id, NULL,
+					source, at_utc, err);
+}
+
+int tl_store_pressure_add_by(struct tl_store *st, int64_t test_id, const char *phase,
+			     double minute, const char *site, double mmhg, const char *operator_id,
+			     const char *peer, const char *source, const char *at_utc,
+			     struct tl_err *err)
+{
 	char what[TL_STORE_WHAT_MAX];
 	snprintf(what, sizeof what, "adding a pressure to test %" PRId64, test_id);
 	if (!phase || (strcmp(phase, "rest") != 0 && strcmp(phase, "post") != 0)) {
@@ -344,6 +353,7 @@ int tl_store_pressure_add(struct tl_store *st, int64_t test_id, const char *phas
 	if (check_pressure(phase, minute, mmhg, what, err) < 0 ||
 	    tl_store_check_id(operator_id, "operator", true, what, err) < 0 ||
 	    tl_store_check_id(source, "source", false, what, err) < 0 ||
+	    tl_store_check_id(peer, "peer", true, what, err) < 0 ||
 	    tl_store_check_utc(at_utc, "recorded_at", what, err) < 0)
 		return -1;
 	sqlite3_stmt *stmt = tl_store_stmt(st, TL_ST_PRESSURE_ADD, what, err);
@@ -356,7 +366,8 @@ int tl_store_pressure_add(struct tl_store *st, int64_t test_id, const char *phas
 	    sqlite3_bind_double(stmt, 5, mmhg) != SQLITE_OK ||
 	    tl_store_bind_text(stmt, 6, operator_id) != SQLITE_OK ||
 	    tl_store_bind_text(stmt, 7, source) != SQLITE_OK ||
-	    tl_store_bind_text(stmt, 8, at_utc) != SQLITE_OK)
+	    tl_store_bind_text(stmt, 8, at_utc) != SQLITE_OK ||
+	    tl_store_bind_text(stmt, 9, peer) != SQLITE_OK)
 		return bind_failed(st, stmt, what, err);
 	return write_single(st, stmt, test_id, false, what, err);
 }
@@ -364,10 +375,18 @@ int tl_store_pressure_add(struct tl_store *st, int64_t test_id, const char *phas
 int tl_store_findings_set(struct tl_store *st, int64_t test_id, const char *findings_json,
 			  const char *operator_id, const char *at_utc, struct tl_err *err)
 {
+	return tl_store_findings_set_by(st, test_id, findings_json, operator_id, NULL, at_utc, err);
+}
+
+int tl_store_findings_set_by(struct tl_store *st, int64_t test_id, const char *findings_json,
+			     const char *operator_id, const char *peer, const char *at_utc,
+			     struct tl_err *err)
+{
 	char what[TL_STORE_WHAT_MAX];
 	snprintf(what, sizeof what, "setting the findings of test %" PRId64, test_id);
 	if (tl_store_check_json(st, findings_json, "findings", false, what, err) < 0 ||
 	    tl_store_check_id(operator_id, "operator", false, what, err) < 0 ||
+	    tl_store_check_id(peer, "peer", true, what, err) < 0 ||
 	    tl_store_check_utc(at_utc, "at", what, err) < 0)
 		return -1;
 	sqlite3_stmt *stmt = tl_store_stmt(st, TL_ST_FINDINGS_SET, what, err);
@@ -376,7 +395,8 @@ int tl_store_findings_set(struct tl_store *st, int64_t test_id, const char *find
 	if (sqlite3_bind_int64(stmt, 1, test_id) != SQLITE_OK ||
 	    tl_store_bind_text(stmt, 2, findings_json) != SQLITE_OK ||
 	    tl_store_bind_text(stmt, 3, operator_id) != SQLITE_OK ||
-	    tl_store_bind_text(stmt, 4, at_utc) != SQLITE_OK)
+	    tl_store_bind_text(stmt, 4, at_utc) != SQLITE_OK ||
+	    tl_store_bind_text(stmt, 5, peer) != SQLITE_OK)
 		return bind_failed(st, stmt, what, err);
 	return write_single(st, stmt, test_id, true, what, err);
 }
