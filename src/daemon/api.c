@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -643,16 +645,19 @@ static enum MHD_Result list_protocols(struct tl_api *api, struct MHD_Connection 
 static enum MHD_Result metrics(struct tl_api *api, struct MHD_Connection *c)
 {
 	struct tl_daemon *d = api->d;
-	json_t *jit = json_array(), *est = json_array();
+	json_t *jit = json_array(), *est = json_array(), *at = json_array();
 	pthread_mutex_lock(&d->m_mu);
 	size_t nj = d->n_jitter < 4096 ? d->n_jitter : 4096;
 	for (size_t i = 0; i < nj; i++)
 		json_array_append_new(jit, json_integer(d->jitter_us[i]));
 	size_t ne = d->n_estop < 1024 ? d->n_estop : 1024;
-	for (size_t i = 0; i < ne; i++)
+	for (size_t i = 0; i < ne; i++) {
 		json_array_append_new(est, json_integer(d->estop_us[i]));
-	json_t *o = json_pack("{s:I, s:I, s:o, s:o}", "ticks", (json_int_t)d->ticks, "overruns",
-			      (json_int_t)d->overruns, "jitter_us", jit, "estop_us", est);
+		json_array_append_new(at, json_integer(d->estop_at_ns[i]));
+	}
+	json_t *o = json_pack("{s:I, s:I, s:o, s:o, s:o}", "ticks", (json_int_t)d->ticks, "overruns",
+			      (json_int_t)d->overruns, "jitter_us", jit, "estop_us", est,
+			      "estop_at_ns", at);
 	pthread_mutex_unlock(&d->m_mu);
 	return send_json(c, 200, o);
 }
@@ -977,6 +982,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct tl_api *api = l->api;
 	struct request *rq = *con_cls;
 	if (!rq) {
+		/* Each connection has its own thread, and carries one request (api_gate.c). Under
+		 * load these threads (event streams above all) must not crowd out the gate and
+		 * the control thread, which carry the emergency stop: they yield to them. */
+		setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), TL_API_CONN_NICE);
 		rq = calloc(1, sizeof *rq);
 		if (!rq)
 			return MHD_NO;

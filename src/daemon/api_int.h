@@ -28,6 +28,9 @@
 /* A request head not complete, or a connection idle (a stalled body, a reader that reads
  * nothing), this long is closed. */
 #define TL_API_IDLE_TIMEOUT_S 10
+/* The nice value of libmicrohttpd's connection threads, above the gate's and the control
+ * thread's (0): raising one's own nice value needs no privilege. */
+#define TL_API_CONN_NICE 5
 
 struct tl_api;
 struct tl_gate;

@@ -227,8 +227,12 @@ static void handle(struct control *c, struct tl_cmd *cmd)
 		name = "estop";
 		struct tl_motion m = tl_engine_estop(e, now, cmd->source);
 		actuate(c, now, &m);
+		int64_t done = tl_mono_ns();
+		pthread_mutex_lock(&d->m_mu);
+		d->estop_at_ns[d->n_estop % 1024] = done; /* the same slot as the next estop_us */
+		pthread_mutex_unlock(&d->m_mu);
 		metric(d, d->estop_us, &d->n_estop, sizeof d->estop_us / sizeof d->estop_us[0],
-		       (tl_mono_ns() - cmd->queued_ns) / 1000);
+		       (done - cmd->queued_ns) / 1000);
 		break; /* published below with every command, after its events */
 	}
 	case CMD_RECONNECT: {
