@@ -24,6 +24,7 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -252,10 +253,19 @@ static int connect_to(const struct target *t, int port)
 		}
 		return fd;
 	}
+	/* Not blocking: a daemon whose backlog is full would hold connect() for minutes. */
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa)) {
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+		return fd;
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+	int soerr = -1;
+	socklen_t sl = sizeof soerr;
+	if (errno != EINPROGRESS || poll(&pfd, 1, 1000) != 1 ||
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) || soerr) {
 		close(fd);
 		return -1;
 	}
