@@ -48,7 +48,6 @@ struct listener {
 	bool tls;                 /* the gate cannot read the head: it passes at once */
 	bool need_token;
 	struct MHD_Daemon *mhd;
-	char hosts[6][80];        /* allowed Host values; [0] empty: none set */
 	/* connections at libmicrohttpd, by client; guarded by api->gate_mu */
 	int n_conn;
 	struct tl_api_client clients[TL_API_CLIENTS_MAX];
