@@ -754,6 +754,7 @@ static enum MHD_Result events_stream(struct tl_api *api, struct MHD_Connection *
 		return send_error(c, 503, "too many event streams open (%d): close one and try again",
 				  TL_API_STREAMS_MAX);
 	}
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), TL_API_STREAM_NICE);
 	struct sse *s = calloc(1, sizeof *s);
 	if (!s) {
 		atomic_fetch_sub(&l->n_streams, 1);

@@ -31,6 +31,9 @@
 /* The nice value of libmicrohttpd's connection threads, above the gate's and the control
  * thread's (0): raising one's own nice value needs no privilege. */
 #define TL_API_CONN_NICE 5
+/* ... and of a connection thread once it carries an event stream: every status wakes all
+ * of them at once (10 a second), and that crowd must not hold the gate back. */
+#define TL_API_STREAM_NICE 15
 
 struct tl_api;
 struct tl_gate;
