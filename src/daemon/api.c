@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
+#include <syslog.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
@@ -965,6 +966,21 @@ static bool request_allowed(const struct listener *l, struct MHD_Connection *c, 
 	return true;
 }
 
+static enum MHD_Result send_unauthorised(struct MHD_Connection *c)
+{
+	static const char body[] = "{\"error\": \"a valid bearer token is required\"}\n";
+	struct MHD_Response *r = MHD_create_response_from_buffer(sizeof body - 1, (void *)body,
+								 MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
+	MHD_add_response_header(r, "Connection", "close");
+	enum MHD_Result ret = MHD_queue_response(c, 401, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind, const char *key,
 				   const char *value)
 {
@@ -995,6 +1011,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*con_cls = rq;
 		if (rq->estop)
 			return MHD_YES;
+		if (!authorised(l, c)) {
+			/* Before anything else: without the token, nothing is said about the rest. */
+			rq->refused = true;
+			return send_unauthorised(c);
+		}
 		int n_length = 0;
 		MHD_get_connection_values(c, MHD_HEADER_KIND, count_length, &n_length);
 		if (n_length > 1) {
@@ -1029,16 +1050,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		}
 		*upload_size = 0;
 		return MHD_YES;
-	}
-	if (!authorised(l, c)) {
-		struct MHD_Response *r = MHD_create_response_from_buffer(
-			strlen("{\"error\": \"a valid bearer token is required\"}\n"),
-			(void *)"{\"error\": \"a valid bearer token is required\"}\n", MHD_RESPMEM_PERSISTENT);
-		MHD_add_response_header(r, "Content-Type", "application/json");
-		MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
-		enum MHD_Result ret = MHD_queue_response(c, 401, r);
-		MHD_destroy_response(r);
-		return ret;
 	}
 	if (rq->estop)
 		return cmd_estop(api, c, rq);
@@ -1189,6 +1200,20 @@ const char *tl_api_bound(const struct tl_api *api)
 	return api->bound[0] ? api->bound : "-";
 }
 
+/* The gate holds up to TL_API_PENDING_MAX connections besides libmicrohttpd's: the soft
+ * limit on descriptors goes up to what that needs, as far as the hard limit allows. If
+ * it cannot, the gate makes room by closing the slowest waiting head. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= TL_API_NOFILE)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > TL_API_NOFILE ? TL_API_NOFILE
+										  : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		syslog(LOG_WARNING, "api: raising the limit on open files: %m");
+}
+
 struct tl_api *tl_api_start(struct tl_daemon *d, struct tl_err *err)
 {
 	struct tl_api *api = calloc(1, sizeof *api);
@@ -1198,6 +1223,7 @@ struct tl_api *tl_api_start(struct tl_daemon *d, struct tl_err *err)
 	}
 	api->d = d;
 	api->idle_timeout_s = TL_API_IDLE_TIMEOUT_S;
+	raise_nofile();
 	api->unix_l.fd = api->tcp_l.fd = -1;
 	pthread_mutex_init(&api->gate_mu, NULL);
 	if (d->cfg.socket[0]) {

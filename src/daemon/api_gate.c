@@ -445,11 +445,14 @@ static void on_head(struct tl_gate *g, struct gconn *c, uint32_t events)
 	int e = is_estop(buf, n);
 	if (e == 1 && c->l->need_token) {
 		/* Only a client with the token may stop over TCP with a token set; libmicrohttpd
-		 * answers the others 401. */
-		if (whole && !token_ok(g->api, buf, hlen ? hlen : n))
-			e = 0;
-		else if (!whole && !ended)
+		 * answers the others 401. The token is in the head: a head cut short has none. */
+		if (!whole) {
+			if (ended)
+				retire(g, c, true);
 			return;
+		}
+		if (!token_ok(g->api, buf, hlen ? hlen : n))
+			e = 0;
 	}
 	if (e == 1 && (whole || ended)) {
 		stop(g, c, buf, n, hlen);
@@ -475,15 +478,17 @@ static void add_conn(struct tl_gate *g, struct gconn *c)
 	g->tail = c;
 }
 
-/* The connection that has waited longest for its head goes, to make room. */
-static void evict_oldest(struct tl_gate *g)
+/* The connection that has waited longest for its head goes, to make room; false if
+ * there is none. */
+static bool evict_oldest(struct tl_gate *g)
 {
 	for (struct gconn *c = g->head; c; c = c->next) {
 		if (c->fd >= 0 && c->state == G_HEAD) {
 			retire(g, c, true);
-			return;
+			return true;
 		}
 	}
+	return false;
 }
 
 static void accept_all(struct tl_gate *g, struct listener *l)
@@ -495,9 +500,14 @@ static void accept_all(struct tl_gate *g, struct listener *l)
 		c->alen = sizeof c->addr;
 		c->fd = accept4(l->fd, (struct sockaddr *)&c->addr, &c->alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (c->fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				syslog(LOG_WARNING, "api: accept: %m");
+			int e = errno;
 			free(c);
+			/* Out of descriptors: the connection that has waited longest for its head
+			 * makes room, as when the gate is full. */
+			if ((e == EMFILE || e == ENFILE) && evict_oldest(g))
+				continue;
+			if (e != EAGAIN && e != EINTR && e != ECONNABORTED)
+				syslog(LOG_WARNING, "api: accept: %s", strerror(e));
 			return;
 		}
 		c->l = l;

@@ -24,6 +24,10 @@
  * full, the one that has waited longest is closed: a slow client, since a real client
  * sends its head at once. */
 #define TL_API_PENDING_MAX 1024
+/* Descriptors the API may need: the waiting heads, both listeners' connections, and room
+ * for the rest of the daemon. The soft limit is raised to this at start (systemd's
+ * default is 1024). */
+#define TL_API_NOFILE (TL_API_PENDING_MAX + 4 * TL_API_CONN_MAX + 256)
 #define TL_API_CLIENTS_MAX 64     /* distinct clients with connections at libmicrohttpd */
 /* A request head not complete, or a connection idle (a stalled body, a reader that reads
  * nothing), this long is closed. */

@@ -67,4 +67,26 @@ check "... beside the operator it named" \
 check "the e-stop over the socket is audited with its peer" grep -Eq "^uid $(id -u) pid [0-9]+$" <<<"$(peer estop)"
 check "the first e-stop (TCP) too" test "$(sqlite3 "$WORK/treadlab.db" \
 	"select count(*) from audit where command = 'estop' and peer like '127.0.0.1:%'")" = 1
+stop_daemon
+
+# With a bearer token on TCP, the e-stop's own path asks for it too (it is not a site
+# check): without it 401 and nothing stops; a head cut short stops nothing either.
+head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/token"
+write_config "$WORK/t.conf" "[sim]" "time_scale = 20" "[api]" "listen = 127.0.0.1:0" \
+	"token_file = $WORK/token"
+: >"$WORK/daemon.log"
+start_daemon "$WORK/t.conf"
+addr=$(grep -o 'listen 127\.0\.0\.1:[0-9]*' "$WORK/daemon.log" | head -1 | cut -d' ' -f2)
+url="http://$addr"
+"$T" start --protocol bruce --patient SITE02 >/dev/null
+check "a walking test" wait_for '"state":"running".*"belt_on":true' 30
+check "an e-stop over TCP without the token: 401" test "$(code -X POST "$url/v1/estop")" = 401
+exec 5<>"/dev/tcp/${addr%:*}/${addr#*:}"
+printf 'POST /v1/estop HTTP/1.1\r\nHost: %s\r\n' "$addr" >&5
+exec 5>&-
+check "... nor one cut short before its headers end: still running" \
+	test "$("$T" status --json | jq -r .state)" = running
+check "with the token: 200" test "$(code -X POST -H "Authorization: Bearer $(cat "$WORK/token")" \
+	"$url/v1/estop")" = 200
+check "... and the test is emergency-stopped" test "$("$T" status --json | jq -r .state)" = emergency_stopped
 finish
