@@ -12,6 +12,11 @@ addr=$(grep -o 'listen 127\.0\.0\.1:[0-9]*' "$WORK/daemon.log" | head -1 | cut -
 port=${addr#*:}
 url="http://$addr"
 tests() { sqlite3 "$WORK/treadlab.db" 'select count(*) from tests'; }
+
+printf '[api]\nsocket = %s\nallowed_hosts = ok.example, bad/host\n' "$WORK/x.sock" >"$WORK/bad.conf"
+out=$("$D" --config "$WORK/bad.conf" --check-config 2>&1) && out="accepted: $out"
+check "a bad [api] allowed_hosts is refused with file and line ($out)" \
+	grep -q "bad.conf:3: \[api\] allowed_hosts: '/' cannot be in a host name" <<<"$out"
 # code ARGS...: the status of a curl call to the TCP listener.
 code() { curl -s -o "$WORK/body" -w '%{http_code}' -m 5 "$@" || true; }
 start='{"protocol":"bruce","patient":"SITE01"}'
