@@ -491,9 +491,12 @@ static bool evict_oldest(struct tl_gate *g)
 	return false;
 }
 
+/* Accepts up to 64 connections a turn (the listener stays readable for the rest), and
+ * reads each one's head at once if it is already there: a flood of new connections must
+ * not push out a stop that came just before it. */
 static void accept_all(struct tl_gate *g, struct listener *l)
 {
-	for (;;) {
+	for (int k = 0; k < 64; k++) {
 		struct gconn *c = calloc(1, sizeof *c);
 		if (!c)
 			return; /* the listener stays readable: tried again on the next wake-up */
@@ -525,6 +528,8 @@ static void accept_all(struct tl_gate *g, struct listener *l)
 		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = c};
 		if (epoll_ctl(g->ep, EPOLL_CTL_ADD, c->fd, &ev))
 			retire(g, c, true);
+		else
+			on_head(g, c, 0);
 	}
 }
 
