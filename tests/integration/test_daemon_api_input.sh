@@ -32,6 +32,16 @@ check "DEL in a nested findings text: 400 with its path" \
 	PUT /v1/tests/1/findings '{"symptoms":{"location":["calf\u007f"]}}'
 check "a C1 character in a key: 400" expect 400 "has a control character \(U\+0085\)" \
 	POST /v1/tests '{"protocol":"bruce","patient":"P1","\u0085":1}'
+# Raw bytes, not escapes: U+0085 as UTF-8, an overlong '/', a lone surrogate, a stray
+# continuation byte.
+check "raw C2 85 (U+0085) in operator: 400" expect 400 "control character \(U\+0085\)" \
+	POST /v1/tests $'{"protocol":"bruce","patient":"P1","operator":"a\xc2\x85b"}'
+check "an overlong UTF-8 sequence: 400" expect 400 "malformed JSON|invalid UTF-8" \
+	POST /v1/tests $'{"protocol":"bruce","patient":"P1","operator":"a\xc0\xafb"}'
+check "a UTF-8 surrogate: 400" expect 400 "malformed JSON|invalid UTF-8" \
+	POST /v1/tests $'{"protocol":"bruce","patient":"P1","operator":"a\xed\xa0\x80b"}'
+check "a stray continuation byte: 400" expect 400 "malformed JSON|invalid UTF-8" \
+	POST /v1/stop $'{"reason":"a\x85b"}'
 check "nothing was created" test "$(tests)" = 0
 check "no store error is left" test "$("$T" status --json | jq -r .store_error)" = null
 check "printable non-ASCII text is fine" expect 201 '"id"' \
