@@ -35,5 +35,13 @@ t1=$(date +%s)
 check "the daemon closed the slow heads and the stalled bodies ($closed)" \
 	test "$closed" = "closed slow=20 stalled=32"
 check "... after its 10 s timeout, not at once ($((t1 - t0)) s)" test $((t1 - t0)) -ge 5
-check "the client is served again" test "$(api GET /v1/status | cut -d' ' -f1)" = 200
+# libmicrohttpd counts a connection out just after closing it: the first request may
+# still meet the count of a moment ago, so a few are allowed.
+served_again() {
+	for _ in $(seq 20); do
+		[ "$(api GET /v1/status | cut -d' ' -f1)" = 200 ] && return 0
+	done
+	return 1
+}
+check "the client is served again" served_again
 finish
