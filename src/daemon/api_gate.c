@@ -12,7 +12,8 @@
  *    libmicrohttpd. A head that is not complete within [api] idle_timeout_s is closed;
  *    when TL_API_PENDING_MAX connections wait, the one that waited longest is closed.
  *  - keeps POST /v1/estop for itself: as soon as that request's head is in (its body is
- *    not waited for: any size, any content), the stop is queued to the control thread,
+ *    not waited for: any size, any content; headers that stall stop it when the head's
+ *    time is up, not never), the stop is queued to the control thread,
  *    which wakes at once and serves emergency stops before anything else. The control
  *    thread completes the reply as soon as the driver has the stop (not after the store
  *    commits it; the record is still written) and the reply's eventfd wakes the gate,
@@ -466,6 +467,18 @@ static void on_head(struct tl_gate *g, struct gconn *c, uint32_t events)
 		retire(g, c, true); /* half a request, and the client stopped sending */
 }
 
+/* A head not complete in time is closed; but a stop whose request line came stops all the
+ * same (without the token a listener needs, it cannot be told from anyone's). */
+static void head_timeout(struct tl_gate *g, struct gconn *c)
+{
+	char buf[HEAD_MAX];
+	ssize_t r = recv(c->fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+	if (r > 0 && !c->l->need_token && is_estop(buf, (size_t)r) == 1)
+		stop(g, c, buf, (size_t)r, 0);
+	else
+		retire(g, c, true);
+}
+
 /* ---------- accepting ---------- */
 
 static void add_conn(struct tl_gate *g, struct gconn *c)
@@ -543,7 +556,10 @@ static int expire(struct tl_gate *g)
 		if (c->fd < 0 || c->deadline_ns == INT64_MAX)
 			continue;
 		if (c->deadline_ns <= now) {
-			retire(g, c, true);
+			if (c->state == G_HEAD)
+				head_timeout(g, c);
+			else
+				retire(g, c, true);
 			continue;
 		}
 		if (c->deadline_ns < next)

@@ -59,6 +59,17 @@ exec 5>&-
 check "half a body, then silence: answered ($status_line)" grep -q '^HTTP/1.1 200' <<<"$status_line"
 check "... test $id is emergency-stopped" stopped "$id"
 
+# Headers that stop half way: the request line is enough once the head's time is up.
+id=$(walk)
+exec 5<>"/dev/tcp/${addr%:*}/${addr#*:}"
+printf 'POST /v1/estop HTTP/1.1\r\nHost: %s\r\nX-Half' "$addr" >&5
+status_line=""
+read -r -t 20 status_line <&5 || true
+exec 5>&-
+check "headers cut off, then silence: stopped and answered at the head's timeout ($status_line)" \
+	grep -q '^HTTP/1.1 200' <<<"$status_line"
+check "... test $id is emergency-stopped" stopped "$id"
+
 # An operator in a body that came whole with the head is recorded.
 id=$(walk)
 out=$(api POST /v1/estop '{"operator": "kim"}')
