@@ -222,6 +222,33 @@ int cmd_reconnect(int argc, char **argv)
 	return simple("reconnect", "/v1/treadmill/reconnect", argc, argv);
 }
 
+/* Changes to the record after the fact: who (the operator named, the connection's peer),
+ * when, in which state, and what was there before. */
+static void print_history(json_t *h)
+{
+	if (json_array_size(h) == 0)
+		return;
+	printf("\nchanges to the record\n");
+	size_t i;
+	json_t *c;
+	json_array_foreach(h, i, c) {
+		const char *op = json_string_value(json_object_get(c, "operator"));
+		const char *peer = json_string_value(json_object_get(c, "peer"));
+		char *value = json_dumps(json_object_get(c, "value"), JSON_COMPACT | JSON_ENCODE_ANY);
+		printf("  %s  %-8s by %s (%s) while %s: %s\n",
+		       json_string_value(json_object_get(c, "at")),
+		       json_string_value(json_object_get(c, "what")), op ? op : "-", peer ? peer : "peer unknown",
+		       json_string_value(json_object_get(c, "test_state")), value ? value : "?");
+		free(value);
+		json_t *prev = json_object_get(c, "previous");
+		if (prev && !json_is_null(prev)) {
+			char *p = json_dumps(prev, JSON_COMPACT | JSON_ENCODE_ANY);
+			printf("      replaced %s\n", p ? p : "?");
+			free(p);
+		}
+	}
+}
+
 static void print_test(json_t *t)
 {
 	printf("test %lld: patient %s, protocol %s, operator %s\n",
@@ -252,6 +279,7 @@ static void print_test(json_t *t)
 		       json_string_value(json_object_get(e, "kind")),
 		       json_string_value(json_object_get(e, "source")), d ? d : "");
 	}
+	print_history(json_object_get(t, "history"));
 }
 
 static bool parse_test_id(const char *s)

@@ -1,4 +1,5 @@
 #include "api.h"
+#include "api_int.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -11,7 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <syslog.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -23,29 +28,18 @@
 #include "store.h"
 #include "writer.h"
 
-#define BODY_MAX (64 * 1024)
-
-/* One per listening socket: the TCP one may demand a token. */
-struct listener {
-	struct tl_api *api;
-	bool need_token;
-};
-
-struct tl_api {
-	struct tl_daemon *d;
-	struct MHD_Daemon *unix_mhd, *tcp_mhd;
-	struct listener unix_l, tcp_l;
-	char socket_path[256];
-	char bound[64];          /* the TCP address actually bound, "127.0.0.1:8660" */
-	char *cert_pem, *key_pem; /* kept for the daemon's life: MHD reads them in place */
-	char token[256];
-	atomic_int stopping;  /* read by the event streams' threads */
-};
+#define BODY_MAX TL_API_BODY_MAX
 
 struct request {
 	char *body;
 	size_t len;
 	bool too_big;
+	bool estop;      /* POST /v1/estop (served here only on a TLS listener: api_gate.c) */
+	bool stopped;    /* ... and the stop has been carried out: */
+	int stop_status;
+	char stop_msg[sizeof ((struct tl_reply *)0)->msg], warning[160];
+	bool refused;    /* answered at its head */
+	const struct listener *l;
 };
 
 /* ---------- responses ---------- */
@@ -62,6 +56,8 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json
 	text[n + 1] = '\0';
 	struct MHD_Response *r = MHD_create_response_from_buffer(n + 1, text, MHD_RESPMEM_MUST_FREE);
 	MHD_add_response_header(r, "Content-Type", "application/json");
+	/* One request a connection: each one comes through the gate (api_gate.c). */
+	MHD_add_response_header(r, "Connection", "close");
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -80,6 +76,42 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
 }
 
 /* ---------- request bodies ---------- */
+
+/* Whether any string in j (keys and values, at any depth) holds invalid UTF-8 or a
+ * control character (C0, DEL, C1): they are refused here, not left for the store to
+ * fail on. `where` gets the field's path ("symptoms.location[1]"), `why` what is wrong. */
+static bool text_bad(json_t *j, const char *path, char *where, size_t wcap, char *why, size_t ycap)
+{
+	char sub[128];
+	if (json_is_string(j)) {
+		if (!tl_api_text_bad(json_string_value(j), json_string_length(j), why, ycap))
+			return false;
+		snprintf(where, wcap, "%s", path);
+		return true;
+	}
+	if (json_is_array(j)) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(j, i, v) {
+			snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+			if (text_bad(v, sub, where, wcap, why, ycap))
+				return true;
+		}
+		return false;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(j, key, v) {
+		snprintf(sub, sizeof sub, "%s%s%s", path, path[0] ? "." : "", key);
+		if (tl_api_text_bad(key, strlen(key), why, ycap)) {
+			snprintf(where, wcap, "%s", sub);
+			return true;
+		}
+		if (text_bad(v, sub, where, wcap, why, ycap))
+			return true;
+	}
+	return false;
+}
 
 /* Parses the body as a JSON object whose keys are all in `allowed` (NULL-terminated).
  * An empty body is an empty object. On failure sends the 400 and returns NULL. */
@@ -100,6 +132,12 @@ static json_t *parse_body(struct MHD_Connection *c, const struct request *rq,
 	if (!json_is_object(j)) {
 		json_decref(j);
 		*ret = send_error(c, 400, "the body must be a JSON object");
+		return NULL;
+	}
+	char where[128], why[64];
+	if (text_bad(j, "", where, sizeof where, why, sizeof why)) {
+		*ret = send_error(c, 400, "field '%s' has %s: text fields must be printable UTF-8", where, why);
+		json_decref(j);
 		return NULL;
 	}
 	const char *key;
@@ -132,9 +170,8 @@ static bool opt_string(struct MHD_Connection *c, json_t *body, const char *key, 
 	}
 	const char *s = json_string_value(v);
 	size_t n = s ? strlen(s) : 0;
-	bool ok = s && n > 0 && n < cap;
-	for (size_t i = 0; ok && i < n; i++)
-		ok = (unsigned char)s[i] >= 0x20 && s[i] != 0x7f;
+	char why[64];
+	bool ok = s && n > 0 && n < cap && !tl_api_text_bad(s, n, why, sizeof why);
 	if (!ok) {
 		*ret = send_error(c, 400, "field '%s' must be a string of 1 to %zu printable characters",
 				  key, cap - 1);
@@ -157,7 +194,7 @@ static bool valid_mrn(const char *s)
 
 /* ---------- status ---------- */
 
-static json_t *status_json(const struct tl_status *st, const struct tl_daemon *d)
+json_t *tl_api_status_json(const struct tl_status *st, const struct tl_daemon *d)
 {
 	json_t *o = json_pack("{s:s, s:s}", "state", tl_state_name(st->state), "end_reason",
 			      st->end_reason == TL_END_NONE ? "" : tl_end_reason_name(st->end_reason));
@@ -192,7 +229,7 @@ static json_t *status_json(const struct tl_status *st, const struct tl_daemon *d
 	return o;
 }
 
-static void snapshot(struct tl_daemon *d, struct tl_status *out)
+void tl_api_snapshot(struct tl_daemon *d, struct tl_status *out)
 {
 	pthread_mutex_lock(&d->st_mu);
 	*out = d->st;
@@ -200,6 +237,17 @@ static void snapshot(struct tl_daemon *d, struct tl_status *out)
 }
 
 /* ---------- commands ---------- */
+
+/* Who sent the request on c (tl_api_peer_of_fd). */
+static void peer_of(struct MHD_Connection *c, char *peer, size_t cap)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	char key[48];
+	if (ci)
+		tl_api_peer_of_fd(ci->connect_fd, peer, cap, key, sizeof key);
+	else
+		snprintf(peer, cap, "unknown");
+}
 
 /* Hands cmd (taken) to the control thread as the technician's and waits for its answer,
  * which comes once what it caused is committed. */
@@ -215,14 +263,15 @@ static void submit_and_wait(struct tl_api *api, struct tl_cmd *cmd, struct tl_re
 static enum MHD_Result run_command(struct tl_api *api, struct MHD_Connection *c, struct tl_cmd *cmd)
 {
 	struct tl_reply reply;
+	peer_of(c, cmd->peer, sizeof cmd->peer);
 	submit_and_wait(api, cmd, &reply);
 	enum MHD_Result ret;
 	if (reply.http_status >= 300) {
 		ret = send_error(c, (unsigned)reply.http_status, "%s", reply.msg);
 	} else {
 		struct tl_status st;
-		snapshot(api->d, &st);
-		json_t *o = status_json(&st, api->d);
+		tl_api_snapshot(api->d, &st);
+		json_t *o = tl_api_status_json(&st, api->d);
 		if (reply.http_status == 201)
 			json_object_set_new(o, "id", json_integer(reply.test_id));
 		ret = send_json(c, (unsigned)reply.http_status, o);
@@ -305,44 +354,49 @@ fail:
 	return ret;
 }
 
-/* The emergency stop is carried out whatever the body says: a malformed request must
- * never be the reason a belt keeps running. A body that cannot be used (bad JSON, an
- * unknown field, a bad operator) is named in a "warning" of the answer instead. */
-static enum MHD_Result cmd_estop(struct tl_api *api, struct MHD_Connection *c, const struct request *rq)
+/* The emergency stop as libmicrohttpd serves it: on a TLS listener, whose heads the gate
+ * cannot read (api_gate.c serves it on the others, on its head alone). The stop is
+ * carried out whatever the body is: a malformed one is named in a "warning" of the
+ * answer; one over BODY_MAX is not kept but still stops (on_request); a client that
+ * stalls or goes away before its body is in still stops (on_completed). */
+static void estop_now(struct tl_api *api, struct MHD_Connection *c, struct request *rq)
 {
 	struct tl_cmd *cmd = new_cmd(CMD_ESTOP);
-	if (!cmd)
-		return send_error(c, 500, "out of memory");
-	snprintf(cmd->operator_id, sizeof cmd->operator_id, "%s", api->d->cfg.operator_default);
-	char warning[160] = "";
-	if (rq->len) {
-		json_error_t e;
-		json_t *body = json_loadb(rq->body, rq->len, 0, &e);
-		json_t *op = json_object_get(body, "operator");
-		const char *s = json_string_value(op);
-		if (!json_is_object(body) || json_object_size(body) > (op ? 1u : 0u))
-			snprintf(warning, sizeof warning, "the request body was not used (expected "
-				 "{\"operator\": ID} or nothing)");
-		else if (op && (!s || !*s || strlen(s) >= sizeof cmd->operator_id))
-			snprintf(warning, sizeof warning, "field 'operator' was not used: not a valid name");
-		else if (s)
-			snprintf(cmd->operator_id, sizeof cmd->operator_id, "%s", s);
-		json_decref(body);
+	rq->stopped = true;
+	if (!cmd) {
+		rq->stop_status = 500;
+		snprintf(rq->stop_msg, sizeof rq->stop_msg, "out of memory");
+		return;
 	}
+	const char *def = api->d->cfg.operator_default;
+	if (rq->too_big) {
+		snprintf(cmd->operator_id, sizeof cmd->operator_id, "%s", def);
+		snprintf(rq->warning, sizeof rq->warning, "the request body was not used (over %d bytes)",
+			 BODY_MAX);
+	} else {
+		tl_api_estop_body(rq->body, rq->len, def, cmd->operator_id, sizeof cmd->operator_id,
+				  rq->warning, sizeof rq->warning);
+	}
+	peer_of(c, cmd->peer, sizeof cmd->peer);
 	struct tl_reply reply;
 	submit_and_wait(api, cmd, &reply);
-	enum MHD_Result ret;
-	struct tl_status st;
-	snapshot(api->d, &st);
-	json_t *o = status_json(&st, api->d);
-	if (warning[0])
-		json_object_set_new(o, "warning", json_string(warning));
-	if (reply.http_status >= 300)
-		json_object_set_new(o, "error", json_string(reply.msg));
-	/* The stop reached the driver before the answer; a store failure is still reported. */
-	ret = send_json(c, reply.http_status >= 300 ? (unsigned)reply.http_status : 200, o);
+	rq->stop_status = reply.http_status;
+	snprintf(rq->stop_msg, sizeof rq->stop_msg, "%s", reply.msg);
 	tl_reply_destroy(&reply);
-	return ret;
+}
+
+static enum MHD_Result cmd_estop(struct tl_api *api, struct MHD_Connection *c, struct request *rq)
+{
+	if (!rq->stopped)
+		estop_now(api, c, rq);
+	struct tl_status st;
+	tl_api_snapshot(api->d, &st);
+	json_t *o = tl_api_status_json(&st, api->d);
+	if (rq->warning[0])
+		json_object_set_new(o, "warning", json_string(rq->warning));
+	if (rq->stop_status >= 300)
+		json_object_set_new(o, "error", json_string(rq->stop_msg));
+	return send_json(c, rq->stop_status >= 300 ? (unsigned)rq->stop_status : 200, o);
 }
 
 static enum MHD_Result cmd_simple(struct tl_api *api, struct MHD_Connection *c,
@@ -388,13 +442,16 @@ static struct tl_store *reader(struct tl_api *api, struct tl_err *err)
 	return tl_store_open_readonly(api->d->cfg.database, err);
 }
 
+/* A test id in canonical decimal only: 1-9 then digits, up to 18 of them ("+1", "0001",
+ * " 1" and "1e0" name no test). */
 static bool parse_id(const char *s, int64_t *id)
 {
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (end == s || (*end && *end != '/') || errno || v <= 0)
+	size_t n = strspn(s, "0123456789");
+	if (n == 0 || n > 18 || s[0] == '0' || (s[n] && s[n] != '/'))
 		return false;
+	int64_t v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
 	*id = v;
 	return true;
 }
@@ -411,7 +468,13 @@ static enum MHD_Result get_test(struct tl_api *api, struct MHD_Connection *c, in
 		ret = send_error(c, 404, "no test %lld", (long long)id);
 	} else {
 		json_t *j = exists < 0 ? NULL : tl_store_test_json(st, id, &err);
-		ret = j ? send_json(c, 200, j) : send_error(c, 500, "%s", err.msg);
+		/* Changes after the fact, each with who made them and what it replaced. */
+		json_t *h = j ? tl_store_history_json(st, id, &err) : NULL;
+		if (h)
+			json_object_set_new(j, "history", h);
+		ret = h ? send_json(c, 200, j) : send_error(c, 500, "%s", err.msg);
+		if (!h)
+			json_decref(j);
 	}
 	tl_store_close(st);
 	return ret;
@@ -437,7 +500,9 @@ static enum MHD_Result commit_and_answer(struct tl_api *api, struct MHD_Connecti
 {
 	struct tl_writer *w = api->d->writer;
 	char *text = json_dumps(detail, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	tl_writer_audit(w, operator_id, command, text, "ok");
+	char peer[64];
+	peer_of(c, peer, sizeof peer);
+	tl_writer_audit_by(w, operator_id, peer, command, text, "ok");
 	free(text);
 	tl_writer_recompute(w, id);
 	struct tl_reply reply;
@@ -530,8 +595,10 @@ static enum MHD_Result add_pressure(struct tl_api *api, struct MHD_Connection *c
 		goto out;
 	unsigned flags = (noncompressible ? TL_STORE_PRESSURE_NONCOMPRESSIBLE : 0) |
 			 (implausible ? TL_STORE_PRESSURE_CONFIRMED : 0);
-	tl_writer_pressure(api->d->writer, id, phase, min, site, json_number_value(mmhg), flags,
-			   op);
+	char peer[64];
+	peer_of(c, peer, sizeof peer);
+	tl_writer_pressure_by(api->d->writer, id, phase, min, site, json_number_value(mmhg), flags,
+			      op, peer);
 	json_object_set_new(body, "test", json_integer(id));
 	ret = commit_and_answer(api, c, id, op, "pressure", body);
 out:
@@ -564,7 +631,9 @@ static enum MHD_Result set_findings(struct tl_api *api, struct MHD_Connection *c
 	if (!test_exists(api, c, id, &ret))
 		goto out;
 	char *text = json_dumps(sym, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	tl_writer_findings(api->d->writer, id, text, op);
+	char peer[64];
+	peer_of(c, peer, sizeof peer);
+	tl_writer_findings_by(api->d->writer, id, text, op, peer);
 	free(text);
 	json_t *detail = json_pack("{s:I}", "test", (json_int_t)id);
 	ret = commit_and_answer(api, c, id, op, "findings", detail);
@@ -616,16 +685,19 @@ static enum MHD_Result list_protocols(struct tl_api *api, struct MHD_Connection 
 static enum MHD_Result metrics(struct tl_api *api, struct MHD_Connection *c)
 {
 	struct tl_daemon *d = api->d;
-	json_t *jit = json_array(), *est = json_array();
+	json_t *jit = json_array(), *est = json_array(), *at = json_array();
 	pthread_mutex_lock(&d->m_mu);
 	size_t nj = d->n_jitter < 4096 ? d->n_jitter : 4096;
 	for (size_t i = 0; i < nj; i++)
 		json_array_append_new(jit, json_integer(d->jitter_us[i]));
 	size_t ne = d->n_estop < 1024 ? d->n_estop : 1024;
-	for (size_t i = 0; i < ne; i++)
+	for (size_t i = 0; i < ne; i++) {
 		json_array_append_new(est, json_integer(d->estop_us[i]));
-	json_t *o = json_pack("{s:I, s:I, s:o, s:o}", "ticks", (json_int_t)d->ticks, "overruns",
-			      (json_int_t)d->overruns, "jitter_us", jit, "estop_us", est);
+		json_array_append_new(at, json_integer(d->estop_at_ns[i]));
+	}
+	json_t *o = json_pack("{s:I, s:I, s:o, s:o, s:o}", "ticks", (json_int_t)d->ticks, "overruns",
+			      (json_int_t)d->overruns, "jitter_us", jit, "estop_us", est,
+			      "estop_at_ns", at);
 	pthread_mutex_unlock(&d->m_mu);
 	return send_json(c, 200, o);
 }
@@ -634,6 +706,7 @@ static enum MHD_Result metrics(struct tl_api *api, struct MHD_Connection *c)
 
 struct sse {
 	struct tl_api *api;
+	struct listener *l;
 	uint64_t seq;
 	uint64_t events_sent;
 	char *pending;
@@ -693,7 +766,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 			s->events_sent = first;
 		for (; s->events_sent < st.events_total; s->events_sent++)
 			sse_append(s, "event", tl_json_event(&st.recent[s->events_sent % TL_RECENT_EVENTS]));
-		sse_append(s, "status", status_json(&st, d));
+		sse_append(s, "status", tl_api_status_json(&st, d));
 	}
 	size_t n = s->pending_len - s->pending_off;
 	if (n > max)
@@ -706,23 +779,41 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 static void sse_free(void *cls)
 {
 	struct sse *s = cls;
+	atomic_fetch_sub(&s->l->n_streams, 1);
 	free(s->pending);
 	free(s);
 }
 
-static enum MHD_Result events_stream(struct tl_api *api, struct MHD_Connection *c)
+/* Streams take at most TL_API_STREAMS_MAX of a listener's connections, so that the
+ * rest are always there for commands. */
+static enum MHD_Result events_stream(struct tl_api *api, struct MHD_Connection *c, struct request *rq)
 {
+	struct listener *l = (struct listener *)rq->l;
+	if (atomic_fetch_add(&l->n_streams, 1) >= TL_API_STREAMS_MAX) {
+		atomic_fetch_sub(&l->n_streams, 1);
+		return send_error(c, 503, "too many event streams open (%d): close one and try again",
+				  TL_API_STREAMS_MAX);
+	}
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), TL_API_STREAM_NICE);
 	struct sse *s = calloc(1, sizeof *s);
-	if (!s)
+	if (!s) {
+		atomic_fetch_sub(&l->n_streams, 1);
 		return send_error(c, 500, "out of memory");
+	}
 	s->api = api;
+	s->l = l;
 	/* Only events from now on; the status first. */
 	pthread_mutex_lock(&api->d->st_mu);
 	s->events_sent = api->d->st.events_total;
 	pthread_mutex_unlock(&api->d->st_mu);
 	struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
+	if (!r) {
+		sse_free(s);
+		return send_error(c, 500, "out of memory");
+	}
 	MHD_add_response_header(r, "Content-Type", "text/event-stream");
 	MHD_add_response_header(r, "Cache-Control", "no-cache");
+	MHD_add_response_header(r, "Connection", "close");
 	enum MHD_Result ret = MHD_queue_response(c, 200, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -731,7 +822,7 @@ static enum MHD_Result events_stream(struct tl_api *api, struct MHD_Connection *
 /* ---------- routing ---------- */
 
 static enum MHD_Result route(struct tl_api *api, struct MHD_Connection *c, const char *url,
-			     const char *method, const struct request *rq)
+			     const char *method, struct request *rq)
 {
 	bool get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
 	static const struct {
@@ -740,10 +831,8 @@ static enum MHD_Result route(struct tl_api *api, struct MHD_Connection *c, const
 	} simple[] = {
 		{"/v1/onset", CMD_ONSET}, {"/v1/max", CMD_MAX},       {"/v1/relief", CMD_RELIEF},
 		{"/v1/stop", CMD_STOP},   {"/v1/estop", CMD_ESTOP},   {"/v1/finish", CMD_FINISH},
-		/* /v1/estop by POST is cmd_estop; this row answers other methods */
+		/* /v1/estop by POST is cmd_estop (on_request); this row answers other methods */
 	};
-	if (!strcmp(url, "/v1/estop") && post)
-		return cmd_estop(api, c, rq);
 	for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++)
 		if (!strcmp(url, simple[i].path))
 			return post ? cmd_simple(api, c, rq, simple[i].kind)
@@ -754,11 +843,11 @@ static enum MHD_Result route(struct tl_api *api, struct MHD_Connection *c, const
 		if (!get)
 			return send_error(c, 405, "%s takes GET", url);
 		struct tl_status st;
-		snapshot(api->d, &st);
-		return send_json(c, 200, status_json(&st, api->d));
+		tl_api_snapshot(api->d, &st);
+		return send_json(c, 200, tl_api_status_json(&st, api->d));
 	}
 	if (!strcmp(url, "/v1/events"))
-		return get ? events_stream(api, c) : send_error(c, 405, "%s takes GET", url);
+		return get ? events_stream(api, c, rq) : send_error(c, 405, "%s takes GET", url);
 	if (!strcmp(url, "/v1/protocols"))
 		return get ? list_protocols(api, c) : send_error(c, 405, "%s takes GET", url);
 	if (!strcmp(url, "/v1/metrics"))
@@ -797,12 +886,147 @@ static bool same_secret(const char *a, const char *b)
 	return diff == 0;
 }
 
+bool tl_api_token_ok(const struct tl_api *api, const char *h)
+{
+	return h && !strncmp(h, "Bearer ", 7) && same_secret(h + 7, api->token);
+}
+
 static bool authorised(const struct listener *l, struct MHD_Connection *c)
 {
 	if (!l->need_token)
 		return true;
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-	return h && !strncmp(h, "Bearer ", 7) && same_secret(h + 7, l->api->token);
+	return tl_api_token_ok(l->api, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"));
+}
+
+/* ---------- who may ask: Host, Origin, Content-Type ----------
+ *
+ * A web page on any site can make a browser send requests to a loopback listener: a
+ * "simple" POST (text/plain, no preflight), or any request once its own host name
+ * resolves to 127.0.0.1 (DNS rebinding). So every request must name this daemon in Host,
+ * an Origin header (sent by browsers) must be this daemon's own, and a request that
+ * changes anything must say Content-Type: application/json, which a page can send to
+ * another site only after a CORS preflight this API never grants. The emergency stop is
+ * exempt from all three: it can only stop the belt, and a stop refused over a header
+ * would be the wrong way to fail. */
+
+/* Whether host is one of the comma- or space-separated names of list (no case). */
+static bool in_list(const char *list, const char *host)
+{
+	size_t n = strlen(host);
+	for (const char *p = list; *p;) {
+		p += strspn(p, ", ");
+		size_t k = strcspn(p, ", ");
+		if (k && k == n && !strncasecmp(p, host, n))
+			return true;
+		p += k;
+	}
+	return false;
+}
+
+/* The Host values this listener answers to: [api] allowed_hosts; on the socket,
+ * treadlabd (what the command line sends), localhost, 127.0.0.1 and [::1]; on TCP, those
+ * loopback names with the listener's port, the address bound, and the address the
+ * connection came in on (a listener on 0.0.0.0 answers to each of its addresses). */
+static bool host_allowed(const struct listener *l, struct MHD_Connection *c, const char *host)
+{
+	static const char *const loopback[] = {"localhost", "127.0.0.1", "[::1]"};
+	const struct tl_api *api = l->api;
+	if (in_list(api->d->cfg.allowed_hosts, host))
+		return true;
+	if (l->is_unix) {
+		if (!strcasecmp(host, "treadlabd"))
+			return true;
+		for (size_t i = 0; i < sizeof loopback / sizeof loopback[0]; i++)
+			if (!strcasecmp(host, loopback[i]))
+				return true;
+		return false;
+	}
+	const char *port = strrchr(api->bound, ':');
+	char want[96];
+	for (size_t i = 0; port && i < sizeof loopback / sizeof loopback[0]; i++) {
+		snprintf(want, sizeof want, "%s%s", loopback[i], port);
+		if (!strcasecmp(host, want))
+			return true;
+	}
+	if (!strcmp(host, api->bound))
+		return true;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof sa;
+	char ip[INET_ADDRSTRLEN];
+	if (!ci || getsockname(ci->connect_fd, (struct sockaddr *)&sa, &sl) || sa.sin_family != AF_INET ||
+	    !inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof ip))
+		return false;
+	snprintf(want, sizeof want, "%s:%u", ip, ntohs(sa.sin_port));
+	return !strcmp(host, want);
+}
+
+/* An Origin is this daemon's own: http(s)://HOST with an allowed HOST and nothing after. */
+static bool origin_allowed(const struct listener *l, struct MHD_Connection *c, const char *origin)
+{
+	const char *h = !strncasecmp(origin, "http://", 7)    ? origin + 7
+			: !strncasecmp(origin, "https://", 8) ? origin + 8
+							      : NULL;
+	return h && *h && !strchr(h, '/') && host_allowed(l, c, h);
+}
+
+static bool is_json_type(const char *ct)
+{
+	static const char json[] = "application/json";
+	if (!ct || strncasecmp(ct, json, sizeof json - 1))
+		return false;
+	ct += sizeof json - 1;
+	ct += strspn(ct, " \t");
+	return *ct == '\0' || *ct == ';';
+}
+
+/* Refuses what is not for this daemon (see above); false once it answered. */
+static bool request_allowed(const struct listener *l, struct MHD_Connection *c, const char *method,
+			    enum MHD_Result *ret)
+{
+	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+	if (host && !host_allowed(l, c, host)) {
+		*ret = send_error(c, 403, "unknown Host '%.80s': this daemon answers to its own address "
+				  "and localhost (more in [api] allowed_hosts)", host);
+		return false;
+	}
+	if (origin && !origin_allowed(l, c, origin)) {
+		*ret = send_error(c, 403, "requests from another site are refused (Origin '%.80s')", origin);
+		return false;
+	}
+	bool mutating = strcmp(method, "GET") && strcmp(method, "HEAD");
+	if (mutating && !is_json_type(ct)) {
+		*ret = send_error(c, 415, "%s needs Content-Type: application/json (got %s%.60s%s)", method,
+				  ct ? "'" : "", ct ? ct : "none", ct ? "'" : "");
+		return false;
+	}
+	return true;
+}
+
+static enum MHD_Result send_unauthorised(struct MHD_Connection *c)
+{
+	static const char body[] = "{\"error\": \"a valid bearer token is required\"}\n";
+	struct MHD_Response *r = MHD_create_response_from_buffer(sizeof body - 1, (void *)body,
+								 MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
+	MHD_add_response_header(r, "Connection", "close");
+	enum MHD_Result ret = MHD_queue_response(c, 401, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	(void)kind, (void)value;
+	if (!strcasecmp(key, "Content-Length"))
+		++*(int *)cls;
+	return MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -814,15 +1038,46 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct tl_api *api = l->api;
 	struct request *rq = *con_cls;
 	if (!rq) {
+		/* Each connection has its own thread, and carries one request (api_gate.c). Under
+		 * load these threads (event streams above all) must not crowd out the gate and
+		 * the control thread, which carry the emergency stop: they yield to them. */
+		setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), TL_API_CONN_NICE);
 		rq = calloc(1, sizeof *rq);
 		if (!rq)
 			return MHD_NO;
+		rq->l = l;
+		rq->estop = !strcmp(method, "POST") && !strcmp(url, "/v1/estop") && authorised(l, c);
 		*con_cls = rq;
+		if (rq->estop)
+			return MHD_YES;
+		if (!authorised(l, c)) {
+			/* Before anything else: without the token, nothing is said about the rest. */
+			rq->refused = true;
+			return send_unauthorised(c);
+		}
+		int n_length = 0;
+		MHD_get_connection_values(c, MHD_HEADER_KIND, count_length, &n_length);
+		if (n_length > 1) {
+			/* Which one is the body's length? Two readers may disagree (request smuggling). */
+			rq->refused = true;
+			return send_error(c, 400, "Content-Length given %d times: send it once", n_length);
+		}
+		enum MHD_Result ret;
+		if (!request_allowed(l, c, method, &ret)) {
+			rq->refused = true;
+			return ret;
+		}
+		return MHD_YES;
+	}
+	if (rq->refused) {
+		*upload_size = 0; /* answered already */
 		return MHD_YES;
 	}
 	if (*upload_size) {
 		if (rq->len + *upload_size > BODY_MAX) {
 			rq->too_big = true;
+			if (rq->estop && !rq->stopped)
+				estop_now(api, c, rq); /* the rest is read and dropped before the answer */
 		} else {
 			char *b = realloc(rq->body, rq->len + *upload_size + 1);
 			if (!b)
@@ -835,16 +1090,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (!authorised(l, c)) {
-		struct MHD_Response *r = MHD_create_response_from_buffer(
-			strlen("{\"error\": \"a valid bearer token is required\"}\n"),
-			(void *)"{\"error\": \"a valid bearer token is required\"}\n", MHD_RESPMEM_PERSISTENT);
-		MHD_add_response_header(r, "Content-Type", "application/json");
-		MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
-		enum MHD_Result ret = MHD_queue_response(c, 401, r);
-		MHD_destroy_response(r);
-		return ret;
-	}
+	if (rq->estop)
+		return cmd_estop(api, c, rq);
 	if (rq->too_big)
 		return send_error(c, 413, "request body larger than %d bytes", BODY_MAX);
 	return route(api, c, url, method, rq);
@@ -853,8 +1100,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	(void)cls, (void)c, (void)toe;
+	(void)toe;
+	struct tl_api *api = cls;
 	struct request *rq = *con_cls;
+	if (rq && rq->estop && !rq->stopped) {
+		/* An e-stop whose body never came in whole (timed out, the client went): the
+		 * belt stops all the same; there is no one to answer. */
+		rq->too_big = true; /* the body is not used */
+		estop_now(api, c, rq);
+	}
 	if (rq) {
 		free(rq->body);
 		free(rq);
@@ -862,20 +1116,30 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
-static struct MHD_Daemon *start_mhd(struct tl_api *api, struct listener *l, int listen_fd, bool tls)
+/* libmicrohttpd serves what the gate (api_gate.c) passes it: it accepts nothing itself.
+ * A thread per connection, because commands and event streams wait (for the control
+ * thread, the store, the next status); a connection idle for idle_timeout_s (a client
+ * that stalls in its body or stops reading) is closed. */
+static struct MHD_Daemon *start_mhd(struct tl_api *api, struct listener *l, bool tls)
 {
 	/* No MHD error log: a client that closes a live stream is routine, not an error. */
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+	/* Room above the gate's own limit: the gate counts first and answers 503 itself. */
+	unsigned limit = TL_API_CONN_MAX + 8;
 	if (tls)
 		return MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, on_request, l,
-					MHD_OPTION_LISTEN_SOCKET, listen_fd,
 					MHD_OPTION_HTTPS_MEM_CERT, api->cert_pem,
 					MHD_OPTION_HTTPS_MEM_KEY, api->key_pem,
 					MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
-					MHD_OPTION_CONNECTION_LIMIT, 64, MHD_OPTION_END);
-	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, l, MHD_OPTION_LISTEN_SOCKET,
-				listen_fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
-				MHD_OPTION_CONNECTION_LIMIT, 64, MHD_OPTION_END);
+					MHD_OPTION_NOTIFY_CONNECTION, tl_gate_notify, l,
+					MHD_OPTION_CONNECTION_TIMEOUT, api->idle_timeout_s,
+					MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_END);
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
+				MHD_OPTION_NOTIFY_CONNECTION, tl_gate_notify, l,
+				MHD_OPTION_CONNECTION_TIMEOUT, api->idle_timeout_s,
+				MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_END);
 }
 
 /* Reads the bearer token: one line, at least 16 characters, no spaces. */
@@ -925,9 +1189,9 @@ static int unix_listener(const char *path, struct tl_err *err)
 			close(probe);
 		unlink(path);
 	}
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || chmod(path, 0660) ||
-	    listen(fd, 32)) {
+	    listen(fd, 512)) {
 		tl_err_set(err, "api socket '%s': %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -952,11 +1216,11 @@ static int tcp_listener(const char *listen_addr, char *bound, size_t cap, struct
 		tl_err_set(err, "api listen '%s': bad address", listen_addr);
 		return -1;
 	}
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	int one = 1;
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, 32)) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, 512)) {
 		tl_err_set(err, "api listen '%s': %s", listen_addr, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -975,6 +1239,20 @@ const char *tl_api_bound(const struct tl_api *api)
 	return api->bound[0] ? api->bound : "-";
 }
 
+/* The gate holds up to TL_API_PENDING_MAX connections besides libmicrohttpd's: the soft
+ * limit on descriptors goes up to what that needs, as far as the hard limit allows. If
+ * it cannot, the gate makes room by closing the slowest waiting head. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= TL_API_NOFILE)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > TL_API_NOFILE ? TL_API_NOFILE
+										  : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		syslog(LOG_WARNING, "api: raising the limit on open files: %m");
+}
+
 struct tl_api *tl_api_start(struct tl_daemon *d, struct tl_err *err)
 {
 	struct tl_api *api = calloc(1, sizeof *api);
@@ -983,15 +1261,20 @@ struct tl_api *tl_api_start(struct tl_daemon *d, struct tl_err *err)
 		return NULL;
 	}
 	api->d = d;
+	api->idle_timeout_s = TL_API_IDLE_TIMEOUT_S;
+	raise_nofile();
+	api->unix_l.fd = api->tcp_l.fd = -1;
+	pthread_mutex_init(&api->gate_mu, NULL);
 	if (d->cfg.socket[0]) {
-		int fd = unix_listener(d->cfg.socket, err);
-		if (fd < 0)
+		struct listener *l = &api->unix_l;
+		*l = (struct listener){.api = api, .is_unix = true};
+		l->fd = unix_listener(d->cfg.socket, err);
+		if (l->fd < 0)
 			goto fail;
 		snprintf(api->socket_path, sizeof api->socket_path, "%s", d->cfg.socket);
-		api->unix_l = (struct listener){.api = api, .need_token = false};
-		api->unix_mhd = start_mhd(api, &api->unix_l, fd, false);
-		if (!api->unix_mhd) {
-			close(fd);
+		api->have_unix = true;
+		l->mhd = start_mhd(api, l, false);
+		if (!l->mhd) {
 			tl_err_set(err, "cannot start the HTTP server on '%s'", d->cfg.socket);
 			goto fail;
 		}
@@ -1005,18 +1288,21 @@ struct tl_api *tl_api_start(struct tl_daemon *d, struct tl_err *err)
 			goto fail;
 		if (cfg->token_file[0] && load_token(cfg->token_file, api->token, sizeof api->token, err))
 			goto fail;
-		int fd = tcp_listener(cfg->listen, api->bound, sizeof api->bound, err);
-		if (fd < 0)
+		struct listener *l = &api->tcp_l;
+		*l = (struct listener){.api = api, .tls = tls, .need_token = cfg->token_file[0] != '\0'};
+		l->fd = tcp_listener(cfg->listen, api->bound, sizeof api->bound, err);
+		if (l->fd < 0)
 			goto fail;
-		api->tcp_l = (struct listener){.api = api, .need_token = cfg->token_file[0] != '\0'};
-		api->tcp_mhd = start_mhd(api, &api->tcp_l, fd, tls);
-		if (!api->tcp_mhd) {
-			close(fd);
+		api->have_tcp = true;
+		l->mhd = start_mhd(api, l, tls);
+		if (!l->mhd) {
 			tl_err_set(err, "cannot start the HTTP%s server on '%s'%s", tls ? "S" : "",
 				   d->cfg.listen, tls ? " (is the certificate or key malformed?)" : "");
 			goto fail;
 		}
 	}
+	if (tl_gate_start(api, err))
+		goto fail;
 	return api;
 fail:
 	tl_api_stop(api);
@@ -1028,17 +1314,23 @@ void tl_api_stop(struct tl_api *api)
 	if (!api)
 		return;
 	atomic_store(&api->stopping, 1);
+	/* The gate first: nothing new reaches libmicrohttpd after it. */
+	tl_gate_stop(api);
 	pthread_mutex_lock(&api->d->st_mu);
 	pthread_cond_broadcast(&api->d->st_cv);
 	pthread_mutex_unlock(&api->d->st_mu);
-	if (api->unix_mhd)
-		MHD_stop_daemon(api->unix_mhd);
-	if (api->tcp_mhd)
-		MHD_stop_daemon(api->tcp_mhd);
+	struct listener *ls[2] = {&api->unix_l, &api->tcp_l};
+	for (int i = 0; i < 2; i++) {
+		if (ls[i]->mhd)
+			MHD_stop_daemon(ls[i]->mhd);
+		if (ls[i]->fd >= 0)
+			close(ls[i]->fd);
+	}
 	if (api->socket_path[0])
 		unlink(api->socket_path);
 	free(api->cert_pem);
 	free(api->key_pem);
 	memset(api->token, 0, sizeof api->token);
+	pthread_mutex_destroy(&api->gate_mu);
 	free(api);
 }

@@ -3,6 +3,7 @@
 #include "buttons.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
@@ -101,6 +102,26 @@ static int text(struct loader *l, const char *sec, const char *key, const char *
 		return bad(l, "[%s] %s: longer than %zu characters", sec, key, cap - 1);
 	memcpy(dst, val, strlen(val) + 1);
 	return 1;
+}
+
+/* Host values, "name:port" or "name", comma-separated: letters, digits, '.', '-', ':'
+ * and brackets (an IPv6 address), each under 80 characters. */
+static int hosts(struct loader *l, const char *sec, const char *key, const char *val, char *dst,
+		 size_t cap)
+{
+	size_t run = 0;
+	for (const char *p = val; *p; p++) {
+		if (*p == ',' || *p == ' ') {
+			run = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)*p) && !strchr(".-:[]", *p))
+			return bad(l, "[%s] %s: '%c' cannot be in a host name (expected NAME[:PORT], ...)",
+				   sec, key, *p);
+		if (++run >= 80)
+			return bad(l, "[%s] %s: a host of 80 characters or more", sec, key);
+	}
+	return text(l, sec, key, val, dst, cap);
 }
 
 static int boolean(struct loader *l, const char *sec, const char *key, const char *val, bool *out)
@@ -238,6 +259,8 @@ static int handler(void *user, const char *sec, const char *key, const char *val
 			return text(l, sec, key, val, c->tls_key, sizeof c->tls_key);
 		if (IS("api", "token_file"))
 			return text(l, sec, key, val, c->token_file, sizeof c->token_file);
+		if (IS("api", "allowed_hosts"))
+			return hosts(l, sec, key, val, c->allowed_hosts, sizeof c->allowed_hosts);
 	} else if (!strcmp(sec, "daemon")) {
 		if (IS("daemon", "tick_hz"))
 			return integer(l, sec, key, val, 1, 100, &c->tick_hz);

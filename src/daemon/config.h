@@ -37,6 +37,7 @@ struct tl_config {
 	char tls_cert[256];       /* PEM certificate for the TCP listener (HTTPS) */
 	char tls_key[256];        /* its PEM private key */
 	char token_file[256];     /* a file holding the bearer token TCP clients must send */
+	char allowed_hosts[512];  /* more Host values the API accepts, comma-separated */
 	/* [daemon] */
 	int tick_hz;
 	char operator_default[64];

@@ -348,8 +348,12 @@ static void handle(struct control *c, struct tl_cmd *cmd)
 		c->start_cancelled = c->starting != NULL; /* a belt not yet started stays so */
 		struct tl_motion m = tl_engine_estop(e, now, cmd->source);
 		actuate(c, now, &m);
+		int64_t done = tl_mono_ns();
+		pthread_mutex_lock(&d->m_mu);
+		d->estop_at_ns[d->n_estop % 1024] = done; /* the same slot as the next estop_us */
+		pthread_mutex_unlock(&d->m_mu);
 		metric(d, d->estop_us, &d->n_estop, sizeof d->estop_us / sizeof d->estop_us[0],
-		       (tl_mono_ns() - cmd->queued_ns) / 1000);
+		       (done - cmd->queued_ns) / 1000);
 		break; /* published below with every command, after its events */
 	}
 	case CMD_RECONNECT: {
@@ -416,16 +420,24 @@ static void handle(struct control *c, struct tl_cmd *cmd)
 	finish_command(c, cmd, name, status, err.msg);
 }
 
-/* Audits a command and answers it once what it caused is committed; frees it. */
+/* Audits a command and answers it once what it caused is committed; frees it. The
+ * emergency stop is answered at once, once the driver has it and the status shows it:
+ * its record is queued above and written all the same, but the answer does not wait for
+ * the store (a failure to record it shows in status as store_error). */
 static void finish_command(struct control *c, struct tl_cmd *cmd, const char *name,
 			   int status, const char *msg)
 {
 	struct tl_daemon *d = c->d;
+	if (cmd->kind == CMD_ESTOP && cmd->reply) {
+		tl_reply_complete(cmd->reply, status, "", -1);
+		cmd->reply = NULL;
+	}
 	char detail[256];
 	snprintf(detail, sizeof detail, "{\"source\":\"%s\"}", cmd->source);
-	tl_writer_audit(d->writer, cmd->operator_id, name, detail,
-			status < 300 ? "ok" : "refused");
-	tl_writer_barrier(d->writer, cmd->reply, status, status < 300 ? "" : msg);
+	tl_writer_audit_by(d->writer, cmd->operator_id, cmd->peer[0] ? cmd->peer : NULL, name,
+			   detail, status < 300 ? "ok" : "refused");
+	if (cmd->reply)
+		tl_writer_barrier(d->writer, cmd->reply, status, status < 300 ? "" : msg);
 	free(cmd->protocol_text);
 	free(cmd->protocol_json);
 	free(cmd);
@@ -877,6 +889,7 @@ void tl_reply_init(struct tl_reply *r)
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	r->test_id = -1;
+	r->wake_fd = -1;
 }
 
 void tl_reply_destroy(struct tl_reply *r)
@@ -893,6 +906,9 @@ void tl_reply_complete(struct tl_reply *r, int http_status, const char *msg, int
 	r->test_id = test_id;
 	r->done = true;
 	pthread_cond_signal(&r->cv);
+	uint64_t one = 1;
+	if (r->wake_fd >= 0 && write(r->wake_fd, &one, sizeof one) != (ssize_t)sizeof one)
+		syslog(LOG_ERR, "waking the API for a reply: %m");
 	pthread_mutex_unlock(&r->mu);
 }
 

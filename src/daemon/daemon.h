@@ -7,9 +7,11 @@
  *    emergency stop nor a press waits for a tick.
  *  - the store writer (writer.c) owns the write connection to SQLite and commits what
  *    the control thread and the API hand it, in order. A command is acknowledged only
- *    after the writer committed the events it caused (a barrier in its queue).
+ *    after the writer committed the events it caused (a barrier in its queue); the
+ *    emergency stop alone is acknowledged once the driver has it (its events follow).
  *  - the API (api.c, libmicrohttpd) parses requests, queues commands and reads the store
- *    through read-only connections of its own.
+ *    through read-only connections of its own; its gate thread (api_gate.c) accepts on
+ *    every listener and serves the emergency stop itself.
  * Signal handlers only set flags. */
 #ifndef TL_DAEMON_H
 #define TL_DAEMON_H
@@ -35,6 +37,7 @@ struct tl_reply {
 	int http_status;
 	char msg[512];
 	int64_t test_id;
+	int wake_fd;     /* -1, or an eventfd written once done (the API's gate waits on it) */
 };
 
 void tl_reply_init(struct tl_reply *r);
@@ -49,6 +52,7 @@ struct tl_cmd {
 	enum tl_cmd_kind kind;
 	char operator_id[64];
 	char source[24];
+	char peer[64];             /* who sent it: "uid 1000 pid 42" or "127.0.0.1:5312" */
 	char text[128];            /* stop reason or relief posture */
 	char patient[64];          /* start */
 	struct tl_protocol protocol; /* start: loaded and checked against the treadmill */
@@ -122,6 +126,7 @@ struct tl_daemon {
 	int64_t jitter_us[4096];
 	size_t n_jitter;
 	int64_t estop_us[1024];
+	int64_t estop_at_ns[1024]; /* CLOCK_MONOTONIC when the driver had it, same index */
 	size_t n_estop;
 	uint64_t ticks, overruns;
 

@@ -164,14 +164,15 @@ static int apply(struct tl_writer *w, struct witem *it, struct tl_err *err)
 			return 0;
 		return tl_store_test_set_endpoints(w->st, it->test_id, &it->ep, err);
 	case W_AUDIT:
-		return tl_store_audit(w->st, it->at, it->a[0] ? it->a : NULL, it->b, it->text1, it->c, err);
+		return tl_store_audit_by(w->st, it->at, it->a[0] ? it->a : NULL, it->d[0] ? it->d : NULL,
+					 it->b, it->text1, it->c, err);
 	case W_PRESSURE:
-		return tl_store_pressure_add_flags(w->st, it->test_id, it->a, it->x, it->b, it->y,
-						  (unsigned)it->n, it->c[0] ? it->c : NULL, "manual",
-						  it->at, err);
+		return tl_store_pressure_add_by(w->st, it->test_id, it->a, it->x, it->b, it->y,
+						(unsigned)it->n, it->c[0] ? it->c : NULL,
+						it->d[0] ? it->d : NULL, "manual", it->at, err);
 	case W_FINDINGS:
-		return tl_store_findings_set(w->st, it->test_id, it->text1, it->a[0] ? it->a : NULL,
-					     it->at, err);
+		return tl_store_findings_set_by(w->st, it->test_id, it->text1, it->a[0] ? it->a : NULL,
+						it->d[0] ? it->d : NULL, it->at, err);
 	case W_RECOMPUTE:
 		return recompute(w, it->test_id, err);
 	case W_CREATE:
@@ -573,7 +574,14 @@ void tl_writer_endpoints(struct tl_writer *w, const struct tl_store_endpoints *e
 void tl_writer_audit(struct tl_writer *w, const char *operator_id, const char *command,
 		     const char *detail_json, const char *result)
 {
+	tl_writer_audit_by(w, operator_id, NULL, command, detail_json, result);
+}
+
+void tl_writer_audit_by(struct tl_writer *w, const char *operator_id, const char *peer,
+			const char *command, const char *detail_json, const char *result)
+{
 	struct witem *it = item(W_AUDIT);
+	copy(it->d, sizeof it->d, peer);
 	copy(it->a, sizeof it->a, operator_id);
 	copy(it->b, sizeof it->b, command);
 	copy(it->c, sizeof it->c, result);
@@ -584,8 +592,16 @@ void tl_writer_audit(struct tl_writer *w, const char *operator_id, const char *c
 void tl_writer_pressure(struct tl_writer *w, int64_t test_id, const char *phase, double minute,
 			const char *site, double mmhg, unsigned flags, const char *operator_id)
 {
+	tl_writer_pressure_by(w, test_id, phase, minute, site, mmhg, flags, operator_id, NULL);
+}
+
+void tl_writer_pressure_by(struct tl_writer *w, int64_t test_id, const char *phase, double minute,
+			   const char *site, double mmhg, unsigned flags, const char *operator_id,
+			   const char *peer)
+{
 	struct witem *it = item(W_PRESSURE);
 	it->n = flags; /* enum tl_store_pressure_flag bits */
+	copy(it->d, sizeof it->d, peer);
 	it->test_id = test_id;
 	copy(it->a, sizeof it->a, phase);
 	copy(it->b, sizeof it->b, site);
@@ -598,7 +614,14 @@ void tl_writer_pressure(struct tl_writer *w, int64_t test_id, const char *phase,
 void tl_writer_findings(struct tl_writer *w, int64_t test_id, const char *json,
 			const char *operator_id)
 {
+	tl_writer_findings_by(w, test_id, json, operator_id, NULL);
+}
+
+void tl_writer_findings_by(struct tl_writer *w, int64_t test_id, const char *json,
+			   const char *operator_id, const char *peer)
+{
 	struct witem *it = item(W_FINDINGS);
+	copy(it->d, sizeof it->d, peer);
 	it->test_id = test_id;
 	it->text1 = strdup(json);
 	copy(it->a, sizeof it->a, operator_id);

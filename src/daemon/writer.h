@@ -39,11 +39,20 @@ void tl_writer_state(struct tl_writer *w, const char *state, const char *end_rea
 void tl_writer_endpoints(struct tl_writer *w, const struct tl_store_endpoints *e);
 void tl_writer_audit(struct tl_writer *w, const char *operator_id, const char *command,
 		     const char *detail_json, const char *result);
+/* The same, naming the peer the command came from (NULL: the system). */
+void tl_writer_audit_by(struct tl_writer *w, const char *operator_id, const char *peer,
+			const char *command, const char *detail_json, const char *result);
 /* flags: enum tl_store_pressure_flag bits (noncompressible, confirmed). */
 void tl_writer_pressure(struct tl_writer *w, int64_t test_id, const char *phase, double minute,
 			const char *site, double mmhg, unsigned flags, const char *operator_id);
 void tl_writer_findings(struct tl_writer *w, int64_t test_id, const char *json,
 			const char *operator_id);
+/* The same, naming the peer the change came from (kept in the test's history). */
+void tl_writer_pressure_by(struct tl_writer *w, int64_t test_id, const char *phase, double minute,
+			   const char *site, double mmhg, unsigned flags, const char *operator_id,
+			   const char *peer);
+void tl_writer_findings_by(struct tl_writer *w, int64_t test_id, const char *json,
+			   const char *operator_id, const char *peer);
 /* Recomputes ABI and classification of a test from what the store holds. */
 void tl_writer_recompute(struct tl_writer *w, int64_t test_id);
 /* Completes reply (with http_status, or 500 if a write failed since the last barrier). */

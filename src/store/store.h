@@ -42,7 +42,7 @@
 struct tl_store;
 
 /* The schema version this code writes. */
-#define TL_STORE_SCHEMA_VERSION 4
+#define TL_STORE_SCHEMA_VERSION 5
 
 /* Opens (creating it if needed, mode 0640, and its -wal and -shm alike) the store at path
  * for reading and writing, checks it (PRAGMA quick_check) and migrates it to the current
@@ -172,6 +172,24 @@ int tl_store_pressure_add_flags(struct tl_store *st, int64_t test_id, const char
 int tl_store_findings_set(struct tl_store *st, int64_t test_id, const char *findings_json,
 			  const char *operator_id, const char *at_utc, struct tl_err *err);
 
+/* ---- changes after the fact, and who made them ----
+ * A pressure added or the findings recorded is also kept in the test's history (the
+ * record_changes table, written by triggers in the same statement): when, what, the
+ * operator named, the peer, the test's state then, the value and the values replaced.
+ * The _by forms name the peer (printable, NULL if unknown): "uid 1000 pid 4242" (the
+ * Unix socket's credentials) or "127.0.0.1:53122" (TCP). */
+int tl_store_pressure_add_by(struct tl_store *st, int64_t test_id, const char *phase,
+			     double minute, const char *site, double mmhg, unsigned flags,
+			     const char *operator_id, const char *peer, const char *source,
+			     const char *at_utc, struct tl_err *err);
+int tl_store_findings_set_by(struct tl_store *st, int64_t test_id, const char *findings_json,
+			     const char *operator_id, const char *peer, const char *at_utc,
+			     struct tl_err *err);
+/* The history of test_id, oldest first: [{"at","what":"pressure"|"findings","operator",
+ * "peer","test_state","previous":<JSON or null>,"value":<JSON>}]; [] if none (also for a
+ * test that does not exist). */
+json_t *tl_store_history_json(struct tl_store *st, int64_t test_id, struct tl_err *err);
+
 /* Replaces the computed results; either may be NULL (stored as NULL). */
 int tl_store_results_set(struct tl_store *st, int64_t test_id, const char *abi_json,
 			 const char *classification_json, struct tl_err *err);
@@ -180,6 +198,11 @@ int tl_store_results_set(struct tl_store *st, int64_t test_id, const char *abi_j
 int tl_store_audit(struct tl_store *st, const char *at_utc, const char *operator_id,
 		   const char *command, const char *detail_json, const char *result,
 		   struct tl_err *err);
+/* The same, naming the peer the command came from (printable text, NULL for the system or
+ * unknown): "uid 1000 pid 4242" (the Unix socket's credentials) or "127.0.0.1:53122". */
+int tl_store_audit_by(struct tl_store *st, const char *at_utc, const char *operator_id,
+		      const char *peer, const char *command, const char *detail_json,
+		      const char *result, struct tl_err *err);
 
 /* ---- queries ---- */
 
@@ -218,7 +241,7 @@ json_t *tl_store_pressures_json(struct tl_store *st, int64_t test_id, struct tl_
 char *tl_store_test_protocol_text(struct tl_store *st, int64_t test_id, struct tl_err *err);
 
 /* The last `limit` audit rows, newest first:
- * [{"id","at","operator","command","detail":<parsed or null>,"result"}]. */
+ * [{"id","at","operator","command","detail":<parsed or null>,"result","peer"}]. */
 json_t *tl_store_audit_json(struct tl_store *st, size_t limit, struct tl_err *err);
 
 #endif

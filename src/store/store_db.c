@@ -38,14 +38,14 @@ static const char *const stmt_sql[TL_ST_COUNT] = {
 				 "walking_time_s = ?6, distance_m = ?7, recovery_s = ?8 "
 				 "WHERE id = ?1",
 	[TL_ST_PRESSURE_ADD] = "INSERT INTO pressures (test_id, phase, minute, site, mmhg, "
-			       "operator, source, recorded_at, noncompressible, confirmed) "
-			       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+			       "operator, source, recorded_at, noncompressible, confirmed, peer) "
+			       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[TL_ST_FINDINGS_SET] = "UPDATE tests SET findings_json = ?2, findings_operator = ?3, "
-			       "findings_at = ?4 WHERE id = ?1",
+			       "findings_at = ?4, findings_peer = ?5 WHERE id = ?1",
 	[TL_ST_RESULTS_SET] = "UPDATE tests SET abi_json = ?2, classification_json = ?3 "
 			      "WHERE id = ?1",
-	[TL_ST_AUDIT_ADD] = "INSERT INTO audit (at, operator, command, detail, result) "
-			    "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[TL_ST_AUDIT_ADD] = "INSERT INTO audit (at, operator, command, detail, result, peer) "
+			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[TL_ST_OPEN_TESTS] = "SELECT id, state FROM tests "
 			     "WHERE state IN ('starting', 'running', 'resting', 'stopping', "
 			     "'recovery') "
@@ -81,7 +81,7 @@ static const char *const stmt_sql[TL_ST_COUNT] = {
 				   "t.recovery_s FROM tests t JOIN patients p ON p.id = t.patient_id "
 				   "WHERE p.mrn = ?1 ORDER BY t.started_at DESC, t.id DESC",
 	[TL_ST_PROTOCOL_TEXT] = "SELECT protocol_text FROM tests WHERE id = ?1",
-	[TL_ST_AUDIT_GET] = "SELECT id, at, operator, command, detail, result FROM audit "
+	[TL_ST_AUDIT_GET] = "SELECT id, at, operator, command, detail, result, peer FROM audit "
 			    "ORDER BY id DESC LIMIT ?1",
 	[TL_ST_JSON_VALID] = "SELECT json_valid(?1)",
 	[TL_ST_PRESSURE_COUNT] = "SELECT count(*) FROM pressures WHERE test_id = ?1",

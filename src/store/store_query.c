@@ -61,6 +61,7 @@ static const struct col sample_cols[] = {
 static const struct col audit_cols[] = {
 	{"id", COL_INT},	   {"at", COL_TEXT},	 {"operator", COL_TEXT},
 	{"command", COL_TEXT}, {"detail", COL_JSON}, {"result", COL_TEXT},
+	{"peer", COL_TEXT},
 };
 
 #define N_COLS(a) (sizeof(a) / sizeof((a)[0]))

@@ -98,6 +98,44 @@ static const char *const migrations[TL_STORE_SCHEMA_VERSION] = {
 	 * the row (TREADLAB_VERSION, set once by project() in CMakeLists.txt). NULL for a test
 	 * recorded before treadlab kept it. */
 	"ALTER TABLE tests ADD COLUMN software_version TEXT;",
+	/* 4 -> 5 (issue 9, the HTTP API): who really changed what. The operator is what a
+	 * request says; the peer is what its connection proves: the Unix socket's credentials
+	 * ("uid 1000 pid 4242") or the TCP address and port. Every change to a test's record
+	 * after the fact (a pressure added, the findings recorded or replaced) is kept in
+	 * record_changes by triggers, with the values it replaced, so no writer can skip it
+	 * and nothing replaced is lost. */
+	"ALTER TABLE audit ADD COLUMN peer TEXT;"
+	"ALTER TABLE pressures ADD COLUMN peer TEXT;"
+	"ALTER TABLE tests ADD COLUMN findings_peer TEXT;"
+	"CREATE TABLE record_changes ("
+	"  id INTEGER PRIMARY KEY,"
+	"  test_id INTEGER NOT NULL REFERENCES tests(id),"
+	"  at TEXT NOT NULL,"
+	"  what TEXT NOT NULL,"
+	"  operator TEXT,"
+	"  peer TEXT,"
+	"  test_state TEXT NOT NULL,"  /* the test's state when it was changed */
+	"  previous TEXT,"             /* JSON: what was replaced; NULL if nothing was */
+	"  value TEXT NOT NULL);"      /* JSON: what was written */
+	"CREATE INDEX record_changes_test ON record_changes(test_id, id);"
+	"CREATE TRIGGER pressures_history AFTER INSERT ON pressures BEGIN"
+	"  INSERT INTO record_changes (test_id, at, what, operator, peer, test_state, previous, value)"
+	"  SELECT new.test_id, new.recorded_at, 'pressure', new.operator, new.peer, t.state, NULL,"
+	"         json_object('phase', new.phase, 'minute', new.minute, 'site', new.site,"
+	"                     'mmhg', new.mmhg, 'noncompressible', new.noncompressible,"
+	"                     'confirmed', new.confirmed, 'source', new.source)"
+	"  FROM tests t WHERE t.id = new.test_id;"
+	"END;"
+	"CREATE TRIGGER findings_history AFTER UPDATE OF findings_json ON tests BEGIN"
+	"  INSERT INTO record_changes (test_id, at, what, operator, peer, test_state, previous, value)"
+	"  VALUES (new.id, coalesce(new.findings_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),"
+	"          'findings', new.findings_operator, new.findings_peer, new.state,"
+	"          CASE WHEN old.findings_json IS NULL THEN NULL"
+	"               ELSE json_object('findings', json(old.findings_json),"
+	"                                'operator', old.findings_operator,"
+	"                                'peer', old.findings_peer, 'at', old.findings_at) END,"
+	"          json(new.findings_json));"
+	"END;",
 };
 
 static int pragma_int(struct tl_store *st, const char *sql, int *out, const char *what,

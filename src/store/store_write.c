@@ -351,14 +351,23 @@ int tl_store_pressure_add(struct tl_store *st, int64_t test_id, const char *phas
 			  const char *site, double mmhg, const char *operator_id,
 			  const char *source, const char *at_utc, struct tl_err *err)
 {
-	return tl_store_pressure_add_flags(st, test_id, phase, minute, site, mmhg, 0, operator_id,
-					   source, at_utc, err);
+	return tl_store_pressure_add_by(st, test_id, phase, minute, site, mmhg, 0, operator_id,
+					NULL, source, at_utc, err);
 }
 
 int tl_store_pressure_add_flags(struct tl_store *st, int64_t test_id, const char *phase,
 				double minute, const char *site, double mmhg, unsigned flags,
 				const char *operator_id, const char *source, const char *at_utc,
 				struct tl_err *err)
+{
+	return tl_store_pressure_add_by(st, test_id, phase, minute, site, mmhg, flags,
+					operator_id, NULL, source, at_utc, err);
+}
+
+int tl_store_pressure_add_by(struct tl_store *st, int64_t test_id, const char *phase,
+			     double minute, const char *site, double mmhg, unsigned flags,
+			     const char *operator_id, const char *peer, const char *source,
+			     const char *at_utc, struct tl_err *err)
 {
 	char what[TL_STORE_WHAT_MAX];
 	snprintf(what, sizeof what, "adding a pressure to test %" PRId64, test_id);
@@ -377,6 +386,7 @@ int tl_store_pressure_add_flags(struct tl_store *st, int64_t test_id, const char
 	if (check_pressure(phase, minute, mmhg, what, err) < 0 ||
 	    tl_store_check_id(operator_id, "operator", true, what, err) < 0 ||
 	    tl_store_check_id(source, "source", false, what, err) < 0 ||
+	    tl_store_check_id(peer, "peer", true, what, err) < 0 ||
 	    tl_store_check_utc(at_utc, "recorded_at", what, err) < 0)
 		return -1;
 	if (check_pressure_room(st, test_id, what, err) < 0)
@@ -393,7 +403,8 @@ int tl_store_pressure_add_flags(struct tl_store *st, int64_t test_id, const char
 	    tl_store_bind_text(stmt, 7, source) != SQLITE_OK ||
 	    tl_store_bind_text(stmt, 8, at_utc) != SQLITE_OK ||
 	    sqlite3_bind_int(stmt, 9, (flags & TL_STORE_PRESSURE_NONCOMPRESSIBLE) != 0) != SQLITE_OK ||
-	    sqlite3_bind_int(stmt, 10, (flags & TL_STORE_PRESSURE_CONFIRMED) != 0) != SQLITE_OK)
+	    sqlite3_bind_int(stmt, 10, (flags & TL_STORE_PRESSURE_CONFIRMED) != 0) != SQLITE_OK ||
+	    tl_store_bind_text(stmt, 11, peer) != SQLITE_OK)
 		return bind_failed(st, stmt, what, err);
 	return write_single(st, stmt, test_id, false, what, err);
 }
@@ -401,10 +412,18 @@ int tl_store_pressure_add_flags(struct tl_store *st, int64_t test_id, const char
 int tl_store_findings_set(struct tl_store *st, int64_t test_id, const char *findings_json,
 			  const char *operator_id, const char *at_utc, struct tl_err *err)
 {
+	return tl_store_findings_set_by(st, test_id, findings_json, operator_id, NULL, at_utc, err);
+}
+
+int tl_store_findings_set_by(struct tl_store *st, int64_t test_id, const char *findings_json,
+			     const char *operator_id, const char *peer, const char *at_utc,
+			     struct tl_err *err)
+{
 	char what[TL_STORE_WHAT_MAX];
 	snprintf(what, sizeof what, "setting the findings of test %" PRId64, test_id);
 	if (tl_store_check_json(st, findings_json, "findings", false, what, err) < 0 ||
 	    tl_store_check_id(operator_id, "operator", false, what, err) < 0 ||
+	    tl_store_check_id(peer, "peer", true, what, err) < 0 ||
 	    tl_store_check_utc(at_utc, "at", what, err) < 0)
 		return -1;
 	sqlite3_stmt *stmt = tl_store_stmt(st, TL_ST_FINDINGS_SET, what, err);
@@ -413,7 +432,8 @@ int tl_store_findings_set(struct tl_store *st, int64_t test_id, const char *find
 	if (sqlite3_bind_int64(stmt, 1, test_id) != SQLITE_OK ||
 	    tl_store_bind_text(stmt, 2, findings_json) != SQLITE_OK ||
 	    tl_store_bind_text(stmt, 3, operator_id) != SQLITE_OK ||
-	    tl_store_bind_text(stmt, 4, at_utc) != SQLITE_OK)
+	    tl_store_bind_text(stmt, 4, at_utc) != SQLITE_OK ||
+	    tl_store_bind_text(stmt, 5, peer) != SQLITE_OK)
 		return bind_failed(st, stmt, what, err);
 	return write_single(st, stmt, test_id, true, what, err);
 }
@@ -440,6 +460,13 @@ int tl_store_audit(struct tl_store *st, const char *at_utc, const char *operator
 		   const char *command, const char *detail_json, const char *result,
 		   struct tl_err *err)
 {
+	return tl_store_audit_by(st, at_utc, operator_id, NULL, command, detail_json, result, err);
+}
+
+int tl_store_audit_by(struct tl_store *st, const char *at_utc, const char *operator_id,
+		      const char *peer, const char *command, const char *detail_json,
+		      const char *result, struct tl_err *err)
+{
 	char what[TL_STORE_WHAT_MAX] = "auditing a command";
 	if (tl_store_check_id(command, "command", false, what, err) < 0)
 		return -1;
@@ -447,7 +474,8 @@ int tl_store_audit(struct tl_store *st, const char *at_utc, const char *operator
 	if (tl_store_check_utc(at_utc, "at", what, err) < 0 ||
 	    tl_store_check_id(operator_id, "operator", true, what, err) < 0 ||
 	    tl_store_check_json(st, detail_json, "detail", true, what, err) < 0 ||
-	    tl_store_check_text(result, "result", false, what, err) < 0)
+	    tl_store_check_text(result, "result", false, what, err) < 0 ||
+	    tl_store_check_id(peer, "peer", true, what, err) < 0)
 		return -1;
 	sqlite3_stmt *stmt = tl_store_stmt(st, TL_ST_AUDIT_ADD, what, err);
 	if (!stmt)
@@ -456,7 +484,8 @@ int tl_store_audit(struct tl_store *st, const char *at_utc, const char *operator
 	    tl_store_bind_text(stmt, 2, operator_id) != SQLITE_OK ||
 	    tl_store_bind_text(stmt, 3, command) != SQLITE_OK ||
 	    tl_store_bind_text(stmt, 4, detail_json) != SQLITE_OK ||
-	    tl_store_bind_text(stmt, 5, result) != SQLITE_OK)
+	    tl_store_bind_text(stmt, 5, result) != SQLITE_OK ||
+	    tl_store_bind_text(stmt, 6, peer) != SQLITE_OK)
 		return bind_failed(st, stmt, what, err);
 	return write_single(st, stmt, 0, false, what, err);
 }

@@ -92,6 +92,7 @@ wait_for() {
 }
 
 # api METHOD PATH [BODY]: prints "STATUS BODY" of a raw API call (curl, no client logic).
+# Every method but GET says Content-Type: application/json, as the API requires.
 api() {
 	local method=$1 path=$2 body=${3-}
 	local out status
@@ -100,6 +101,9 @@ api() {
 		status=$(curl -s -o "$out" -w '%{http_code}' --unix-socket "$TREADLAB_SOCKET" \
 			-X "$method" -H 'Content-Type: application/json' --data-binary "$body" \
 			"http://treadlabd$path")
+	elif [ "$method" != GET ]; then
+		status=$(curl -s -o "$out" -w '%{http_code}' --unix-socket "$TREADLAB_SOCKET" \
+			-X "$method" -H 'Content-Type: application/json' "http://treadlabd$path")
 	else
 		status=$(curl -s -o "$out" -w '%{http_code}' --unix-socket "$TREADLAB_SOCKET" \
 			-X "$method" "http://treadlabd$path")

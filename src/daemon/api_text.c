@@ -1,0 +1,112 @@
+/* api_text.c - checks of the text a request carries, the e-stop's body, and who the peer
+ * of a connection is. */
+#define _GNU_SOURCE /* struct ucred */
+#include "api_int.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+/* Length of the UTF-8 sequence at s (n bytes left) and its code point; 0 if invalid
+ * (overlong forms, surrogates and values above U+10FFFF included). */
+static size_t utf8_next(const unsigned char *s, size_t n, unsigned *cp)
+{
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+	if (len == 0 || s[0] > 0xf4 || len > n)
+		return 0;
+	unsigned v = s[0] & (0x7f >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = (v << 6) | (s[i] & 0x3f);
+	}
+	static const unsigned min[5] = {0, 0, 0x80, 0x800, 0x10000};
+	if (v < min[len] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return len;
+}
+
+const char *tl_api_text_bad(const char *s, size_t n, char *why, size_t cap)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		unsigned cp;
+		size_t len = utf8_next(u + i, n - i, &cp);
+		if (len == 0) {
+			snprintf(why, cap, "invalid UTF-8 at byte %zu", i);
+			return why;
+		}
+		/* C0, DEL and C1: none belongs in a name or a note, and the store refuses them. */
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+			snprintf(why, cap, "a control character (U+%04X)", cp);
+			return why;
+		}
+		i += len;
+	}
+	return NULL;
+}
+
+void tl_api_estop_body(const char *body, size_t len, const char *def, char *operator_id,
+		       size_t cap, char *warning, size_t wcap)
+{
+	snprintf(operator_id, cap, "%s", def);
+	warning[0] = '\0';
+	if (len == 0)
+		return;
+	json_error_t e;
+	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
+	json_t *op = json_object_get(j, "operator");
+	const char *s = json_string_value(op);
+	char why[64];
+	if (!json_is_object(j) || json_object_size(j) > (op ? 1u : 0u))
+		snprintf(warning, wcap, "the request body was not used (expected {\"operator\": ID} or nothing)");
+	else if (op && (!s || !*s || strlen(s) >= cap || tl_api_text_bad(s, strlen(s), why, sizeof why)))
+		snprintf(warning, wcap, "field 'operator' was not used: not a valid name");
+	else if (s)
+		snprintf(operator_id, cap, "%s", s);
+	json_decref(j);
+}
+
+void tl_api_peer_of_fd(int fd, char *peer, size_t cap, char *key, size_t kcap)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	snprintf(peer, cap, "unknown");
+	snprintf(key, kcap, "unknown");
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl))
+		return;
+	if (ss.ss_family == AF_UNIX) {
+		struct ucred cr;
+		socklen_t cl = sizeof cr;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0) {
+			snprintf(peer, cap, "uid %u pid %d", (unsigned)cr.uid, (int)cr.pid);
+			snprintf(key, kcap, "uid %u", (unsigned)cr.uid);
+		}
+		return;
+	}
+	sl = sizeof ss;
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl))
+		return;
+	char ip[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
+		port = ntohs(in->sin_port);
+		snprintf(peer, cap, "%s:%u", ip, port);
+	} else if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
+		port = ntohs(in6->sin6_port);
+		snprintf(peer, cap, "[%s]:%u", ip, port);
+	}
+	snprintf(key, kcap, "%s", ip);
+}
