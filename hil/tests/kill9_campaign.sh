@@ -54,7 +54,8 @@ workload() {
 	wait_for '"kind":"stage","source":"protocol","detail":"stage 4' 30 || return 0
 	"$T" max >/dev/null || return 0
 	echo "max" >>"$ACKS"
-	wait_for '"state":"recovery"' 30 || return 0
+	# Recovery: the belt stopped; the minute-1 pressure reminder comes 1.5 s later.
+	wait_for '"kind":"reminder"' 30 || return 0
 	"$T" relief --posture standing >/dev/null || return 0
 	echo "relief" >>"$ACKS"
 	"$T" pressure "$id" --phase post --minute 1 --site pt-left --mmhg 80 >/dev/null || return 0
@@ -90,7 +91,7 @@ for point in $(seq 1 "$POINTS"); do
 	start_treadsim --modbus-rtu "$SIM_LINK" --time-scale "$K" --watchdog-ms "$WD"
 	start_daemon "$WORK/d.conf"
 	: >"$ACKS"
-	workload "K9-$point" &
+	workload "K9-$point" 2>>"$WORK/workload.err" &
 	wl=$!
 	# The kill point: the daemon's requests on the wire, counted from treadsim's start.
 	if ! wait_frames_after '^# treadsim' "$at" 60; then
