@@ -49,10 +49,12 @@ fuzz_run() {
 		"$@" "$corpus" "${seeds[@]}" >"$log" 2>&1
 }
 
-# fuzz_figures LOG: "executions cov ft" of a finished run.
+# fuzz_figures LOG: "executions cov ft corpus" of a finished run (corpus: the inputs
+# libFuzzer keeps, as it counts them).
 fuzz_figures() {
 	awk '/stat::number_of_executed_units/ { n = $2 }
 		/(DONE|INITED|NEW|REDUCE|pulse) +cov:/ { for (i = 1; i <= NF; i++) {
-			if ($i == "cov:") c = $(i + 1); if ($i == "ft:") f = $(i + 1) } }
-		END { printf "%s %s %s\n", n, c, f }' "$1"
+			if ($i == "cov:") c = $(i + 1); if ($i == "ft:") f = $(i + 1)
+			if ($i == "corp:") { split($(i + 1), a, "/"); k = a[1] } } }
+		END { printf "%s %s %s %s\n", n, c, f, k }' "$1"
 }
