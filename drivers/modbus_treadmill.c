@@ -615,9 +615,8 @@ static void latch_stop(struct mb *m, uint32_t why, const char *reason)
 	m->believe_running = false;
 }
 
-static uint32_t status_faults(const struct mb *m, uint16_t st, uint16_t fault_code)
+static uint32_t status_faults(const struct tl_modbus_profile *p, uint16_t st, uint16_t fault_code)
 {
-	const struct tl_modbus_profile *p = &m->prof;
 	uint32_t f = 0;
 	if (p->st_estop && (st & p->st_estop))
 		f |= TL_FAULT_ESTOP;
@@ -645,6 +644,41 @@ static const char *fault_reason(uint32_t f)
 	if (f & TL_FAULT_DRIVE)
 		return "drive fault";
 	return "stopped on the treadmill (stop button?)";
+}
+
+uint32_t tl_modbus_decode(const struct tl_modbus_profile *p, const struct tl_modbus_expect *e,
+			  const enum tl_reg_key *keys, const uint16_t *vals, int n,
+			  struct tl_feedback *fb)
+{
+	uint16_t st = vals[0], fault_code = 0;
+	uint32_t f = 0;
+	for (int i = 2; i < n; i++) {
+		switch (keys[i]) {
+		case TL_REG_WATCHDOG:
+			/* the setting reverted: a restart or a reset */
+			if ((int)tl_profile_raw_to_ms(p, TL_REG_WATCHDOG, vals[i]) != e->watchdog_ms)
+				f |= TL_FAULT_REBOOT;
+			break;
+		case TL_REG_GRADE_ACTUAL:
+			fb->grade_pct = tl_profile_raw_to_pct(p, TL_REG_GRADE_ACTUAL, vals[i]);
+			break;
+		case TL_REG_FAULT_CODE:
+			fault_code = vals[i];
+			break;
+		case TL_REG_BOOT_COUNT:
+			if (e->have_boot && vals[i] != e->boot_count)
+				f |= TL_FAULT_REBOOT;
+			break;
+		default:
+			break;
+		}
+	}
+	f |= status_faults(p, st, fault_code);
+	fb->valid = true;
+	fb->speed_kmh = tl_profile_raw_to_kmh(p, TL_REG_SPEED_ACTUAL, vals[1]);
+	fb->belt_running = (st & p->st_running) != 0;
+	fb->fault_code = fault_code;
+	return f;
 }
 
 static int mb_poll(struct tl_treadmill *tm, int64_t now_ms, struct tl_feedback *fb)
@@ -676,41 +710,18 @@ static int mb_poll(struct tl_treadmill *tm, int64_t now_ms, struct tl_feedback *
 		copy_line(fb->detail, sizeof fb->detail, tm->err);
 		return -1;
 	}
-	uint16_t st = v[0], fault_code = 0;
-	uint32_t f = 0;
+	struct tl_modbus_expect e = {m->watchdog_ms, m->have_boot, m->boot_count};
+	uint32_t f = tl_modbus_decode(p, &e, keys, v, n, fb);
 	for (int i = 2; i < n; i++) {
-		switch (keys[i]) {
-		case TL_REG_WATCHDOG:
-			/* the setting reverted: a restart or a reset */
-			if ((int)tl_profile_raw_to_ms(p, TL_REG_WATCHDOG, v[i]) != m->watchdog_ms)
-				f |= TL_FAULT_REBOOT;
+		if (keys[i] == TL_REG_WATCHDOG) {
 			m->wd_checked = true;
 			m->wd_checked_ms = now_ms;
-			break;
-		case TL_REG_GRADE_ACTUAL:
-			fb->grade_pct = tl_profile_raw_to_pct(p, TL_REG_GRADE_ACTUAL, v[i]);
-			break;
-		case TL_REG_FAULT_CODE:
-			fault_code = v[i];
-			break;
-		case TL_REG_BUTTON:
+		} else if (keys[i] == TL_REG_BUTTON) {
 			m->button = v[i];
 			m->button_ms = now_ms;
 			m->button_fresh = true;
-			break;
-		case TL_REG_BOOT_COUNT:
-			if (m->have_boot && v[i] != m->boot_count)
-				f |= TL_FAULT_REBOOT;
-			break;
-		default:
-			break;
 		}
 	}
-	f |= status_faults(m, st, fault_code);
-	fb->valid = true;
-	fb->speed_kmh = tl_profile_raw_to_kmh(p, TL_REG_SPEED_ACTUAL, v[1]);
-	fb->belt_running = (st & p->st_running) != 0;
-	fb->fault_code = fault_code;
 	bool stopped_by_itself = m->believe_running && !fb->belt_running &&
 				 now_ms - m->start_ms >= START_GRACE_MS;
 	if (f & TL_FAULT_REBOOT)

@@ -13,6 +13,7 @@
 #ifndef TL_MODBUS_TREADMILL_H
 #define TL_MODBUS_TREADMILL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "modbus_profile.h"
@@ -38,5 +39,21 @@ const struct tl_modbus_profile *tl_modbus_treadmill_profile(const struct tl_trea
 
 /* The device's watchdog as read back at open, in ms. */
 int tl_modbus_treadmill_watchdog_ms(const struct tl_treadmill *tm);
+
+/* What open() read from the device, against which a poll's registers are judged. */
+struct tl_modbus_expect {
+	int watchdog_ms;     /* the watchdog setting read back at open */
+	bool have_boot;      /* the profile has a boot counter ... */
+	uint16_t boot_count; /* ... which read this at open */
+};
+
+/* Decodes the registers one poll read, as poll() does (pure: no I/O, no state): vals[i]
+ * is the raw value of keys[i], keys[0] the status and keys[1] speed_actual. Fills fb's
+ * valid, speed_kmh, grade_pct, belt_running and fault_code, and returns the fault bits
+ * the registers show (status bits, a fault code, a watchdog setting or boot counter that
+ * changed: TL_FAULT_REBOOT). The latching of a device's own stop is poll()'s. */
+uint32_t tl_modbus_decode(const struct tl_modbus_profile *p, const struct tl_modbus_expect *e,
+			  const enum tl_reg_key *keys, const uint16_t *vals, int n,
+			  struct tl_feedback *fb);
 
 #endif
