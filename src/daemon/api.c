@@ -77,84 +77,15 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
 
 /* ---------- request bodies ---------- */
 
-/* Whether any string in j (keys and values, at any depth) holds invalid UTF-8 or a
- * control character (C0, DEL, C1): they are refused here, not left for the store to
- * fail on. `where` gets the field's path ("symptoms.location[1]"), `why` what is wrong. */
-static bool text_bad(json_t *j, const char *path, char *where, size_t wcap, char *why, size_t ycap)
-{
-	char sub[128];
-	if (json_is_string(j)) {
-		if (!tl_api_text_bad(json_string_value(j), json_string_length(j), why, ycap))
-			return false;
-		snprintf(where, wcap, "%s", path);
-		return true;
-	}
-	if (json_is_array(j)) {
-		size_t i;
-		json_t *v;
-		json_array_foreach(j, i, v) {
-			snprintf(sub, sizeof sub, "%s[%zu]", path, i);
-			if (text_bad(v, sub, where, wcap, why, ycap))
-				return true;
-		}
-		return false;
-	}
-	const char *key;
-	json_t *v;
-	json_object_foreach(j, key, v) {
-		snprintf(sub, sizeof sub, "%s%s%s", path, path[0] ? "." : "", key);
-		if (tl_api_text_bad(key, strlen(key), why, ycap)) {
-			snprintf(where, wcap, "%s", sub);
-			return true;
-		}
-		if (text_bad(v, sub, where, wcap, why, ycap))
-			return true;
-	}
-	return false;
-}
-
 /* Parses the body as a JSON object whose keys are all in `allowed` (NULL-terminated).
  * An empty body is an empty object. On failure sends the 400 and returns NULL. */
 static json_t *parse_body(struct MHD_Connection *c, const struct request *rq,
 			  const char *const *allowed, enum MHD_Result *ret)
 {
-	json_t *j;
-	if (rq->len == 0) {
-		j = json_object();
-	} else {
-		json_error_t e;
-		j = json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES, &e);
-		if (!j) {
-			*ret = send_error(c, 400, "malformed JSON at line %d column %d: %s", e.line, e.column, e.text);
-			return NULL;
-		}
-	}
-	if (!json_is_object(j)) {
-		json_decref(j);
-		*ret = send_error(c, 400, "the body must be a JSON object");
-		return NULL;
-	}
-	char where[128], why[64];
-	if (text_bad(j, "", where, sizeof where, why, sizeof why)) {
-		*ret = send_error(c, 400, "field '%s' has %s: text fields must be printable UTF-8", where, why);
-		json_decref(j);
-		return NULL;
-	}
-	const char *key;
-	json_t *v;
-	json_object_foreach(j, key, v) {
-		bool ok = false;
-		for (size_t i = 0; allowed[i]; i++)
-			ok |= !strcmp(key, allowed[i]);
-		if (!ok) {
-			char list[256] = "";
-			for (size_t i = 0; allowed[i]; i++)
-				snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", allowed[i]);
-			*ret = send_error(c, 400, "unknown field '%s' (expected: %s)", key, list[0] ? list : "none");
-			json_decref(j);
-			return NULL;
-		}
-	}
+	char msg[512];
+	json_t *j = tl_api_body_parse(rq->len ? rq->body : NULL, rq->len, allowed, msg, sizeof msg);
+	if (!j)
+		*ret = send_error(c, 400, "%s", msg);
 	return j;
 }
 

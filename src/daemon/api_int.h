@@ -94,6 +94,12 @@ void tl_gate_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 /* NULL if s is valid UTF-8 without control characters (C0, DEL, C1), else what is wrong
  * ("a control character (U+0085)") in why. */
 const char *tl_api_text_bad(const char *s, size_t n, char *why, size_t cap);
+/* Parses a request body (len bytes; empty: an empty object) as a JSON object whose keys
+ * are all in allowed (NULL-terminated) and whose strings, keys and values at any depth,
+ * pass tl_api_text_bad. Returns the object (the caller's), or NULL with the 400 answer's
+ * text in msg ("unknown field 'x' (expected: ...)", "field 'a.b[1]' has ..."). */
+json_t *tl_api_body_parse(const char *body, size_t len, const char *const *allowed, char *msg,
+			  size_t cap);
 /* Reads an e-stop body: the operator if it names a usable one (else def), and a warning
  * (empty if none) when the body was there but not used. Never fails. */
 void tl_api_estop_body(const char *body, size_t len, const char *def, char *operator_id,

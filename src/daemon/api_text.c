@@ -1,5 +1,6 @@
-/* api_text.c - checks of the text a request carries, the e-stop's body, and who the peer
- * of a connection is. */
+/* api_text.c - checks of the text a request carries, the request bodies, the e-stop's
+ * body, and who the peer of a connection is. Nothing here touches libmicrohttpd: the
+ * request handlers send what these return, and tests/fuzz feeds them any bytes. */
 #define _GNU_SOURCE /* struct ucred */
 #include "api_int.h"
 
@@ -52,6 +53,88 @@ const char *tl_api_text_bad(const char *s, size_t n, char *why, size_t cap)
 		i += len;
 	}
 	return NULL;
+}
+
+/* Whether any string in j (keys and values, at any depth) holds invalid UTF-8 or a
+ * control character (C0, DEL, C1): they are refused here, not left for the store to
+ * fail on. `where` gets the field's path ("symptoms.location[1]"), `why` what is wrong. */
+static bool text_bad(json_t *j, const char *path, char *where, size_t wcap, char *why, size_t ycap)
+{
+	char sub[128];
+	if (json_is_string(j)) {
+		if (!tl_api_text_bad(json_string_value(j), json_string_length(j), why, ycap))
+			return false;
+		snprintf(where, wcap, "%s", path);
+		return true;
+	}
+	if (json_is_array(j)) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(j, i, v) {
+			snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+			if (text_bad(v, sub, where, wcap, why, ycap))
+				return true;
+		}
+		return false;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(j, key, v) {
+		snprintf(sub, sizeof sub, "%s%s%s", path, path[0] ? "." : "", key);
+		if (tl_api_text_bad(key, strlen(key), why, ycap)) {
+			snprintf(where, wcap, "%s", sub);
+			return true;
+		}
+		if (text_bad(v, sub, where, wcap, why, ycap))
+			return true;
+	}
+	return false;
+}
+
+json_t *tl_api_body_parse(const char *body, size_t len, const char *const *allowed, char *msg,
+			  size_t cap)
+{
+	json_t *j;
+	if (len == 0) {
+		j = json_object();
+	} else {
+		json_error_t e;
+		j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
+		if (!j) {
+			snprintf(msg, cap, "malformed JSON at line %d column %d: %s", e.line, e.column,
+				 e.text);
+			return NULL;
+		}
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		snprintf(msg, cap, "the body must be a JSON object");
+		return NULL;
+	}
+	char where[128], why[64];
+	if (text_bad(j, "", where, sizeof where, why, sizeof why)) {
+		snprintf(msg, cap, "field '%s' has %s: text fields must be printable UTF-8", where, why);
+		json_decref(j);
+		return NULL;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(j, key, v) {
+		bool ok = false;
+		for (size_t i = 0; allowed[i]; i++)
+			ok |= !strcmp(key, allowed[i]);
+		if (!ok) {
+			char list[256] = "";
+			for (size_t i = 0; allowed[i]; i++)
+				snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+					 i ? ", " : "", allowed[i]);
+			snprintf(msg, cap, "unknown field '%s' (expected: %s)", key,
+				 list[0] ? list : "none");
+			json_decref(j);
+			return NULL;
+		}
+	}
+	return j;
 }
 
 void tl_api_estop_body(const char *body, size_t len, const char *def, char *operator_id,

@@ -3,7 +3,7 @@
 set -euo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${TL_FUZZ_BUILD:-$SRC/build-fuzz}
-TARGETS=(protocol config profile trackmaster modbus findings)
+TARGETS=(protocol config profile trackmaster modbus findings api_body)
 
 # fuzz_build: configures and builds the targets with clang (ASan + UBSan + coverage).
 fuzz_build() {
