@@ -6,8 +6,8 @@
  *
  *  1. e-stop (10 Hz): N times, start a test, wait until the belt runs, emergency stop,
  *     wait until the belt is at rest. Latency client side (HTTP request start to the
- *     response, which the daemon sends once the stop is committed to the store) and the
- *     daemon's own figure (command queued by the API thread to the driver's emergency
+ *     response, which the daemon sends once the driver has the stop; its record is
+ *     written after) and the daemon's own figure (command queued by the API thread to the driver's emergency
  *     stop returning; GET /v1/metrics estop_us). Idle RSS and CPU before any client.
  *  2. control loop at 10 Hz and at 100 Hz: a test walks for T ticks; deadline jitter
  *     (tick wake-up lateness, jitter_us) over those ticks, overruns, CPU (utime+stime
