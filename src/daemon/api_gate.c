@@ -9,7 +9,7 @@
  * on both listeners and
  *  - holds each new connection, without a thread, in one epoll set until its request
  *    head has come in. It reads with MSG_PEEK, so the bytes stay in the socket for
- *    libmicrohttpd. A head that is not complete within [api] idle_timeout_s is closed;
+ *    libmicrohttpd. A head that is not complete within TL_API_IDLE_TIMEOUT_S is closed;
  *    when TL_API_PENDING_MAX connections wait, the one that waited longest is closed.
  *  - keeps POST /v1/estop for itself: as soon as that request's head is in (its body is
  *    not waited for: any size, any content; headers that stall stop it when the head's
