@@ -34,7 +34,7 @@ struct tl_button_ops {
 	int (*poll)(struct tl_button *b, int64_t now_ms, struct tl_press *out, int max);
 	/* A descriptor that poll() reports readable when a press may be waiting: such a
 	 * source is read when it has something to say instead of being sampled. NULL or -1:
-	 * the source must be sampled (modem lines cannot be waited on, HARDWARE.md). */
+	 * the source must be sampled (modem lines cannot be waited on, docs/hardware.md). */
 	int (*fd)(struct tl_button *b);
 	/* Releases everything the source owns. Required. */
 	void (*close)(struct tl_button *b);

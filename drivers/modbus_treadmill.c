@@ -93,7 +93,7 @@ static int64_t mono_ns(void)
 
 /* The silence a master keeps before its next request: on RTU at least 3.5 characters
  * of 11 bits (fixed 1.75 ms above 19200 baud), which is how a device finds where a
- * frame ends (Modbus over serial line V1.02, 2.5.1.1; HARDWARE.md, Modbus RTU timing);
+ * frame ends (Modbus over serial line V1.02, 2.5.1.1; docs/hardware.md, Modbus RTU timing);
  * and at least the profile's min_gap_ms (some drives need more). */
 static int64_t frame_gap_ns(const struct tl_modbus_profile *p, bool rtu, int baud)
 {

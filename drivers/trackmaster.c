@@ -12,7 +12,7 @@
 #define TM_BAUD 4800
 #define TM_DEFAULT_TIMEOUT_MS 150
 #define TM_DISCONNECT_MS 500  /* the treadmill stops when silent this long after A0 */
-#define TM_KEEPALIVE_MS 200   /* HARDWARE.md: talk to it at least every 200-250 ms */
+#define TM_KEEPALIVE_MS 200   /* docs/hardware.md: talk to it at least every 200-250 ms */
 #define TM_MAX_RETRIES 5
 
 /* ---- codec ------------------------------------------------------------------------- */

@@ -1,6 +1,6 @@
 /* trackmaster.h - the "trackmaster" treadmill driver and its frame codec.
  *
- * The Trackmaster serial protocol (HARDWARE.md): 4800 8N1, one command byte (0xA0..,
+ * The Trackmaster serial protocol (docs/hardware.md): 4800 8N1, one command byte (0xA0..,
  * 0xC0..) optionally followed by 4 ASCII digits; every command is acknowledged (0xBx for
  * 0xAx, 0xDx + data for 0xCx). The driver starts with A0 only (the belt stops when no
  * command arrives within 0.5 s), never A1; keeps one command outstanding; reports BE/BF

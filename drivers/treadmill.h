@@ -5,7 +5,7 @@
  * call gets the caller's monotonic time in ms; drivers may read the clock only for I/O
  * timeouts. Calls return 0 on success or -1 with tm->err set to one printable line.
  *
- * Safety contract (HARDWARE.md, "Safety standards"): a driver never starts or restarts
+ * Safety contract (docs/hardware.md, "Safety standards"): a driver never starts or restarts
  * the belt by itself; start() is only ever called by the daemon at the operator's
  * command through the safety guard. When the device stops the belt on its own (stop
  * button, safety key, watchdog, reboot, drive trip) the driver reports

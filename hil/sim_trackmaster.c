@@ -1,4 +1,4 @@
-/* sim_trackmaster.c - treadsim's Trackmaster protocol (HARDWARE.md): one command byte,
+/* sim_trackmaster.c - treadsim's Trackmaster protocol (docs/hardware.md): one command byte,
  * 4 ASCII digits for A3/A4, an acknowledgement for every command. */
 #include "sim.h"
 

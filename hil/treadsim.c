@@ -1,4 +1,4 @@
-/* treadsim - a simulated treadmill behind a real wire (DESIGN.md, Hardware in the loop).
+/* treadsim - a simulated treadmill behind a real wire (hil/README.md).
  *
  *   treadsim --modbus-rtu LINK | --modbus-tcp ADDR:PORT | --trackmaster LINK [options]
  *
@@ -293,7 +293,7 @@ static void open_control(struct sim *s, const char *path)
 /* ---- sending: queue, pacing, faults ---------------------------------------------------- */
 
 /* The RTU silent interval: 3.5 characters of 11 bits, fixed 1.75 ms above 19200 baud
- * (HARDWARE.md, Modbus RTU timing). */
+ * (docs/hardware.md, Modbus RTU timing). */
 static int64_t rtu_gap_us(const struct sim *s, const struct chan *c)
 {
 	if (c->kind != CH_RTU || s->baud <= 0)

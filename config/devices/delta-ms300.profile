@@ -1,5 +1,5 @@
 # delta-ms300.profile - Delta VFD-E / MS300 belt drive, Modbus RTU.
-# Source: HARDWARE.md "Belt drives over Modbus": control word 0x2000 (run/stop and
+# Source: docs/hardware.md "Belt drives over Modbus": control word 0x2000 (run/stop and
 # direction bits), frequency reference 0x2001 in 0.01 Hz, output frequency 0x2103,
 # fault code 0x2100, communication watchdog Pr.09-03 (factory 0 = off; Pr.09-02 action,
 # factory "keep running": set it to stop at commissioning), >= 10 ms between messages.
@@ -10,7 +10,7 @@
 
 [device]
 name = delta-ms300
-source = HARDWARE.md (Belt drives over Modbus); Delta VFD-E / MS300 user manuals
+source = docs/hardware.md (Belt drives over Modbus); Delta VFD-E / MS300 user manuals
 unverified = run/stop words, watchdog_ms address and units, status register and bits, kmh_per_hz
 simulated = no
 min_gap_ms = 10

@@ -1,5 +1,5 @@
 # siemens-v20.profile - Siemens SINAMICS V20 belt drive, Modbus RTU (USS/Modbus).
-# Source: HARDWARE.md "Belt drives over Modbus": control word STW at 40100 (write 0x047E
+# Source: docs/hardware.md "Belt drives over Modbus": control word STW at 40100 (write 0x047E
 # then 0x047F to run), speed reference at 40101, status ZSW at 40110, actual speed at
 # 40111, communication watchdog P2014 (default 0 = off, fault F72).
 # 4xxxx numbers are converted to protocol addresses (40100 -> 99).
@@ -11,7 +11,7 @@
 
 [device]
 name = siemens-v20
-source = HARDWARE.md (Belt drives over Modbus); Siemens SINAMICS V20 operating instructions
+source = docs/hardware.md (Belt drives over Modbus); Siemens SINAMICS V20 operating instructions
 unverified = speed scale, watchdog_ms address and units, stop/estop words, status bits, kmh_per_hz
 simulated = no
 min_gap_ms = 5

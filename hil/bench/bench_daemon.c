@@ -1,6 +1,6 @@
 /* bench_daemon - what treadlabd costs and how fast it stops the belt (sim treadmill).
  *
- * Prints figures; asserts nothing (DESIGN.md, Testing). It starts treadlabd itself, in a
+ * Prints figures; asserts nothing (performance is measured, not asserted: hil/README.md). It starts treadlabd itself, in a
  * temporary directory with its own database and socket, waits on --ready-fd, talks to it
  * over the Unix socket with libcurl, and stops it by pid at the end of each part:
  *

@@ -1,6 +1,6 @@
 /* bench_drivers - what a poll and an emergency stop cost on each wire, against treadsim.
  *
- * Prints figures; asserts nothing (DESIGN.md, Testing). For each setup: the time of a
+ * Prints figures; asserts nothing (performance is measured, not asserted: hil/README.md). For each setup: the time of a
  * full poll() (median, p99, max over N polls) next to the physical minimum of its bytes
  * at the line's baud rate, and the emergency-stop latency from the call to the moment
  * treadsim received the frame (its log's CLOCK_MONOTONIC stamp) and to the call's return.

@@ -1,6 +1,6 @@
 /* bench_estop - can anything lock out the emergency stop? (issue 9; sim treadmill)
  *
- * Prints figures; asserts nothing (DESIGN.md, Testing). It starts treadlabd itself with
+ * Prints figures; asserts nothing (performance is measured, not asserted: hil/README.md). It starts treadlabd itself with
  * the Unix socket and a loopback TCP listener, and for each listener measures N
  * emergency stops of a walking belt, first idle, then under load: 200 slow clients (a
  * connection that sends half a request line and waits) and 64 open event streams on

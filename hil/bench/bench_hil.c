@@ -1,7 +1,7 @@
 /* bench_hil - treadlabd end to end against treadsim over a paced Modbus RTU pty.
  *
  * Starts treadsim and treadlabd itself (by pid, waiting on their readiness lines) and
- * prints figures; asserts nothing (DESIGN.md, Testing). Times come from one clock,
+ * prints figures; asserts nothing (performance is measured, not asserted: hil/README.md). Times come from one clock,
  * CLOCK_MONOTONIC: this program's stamps and treadsim's frame log.
  *
  *   stage   stage-change timing error: the first grade write treadsim receives after

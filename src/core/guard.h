@@ -4,7 +4,7 @@
  * turns stale or deviating feedback into a fault stop, lets an emergency stop through
  * at once and latches every stop: a belt that was stopped (by the guard, the operator or
  * the device itself) is only moved again after tl_guard_arm(), which the daemon calls
- * only for a new test started by the operator (HARDWARE.md, Safety standards: software
+ * only for a new test started by the operator (docs/hardware.md, Safety standards: software
  * must never restart a belt on its own). Pure: time is passed in. */
 #ifndef TL_GUARD_H
 #define TL_GUARD_H

@@ -96,7 +96,7 @@ static int64_t test_now_ms(const struct tl_daemon *d)
 	return (int64_t)floor((double)(tl_mono_ns() - d->base_ns) / 1e6 * d->cfg.time_scale);
 }
 
-/* Endpoint times are reported to 0.1 s (DESIGN.md, Endpoints); NAN when not reached. */
+/* Endpoint times are reported to 0.1 s (docs/clinical.md, Walking endpoints); NAN when not reached. */
 static double nan_if_neg(int64_t ms)
 {
 	return ms < 0 ? NAN : round((double)ms / 100.0) / 10.0;
