@@ -34,10 +34,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_live.h"
 #include "bench_util.h"
 
 #define PROTOCOL "gardner-skinner"
-#define STOPPED_KMH 0.05
 #define METRICS_RING 4096 /* the daemon keeps the last 4096 jitter figures */
 
 static void sleep_s(double s)
@@ -150,172 +150,19 @@ static long call(struct client *c, const char *method, const char *path, const c
 	return status;
 }
 
-/* ---------- the live stream ---------- */
-
-struct live {
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv; /* CLOCK_MONOTONIC */
-	CURL *h;
-	struct bu_buf line;
-	char kind[32];
-	volatile int quit;
-	bool ended;
-	/* the latest status */
-	uint64_t n;
-	char state[32];
-	bool running;
-	double speed_kmh;
-};
-
-static void live_status(struct live *l, json_t *j)
-{
-	json_t *tm = json_object_get(j, "treadmill");
-	pthread_mutex_lock(&l->mu);
-	const char *state = json_string_value(json_object_get(j, "state"));
-	snprintf(l->state, sizeof l->state, "%s", state ? state : "");
-	l->running = json_is_true(json_object_get(tm, "running"));
-	l->speed_kmh = json_number_value(json_object_get(tm, "speed_kmh"));
-	l->n++;
-	pthread_cond_broadcast(&l->cv);
-	pthread_mutex_unlock(&l->mu);
-}
-
-static size_t on_sse(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct live *l = arg;
-	size_t n = size * nmemb;
-	if (l->quit)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		if (data[i] != '\n') {
-			if (!bu_collect(&data[i], 1, 1, &l->line))
-				return 0;
-			continue;
-		}
-		const char *s = l->line.p ? l->line.p : "";
-		if (!strncmp(s, "event: ", 7)) {
-			snprintf(l->kind, sizeof l->kind, "%s", s + 7);
-		} else if (!strncmp(s, "data: ", 6) && !strcmp(l->kind, "status")) {
-			json_t *j = json_loads(s + 6, 0, NULL);
-			if (j)
-				live_status(l, j);
-			json_decref(j);
-		}
-		free(l->line.p);
-		l->line.p = NULL;
-		l->line.n = 0;
-	}
-	return n;
-}
-
-static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
-{
-	(void)a, (void)b, (void)c, (void)d;
-	return ((struct live *)arg)->quit;
-}
-
-static void *live_main(void *arg)
-{
-	struct live *l = arg;
-	curl_easy_perform(l->h);
-	pthread_mutex_lock(&l->mu);
-	l->ended = true;
-	pthread_cond_broadcast(&l->cv);
-	pthread_mutex_unlock(&l->mu);
-	return NULL;
-}
-
-static int live_start(struct live *l, const char *sock)
-{
-	memset(l, 0, sizeof *l);
-	pthread_mutex_init(&l->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&l->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	l->h = curl_easy_init();
-	if (!l->h)
-		return -1;
-	curl_easy_setopt(l->h, CURLOPT_UNIX_SOCKET_PATH, sock);
-	curl_easy_setopt(l->h, CURLOPT_URL, "http://treadlabd/v1/events");
-	curl_easy_setopt(l->h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(l->h, CURLOPT_WRITEFUNCTION, on_sse);
-	curl_easy_setopt(l->h, CURLOPT_WRITEDATA, l);
-	curl_easy_setopt(l->h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(l->h, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(l->h, CURLOPT_XFERINFODATA, l);
-	if (pthread_create(&l->th, NULL, live_main, l)) {
-		curl_easy_cleanup(l->h);
-		return -1;
-	}
-	return 0;
-}
-
-static void live_stop(struct live *l)
-{
-	l->quit = 1; /* the idle comment or the next status ends the transfer within 1 s */
-	pthread_join(l->th, NULL);
-	curl_easy_cleanup(l->h);
-	free(l->line.p);
-	pthread_mutex_destroy(&l->mu);
-	pthread_cond_destroy(&l->cv);
-}
-
-enum want { WANT_BELT_RUNNING, WANT_BELT_AT_REST };
-
-static bool wanted(const struct live *l, enum want w)
-{
-	if (w == WANT_BELT_RUNNING)
-		return !strcmp(l->state, "running") && l->running;
-	return strcmp(l->state, "running") && l->speed_kmh <= STOPPED_KMH;
-}
-
-/* Waits until a status newer than `after` shows what is wanted; -1 after timeout_s. */
-static int live_wait(struct live *l, enum want w, uint64_t after, double timeout_s)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)timeout_s;
-	int rc = 0;
-	pthread_mutex_lock(&l->mu);
-	while (!(l->n > after && wanted(l, w))) {
-		if (l->ended || pthread_cond_timedwait(&l->cv, &l->mu, &ts) == ETIMEDOUT) {
-			rc = -1;
-			break;
-		}
-	}
-	if (rc)
-		fprintf(stderr, "bench_daemon: waited %.0f s for the belt %s; last of %llu statuses: state '%s', "
-			"belt %s at %.2f km/h%s\n", timeout_s, w == WANT_BELT_RUNNING ? "to run" : "to rest",
-			(unsigned long long)l->n, l->state, l->running ? "running" : "not running", l->speed_kmh,
-			l->ended ? ", stream ended" : "");
-	pthread_mutex_unlock(&l->mu);
-	return rc;
-}
-
-static uint64_t live_seen(struct live *l)
-{
-	pthread_mutex_lock(&l->mu);
-	uint64_t n = l->n;
-	pthread_mutex_unlock(&l->mu);
-	return n;
-}
-
 /* ---------- the parts ---------- */
 
 /* Starts a test and waits until its belt runs. A start the engine refuses because the
  * belt is still coasting from the last e-stop is retried on the next status. */
-static int start_walking(struct client *c, struct live *l)
+static int start_walking(struct client *c, struct bu_live *l)
 {
 	static const char body[] = "{\"protocol\":\"" PROTOCOL "\",\"patient\":\"BENCH01\",\"operator\":\"bench\"}";
 	for (int attempt = 0; attempt < 50; attempt++) {
-		uint64_t seen = live_seen(l);
+		uint64_t seen = bu_live_seen(l);
 		long st = call(c, "POST", "/v1/tests", body, NULL, NULL);
 		if (st == 201)
-			return live_wait(l, WANT_BELT_RUNNING, 0, 10);
-		if (st != 409 || live_wait(l, WANT_BELT_AT_REST, seen, 10))
+			return bu_live_wait(l, BU_BELT_RUNNING, 0, 10);
+		if (st != 409 || bu_live_wait(l, BU_BELT_AT_REST, seen, 10))
 			return -1;
 	}
 	return -1;
@@ -348,11 +195,11 @@ static int bench_estop(const char *bin, int stops, bool keep)
 
 	int rc = -1;
 	struct client c;
-	struct live l;
+	struct bu_live l;
 	struct bu_series client_ms = {0}, daemon_ms = {0};
 	if (client_init(&c, p.sock))
 		goto out;
-	if (live_start(&l, p.sock))
+	if (bu_live_start(&l, p.sock))
 		goto out_client;
 	double t_start = bu_mono_s();
 	int done = 0;
@@ -361,10 +208,10 @@ static int bench_estop(const char *bin, int stops, bool keep)
 			fprintf(stderr, "bench_daemon: stop %d: the belt did not start\n", done + 1);
 			break;
 		}
-		uint64_t seen = live_seen(&l);
+		uint64_t seen = bu_live_seen(&l);
 		double ms;
 		long st = call(&c, "POST", "/v1/estop", NULL, NULL, &ms);
-		if (st != 200 || live_wait(&l, WANT_BELT_AT_REST, seen, 10)) {
+		if (st != 200 || bu_live_wait(&l, BU_BELT_AT_REST, seen, 10)) {
 			fprintf(stderr, "bench_daemon: stop %d: the belt did not stop\n", done + 1);
 			break;
 		}
@@ -382,7 +229,7 @@ static int bench_estop(const char *bin, int stops, bool keep)
 	       (double)rss / 1024.0, bu_proc_status_kb(p.pid, "VmHWM"), bu_proc_status_kb(p.pid, "Threads"));
 	json_decref(m);
 	rc = done == stops ? 0 : -1;
-	live_stop(&l);
+	bu_live_stop(&l);
 out_client:
 	client_free(&c);
 out:
@@ -401,10 +248,10 @@ static int bench_loop(const char *bin, int tick_hz, int ticks, bool keep)
 		return -1;
 	int rc = -1;
 	struct client c;
-	struct live l;
+	struct bu_live l;
 	if (client_init(&c, p.sock))
 		goto out;
-	if (live_start(&l, p.sock))
+	if (bu_live_start(&l, p.sock))
 		goto out_client;
 	if (start_walking(&c, &l)) {
 		fprintf(stderr, "bench_daemon: the belt did not start\n");
@@ -448,7 +295,7 @@ static int bench_loop(const char *bin, int tick_hz, int ticks, bool keep)
 	json_decref(status);
 	call(&c, "POST", "/v1/stop", "{\"reason\":\"benchmark done\"}", NULL, NULL);
 out_live:
-	live_stop(&l);
+	bu_live_stop(&l);
 out_client:
 	client_free(&c);
 out:

@@ -38,12 +38,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_live.h"
 #include "bench_util.h"
 
 #define PROTOCOL "gardner-skinner"
 #define SLOW 200
 #define STREAMS 64
-#define STOPPED_KMH 0.05
 
 static double g_timeout_s = 5;
 
@@ -94,139 +94,6 @@ static long call(const struct target *t, const char *method, const char *path, c
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(h);
 	return status;
-}
-
-/* ---------- the live state (one event stream over the socket) ---------- */
-
-struct live {
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv; /* CLOCK_MONOTONIC */
-	const char *sock;
-	struct bu_buf line;
-	char kind[32];
-	volatile int quit;
-	bool ended;
-	uint64_t n;
-	char state[32];
-	bool running;
-	double speed_kmh;
-};
-
-static size_t on_sse(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct live *l = arg;
-	size_t n = size * nmemb;
-	if (l->quit)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		if (data[i] != '\n') {
-			if (!bu_collect(&data[i], 1, 1, &l->line))
-				return 0;
-			continue;
-		}
-		const char *s = l->line.p ? l->line.p : "";
-		if (!strncmp(s, "event: ", 7)) {
-			snprintf(l->kind, sizeof l->kind, "%s", s + 7);
-		} else if (!strncmp(s, "data: ", 6) && !strcmp(l->kind, "status")) {
-			json_t *j = json_loads(s + 6, 0, NULL);
-			json_t *tm = json_object_get(j, "treadmill");
-			const char *state = json_string_value(json_object_get(j, "state"));
-			pthread_mutex_lock(&l->mu);
-			snprintf(l->state, sizeof l->state, "%s", state ? state : "");
-			l->running = json_is_true(json_object_get(tm, "running"));
-			l->speed_kmh = json_number_value(json_object_get(tm, "speed_kmh"));
-			l->n++;
-			pthread_cond_broadcast(&l->cv);
-			pthread_mutex_unlock(&l->mu);
-			json_decref(j);
-		}
-		free(l->line.p);
-		l->line.p = NULL;
-		l->line.n = 0;
-	}
-	return n;
-}
-
-static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
-{
-	(void)a, (void)b, (void)c, (void)d;
-	return ((struct live *)arg)->quit;
-}
-
-static void *live_main(void *arg)
-{
-	struct live *l = arg;
-	CURL *h = curl_easy_init();
-	if (h) {
-		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, l->sock);
-		curl_easy_setopt(h, CURLOPT_URL, "http://treadlabd/v1/events");
-		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_sse);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, l);
-		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-		curl_easy_setopt(h, CURLOPT_XFERINFODATA, l);
-		curl_easy_perform(h);
-		curl_easy_cleanup(h);
-	}
-	pthread_mutex_lock(&l->mu);
-	l->ended = true;
-	pthread_cond_broadcast(&l->cv);
-	pthread_mutex_unlock(&l->mu);
-	return NULL;
-}
-
-static int live_start(struct live *l, const char *sock)
-{
-	memset(l, 0, sizeof *l);
-	l->sock = sock;
-	pthread_mutex_init(&l->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&l->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	return pthread_create(&l->th, NULL, live_main, l) ? -1 : 0;
-}
-
-static void live_stop(struct live *l)
-{
-	l->quit = 1; /* the next status or idle comment ends the transfer */
-	pthread_join(l->th, NULL);
-	free(l->line.p);
-	pthread_mutex_destroy(&l->mu);
-	pthread_cond_destroy(&l->cv);
-}
-
-/* Waits until a status newer than `after` shows the belt running (walking) or at rest. */
-static int live_wait(struct live *l, bool walking, uint64_t after, double timeout_s)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)timeout_s;
-	int rc = 0;
-	pthread_mutex_lock(&l->mu);
-	for (;;) {
-		bool ok = l->n > after && (walking ? !strcmp(l->state, "running") && l->running
-						   : strcmp(l->state, "running") && l->speed_kmh <= STOPPED_KMH);
-		if (ok)
-			break;
-		if (l->ended || pthread_cond_timedwait(&l->cv, &l->mu, &ts) == ETIMEDOUT) {
-			rc = -1;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&l->mu);
-	return rc;
-}
-
-static uint64_t live_seen(struct live *l)
-{
-	pthread_mutex_lock(&l->mu);
-	uint64_t n = l->n;
-	pthread_mutex_unlock(&l->mu);
-	return n;
 }
 
 /* ---------- the load: slow clients and event streams ---------- */
@@ -387,21 +254,21 @@ static void last_metrics(const struct target *sock, double t0, struct figures *f
 
 /* Starts a test and waits until its belt runs. A start refused because the belt is still
  * coasting from the last e-stop is tried again on the next status. */
-static int start_walking(const struct target *sock, struct live *l)
+static int start_walking(const struct target *sock, struct bu_live *l)
 {
 	static const char body[] = "{\"protocol\":\"" PROTOCOL "\",\"patient\":\"BENCH01\",\"operator\":\"bench\"}";
 	for (int attempt = 0; attempt < 50; attempt++) {
-		uint64_t seen = live_seen(l);
+		uint64_t seen = bu_live_seen(l);
 		long st = call(sock, "POST", "/v1/tests", body, NULL, NULL, NULL);
 		if (st == 201)
-			return live_wait(l, true, 0, 10);
-		if (st != 409 || live_wait(l, false, seen, 10))
+			return bu_live_wait(l, BU_BELT_RUNNING, 0, 10);
+		if (st != 409 || bu_live_wait(l, BU_BELT_AT_REST, seen, 10))
 			return -1;
 	}
 	return -1;
 }
 
-static void stops(const struct target *via, const struct target *sock, struct live *l, int n,
+static void stops(const struct target *via, const struct target *sock, struct bu_live *l, int n,
 		  struct figures *f)
 {
 	for (int i = 0; i < n; i++) {
@@ -481,9 +348,9 @@ int main(int argc, char **argv)
 	snprintf(sock.base, sizeof sock.base, "http://treadlabd");
 	snprintf(tcp.base, sizeof tcp.base, "http://127.0.0.1:%d", port);
 	const struct target *both[2] = {&sock, &tcp};
-	struct live l;
+	struct bu_live l;
 	int rc = 1;
-	if (port <= 0 || live_start(&l, p.sock)) {
+	if (port <= 0 || bu_live_start(&l, p.sock)) {
 		fprintf(stderr, "bench_estop: no TCP port in %s, or no event stream\n", p.log);
 		goto out;
 	}
@@ -493,7 +360,7 @@ int main(int argc, char **argv)
 	struct load ld;
 	if (load_start(&ld, both, port, 1)) {
 		fprintf(stderr, "bench_estop: cannot start the load\n");
-		live_stop(&l);
+		bu_live_stop(&l);
 		goto out;
 	}
 	printf("load on both listeners: %zu slow clients connected (%zu failed), %zu event streams "
@@ -520,7 +387,7 @@ int main(int argc, char **argv)
 		figures_free(&loaded[k]);
 	}
 	rc = 0;
-	live_stop(&l);
+	bu_live_stop(&l);
 out:
 	bu_daemon_stop(&p, keep);
 	if (!keep)
