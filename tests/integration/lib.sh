@@ -112,5 +112,19 @@ api() {
 	rm -f "$out"
 }
 
+# expect STATUS MESSAGE-REGEX METHOD PATH [BODY]: a raw API call answers STATUS with a
+# body matching the regular expression; prints what came instead.
+expect() {
+	local want=$1 re=$2
+	shift 2
+	local got
+	got=$(api "$@")
+	if [ "${got%% *}" = "$want" ] && grep -Eq -- "$re" <<<"${got#* }"; then
+		return 0
+	fi
+	say "     got: $got"
+	return 1
+}
+
 # near A B TOL: |A - B| <= TOL
 near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }

@@ -7,17 +7,6 @@ write_config "$WORK/d.conf" "[sim]" "time_scale = 20" "[api]" "listen = 127.0.0.
 start_daemon "$WORK/d.conf"
 addr=$(grep -o 'listen 127\.0\.0\.1:[0-9]*' "$WORK/daemon.log" | head -1 | cut -d' ' -f2)
 
-expect() {
-	local want=$1 re=$2
-	shift 2
-	local got
-	got=$(api "$@")
-	if [ "${got%% *}" = "$want" ] && grep -Eq -- "$re" <<<"${got#* }"; then
-		return 0
-	fi
-	say "     got: $got"
-	return 1
-}
 tests() { sqlite3 "$WORK/treadlab.db" 'select count(*) from tests'; }
 
 check "U+0085 in operator: 400 naming the field and the character" \

@@ -4,18 +4,6 @@ source "$(dirname "$0")/lib.sh"
 write_config "$WORK/d.conf" "[treadmill]" "max_grade_pct = 25" "[sim]" "time_scale = 20"
 start_daemon "$WORK/d.conf"
 
-# expect STATUS MESSAGE-REGEX METHOD PATH [BODY]
-expect() {
-	local want=$1 re=$2
-	shift 2
-	local got
-	got=$(api "$@")
-	if [ "${got%% *}" = "$want" ] && grep -Eq -- "$re" <<<"${got#* }"; then
-		return 0
-	fi
-	say "     got: $got"
-	return 1
-}
 events() { sqlite3 "$WORK/treadlab.db" "select count(*) from events where kind != 'stage'"; }
 tests() { sqlite3 "$WORK/treadlab.db" 'select count(*) from tests'; }
 
