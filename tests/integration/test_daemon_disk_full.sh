@@ -5,13 +5,7 @@
 # the record has what came before the fault, the stop, the recovery and the real end,
 # also after a restart. With TL_DAEMON_WRAPPER set (test_daemon_valgrind_disk_full.sh)
 # the daemon runs under that tool, and its exit status is checked at every stop.
-if [ -z "${TL_IN_NAMESPACE:-}" ]; then
-	if ! unshare -rm true 2>/dev/null; then
-		echo "SKIP: no user and mount namespaces here (unshare -rm)"
-		exit 77
-	fi
-	TL_IN_NAMESPACE=1 exec unshare -rm bash "$0" "$@"
-fi
+source "$(dirname "$0")/in_namespace.sh"
 source "$(dirname "$0")/lib.sh"
 
 mkdir "$WORK/fs"

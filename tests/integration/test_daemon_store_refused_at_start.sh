@@ -3,13 +3,7 @@
 # damaged page (found by PRAGMA quick_check), and a read-only one (a tmpfs remounted
 # read-only in a user and mount namespace of the test's own), which is left without
 # -wal or -shm files, so the next start, on a writable file, is not blocked.
-if [ -z "${TL_IN_NAMESPACE:-}" ]; then
-	if ! unshare -rm true 2>/dev/null; then
-		echo "SKIP: no user and mount namespaces here (unshare -rm)"
-		exit 77
-	fi
-	TL_IN_NAMESPACE=1 exec unshare -rm bash "$0" "$@"
-fi
+source "$(dirname "$0")/in_namespace.sh"
 source "$(dirname "$0")/lib.sh"
 
 write_config "$WORK/d.conf" "[daemon]" "tick_hz = 100" "[sim]" "time_scale = 20"
