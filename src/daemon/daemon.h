@@ -27,6 +27,7 @@
 #include "engine.h"
 #include "motion.h"
 #include "protocol.h"
+#include "tl_clock.h"
 #include "treadmill.h"
 
 /* How a command's caller waits for its answer. */
@@ -99,8 +100,8 @@ struct tl_daemon {
 	bool devices_open;       /* treadmill and buttons open (see devices.c) */
 	char devices_err[256];   /* why the last reconnect failed, empty if it did not */
 
-	/* time: test time = (monotonic - base) * time_scale */
-	int64_t base_ns;
+	/* real and test time (test time runs time_scale faster on a simulator) */
+	struct tl_clock clock;
 
 	/* command queue (API -> control) */
 	pthread_mutex_t cmd_mu;
@@ -133,10 +134,6 @@ struct tl_daemon {
 	struct tl_writer *writer;
 	struct tl_api *api;
 };
-
-int64_t tl_mono_ns(void);
-/* Current UTC as "YYYY-MM-DDTHH:MM:SS.mmmZ". */
-void tl_utc_now(char out[32]);
 
 /* devices.c: the treadmill and the patient buttons of the configuration. */
 int tl_devices_open(struct tl_daemon *d, struct tl_err *err);

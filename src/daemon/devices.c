@@ -53,7 +53,7 @@ static int open_buttons(struct tl_daemon *d, struct tl_err *err)
 		return -1;
 	}
 	/* The open is the sources' first sample: at the control thread's real ms. */
-	int64_t now_ms = (tl_mono_ns() - d->base_ns) / 1000000;
+	int64_t now_ms = tl_clock_real_ms(&d->clock);
 	struct tl_button *b;
 	if (!strcmp(c->driver, "sim") && (c->patient_onset_s >= 0 || c->patient_max_s >= 0)) {
 		b = &d->buttons[d->n_buttons];

@@ -127,7 +127,7 @@ int main(int argc, char **argv)
 	if (lim.max_grade_pct > d.cfg.max_grade_pct)
 		lim.max_grade_pct = d.cfg.max_grade_pct;
 	lim.feedback_timeout_ms = (int64_t)((double)lim.feedback_timeout_ms * d.cfg.time_scale);
-	d.base_ns = tl_mono_ns();
+	tl_clock_init_mono(&d.clock, d.cfg.time_scale);
 	tl_engine_init(&d.engine, &lim, &d.cfg.session, 0);
 
 	int rc = 1;
