@@ -47,7 +47,40 @@ struct control {
 	struct tl_cmd *starting;      /* a start waiting for its record to be committed */
 	bool start_cancelled;         /* an emergency stop came meanwhile */
 	struct tl_engine trial;       /* a copy of the engine to try a start on */
+	/* the writer's news, taken (take_news) */
+	bool created;                 /* the answer to the waiting start */
+	int64_t created_id;
+	char created_err[256];
+	bool unrecorded;              /* the current test's record failed: stop it */
+	char store_error[512];        /* the store failure that stands */
 };
+
+/* Takes the writer's news and puts what status shows into it: the control thread is
+ * status's one writer. */
+static void take_news(struct control *c)
+{
+	struct tl_daemon *d = c->d;
+	pthread_mutex_lock(&d->cmd_mu);
+	struct tl_store_news n = d->news;
+	d->news.created = d->news.error_changed = d->news.unrecorded = false;
+	pthread_mutex_unlock(&d->cmd_mu);
+	if (n.created) {
+		c->created = true;
+		c->created_id = n.created_id;
+		tl_strcpy(c->created_err, sizeof c->created_err, n.created_err);
+	}
+	c->unrecorded = c->unrecorded || n.unrecorded;
+	if (!n.error_changed && !n.created)
+		return;
+	if (n.error_changed)
+		tl_strcpy(c->store_error, sizeof c->store_error, n.store_error);
+	pthread_mutex_lock(&d->st_mu);
+	if (n.created)
+		d->st.test_id = n.created_id;
+	if (n.error_changed)
+		tl_strcpy(d->st.store_error, sizeof d->st.store_error, n.store_error);
+	pthread_mutex_unlock(&d->st_mu);
+}
 
 /* Endpoint times are reported to 0.1 s (docs/clinical.md, Walking endpoints); NAN when not reached. */
 static double nan_if_neg(int64_t ms)
@@ -253,13 +286,10 @@ static void finish_command(struct control *c, struct tl_cmd *cmd, const char *na
 static void start_when_recorded(struct control *c)
 {
 	struct tl_daemon *d = c->d;
-	pthread_mutex_lock(&d->cmd_mu);
-	bool created = d->created;
-	int64_t id = d->created_id;
-	char why[sizeof d->created_err];
-	tl_strcpy(why, sizeof why, d->created_err);
-	d->created = false;
-	pthread_mutex_unlock(&d->cmd_mu);
+	bool created = c->created;
+	int64_t id = c->created_id;
+	const char *why = c->created_err;
+	c->created = false;
 	struct tl_cmd *cmd = c->starting;
 	if (!created || !cmd)
 		return;
@@ -293,8 +323,9 @@ static void start_when_recorded(struct control *c)
 		snprintf(d->st.protocol, sizeof d->st.protocol, "%s", cmd->protocol.name);
 		snprintf(d->st.operator_id, sizeof d->st.operator_id, "%s", cmd->operator_id);
 		d->st.store_error[0] = '\0';
-		d->st.unrecorded = false;
 		pthread_mutex_unlock(&d->st_mu);
+		c->unrecorded = false;
+		c->store_error[0] = '\0';
 		c->n_samples = 0;
 		c->t.last_state = TL_STATE_IDLE; /* the row is "starting": drain records "running" */
 	}
@@ -419,12 +450,11 @@ static void stop_if_unrecorded(void *ctx, int64_t now)
 {
 	struct control *c = ctx;
 	struct tl_daemon *d = c->d;
-	pthread_mutex_lock(&d->st_mu);
-	bool unrecorded = d->st.unrecorded;
-	d->st.unrecorded = false;
-	char why[sizeof d->st.store_error];
-	tl_strcpy(why, sizeof why, d->st.store_error);
-	pthread_mutex_unlock(&d->st_mu);
+	take_news(c);
+	bool unrecorded = c->unrecorded;
+	c->unrecorded = false;
+	char why[sizeof c->store_error];
+	tl_strcpy(why, sizeof why, c->store_error);
 	struct tl_engine *e = &d->engine;
 	if (!unrecorded || (e->session.state != TL_STATE_RUNNING && e->session.state != TL_STATE_RESTING))
 		return;
@@ -496,7 +526,8 @@ static void service_estops(void *ctx)
 static bool commands_queued(struct tl_daemon *d)
 {
 	pthread_mutex_lock(&d->cmd_mu);
-	bool any = d->cmd_head != NULL || d->created; /* or the answer to a start */
+	const struct tl_store_news *n = &d->news;
+	bool any = d->cmd_head != NULL || n->created || n->error_changed || n->unrecorded;
 	pthread_mutex_unlock(&d->cmd_mu);
 	return any;
 }
@@ -560,6 +591,7 @@ static void *control_main(void *arg)
 		bool box = wait_until(c, wake, ready, hup);
 		uint64_t opened = c->reopened;
 		run_commands(c, take_commands(d, false));
+		take_news(c);
 		start_when_recorded(c);
 		box = box && opened == c->reopened; /* a reconnect replaced what was ready */
 		if (box)

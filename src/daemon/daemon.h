@@ -83,12 +83,26 @@ struct tl_status {
 	uint64_t events_total;     /* events published since start-up */
 	struct tl_event recent[TL_RECENT_EVENTS]; /* ring: recent[(events_total-1) % N] newest */
 	char store_error[512];     /* the store failure that stands, empty if none */
-	bool unrecorded;           /* a write of the current test's record failed: stop it */
 	bool connected;            /* the treadmill is open */
 	char device_error[256];    /* why the last reconnect failed */
 	char button_error[192];    /* a patient button that failed, empty while all work */
 };
 
+/* What the store writer tells the control thread (tl_daemon.news): the answer to a
+ * start (the belt starts only once the test's record is committed) and the store's
+ * failures, which status shows and which stop a test that cannot be recorded. */
+struct tl_store_news {
+	bool created;          /* the answer to a start is waiting */
+	int64_t created_id;    /* the new test's id; -1: it could not be recorded */
+	char created_err[256]; /* why not */
+	bool error_changed;    /* store_error is new */
+	char store_error[512]; /* the store failure that stands, empty once it passed */
+	bool unrecorded;       /* a write of the current test's record failed: stop it */
+};
+
+/* The whole daemon. Who writes what: the control thread the engine, the devices and the
+ * status (st, under st_mu); the writer only its news (under cmd_mu); the API queues
+ * commands (under cmd_mu). The figures (m_mu) are the control thread's. */
 struct tl_daemon {
 	struct tl_config cfg;
 	const char *config_path;
@@ -107,11 +121,9 @@ struct tl_daemon {
 	pthread_mutex_t cmd_mu;
 	int cmd_efd;           /* eventfd: written on every queued command */
 	struct tl_cmd *cmd_head, *cmd_tail;
-	/* The writer's answer to a start (under cmd_mu, and it writes cmd_efd): the belt
-	 * starts only once the test's record is committed. */
-	bool created;          /* an answer is waiting */
-	int64_t created_id;    /* the new test's id; -1: it could not be recorded */
-	char created_err[256]; /* why not */
+	/* The writer's news for the control thread, which alone writes status (under
+	 * cmd_mu; the writer writes cmd_efd after posting). */
+	struct tl_store_news news;
 
 	/* status (control -> API) */
 	pthread_mutex_t st_mu;

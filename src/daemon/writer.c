@@ -82,16 +82,39 @@ static void remember_failure(struct tl_writer *w, int http_status, const char *m
 	w->failure_status = http_status;
 }
 
+/* Tells the control thread, which alone writes status: the store's error that stands
+ * (NULL: unchanged, "": none any more), that the current test's record failed, and the
+ * answer to a start (created: the new test's id or -1, with why). */
+static void post_news(struct tl_writer *w, const char *store_error, bool unrecorded,
+		      const int64_t *created, const char *why)
+{
+	struct tl_daemon *d = w->d;
+	pthread_mutex_lock(&d->cmd_mu);
+	struct tl_store_news *n = &d->news;
+	if (store_error) {
+		tl_strcpy(n->store_error, sizeof n->store_error, store_error);
+		n->error_changed = true;
+	}
+	n->unrecorded = n->unrecorded || unrecorded;
+	if (created) {
+		n->created = true;
+		n->created_id = *created;
+		tl_strcpy(n->created_err, sizeof n->created_err, why ? why : "");
+	}
+	pthread_mutex_unlock(&d->cmd_mu);
+	uint64_t one = 1;
+	if (write(d->cmd_efd, &one, sizeof one) != (ssize_t)sizeof one)
+		syslog(LOG_ERR, "waking the control thread: %m"); /* it still wakes by its tick */
+}
+
 /* What status shows while writes are held: the store's own words, then what it means. */
 static void show_fault(struct tl_writer *w, bool stop_the_walk)
 {
-	pthread_mutex_lock(&w->d->st_mu);
-	snprintf(w->d->st.store_error, sizeof w->d->st.store_error,
-		 "%s (the record cannot be written; %zu writes are held and retried every "
+	char msg[sizeof w->d->news.store_error];
+	snprintf(msg, sizeof msg,
+		 "%.300s (the record cannot be written; %zu writes are held and retried every "
 		 "second)", w->fault, w->n_held);
-	if (stop_the_walk)
-		w->d->st.unrecorded = true;
-	pthread_mutex_unlock(&w->d->st_mu);
+	post_news(w, msg, stop_the_walk, NULL, NULL);
 }
 
 /* A write the store refused for what it was given: no retry changes that. A test's own
@@ -103,11 +126,7 @@ static void refused(struct tl_writer *w, const struct witem *it, const char *msg
 	remember_failure(w, clients ? 409 : 500, msg);
 	if (clients)
 		return; /* the client's mistake, answered to it; the store is fine */
-	pthread_mutex_lock(&w->d->st_mu);
-	tl_strcpy(w->d->st.store_error, sizeof w->d->st.store_error, msg);
-	if (of_current_test(it->kind))
-		w->d->st.unrecorded = true;
-	pthread_mutex_unlock(&w->d->st_mu);
+	post_news(w, msg, of_current_test(it->kind), NULL, NULL);
 }
 
 /* ABI and classification from what the store holds for the test, stored with it. */
@@ -254,9 +273,7 @@ static size_t retry_held(struct tl_writer *w)
 	snprintf(msg, sizeof msg, "store: writing again: the %zu held writes are recorded", before);
 	say(LOG_NOTICE, msg);
 	w->fault[0] = '\0';
-	pthread_mutex_lock(&w->d->st_mu);
-	w->d->st.store_error[0] = '\0';
-	pthread_mutex_unlock(&w->d->st_mu);
+	post_news(w, "", false, NULL, NULL);
 	return 0;
 }
 
@@ -307,20 +324,7 @@ static void create(struct tl_writer *w, struct witem *it)
 			say(LOG_ERR, err.msg);
 	}
 	w->current_test = id;
-	struct tl_daemon *d = w->d;
-	pthread_mutex_lock(&d->st_mu);
-	d->st.test_id = id;
-	if (id < 0)
-		tl_strcpy(d->st.store_error, sizeof d->st.store_error, err.msg);
-	pthread_mutex_unlock(&d->st_mu);
-	pthread_mutex_lock(&d->cmd_mu);
-	d->created = true;
-	d->created_id = id;
-	tl_strcpy(d->created_err, sizeof d->created_err, id < 0 ? err.msg : "");
-	pthread_mutex_unlock(&d->cmd_mu);
-	uint64_t one = 1;
-	if (write(d->cmd_efd, &one, sizeof one) != (ssize_t)sizeof one)
-		syslog(LOG_ERR, "waking the control thread: %m"); /* it still wakes by its tick */
+	post_news(w, id < 0 ? err.msg : NULL, false, &id, id < 0 ? err.msg : "");
 }
 
 /* Answers a command once everything before it is written, or says plainly why not. */
