@@ -27,24 +27,9 @@
 #include "engine.h"
 #include "motion.h"
 #include "protocol.h"
+#include "reply.h"
 #include "tl_clock.h"
 #include "treadmill.h"
-
-/* How a command's caller waits for its answer. */
-struct tl_reply {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done;
-	int http_status;
-	char msg[512];
-	int64_t test_id;
-	int wake_fd;     /* -1, or an eventfd written once done (the API's gate waits on it) */
-};
-
-void tl_reply_init(struct tl_reply *r);
-void tl_reply_destroy(struct tl_reply *r);
-void tl_reply_complete(struct tl_reply *r, int http_status, const char *msg, int64_t test_id);
-void tl_reply_wait(struct tl_reply *r);
 
 enum tl_cmd_kind { CMD_START, CMD_ONSET, CMD_MAX, CMD_RELIEF, CMD_STOP, CMD_ESTOP, CMD_FINISH,
 		   CMD_RECONNECT };
