@@ -110,6 +110,12 @@ static int sim_poll(struct tl_treadmill *tm, int64_t now_ms, struct tl_feedback 
 	return 0;
 }
 
+/* The caller's ms at which the belt had run at_s seconds of model time. */
+static int64_t caller_ms(const struct sim *s, double at_s)
+{
+	return llround(((double)s->belt_start_ms + at_s * 1000.0) / s->time_scale);
+}
+
 static int patient_poll(struct tl_button *b, int64_t now_ms, struct tl_press *out, int max)
 {
 	struct sim *s = ((struct tl_treadmill *)b->priv)->priv;
@@ -117,13 +123,18 @@ static int patient_poll(struct tl_button *b, int64_t now_ms, struct tl_press *ou
 		return 0;
 	double t_s = (double)(model_ms(s, now_ms) - s->belt_start_ms) / 1000.0;
 	int n = 0;
+	/* The patient pressed at a known moment: the press carries it (in the caller's
+	 * clock), however late the poll that finds it, as a button box's own timestamp
+	 * would; a time-scaled run is then as exact as a real-time one. */
 	if (s->onset_s >= 0 && !s->onset_done && t_s >= s->onset_s - 1e-9) {
 		s->onset_done = true;
-		out[n++] = (struct tl_press){.kind = TL_PRESS_ONSET, .t_ms = now_ms, .source = b->ops->name};
+		out[n++] = (struct tl_press){.kind = TL_PRESS_ONSET, .t_ms = caller_ms(s, s->onset_s),
+					     .source = b->ops->name};
 	}
 	if (n < max && s->max_s >= 0 && !s->max_done && t_s >= s->max_s - 1e-9) {
 		s->max_done = true;
-		out[n++] = (struct tl_press){.kind = TL_PRESS_MAX, .t_ms = now_ms, .source = b->ops->name};
+		out[n++] = (struct tl_press){.kind = TL_PRESS_MAX, .t_ms = caller_ms(s, s->max_s),
+					     .source = b->ops->name};
 	}
 	return n;
 }

@@ -331,6 +331,10 @@ static void start_when_recorded(struct control *c)
 	}
 	drain(c, cmd->operator_id);
 	publish(c, now);
+	/* The belt starts now, through the guard as at a stage boundary, not at the next
+	 * tick: test time 0 is when the operator's start took effect. */
+	if (status == 201)
+		tl_tick_step(&c->t);
 	finish_command(c, cmd, "start", status, err.msg);
 }
 
