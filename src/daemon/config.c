@@ -467,8 +467,8 @@ int tl_listen_parse(const char *listen, char *host, size_t cap, int *port, bool 
 
 int tl_config_validate(const struct tl_config *c, const char *path, struct tl_err *err)
 {
-	bool sim = (c->drv->flags & TL_DRV_SIMULATED) || c->simulated;
-	if (c->time_scale != 1.0 && !sim) {
+	bool simulator = (c->drv->flags & TL_DRV_SIMULATED) || c->simulated;
+	if (c->time_scale != 1.0 && !simulator) {
 		tl_err_set(err, "%s: [sim] time_scale %g is refused with the '%s' treadmill: only a "
 			   "simulated treadmill may run faster than real time", path, c->time_scale, c->driver);
 		return -1;
