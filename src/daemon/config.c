@@ -193,14 +193,20 @@ static int driver_key(struct loader *l, const char *sec, const char *key, const 
 	return bad(l, "%s", why);
 }
 
-/* First pass: the file's [treadmill] driver, which may come after the driver's keys. */
+/* First pass: the file's [treadmill] driver, which may come after the driver's keys. A
+ * name too long for a driver's is cut and then found in no registry: the second pass
+ * reports it on its line. */
+struct first_pass {
+	bool found;
+	char name[64];
+};
+
 static int find_driver(void *user, const char *sec, const char *key, const char *val)
 {
-	const char **name = user;
-	if (key && !*name && !strcmp(sec, "treadmill") && !strcmp(key, "driver")) {
-		*name = strdup(val);
-		if (!*name)
-			*name = ""; /* out of memory: no driver found; the second pass reports */
+	struct first_pass *fp = user;
+	if (key && !fp->found && !strcmp(sec, "treadmill") && !strcmp(key, "driver")) {
+		fp->found = true;
+		snprintf(fp->name, sizeof fp->name, "%s", val);
 	}
 	return 1;
 }
@@ -413,18 +419,12 @@ int tl_config_load(struct tl_config *c, const char *path, struct tl_err *err)
 		return -1;
 	}
 	l->c = c;
-	const char *name = NULL;
-	ini_parse_string(text, find_driver, &name); /* its errors are the second pass's */
-	l->drv = name ? tl_treadmill_find(name) : c->drv;
-	if (name && !*name) {
-		free(text);
-		free(l);
-		tl_err_set(err, "%s: out of memory", path);
-		return -1;
-	}
-	free((char *)name);
+	struct first_pass fp = {0};
+	ini_parse_string(text, find_driver, &fp); /* its errors are the second pass's */
+	l->drv = fp.found ? tl_treadmill_find(fp.name) : c->drv;
 	if (l->drv && l->drv != c->drv) { /* another driver: its own defaults */
 		c->drv = l->drv;
+		snprintf(c->driver, sizeof c->driver, "%s", c->drv->name);
 		tl_driver_opts_defaults(c->drv, &c->drv_opts);
 	}
 	int line = ini_parse_string(text, handler, l);

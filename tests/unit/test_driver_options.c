@@ -122,6 +122,8 @@ static void the_driver_may_come_after_its_keys(void **state)
 	assert_int_equal(load(&c, "[treadmill]\ndevice = /dev/ttyS0\ndriver = magic\n", &err), -1);
 	assert_string_equal(after_path(&err),
 			    "3: [treadmill] driver: 'magic' is not one of sim, modbus, trackmaster");
+	assert_int_equal(load(&c, "[treadmill]\ndriver =\nretries = 1\n", &err), -1);
+	assert_string_equal(after_path(&err), "2: [treadmill] driver: '' is not one of sim, modbus, trackmaster");
 }
 
 static void the_drivers_rules_run_in_validate(void **state)
