@@ -105,8 +105,18 @@ int cmd_dry_run(int argc, char **argv)
 	if (tl_protocol_load_name(NULL, name, &caps, &p, &err))
 		return cli_fail("%s", err.msg);
 
-	struct tl_driver_opts opts = {.patient_onset_s = onset_s, .patient_max_s = max_s};
+	/* The dry run is the simulator by definition; its options through the sim table. */
+	struct tl_driver_optbuf opts;
 	d.tm.ops = &tl_sim_treadmill_ops;
+	tl_driver_opts_defaults(d.tm.ops, &opts);
+	const char *const keys[] = {"patient_onset_s", "patient_max_s"};
+	const double at_s[] = {onset_s, max_s};
+	for (int k = 0; k < 2; k++) {
+		char v[32], why[300];
+		snprintf(v, sizeof v, "%.17g", at_s[k]);
+		if (at_s[k] >= 0 && tl_driver_opts_set(d.tm.ops, &opts, "sim", keys[k], v, why, sizeof why))
+			return cli_fail("dry-run: %s", why);
+	}
 	if (d.tm.ops->open(&d.tm, &opts))
 		return cli_fail("%s", d.tm.err);
 	tl_actuator_init(&d.act, &d.tm);
