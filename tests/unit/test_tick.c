@@ -62,7 +62,7 @@ static void on_wire(const char *call)
 	}
 }
 
-static int w_open(struct tl_treadmill *tm, const struct tl_driver_opts *o)
+static int w_open(struct tl_treadmill *tm, const void *o)
 {
 	return tl_sim_treadmill_ops.open(tm, o);
 }
@@ -164,7 +164,7 @@ static void host_init(struct host *h, double onset_s, double max_s)
 	memset(h, 0, sizeof *h);
 	H = h;
 	h->tm.ops = &wire_ops;
-	struct tl_driver_opts o = {.patient_onset_s = onset_s, .patient_max_s = max_s};
+	struct tl_sim_opts o = {.patient_onset_s = onset_s, .patient_max_s = max_s};
 	assert_int_equal(h->tm.ops->open(&h->tm, &o), 0);
 	tl_actuator_init(&h->act, &h->tm);
 	if (onset_s >= 0 || max_s >= 0)
