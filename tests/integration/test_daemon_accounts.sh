@@ -164,6 +164,7 @@ if command -v openssl >/dev/null; then
 	[ "$(code)" = 401 ] && expired=true
 	check "an idle session expires (session_idle_min = 0.05)" $expired
 	stop_daemon
+	check "the daemon stops cleanly" test "$DAEMON_STATUS" = 0
 else
 	say "skipped: openssl is not installed"
 fi
