@@ -39,7 +39,9 @@ static int read_line(char *buf, size_t cap)
 	return 0;
 }
 
-/* Asks on the terminal with echo off; the terminal's settings are put back. */
+/* Asks on the terminal with echo off; the terminal's settings are put back. Echo goes
+ * off (dropping what was typed ahead) before the prompt shows, so that nothing typed
+ * after the prompt is dropped or echoed. */
 static int ask(const char *prompt, char *buf, size_t cap)
 {
 	struct termios old, quiet;
@@ -48,12 +50,12 @@ static int ask(const char *prompt, char *buf, size_t cap)
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)ECHO;
 	quiet.c_lflag |= ECHONL;
-	fputs(prompt, stderr);
-	fflush(stderr);
 	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet))
 		return -1;
+	fputs(prompt, stderr);
+	fflush(stderr);
 	int rc = read_line(buf, cap);
-	tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+	tcsetattr(STDIN_FILENO, TCSADRAIN, &old);
 	return rc;
 }
 
