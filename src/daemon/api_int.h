@@ -217,6 +217,14 @@ enum MHD_Result tl_api_users_list(struct tl_api *api, struct MHD_Connection *c, 
 enum MHD_Result tl_api_users_add(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 enum MHD_Result tl_api_users_change(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 
+/* api_static.c: the page's files ([api] web_root) at "/" and "/web/NAME" */
+bool tl_api_static_path(const char *url);
+/* libmicrohttpd's MHD_OPTION_UNESCAPE_CALLBACK: decodes %XX as its own does, except %00,
+ * which stays as it is (decoded, it would cut the path short: "/web/a.html%00.png"). */
+size_t tl_api_unescape(void *cls, struct MHD_Connection *c, char *s);
+enum MHD_Result tl_api_static(struct tl_api *api, struct MHD_Connection *c, const char *url,
+			      const char *method);
+
 /* api_gate.c: accepts on every listener, passes complete request heads to
  * libmicrohttpd, answers POST /v1/estop itself. */
 int tl_gate_start(struct tl_api *api, struct tl_err *err);

@@ -180,7 +180,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		/* A login session's cookie stands in for the token, and logging in needs
 		 * neither (api_session.c). */
 		tl_api_session_of(api, c, rq);
-		bool allowed = rq->has_session || authorised(l, c) || !strcmp(url, "/v1/session");
+		bool allowed = rq->has_session || authorised(l, c) || !strcmp(url, "/v1/session") ||
+			       tl_api_static_path(url); /* the page itself holds no secret */
 		rq->estop = !strcmp(method, "POST") && !strcmp(url, "/v1/estop") && allowed;
 		*con_cls = rq;
 		if (rq->estop)
@@ -270,12 +271,14 @@ static struct MHD_Daemon *start_mhd(struct tl_api *api, struct listener *l, bool
 					MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
 					MHD_OPTION_NOTIFY_CONNECTION, tl_gate_notify, l,
 					MHD_OPTION_CONNECTION_TIMEOUT, api->idle_timeout_s,
-					MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_END);
+					MHD_OPTION_CONNECTION_LIMIT, limit,
+					MHD_OPTION_UNESCAPE_CALLBACK, tl_api_unescape, NULL, MHD_OPTION_END);
 	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
 				MHD_OPTION_NOTIFY_CONNECTION, tl_gate_notify, l,
 				MHD_OPTION_CONNECTION_TIMEOUT, api->idle_timeout_s,
-				MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_END);
+				MHD_OPTION_CONNECTION_LIMIT, limit,
+				MHD_OPTION_UNESCAPE_CALLBACK, tl_api_unescape, NULL, MHD_OPTION_END);
 }
 
 /* Reads the bearer token: one line, at least 16 characters, no spaces. */

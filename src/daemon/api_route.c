@@ -98,6 +98,8 @@ enum MHD_Result tl_api_route(struct tl_api *api, struct MHD_Connection *c, const
 		}
 		n_methods++;
 	}
+	if (!n_methods && tl_api_static_path(url))
+		return tl_api_static(api, c, url, method);
 	if (!n_methods) {
 		/* Under /v1/tests/ the path names a test that is not one (docs/api.md). */
 		if (!strncmp(url, "/v1/tests/", 10))

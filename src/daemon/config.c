@@ -278,6 +278,8 @@ static int handler(void *user, const char *sec, const char *key, const char *val
 		/* Fractions allowed: 0.05 (3 s) lets a test see a session expire. */
 		if (IS("api", "session_idle_min"))
 			return num(l, sec, key, val, 0.05, 1440, &c->session_idle_min);
+		if (IS("api", "web_root"))
+			return text(l, sec, key, val, c->web_root, sizeof c->web_root);
 	} else if (!strcmp(sec, "daemon")) {
 		if (IS("daemon", "tick_hz"))
 			return integer(l, sec, key, val, 1, 100, &c->tick_hz);

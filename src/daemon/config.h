@@ -35,6 +35,7 @@ struct tl_config {
 	char token_file[256];     /* a file holding the bearer token TCP clients must send */
 	char allowed_hosts[512];  /* more Host values the API accepts, comma-separated */
 	double session_idle_min;  /* a login session ends after this long unused */
+	char web_root[256];       /* the page's files; empty: the installed (or source tree's) web/ */
 	/* [daemon] */
 	int tick_hz;
 	char operator_default[64];
