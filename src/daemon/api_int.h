@@ -217,6 +217,8 @@ enum MHD_Result tl_api_users_list(struct tl_api *api, struct MHD_Connection *c, 
 enum MHD_Result tl_api_users_add(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 enum MHD_Result tl_api_users_change(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 
+/* api_protocol.c: GET /v1/protocols/{name} (rq->name) */
+enum MHD_Result tl_api_get_protocol(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 /* api_static.c: the page's files ([api] web_root) at "/" and "/web/NAME" */
 bool tl_api_static_path(const char *url);
 /* libmicrohttpd's MHD_OPTION_UNESCAPE_CALLBACK: decodes %XX as its own does, except %00,

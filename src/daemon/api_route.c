@@ -17,6 +17,7 @@ static const struct route routes[] = {
 	{"/v1/status", "GET", tl_api_get_status, 0},
 	{"/v1/events", "GET", tl_api_events, 0},
 	{"/v1/protocols", "GET", tl_api_get_protocols, 0},
+	{"/v1/protocols/{name}", "GET", tl_api_get_protocol, 0},
 	{"/v1/metrics", "GET", tl_api_get_metrics, 0},
 	{"/v1/tests", "GET", tl_api_get_tests, 0},
 	{"/v1/tests", "POST", tl_api_cmd_start, 0},

@@ -1,0 +1,622 @@
+// app.js - the technician's page: log in, the live station over Server-Sent Events, the
+// commands, pressures, findings, the result and a patient's history. Everything it
+// shows comes from the daemon's API (docs/api.md); it keeps no state of its own that
+// the daemon does not have, so a reload or a reconnect shows the truth.
+import {call, estop, setCsrf} from './api.js';
+import {drawLive, drawTrend} from './plot.js';
+
+const $ = (id) => document.getElementById(id);
+
+// el('td', {class: 'x'}, 'text', child): a DOM element; text always as text.
+function el(tag, attrs, ...kids) {
+	const e = document.createElement(tag);
+	for (const [k, v] of Object.entries(attrs || {})) {
+		if (v === undefined || v === null || v === false) continue;
+		if (k === 'class') e.className = v;
+		else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+		else e.setAttribute(k, v === true ? '' : v);
+	}
+	for (const k of kids.flat())
+		if (k !== null && k !== undefined) e.append(k instanceof Node ? k : String(k));
+	return e;
+}
+
+const fmt = {
+	s: (v) => (v == null ? '-' : `${v.toFixed(1)} s`),
+	m: (v) => (v == null ? '-' : `${v.toFixed(1)} m`),
+	mmss(sec) {
+		if (sec == null || !isFinite(sec)) return '-';
+		const s = Math.max(0, Math.round(sec));
+		return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+	},
+	num: (v, d) => (v == null ? '-' : Number(v).toFixed(d)),
+};
+
+const WALKING = ['running', 'resting', 'stopping', 'recovery'];
+// the post-exercise minutes the daemon reminds of by default ([daemon] reminder_minutes)
+const POST_MINUTES = [1, 3, 5, 10];
+const SITES = [
+	['brachial-right', 'Arm (brachial) right'], ['brachial-left', 'Arm (brachial) left'],
+	['pt-right', 'PT right'], ['dp-right', 'DP right'], ['pt-left', 'PT left'], ['dp-left', 'DP left'],
+	['toe-right', 'Toe right'], ['toe-left', 'Toe left'],
+];
+const QUESTIONS = [
+	['triggered_by_standing', 'Comes on from standing alone, without walking'],
+	['shopping_cart_sign', 'Walks further bent forward (leaning on a shopping cart)'],
+	['numbness', 'Numbness'],
+	['tingling', 'Tingling, pins and needles'],
+	['weakness', 'Leg weakness'],
+	['persistent_neuro_deficit', 'Numbness or weakness that stays at rest'],
+	['sudden_muscle_knot', 'A sudden knot or cramp in the muscle'],
+	['rest_pain', 'Pain at rest (at night, in the foot)'],
+	['nonhealing_wound', 'A wound that does not heal'],
+	['gangrene', 'Gangrene (black tissue)'],
+	['skin_pallor', 'Pale skin'],
+	['skin_cyanosis', 'Blue skin'],
+	['cool_limb', 'Cold leg or foot'],
+	['saddle_anesthesia', 'Numbness in the saddle area'],
+	['bladder_dysfunction', 'New bladder or bowel trouble'],
+	['acute_onset', 'Came on suddenly (hours or days)'],
+];
+
+const app = {
+	session: null,       // {user, role, csrf_token}
+	status: null,        // the last status object
+	events: [],          // the current test's events (record + stream)
+	testId: null,        // the test the status is about
+	protocol: null,      // its protocol, expanded (GET /v1/protocols/{name})
+	samples: [],         // [{t, speed, grade}] for the live plot
+	recordId: null,      // the test the pressure, findings and result screens show
+	es: null, connected: false, retry: null, watchdog: null,
+};
+
+/* ---------- screens ---------- */
+
+function show(screen) {
+	for (const s of document.querySelectorAll('.screen')) s.hidden = s.id !== `screen-${screen}`;
+	for (const b of document.querySelectorAll('#nav [data-screen]'))
+		b.toggleAttribute('aria-current', b.dataset.screen === screen);
+	const load = {record: loadRecord, result: loadResult}[screen];
+	if (load) load();
+	document.body.dataset.screen = screen;
+}
+
+function readOnly() {
+	// technicians run tests; an admin may too (the first account on a new station is one);
+	// a physician watches (the emergency stop excepted).
+	return !app.session || app.session.role === 'physician';
+}
+
+/* ---------- log in ---------- */
+
+async function loggedIn(s, screen) {
+	app.session = s;
+	setCsrf(s.csrf_token);
+	$('who').textContent = `${s.user} (${s.role})`;
+	$('operator').textContent = s.user;
+	$('nav').hidden = false;
+	$('readonly-note').hidden = !readOnly();
+	show(screen || 'station');
+	await loadProtocols();
+	connect();
+}
+
+function loggedOut(message) {
+	app.session = null;
+	setCsrf('');
+	disconnect();
+	$('who').textContent = '';
+	$('nav').hidden = true;
+	$('login-error').textContent = message || '';
+	show('login');
+	$('login-user').focus();
+}
+
+$('login-form').addEventListener('submit', async (e) => {
+	e.preventDefault();
+	$('login-error').textContent = '';
+	try {
+		const s = await call('POST', '/v1/session', {user: $('login-user').value, password: $('login-password').value});
+		$('login-password').value = '';
+		await loggedIn(s);
+	} catch (err) {
+		let msg = err.message;
+		if (err.status === 401)
+			msg += '. No account yet? See "First time on this station" below.';
+		$('login-error').textContent = msg;
+	}
+});
+
+$('logout').addEventListener('click', async () => {
+	try { await call('DELETE', '/v1/session'); } catch (e) { /* ended already */ }
+	loggedOut('Logged out.');
+});
+
+for (const btn of document.querySelectorAll('#nav [data-screen]'))
+	btn.addEventListener('click', () => show(btn.dataset.screen));
+
+/* ---------- the emergency stop: a click, or Escape anywhere, any time ---------- */
+
+async function doEstop(how) {
+	const msg = $('estop-msg');
+	msg.textContent = `EMERGENCY STOP sent (${how}) at ${new Date().toLocaleTimeString()}`;
+	msg.className = 'estop-msg sent';
+	try {
+		const r = await estop();
+		if (!r.ok) {
+			let j = null;
+			try { j = await r.json(); } catch (e) { /* no body */ }
+			msg.textContent = `EMERGENCY STOP REFUSED: ${(j && j.error) || r.status}. Use the treadmill's own stop.`;
+			msg.className = 'estop-msg failed';
+			return;
+		}
+		msg.textContent = `Emergency stop done (${how}) at ${new Date().toLocaleTimeString()}: the belt is stopping.`;
+	} catch (e) {
+		msg.textContent = 'EMERGENCY STOP NOT SENT: no connection to the daemon. Use the treadmill\'s own stop.';
+		msg.className = 'estop-msg failed';
+	}
+}
+$('estop').addEventListener('click', () => doEstop('button'));
+// Capture phase: no field, dialog or handler of the page gets Escape before the stop.
+document.addEventListener('keydown', (e) => {
+	if (e.key === 'Escape' && !e.repeat) {
+		e.preventDefault();
+		e.stopPropagation();
+		doEstop('Escape key');
+	}
+}, true);
+
+/* ---------- live: the event stream, reconnecting by itself ---------- */
+
+function banner(text) {
+	$('banner').textContent = text || '';
+	$('banner').hidden = !text;
+	document.body.classList.toggle('offline', !!text);
+}
+
+function disconnect() {
+	if (app.es) app.es.close();
+	app.es = null;
+	app.connected = false;
+	clearTimeout(app.retry);
+	clearTimeout(app.watchdog);
+}
+
+function connect() {
+	disconnect();
+	const es = new EventSource('/v1/events');
+	app.es = es;
+	es.addEventListener('status', (e) => {
+		const st = JSON.parse(e.data);
+		const first = !app.connected;
+		app.connected = true;
+		armWatchdog();
+		onStatus(st, first);
+		if (first) banner('');
+	});
+	es.addEventListener('event', (e) => onEvent(JSON.parse(e.data)));
+	es.onerror = () => lost();
+}
+
+// A status comes every tick: three seconds without one is a lost daemon even when the
+// connection has not said so.
+function armWatchdog() {
+	clearTimeout(app.watchdog);
+	app.watchdog = setTimeout(lost, 3000);
+}
+
+function lost() {
+	if (!app.session) return;
+	disconnect();
+	banner('Lost the connection to treadlabd. Reconnecting... The emergency stop still tries; the treadmill\'s own stop always works.');
+	app.retry = setTimeout(reconnect, 1000);
+}
+
+async function reconnect() {
+	try {
+		await call('GET', '/v1/status');
+	} catch (e) {
+		if (e.status === 401) {
+			banner('');
+			loggedOut('The daemon restarted or your session ended: log in again.');
+			return;
+		}
+		app.retry = setTimeout(reconnect, 1000);
+		return;
+	}
+	connect();
+}
+
+/* ---------- live: what the status and events say ---------- */
+
+function onEvent(ev) {
+	app.events.push(ev);
+	if (ev.kind === 'reminder')
+		$('v-reminder').dataset.due = String(ev.value);
+	if (['start', 'walk_end', 'complete', 'relief'].includes(ev.kind) && app.recordId === app.testId && !$('screen-result').hidden)
+		loadResult();
+}
+
+// A new test, or a (re)connect: the record's events (marks, belt stop) and the protocol.
+async function resync(st) {
+	if (st.test_id == null) return;
+	try {
+		const rec = await call('GET', `/v1/tests/${st.test_id}`);
+		if (rec.id === app.testId) app.events = rec.events || [];
+	} catch (e) { /* shown on the next status */ }
+	if (st.protocol && (!app.protocol || app.protocol.name !== st.protocol)) {
+		try { app.protocol = await call('GET', `/v1/protocols/${st.protocol}`); } catch (e) { app.protocol = null; }
+	}
+}
+
+function onStatus(st, first) {
+	const newTest = st.test_id !== app.testId;
+	app.status = st;
+	if (newTest) {
+		app.testId = st.test_id;
+		app.samples = [];
+		app.events = [];
+		$('v-reminder').dataset.due = '';
+		if (app.testId != null) app.recordId = app.testId;
+	}
+	if (newTest || first) resync(st);
+	const last = app.samples[app.samples.length - 1];
+	if (st.test_id != null && WALKING.includes(st.state) && (!last || st.t_s - last.t >= 0.5))
+		app.samples.push({t: st.t_s, speed: st.command.speed_kmh, grade: st.command.grade_pct});
+	render(st);
+}
+
+function stageText(st) {
+	const p = app.protocol;
+	if (st.stage == null) return ['-', '-'];
+	const n = p && p.name === st.protocol ? p.stages.length : null;
+	const stg = n ? p.stages[st.stage] : null;
+	let what = `${st.stage + 1}${n ? ` of ${n}` : ''}`;
+	if (stg) what += stg.kind === 'walk' ? ` (${fmt.num(stg.speed_kmh, 1)} km/h, ${fmt.num(stg.grade_pct, 1)} %)` : ` (${stg.kind})`;
+	let next = '-';
+	if (stg && ['running', 'resting'].includes(st.state)) {
+		const left = stg.start_s + stg.duration_s - st.t_s;
+		next = st.stage + 1 < n ? fmt.mmss(left / (st.time_scale || 1)) : `end in ${fmt.mmss(left / (st.time_scale || 1))}`;
+	}
+	return [what, next];
+}
+
+function reminderText(st) {
+	if (st.state !== 'recovery') return '';
+	const stop = [...app.events].reverse().find((e) => e.kind === 'belt_stopped');
+	if (!stop) return '';
+	const since = st.t_s - stop.t_s; // test time since the belt stopped
+	const due = $('v-reminder').dataset.due;
+	const next = POST_MINUTES.find((m) => m * 60 > since);
+	let text = due ? `Take the minute-${due} pressures now. ` : '';
+	if (next != null)
+		text += `Post-exercise pressures: minute ${next} in ${fmt.mmss((next * 60 - since) / (st.time_scale || 1))}`;
+	return text;
+}
+
+function render(st) {
+	$('v-state').textContent = st.state.replace('_', ' ');
+	$('v-state').dataset.state = st.state;
+	$('v-end').textContent = st.end_reason ? `end: ${st.end_reason.replace(/_/g, ' ')}` : '';
+	$('v-test').textContent = st.test_id != null ? `${st.test_id} (${st.patient}, ${st.protocol})` : '-';
+	$('v-time').textContent = st.test_id != null ? fmt.mmss(st.t_s) + (st.time_scale !== 1 ? ` (time x${st.time_scale})` : '') : '-';
+	const [stage, next] = stageText(st);
+	$('v-stage').textContent = stage;
+	$('v-next').textContent = next;
+	const tm = st.treadmill || {};
+	$('v-speed').textContent = `${fmt.num(st.command.speed_kmh, 2)} / ${tm.reading ? fmt.num(tm.speed_kmh, 2) : '-'} km/h`;
+	$('v-grade').textContent = `${fmt.num(st.command.grade_pct, 1)} / ${tm.reading ? fmt.num(tm.grade_pct, 1) : '-'} %`;
+	const ep = st.endpoints || {};
+	$('v-cot').textContent = fmt.s(ep.cot_s);
+	$('v-pwt').textContent = fmt.s(ep.pwt_s) + (ep.pwt_censored ? ' (at least: walking ended otherwise)' : '');
+	$('v-icd').textContent = fmt.m(ep.icd_m);
+	$('v-acd').textContent = fmt.m(ep.acd_m) + (ep.acd_censored ? ' (at least)' : '');
+	const dev = tm.connected === false ? `not connected${tm.error ? ': ' + tm.error : ''}`
+		: !tm.reading ? 'no reading' : tm.stopped_by_device ? `stopped by the device${tm.detail ? ': ' + tm.detail : ''}`
+		: `${tm.driver}, ${tm.running ? 'belt running' : 'belt stopped'}`;
+	$('v-device').textContent = dev;
+	$('v-buttons').textContent = st.button_error ? `FAILING: ${st.button_error}` : 'ok';
+	const alarm = [st.alarm && `Alarm: ${st.alarm}`, st.store_error && `Not recorded: ${st.store_error}`].filter(Boolean).join(' ');
+	$('v-alarm').textContent = alarm;
+	$('v-alarm').hidden = !alarm;
+	const rem = reminderText(st);
+	$('v-reminder').textContent = rem;
+	$('v-reminder').hidden = !rem;
+	const marks = app.events.filter((e) => ['onset', 'max', 'stop', 'estop'].includes(e.kind))
+		.map((e) => ({t: e.t_s, label: e.kind === 'onset' && e.detail === 'repeat' ? 'onset (repeat)' : e.kind}));
+	const tmax = app.protocol && app.protocol.name === st.protocol ? Math.min(app.protocol.max_duration_s, st.t_s + 120) : 0;
+	drawLive($('plot'), app.samples, marks, tmax);
+	const s = st.state, ro = readOnly();
+	$('b-start').disabled = ro || WALKING.includes(s);
+	$('b-onset').disabled = ro || s !== 'running';
+	$('b-max').disabled = ro || s !== 'running';
+	$('b-relief').disabled = ro || !['recovery', 'resting'].includes(s);
+	$('b-stop').disabled = ro || !['running', 'resting'].includes(s);
+	$('b-finish').disabled = ro || s !== 'recovery';
+}
+
+/* ---------- run a test ---------- */
+
+async function loadProtocols() {
+	const sel = $('protocol');
+	if (sel.options.length) return;
+	try {
+		const list = await call('GET', '/v1/protocols');
+		for (const p of list) sel.append(el('option', {value: p.name}, p.title));
+		const gs = list.find((p) => p.name === 'gardner-skinner');
+		if (gs) sel.value = gs.name;
+		await showProtocol();
+	} catch (e) {
+		$('start-error').textContent = `protocols: ${e.message}`;
+	}
+}
+
+async function showProtocol() {
+	const p = await call('GET', `/v1/protocols/${$('protocol').value}`);
+	$('protocol-ref').textContent = p.reference;
+	const body = $('stages').tBodies[0];
+	body.replaceChildren(...p.stages.map((s) => el('tr', {},
+		el('td', {}, s.index + 1), el('td', {}, fmt.mmss(s.start_s)), el('td', {}, fmt.mmss(s.duration_s)),
+		el('td', {}, s.kind === 'walk' ? `${fmt.num(s.speed_kmh, 1)} km/h${s.speed_mph != null ? ` (${s.speed_mph} mph)` : ''}` : s.kind),
+		el('td', {}, s.kind === 'walk' ? `${fmt.num(s.grade_pct, 1)} %` : '-'))));
+}
+$('protocol').addEventListener('change', () => showProtocol().catch((e) => { $('start-error').textContent = e.message; }));
+
+$('start-form').addEventListener('submit', async (e) => {
+	e.preventDefault();
+	$('start-error').textContent = '';
+	try {
+		await call('POST', '/v1/tests', {protocol: $('protocol').value, patient: $('patient').value});
+	} catch (err) {
+		$('start-error').textContent = err.message;
+	}
+});
+
+async function command(path, body) {
+	$('cmd-msg').textContent = '';
+	try {
+		await call('POST', path, body);
+		return true;
+	} catch (err) {
+		$('cmd-msg').textContent = err.message;
+		return false;
+	}
+}
+$('b-onset').addEventListener('click', () => command('/v1/onset'));
+$('b-max').addEventListener('click', () => command('/v1/max'));
+$('b-finish').addEventListener('click', () => command('/v1/finish'));
+
+// Dialogs are opened non-modally (show(), not showModal()): the page and its emergency
+// stop stay usable while one is open.
+function openDialog(id, focus) {
+	const d = $(id);
+	d.show();
+	$(focus).focus();
+}
+for (const d of document.querySelectorAll('dialog'))
+	d.querySelector('.close').addEventListener('click', () => d.close());
+$('b-relief').addEventListener('click', () => openDialog('dlg-relief', 'posture'));
+$('b-stop').addEventListener('click', () => openDialog('dlg-stop', 'stop-reason'));
+$('relief-form').addEventListener('submit', async (e) => {
+	e.preventDefault();
+	if (await command('/v1/relief', {posture: $('posture').value})) $('dlg-relief').close();
+});
+$('stop-form').addEventListener('submit', async (e) => {
+	e.preventDefault();
+	const reason = $('stop-reason').value.trim();
+	if (await command('/v1/stop', reason ? {reason} : {})) $('dlg-stop').close();
+});
+
+/* ---------- pressures and findings ---------- */
+
+function fieldId(phase, minute, site) {
+	return `p-${phase}${minute == null ? '' : minute}-${site}`;
+}
+
+function buildPressureTable() {
+	const cols = [['rest', null, 'Rest'], ...POST_MINUTES.map((m) => ['post', m, `Post ${m} min`])];
+	$('pressures').tHead.replaceChildren(el('tr', {}, el('th', {scope: 'col'}, 'Site'),
+		...cols.map(([, , label]) => el('th', {scope: 'col'}, label))));
+	$('pressures').tBodies[0].replaceChildren(...SITES.map(([site, name]) => el('tr', {},
+		el('th', {scope: 'row'}, name),
+		...cols.map(([phase, minute, label]) => {
+			const id = fieldId(phase, minute, site);
+			const input = el('input', {id, type: 'number', min: 0, max: 300, step: 1, inputmode: 'numeric',
+				'aria-label': `${name}, ${label}`, 'aria-describedby': `${id}-msg`});
+			input.dataset.phase = phase;
+			input.dataset.site = site;
+			if (minute != null) input.dataset.minute = String(minute);
+			input.addEventListener('change', () => sendPressure(input));
+			input.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); sendPressure(input); } });
+			return el('td', {}, input, el('span', {id: `${id}-msg`, class: 'field-msg', 'aria-live': 'polite'}));
+		}))));
+}
+
+async function sendPressure(input) {
+	if (input.value === '' || input.dataset.sent === input.value) return;
+	const msg = $(`${input.id}-msg`);
+	const body = {phase: input.dataset.phase, site: input.dataset.site, mmhg: Number(input.value)};
+	if (input.dataset.minute) body.minute = Number(input.dataset.minute);
+	try {
+		const rec = await call('POST', `/v1/tests/${app.recordId}/pressures`, body);
+		input.dataset.sent = input.value;
+		input.removeAttribute('aria-invalid');
+		msg.textContent = 'recorded';
+		msg.className = 'field-msg ok';
+		fillRecord(rec, false);
+	} catch (e) {
+		input.setAttribute('aria-invalid', 'true');
+		msg.textContent = e.message;
+		msg.className = 'field-msg error';
+	}
+}
+
+function buildQuestions() {
+	$('f-bools').replaceChildren(...QUESTIONS.map(([key, text]) => el('div', {class: 'q'},
+		el('label', {for: `f-${key}`}, text),
+		el('select', {id: `f-${key}`, name: key},
+			el('option', {value: ''}, 'not asked'), el('option', {value: 'true'}, 'yes'), el('option', {value: 'false'}, 'no')))));
+}
+
+function fillRecord(rec, withFindings) {
+	$('record-test').textContent = `- test ${rec.id}, patient ${rec.patient}`;
+	for (const p of rec.pressures || []) {
+		const input = $(fieldId(p.phase, p.minute == null ? null : Math.round(p.minute), p.site));
+		if (input && document.activeElement !== input) {
+			input.value = String(p.mmhg);
+			input.dataset.sent = input.value;
+		}
+	}
+	if (!withFindings) return;
+	const f = rec.findings || {};
+	for (const box of document.querySelectorAll('#findings [name=location]'))
+		box.checked = (f.location || []).includes(box.value);
+	$('f-side').value = f.side || '';
+	$('f-relief').value = f.relief || '';
+	$('f-relief-time').value = f.relief_time_s == null ? '' : String(f.relief_time_s);
+	for (const [key] of QUESTIONS) $(`f-${key}`).value = f[key] == null ? '' : String(f[key]);
+}
+
+async function loadRecord() {
+	if (app.recordId == null) {
+		$('record-test').textContent = '- no test yet';
+		return;
+	}
+	try {
+		fillRecord(await call('GET', `/v1/tests/${app.recordId}`), true);
+	} catch (e) {
+		$('findings-msg').textContent = e.message;
+	}
+}
+
+// The findings document the classifier reads (PUT /v1/tests/{id}/findings, "symptoms").
+function findingsDocument() {
+	const s = {};
+	const loc = [...document.querySelectorAll('#findings [name=location]:checked')].map((b) => b.value);
+	if (loc.length) s.location = loc;
+	if ($('f-side').value) s.side = $('f-side').value;
+	if ($('f-relief').value) s.relief = $('f-relief').value;
+	if ($('f-relief-time').value !== '') s.relief_time_s = Number($('f-relief-time').value);
+	for (const [key] of QUESTIONS) {
+		const v = $(`f-${key}`).value;
+		if (v) s[key] = v === 'true';
+	}
+	return s;
+}
+
+$('findings').addEventListener('submit', async (e) => {
+	e.preventDefault();
+	const msg = $('findings-msg');
+	try {
+		await call('PUT', `/v1/tests/${app.recordId}/findings`, {symptoms: findingsDocument()});
+		msg.textContent = 'Findings recorded.';
+		msg.className = 'ok';
+	} catch (err) {
+		msg.textContent = err.message;
+		msg.className = 'error';
+	}
+});
+
+/* ---------- result ---------- */
+
+function abiTable(rec) {
+	const abi = rec.abi && rec.abi.abi;
+	if (!abi) return el('p', {}, 'No ABI yet: it needs an arm and an ankle pressure.');
+	const minutes = [...new Set(['left', 'right'].flatMap((s) => (abi[s] && abi[s].post || []).map((p) => p.minute)))].sort((a, b) => a - b);
+	const postCat = (v) => (v == null ? '' : v <= 0.9 ? ' (abnormal)' : '');
+	return el('table', {class: 'abi'}, el('caption', {}, 'Ankle-brachial index'),
+		el('thead', {}, el('tr', {}, el('th', {scope: 'col'}, 'Side'), el('th', {scope: 'col'}, 'Rest'),
+			...minutes.map((m) => el('th', {scope: 'col'}, `Post ${m} min`)), el('th', {scope: 'col'}, 'Criteria'))),
+		el('tbody', {}, ...['right', 'left'].map((side) => {
+			const a = abi[side] || {};
+			return el('tr', {}, el('th', {scope: 'row'}, side),
+				el('td', {}, a.rest == null ? '-' : `${fmt.num(a.rest, 2)} (${a.rest_category})`),
+				...minutes.map((m) => {
+					const p = (a.post || []).find((q) => q.minute === m);
+					return el('td', {}, !p || p.abi == null ? '-' : `${fmt.num(p.abi, 2)}${postCat(p.abi)}${p.fall_pct != null ? `, fall ${fmt.num(p.fall_pct, 0)} %` : ''}`);
+				}),
+				el('td', {}, (a.criteria || []).join(', ') || '-'));
+		})));
+}
+
+function renderResult(rec) {
+	const c = rec.classification;
+	const out = [];
+	$('result-test').textContent = `- test ${rec.id}, patient ${rec.patient}, ${rec.state}`;
+	if (!c) {
+		$('result').replaceChildren(el('p', {}, 'Not classified yet.'));
+		return;
+	}
+	const flags = c.red_flags || [];
+	out.push(flags.length
+		? el('div', {class: 'redflags', role: 'alert'}, el('h2', {}, `RED FLAG${flags.length > 1 ? 'S' : ''}`),
+			el('ul', {}, ...flags.map((f) => el('li', {}, el('strong', {}, f.code.replace(/_/g, ' ')), `: ${f.reason}`))))
+		: el('p', {class: 'noflags'}, 'No red flags.'));
+	out.push(el('p', {class: 'category'}, 'Category: ', el('strong', {id: 'category'}, c.category)));
+	for (const w of c.warnings || []) out.push(el('p', {class: 'warning'}, `Warning: ${w.warning || w.text || JSON.stringify(w)}`));
+	const sev = c.severity || {};
+	if (sev.rutherford || sev.fontaine)
+		out.push(el('p', {}, `Rutherford ${sev.rutherford && sev.rutherford.grade || '-'}, Fontaine ${sev.fontaine && sev.fontaine.grade || '-'}`));
+	out.push(abiTable(rec));
+	const e = c.endpoints || {};
+	out.push(el('table', {class: 'endpoints'}, el('caption', {}, 'Endpoints'), el('tbody', {},
+		el('tr', {}, el('th', {scope: 'row'}, 'End reason'), el('td', {}, (rec.end_reason || '-').replace(/_/g, ' '))),
+		el('tr', {}, el('th', {scope: 'row'}, 'COT'), el('td', {}, fmt.s(rec.cot_s))),
+		el('tr', {}, el('th', {scope: 'row'}, 'PWT'), el('td', {}, e.pwt ? e.pwt.text : fmt.s(rec.pwt_s))),
+		el('tr', {}, el('th', {scope: 'row'}, 'ICD'), el('td', {}, fmt.m(rec.icd_m))),
+		el('tr', {}, el('th', {scope: 'row'}, 'ACD'), el('td', {}, e.acd ? e.acd.text : fmt.m(rec.acd_m))),
+		el('tr', {}, el('th', {scope: 'row'}, 'Walking time'), el('td', {}, fmt.s(rec.walking_time_s))),
+		el('tr', {}, el('th', {scope: 'row'}, 'Distance'), el('td', {}, fmt.m(rec.distance_m))),
+		el('tr', {}, el('th', {scope: 'row'}, 'Recovery'), el('td', {}, fmt.s(rec.recovery_s))))));
+	out.push(el('h2', {}, 'Findings'));
+	out.push(el('ul', {class: 'findings'}, ...(c.findings || []).map((f) => el('li', {},
+		`${f.finding} `, el('span', {class: 'points'}, `points to ${f.points_to}`), el('br'),
+		el('span', {class: 'source'}, `Source: ${f.source}`)))));
+	if ((c.rationale || []).length) {
+		out.push(el('h2', {}, 'Reasons'));
+		out.push(el('ul', {}, ...c.rationale.map((r) => el('li', {}, r))));
+	}
+	$('result').replaceChildren(...out);
+}
+
+async function loadResult() {
+	if (app.recordId == null) return;
+	try {
+		renderResult(await call('GET', `/v1/tests/${app.recordId}`));
+	} catch (e) {
+		$('result').replaceChildren(el('p', {class: 'error'}, e.message));
+	}
+}
+
+/* ---------- history ---------- */
+
+$('history-form').addEventListener('submit', async (e) => {
+	e.preventDefault();
+	$('history-error').textContent = '';
+	let tests;
+	try {
+		tests = await call('GET', `/v1/tests?patient=${encodeURIComponent($('history-patient').value)}`);
+	} catch (err) {
+		$('history-error').textContent = err.message;
+		tests = [];
+	}
+	$('history').tBodies[0].replaceChildren(...tests.map((t) => el('tr', {},
+		el('td', {}, t.id), el('td', {}, (t.started_at || '').replace('T', ' ').slice(0, 16)), el('td', {}, t.protocol),
+		el('td', {}, t.state), el('td', {}, (t.end_reason || '-').replace(/_/g, ' ')),
+		el('td', {}, fmt.num(t.cot_s, 1)), el('td', {}, fmt.num(t.pwt_s, 1)),
+		el('td', {}, el('button', {type: 'button', onclick: () => { app.recordId = t.id; show('result'); }}, `Open test ${t.id}`)))));
+	drawTrend($('trend'), [...tests].reverse().map((t) => ({label: `#${t.id}`, cot: t.cot_s, pwt: t.pwt_s})));
+});
+
+/* ---------- start ---------- */
+
+buildPressureTable();
+buildQuestions();
+drawTrend($('trend'), []);
+(async () => {
+	try {
+		await loggedIn(await call('GET', '/v1/session'));
+	} catch (e) {
+		loggedOut(e.status === 401 || e.status === undefined ? '' : e.message);
+	}
+})();
