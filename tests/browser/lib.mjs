@@ -171,6 +171,9 @@ export async function newPage(browser) {
 export async function screenshot(page, name) {
 	fs.mkdirSync(ARTIFACTS, {recursive: true});
 	await page.screenshot({path: path.join(ARTIFACTS, `${name}.png`), fullPage: true});
+	// A full-page shot resizes the view for a moment: let the layout settle before the
+	// next click lands (one landed beside its button otherwise).
+	await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 }
 
 // axe-core on what the page shows now: no serious or critical violation. It is run

@@ -101,12 +101,12 @@ await run('browser.full_test', async () => {
 	await page.getByLabel('How long until it was better (seconds)?').fill('90');
 	await page.getByLabel('Numbness', {exact: true}).selectOption('false');
 	await page.getByLabel('Pain at rest (at night, in the foot)').selectOption('false');
-	await axe(page, 'pressures and findings');
-	await screenshot(page, '05-pressures-findings');
 	await page.getByRole('button', {name: 'Record findings'}).click();
 	await page.locator('#findings-msg').filter({hasText: /\S/}).waitFor();
 	const fmsg = await page.locator('#findings-msg').textContent();
 	check('findings recorded', fmsg === 'Findings recorded.', fmsg);
+	await axe(page, 'pressures and findings');
+	await screenshot(page, '05-pressures-findings');
 	const rec3 = (await viaSocket('GET', `/v1/tests/${testId}`)).json;
 	const want = {location: ['calf'], side: 'right', relief: 'standing', relief_time_s: 90, numbness: false, rest_pain: false};
 	check('the findings document is the one the classifier reads', JSON.stringify(rec3.findings) === JSON.stringify(want),
