@@ -200,7 +200,7 @@ export async function login(page, url, user, password) {
 // still coming to rest after an emergency stop (409), which is the daemon's rule.
 export async function startTest(page, patient, protocol = 'gardner-skinner') {
 	await page.getByLabel('Patient identifier (MRN)').first().fill(patient);
-	await page.getByLabel('Protocol').selectOption(protocol);
+	await page.getByLabel('Protocol', {exact: true}).selectOption(protocol);
 	await until('the test to start', async () => {
 		const err = page.locator('#start-error');
 		await err.evaluate((e) => { e.textContent = ''; });
