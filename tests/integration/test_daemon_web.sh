@@ -46,6 +46,8 @@ done
 check "nothing of outside/ came out" bash -c "! curl -s --path-as-is '$U/web/..%2f..%2foutside/secret.txt' | grep -qx secret"
 check "POST to a page file: 405" test "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' "$U/web/app.js")" = 405
 check "another Host: 403 (DNS rebinding)" test "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: evil.example:80' "$U/")" = 403
+check "a stale session cookie still gets the page (to log in again)" test "$(curl -s -o /dev/null -w '%{http_code}' -H 'Cookie: treadlab_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' "$U/")" = 200
+check "... but not the API (401)" test "$(curl -s -o /dev/null -w '%{http_code}' -H 'Cookie: treadlab_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' "$U/v1/status")" = 401
 check "the API is still there: /v1/status 200" test "$(status_of /v1/status)" = 200
 check "a NUL in an API path is no route (404)" test "$(status_of '/v1/status%00x')" = 404
 stop_daemon
