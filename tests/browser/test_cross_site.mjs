@@ -1,0 +1,92 @@
+// browser.cross_site: with alice logged in on the page, another site open in the same
+// browser tries to start the belt: a text/plain fetch (no preflight needed), a form
+// posting text/plain, a JSON fetch that needs a preflight. Then raw requests with her
+// cookie: a wrong Host (DNS rebinding), no CSRF token, a foreign Origin, an ended
+// session. Every one is refused and nothing changes; the same request done right
+// starts a test (so the refusals were the checks', not some other failure).
+import http from 'node:http';
+import {addUser, check, launch, login, newPage, run, startDaemon, stopDaemon, until, viaSocket,
+	viaTcp} from './lib.mjs';
+
+// The other site: a page on another port (another origin, the same site for cookies,
+// so the browser does send alice's cookie: the daemon's own checks must refuse).
+function attacker(target) {
+	const body = JSON.stringify({protocol: 'gardner-skinner', patient: 'EVIL1'});
+	const html = `<!doctype html><title>other site</title>
+<form id="f" method="POST" action="${target}/v1/tests" enctype="text/plain" target="sink">
+<input name='${body.slice(0, -2)}' value='"}'></form><iframe name="sink"></iframe>
+<script>
+(async () => {
+	const out = [];
+	try { await fetch('${target}/v1/tests', {method: 'POST', mode: 'no-cors', credentials: 'include',
+		headers: {'Content-Type': 'text/plain'}, body: '${body}'}); out.push('text/plain sent'); }
+	catch (e) { out.push('text/plain failed'); }
+	try { await fetch('${target}/v1/tests', {method: 'POST', credentials: 'include',
+		headers: {'Content-Type': 'application/json'}, body: '${body}'}); out.push('json answered'); }
+	catch (e) { out.push('json blocked'); }
+	document.querySelector('iframe').onload = () => { document.title = 'done: ' + out.join(', '); };
+	document.getElementById('f').submit();
+})();
+</script>`;
+	const server = http.createServer((req, res) => {
+		res.writeHead(200, {'Content-Type': 'text/html'});
+		res.end(html);
+	});
+	return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+async function nothingChanged(what) {
+	const st = (await viaSocket('GET', '/v1/status')).json;
+	const tests = (await viaSocket('GET', '/v1/tests')).json;
+	check(`${what}: nothing started`, st.state === 'idle' && tests.length === 0, `${st.state}, ${tests.length} tests`);
+}
+
+await run('browser.cross_site', async () => {
+	const d = await startDaemon('[sim]\ntime_scale = 5');
+	addUser('alice', 'technician', 'correct horse battery');
+	const browser = await launch();
+	const page = await newPage(browser);
+	await login(page, d.url, 'alice', 'correct horse battery');
+
+	const evil = await attacker(d.url);
+	const other = await page.context().newPage();
+	await other.goto(`http://127.0.0.1:${evil.address().port}/`);
+	await until('the other site\'s attempts', async () => (await other.title()).startsWith('done'), 20000);
+	console.log(`the other site: ${await other.title()}`);
+	await nothingChanged('a text/plain fetch, a JSON fetch and a text/plain form from another site');
+	evil.close();
+
+	const cookie = (await page.context().cookies()).find((c) => c.name === 'treadlab_session');
+	check('the session cookie is HttpOnly and SameSite=Strict', cookie && cookie.httpOnly && cookie.sameSite === 'Strict');
+	const csrf = await page.evaluate(() => fetch('/v1/session').then((r) => r.json()).then((j) => j.csrf_token));
+	const body = JSON.stringify({protocol: 'gardner-skinner', patient: 'EVIL2'});
+	const base = {'Cookie': `treadlab_session=${cookie.value}`, 'Content-Type': 'application/json', 'Host': d.addr};
+	let r = await viaTcp(d.addr, 'POST', '/v1/tests', {...base, 'X-CSRF-Token': csrf, 'Host': `evil.example:${d.addr.split(':')[1]}`}, body);
+	check(`a wrong Host: 403 (${r.json && r.json.error})`, r.status === 403);
+	r = await viaTcp(d.addr, 'POST', '/v1/tests', base, body);
+	check(`no CSRF token: 403 (${r.json && r.json.error})`, r.status === 403);
+	r = await viaTcp(d.addr, 'POST', '/v1/tests', {...base, 'X-CSRF-Token': 'A'.repeat(43)}, body);
+	check(`a wrong CSRF token: 403 (${r.json && r.json.error})`, r.status === 403);
+	r = await viaTcp(d.addr, 'POST', '/v1/tests', {...base, 'X-CSRF-Token': csrf, 'Origin': 'http://evil.example'}, body);
+	check(`a foreign Origin: 403 (${r.json && r.json.error})`, r.status === 403);
+	r = await viaTcp(d.addr, 'POST', '/v1/tests', {...base, 'X-CSRF-Token': csrf, 'Content-Type': 'text/plain'}, body);
+	check(`text/plain with the token: 415 (${r.json && r.json.error})`, r.status === 415);
+	r = await viaTcp(d.addr, 'POST', '/v1/onset', {...base}, '{}');
+	check(`a command without the token: 403 (${r.json && r.json.error})`, r.status === 403);
+	await nothingChanged('the refused requests');
+
+	// Done right, the same request starts the belt: the refusals were the checks'.
+	r = await viaTcp(d.addr, 'POST', '/v1/tests', {...base, 'X-CSRF-Token': csrf, 'Origin': d.url}, body);
+	check(`the same with the token, Host and Origin right: 201 (${r.status})`, r.status === 201);
+	await viaSocket('POST', '/v1/estop');
+
+	// An ended session: logged out on the page, the cookie is refused.
+	await page.getByRole('button', {name: 'Log out'}).click();
+	await page.getByRole('heading', {name: 'Log in'}).waitFor();
+	r = await viaTcp(d.addr, 'POST', '/v1/tests', {...base, 'X-CSRF-Token': csrf}, JSON.stringify({protocol: 'gardner-skinner', patient: 'EVIL3'}));
+	check(`an ended session's cookie and token: 401 (${r.json && r.json.error})`, r.status === 401);
+	const tests = (await viaSocket('GET', '/v1/tests')).json;
+	check('only the one test done right exists', tests.length === 1 && tests[0].patient === 'EVIL2', JSON.stringify(tests.map((t) => t.patient)));
+	await browser.close();
+	check('the daemon stops cleanly', (await stopDaemon(d)) === 0);
+});
