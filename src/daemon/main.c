@@ -18,6 +18,7 @@
 
 #include "api.h"
 #include "daemon.h"
+#include "tl_log.h"
 #include "writer.h"
 
 /* Written by the signal handler and main, read by the control thread: an atomic, which
@@ -34,12 +35,14 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: treadlabd [--config FILE] [--db PATH] [--socket PATH] [--listen ADDR:PORT]\n"
-		"                 [--check-config]\n"
+		"                 [--check-config] [-v|-vv]\n"
 		"  --config FILE      configuration (default /etc/treadlab/treadlabd.conf)\n"
 		"  --db PATH          database file, overrides [store] database\n"
 		"  --socket PATH      API Unix socket, overrides [api] socket ('' for none)\n"
 		"  --listen ADDR:PORT API on loopback TCP, overrides [api] listen\n"
 		"  --check-config     validate the configuration and exit\n"
+		"  -v, --verbose      debug output (connects, retries, stages); twice (-vv): every\n"
+		"                     frame on the wire; overrides [daemon] log_level\n"
 		"  --ready-fd N       write \"ready\\n\" to file descriptor N once serving, then close it\n"
 		"  --version          print the version and exit\n");
 }
@@ -57,14 +60,15 @@ int main(int argc, char **argv)
 		{"socket", required_argument, NULL, 's'}, {"listen", required_argument, NULL, 'l'},
 		{"check-config", no_argument, NULL, 'k'}, {"help", no_argument, NULL, 'h'},
 		{"ready-fd", required_argument, NULL, 'r'}, {"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0}};
+		{"verbose", no_argument, NULL, 'v'}, {NULL, 0, NULL, 0}};
 	static struct tl_daemon d; /* large; one per process */
 	const char *config = "/etc/treadlab/treadlabd.conf";
 	const char *db = NULL, *sock = NULL, *listen_addr = NULL;
 	bool check_only = false;
 	int ready_fd = -1;
+	int verbose = 0;
 	int opt;
-	while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:hv", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': config = optarg; break;
 		case 'd': db = optarg; break;
@@ -72,6 +76,7 @@ int main(int argc, char **argv)
 		case 'l': listen_addr = optarg; break;
 		case 'k': check_only = true; break;
 		case 'r': ready_fd = atoi(optarg); break;
+		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("treadlabd %s\n", TREADLAB_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -101,6 +106,15 @@ int main(int argc, char **argv)
 	}
 
 	openlog("treadlabd", LOG_PID, LOG_DAEMON);
+	/* Before any thread starts; the command line wins over the configuration. */
+	enum tl_log_level level = TL_LOG_INFO;
+	if (d.cfg.log_level[0])
+		tl_log_level_parse(d.cfg.log_level, &level);
+	if (verbose)
+		level = verbose > 1 ? TL_LOG_WIRE : TL_LOG_DEBUG;
+	tl_log_setup("treadlabd", TL_LOG_OUT_AUTO);
+	tl_log_set_level(level);
+	TL_DEBUG("log level %s", tl_log_level_name(level));
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
