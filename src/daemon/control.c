@@ -29,6 +29,7 @@
 #include "store.h"
 #include "tl_str.h"
 #include "writer.h"
+#include "tl_log.h"
 
 #define SAMPLE_BATCH 10          /* samples per store transaction (1 s at 10 Hz) */
 #define SHUTDOWN_WAIT_MS 30000   /* how long SIGTERM waits for the belt to stop */
@@ -136,6 +137,8 @@ static void drain(struct control *c, const char *operator_id)
 		any = true;
 		/* Presses and commands carry the operator; the protocol's own events do not. */
 		bool by_person = !strcmp(ev.source, "technician");
+		TL_DEBUG("event %s at %.1f s (%s) %s", tl_event_kind_name(ev.kind),
+			 (double)ev.t_ms / 1e3, ev.source, ev.detail);
 		tl_writer_event(d->writer, &ev, by_person ? operator_id : NULL);
 		pthread_mutex_lock(&d->st_mu);
 		d->st.recent[d->st.events_total % TL_RECENT_EVENTS] = ev;
@@ -143,6 +146,7 @@ static void drain(struct control *c, const char *operator_id)
 		pthread_mutex_unlock(&d->st_mu);
 	}
 	if (s->state != c->last_state) {
+		TL_DEBUG("state %s -> %s", tl_state_name(c->last_state), tl_state_name(s->state));
 		char ended[32] = "";
 		if (tl_state_terminal(s->state))
 			tl_utc_now(ended);
