@@ -126,10 +126,11 @@ void tl_log_write(enum tl_log_level l, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	if (resolved_output() == TL_LOG_OUT_JOURNAL)
-		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", priorities[l],
-				"SYSLOG_IDENTIFIER=%s", ident, "TREADLAB_LEVEL=%s", names[l], NULL);
-	else
+	/* A line the journal refuses goes to stderr (sd_journal_send itself reports
+	 * success when there is no journal at all). */
+	if (resolved_output() != TL_LOG_OUT_JOURNAL ||
+	    sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", priorities[l],
+			    "SYSLOG_IDENTIFIER=%s", ident, "TREADLAB_LEVEL=%s", names[l], NULL) < 0)
 		write_line(l, msg);
 }
 
@@ -177,13 +178,16 @@ void tl_log_frame(const char *link, const char *dir, const void *bytes, size_t n
 	}
 	char hex[800];
 	hex_bytes(hex, sizeof hex, bytes, n);
+	int rc;
 	if (latency_us >= 0)
-		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", LOG_DEBUG, "SYSLOG_IDENTIFIER=%s",
-				ident, "TREADLAB_LEVEL=wire", "TREADLAB_LINK=%s", link,
-				"TREADLAB_DIR=%s", dir, "TREADLAB_FRAME=%s", hex,
-				"TREADLAB_LATENCY_US=%lld", latency_us, NULL);
+		rc = sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", LOG_DEBUG, "SYSLOG_IDENTIFIER=%s",
+				     ident, "TREADLAB_LEVEL=wire", "TREADLAB_LINK=%s", link,
+				     "TREADLAB_DIR=%s", dir, "TREADLAB_FRAME=%s", hex,
+				     "TREADLAB_LATENCY_US=%lld", latency_us, NULL);
 	else
-		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", LOG_DEBUG, "SYSLOG_IDENTIFIER=%s",
-				ident, "TREADLAB_LEVEL=wire", "TREADLAB_LINK=%s", link,
-				"TREADLAB_DIR=%s", dir, "TREADLAB_FRAME=%s", hex, NULL);
+		rc = sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", LOG_DEBUG, "SYSLOG_IDENTIFIER=%s",
+				     ident, "TREADLAB_LEVEL=wire", "TREADLAB_LINK=%s", link,
+				     "TREADLAB_DIR=%s", dir, "TREADLAB_FRAME=%s", hex, NULL);
+	if (rc < 0)
+		write_line(TL_LOG_WIRE, msg);
 }
