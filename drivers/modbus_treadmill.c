@@ -238,10 +238,12 @@ struct xfer {
 	const char *what;  /* for messages */
 };
 
-/* The function code of a read of this kind, or of a single write. */
+/* The function code do_once_untraced() uses for op on a register of kind k. */
 static uint8_t function_code(enum op op, enum tl_reg_kind k)
 {
-	if (op != OP_READ)
+	if (op == OP_WRITE_SEQ)
+		return 0x06;
+	if (op == OP_WRITE_ONE)
 		return k == TL_REG_COIL ? 0x05 : 0x06;
 	return k == TL_REG_HOLDING ? 0x03 : k == TL_REG_INPUT ? 0x04 : k == TL_REG_COIL ? 0x01 : 0x02;
 }
@@ -259,9 +261,9 @@ static int do_once(struct mb *m, const struct xfer *x)
 	for (int i = 0; i < n; i++) {
 		struct xfer one = *x;
 		unsigned v = x->op == OP_READ ? (unsigned)x->n
-			     : x->kind == TL_REG_COIL ? (x->buf[i] ? 0xFF00u : 0u) : x->buf[i];
+			     : fc == 0x05 ? (x->buf[i] ? 0xFF00u : 0u) : x->buf[i];
 		if (x->op == OP_WRITE_SEQ) {
-			one.op = OP_WRITE_ONE;
+			one.n = 1; /* one word of the sequence, written as the untraced loop does */
 			one.buf = x->buf + i;
 		}
 		long long t0 = trace_tx(m, fc, x->addr, v);
