@@ -52,9 +52,10 @@ read_as_sent() {
 	awk 'NR == FNR { want[++n] = $0; next } k < n && $0 == want[k + 1] { k++ }
 		END { exit !(k == n) }' <(echo "$1") <(echo "$2")
 }
-# latencies_between LO HI: every rx line's latency (+Nus) is within [LO, HI] us.
+# latencies_between LO HI: every reply's latency (+Nus) is within [LO, HI] us (a
+# timeout's line, whose figure is the wait, aside).
 latencies_between() {
-	sed -n -E 's/.* wire: .* rx .* \+([0-9]+)us.*/\1/p' "$DLOG" |
+	grep -v 'timeout: no complete reply' "$DLOG" | sed -n -E 's/.* wire: .* rx .* \+([0-9]+)us.*/\1/p' |
 		awk -v lo="$1" -v hi="$2" '{ n++ } $1 < lo || $1 > hi { bad++ } END { exit !(n > 0 && !bad) }'
 }
 
@@ -76,7 +77,8 @@ check "a status poll: tx C0, rx D0 and a status byte" \
 	grep -Eq 'wire: trackmaster rx D0 3[0-3] \+[0-9]+us$' "$DLOG"
 check "the emergency stop is traced: tx A2, rx B2" \
 	bash -c "grep -q 'wire: trackmaster tx A2$' '$DLOG' && grep -Eq 'wire: trackmaster rx B2 \+[0-9]+us$' '$DLOG'"
-# At 4800 baud a character takes 2.3 ms: no reply is quicker than one; the timeout is 150 ms.
+# At 4800 baud a character takes 2.3 ms: no reply is quicker than one; the response
+# timeout is 100 ms ([treadmill] response_timeout_ms), with some slack for a loaded machine.
 check "every reply latency is between 2 and 150 ms" latencies_between 2000 150000
 check "stage changes are logged (debug)" grep -q 'debug: event stage at 0.0 s (protocol)' "$DLOG"
 check "every frame sent is the frame treadsim received, in order ($(frames tx trackmaster | wc -l))" \
@@ -84,6 +86,26 @@ check "every frame sent is the frame treadsim received, in order ($(frames tx tr
 check "every frame read is a frame treadsim sent, in order ($(frames rx trackmaster | wc -l))" \
 	read_as_sent "$(frames rx trackmaster)" "$(sim_frames tx trackmaster)"
 mv "$DLOG" "$WORK/daemon-tm-vv.log"
+
+say "== Trackmaster, -vv, a lost reply and corrupt ones =="
+start_treadsim --trackmaster "$SIM_LINK" --baud 4800 --time-scale 20
+write_config "$WORK/tm-faults.conf" "[treadmill]" "driver = trackmaster" "device = $SIM_LINK" \
+	"simulated = true" "[sim]" "time_scale = 20"
+start_daemon "$WORK/tm-faults.conf" -vv
+check "polling" wait_dlog 'wire: trackmaster rx D2 '
+sim_ok() { simctl "$1" | grep -q '^ok'; }
+check "treadsim drops the next reply" sim_ok drop
+check "the timeout is traced, with what arrived of the reply" \
+	wait_dlog 'wire: trackmaster rx \(no bytes\) \+[0-9]+us timeout: no complete reply$'
+check "the retry is said (debug; response_timeout_ms is 100)" \
+	wait_dlog 'debug: trackmaster: no reply to C[0-2] within 100 ms \(try 1 of 3\); input flushed, sending it again$'
+check "and traced" wait_dlog 'wire: trackmaster tx C[0-2] retry$'
+simctl bad-crc >/dev/null
+check "a corrupt reply's bytes are traced as garbage" wait_dlog 'wire: trackmaster rx (7F|78) \+[0-9]+us garbage, skipped$'
+simctl clear >/dev/null
+stop_daemon
+stop_treadsim
+mv "$DLOG" "$WORK/daemon-tm-faults.log"
 
 say "== Trackmaster, no -v =="
 start_treadsim --trackmaster "$SIM_LINK" --baud 4800 --time-scale 20
