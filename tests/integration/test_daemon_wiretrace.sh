@@ -1,7 +1,8 @@
 # The wire trace: treadlabd -vv against treadsim logs every frame it sends and reads,
 # over the Trackmaster protocol on a pty (paced at 4800 baud, with the patient's button
-# box) and over Modbus TCP. The frames it logs are the frames treadsim logged at the
-# other end of the wire, in the same order. Without -v no frame or debug line appears;
+# box), over Modbus TCP and over Modbus RTU on a pty. The frames it logs are the frames
+# treadsim logged at the other end of the wire, in the same order; a lost reply and
+# corrupt ones show as a timeout, a retry and garbage. Without -v no frame or debug line appears;
 # [daemon] log_level = wire turns the trace on, and -v on the command line wins over it.
 source "$(dirname "$0")/lib.sh"
 TREADSIM=${TREADSIM:-$TL_BUILD_DIR/hil/treadsim}
@@ -29,11 +30,12 @@ wait_dlog() {
 frames() {
 	sed -n -E "s/^treadlabd: [0-9.]+ wire: $2 $1 (([0-9A-F]{2} ?)+).*/\1/p" "$DLOG" | sed 's/ $//'
 }
-# sim_frames DIR CHANNEL [SKIP]: the hex of treadsim's frame lines, the first SKIP bytes
-# (a Modbus TCP ADU's MBAP header and unit id: 7) left out.
+# sim_frames DIR CHANNEL [SKIP [TAIL]]: the hex of treadsim's frame lines, the first SKIP
+# bytes and the last TAIL left out: the PDU of a Modbus TCP ADU is all but its MBAP header
+# and unit id (7, 0); of an RTU frame, all but the unit id and the CRC (1, 2).
 sim_frames() {
-	awk -v d="$1" -v c="$2" -v k="${3:-0}" '$2 == d && $3 == c {
-		s = ""; for (i = 4 + k; i <= NF; i++) s = s (s == "" ? "" : " ") $i; print s }' "$SIM_LOG"
+	awk -v d="$1" -v c="$2" -v k="${3:-0}" -v t="${4:-0}" '$2 == d && $3 == c {
+		s = ""; for (i = 4 + k; i <= NF - t; i++) s = s (s == "" ? "" : " ") $i; print s }' "$SIM_LOG"
 }
 same() { # same A B: the two texts are equal; prints where they differ
 	diff <(echo "$1") <(echo "$2") >"$WORK/diff" && return 0
@@ -152,6 +154,19 @@ check "every register read's reply PDU is the one treadsim sent, in order" \
 	read_as_sent "$(frames rx modbus-tcp | grep -E '^0[34] ')" \
 	"$(sim_frames tx modbus-tcp 7 | grep -E '^0[34] ')"
 mv "$DLOG" "$WORK/daemon-mb-vv.log"
+
+say "== Modbus RTU on a pty, -vv =="
+start_treadsim --modbus-rtu "$SIM_LINK" --time-scale 20
+rtu_conf "$WORK/rtu.conf" 20
+start_daemon "$WORK/rtu.conf" -vv
+check "a poll over RTU is traced as its PDU" \
+	wait_dlog 'wire: modbus-rtu tx 04 00 00 00 0[3-9] PDU to unit 1 \(RTU framing by libmodbus\)$'
+check "and its reply" wait_dlog 'wire: modbus-rtu rx 04 (0[6-9A-F]|1[0-9A-F]) '
+stop_daemon
+stop_treadsim
+check "every request PDU is the one inside the RTU frame treadsim received ($(frames tx modbus-rtu | wc -l))" \
+	same "$(frames tx modbus-rtu)" "$(sim_frames rx modbus-rtu 1 2)"
+mv "$DLOG" "$WORK/daemon-rtu-vv.log"
 
 say "== Modbus TCP, log_level = wire in the configuration =="
 start_treadsim --modbus-tcp 127.0.0.1:0 --tcp-port-file "$WORK/port" --time-scale 20
