@@ -2,8 +2,8 @@
 # over the Trackmaster protocol on a pty (paced at 4800 baud, with the patient's button
 # box), over Modbus TCP and over Modbus RTU on a pty. The frames it logs are the frames
 # treadsim logged at the other end of the wire, in the same order; a lost reply and
-# corrupt ones show as a timeout, a retry and garbage. Without -v no frame or debug line appears;
-# [daemon] log_level = wire turns the trace on, and -v on the command line wins over it.
+# corrupt ones show as a timeout, a retry and garbage. Without -v no frame or debug line
+# appears; [daemon] log_level = wire turns the trace on, and -v on the command line wins.
 source "$(dirname "$0")/lib.sh"
 TREADSIM=${TREADSIM:-$TL_BUILD_DIR/hil/treadsim}
 if [ ! -x "$TREADSIM" ]; then
