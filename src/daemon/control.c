@@ -331,11 +331,12 @@ static void start_when_recorded(struct control *c)
 	}
 	drain(c, cmd->operator_id);
 	publish(c, now);
+	finish_command(c, cmd, "start", status, err.msg);
 	/* The belt starts now, through the guard as at a stage boundary, not at the next
-	 * tick: test time 0 is when the operator's start took effect. */
+	 * tick: test time 0 is when the operator's start took effect. The answer (queued
+	 * above) does not wait for these writes on the wire. */
 	if (status == 201)
 		tl_tick_step(&c->t);
-	finish_command(c, cmd, "start", status, err.msg);
 }
 
 static void handle(struct control *c, struct tl_cmd *cmd)
