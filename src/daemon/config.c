@@ -26,6 +26,7 @@ void tl_config_defaults(struct tl_config *c)
 	c->limits = tl_limits_default;
 	snprintf(c->database, sizeof c->database, "/var/lib/treadlab/treadlab.db");
 	snprintf(c->socket, sizeof c->socket, "/run/treadlab/api.sock");
+	c->session_idle_min = 15;
 	c->tick_hz = 10;
 	snprintf(c->operator_default, sizeof c->operator_default, "technician");
 	c->session = tl_session_opts_default;
@@ -275,6 +276,9 @@ static int handler(void *user, const char *sec, const char *key, const char *val
 			return text(l, sec, key, val, c->token_file, sizeof c->token_file);
 		if (IS("api", "allowed_hosts"))
 			return hosts(l, sec, key, val, c->allowed_hosts, sizeof c->allowed_hosts);
+		/* Fractions allowed: 0.05 (3 s) lets a test see a session expire. */
+		if (IS("api", "session_idle_min"))
+			return num(l, sec, key, val, 0.05, 1440, &c->session_idle_min);
 	} else if (!strcmp(sec, "daemon")) {
 		if (IS("daemon", "tick_hz"))
 			return integer(l, sec, key, val, 1, 100, &c->tick_hz);

@@ -34,6 +34,7 @@ struct tl_config {
 	char tls_key[256];        /* its PEM private key */
 	char token_file[256];     /* a file holding the bearer token TCP clients must send */
 	char allowed_hosts[512];  /* more Host values the API accepts, comma-separated */
+	double session_idle_min;  /* a login session ends after this long unused */
 	/* [daemon] */
 	int tick_hz;
 	char operator_default[64];
