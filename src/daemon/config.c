@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "buttons.h"
+#include "tl_log.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -289,6 +290,13 @@ static int handler(void *user, const char *sec, const char *key, const char *val
 			return text(l, sec, key, val, c->protocols, sizeof c->protocols);
 		if (IS("daemon", "reminder_minutes"))
 			return reminders(l, val, &c->session);
+		if (IS("daemon", "log_level")) {
+			enum tl_log_level lv;
+			if (tl_log_level_parse(val, &lv))
+				return bad(l, "[daemon] log_level: '%s' is not error, warning, info, "
+					   "debug or wire", val);
+			return text(l, sec, key, val, c->log_level, sizeof c->log_level);
+		}
 	} else if (!strcmp(sec, "buttons")) {
 		if (IS("buttons", "modem_device"))
 			return text(l, sec, key, val, c->modem_device, sizeof c->modem_device);

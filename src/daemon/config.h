@@ -40,6 +40,7 @@ struct tl_config {
 	int tick_hz;
 	char operator_default[64];
 	char protocols[256];      /* protocol directory; empty: the built-in one */
+	char log_level[16];       /* error|warning|info|debug|wire; empty: info (tl_log.h) */
 	struct tl_session_opts session;
 	/* [buttons] patient buttons besides the technician's commands */
 	char modem_device[256];   /* serial port with a switch across modem lines */

@@ -32,6 +32,7 @@
 #include "tick.h"
 #include "tl_str.h"
 #include "writer.h"
+#include "tl_log.h"
 
 #define SAMPLE_BATCH 10          /* samples per store transaction (1 s at 10 Hz) */
 #define SHUTDOWN_WAIT_MS 30000   /* how long SIGTERM waits for the belt to stop */
@@ -117,6 +118,8 @@ static void on_event(void *ctx, const struct tl_event *ev, const char *operator_
 {
 	struct control *c = ctx;
 	struct tl_daemon *d = c->d;
+	TL_DEBUG("event %s at %.1f s (%s) %s", tl_event_kind_name(ev->kind),
+		 (double)ev->t_ms / 1e3, ev->source, ev->detail);
 	tl_writer_event(d->writer, ev, operator_id);
 	pthread_mutex_lock(&d->st_mu);
 	d->st.recent[d->st.events_total % TL_RECENT_EVENTS] = *ev;
@@ -130,6 +133,7 @@ static void on_state(void *ctx, enum tl_state from, enum tl_state to)
 	struct tl_daemon *d = c->d;
 	const struct tl_session *s = &d->engine.session;
 	(void)from;
+	TL_DEBUG("state %s -> %s", tl_state_name(from), tl_state_name(to));
 	char ended[32] = "";
 	if (tl_state_terminal(to))
 		tl_utc_now(ended);
