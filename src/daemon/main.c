@@ -209,6 +209,10 @@ int main(int argc, char **argv)
 	fprintf(stderr, "treadlabd: ready (driver %s, database %s, socket %s, listen %s%s)\n",
 		d.cfg.driver, d.cfg.database, d.cfg.socket[0] ? d.cfg.socket : "-",
 		tl_api_bound(d.api), d.cfg.tls_cert[0] ? " https" : "");
+	/* The technician's page (api_static.c) is on the TCP listener. */
+	if (d.cfg.listen[0])
+		fprintf(stderr, "treadlabd: the page: open %s://%s/\n", d.cfg.tls_cert[0] ? "https" : "http",
+			tl_api_bound(d.api));
 	sd_notify(0, "READY=1");
 	if (ready_fd >= 0) {
 		/* For tests and scripts that start the daemon themselves: readiness, no polling. */
