@@ -229,8 +229,31 @@ async function reconnect() {
 
 /* ---------- live: what the status and events say ---------- */
 
+// The stream's events carry no operator; the record has it: read again shortly after.
+let eventsTimer = null;
+function refreshEvents() {
+	clearTimeout(eventsTimer);
+	eventsTimer = setTimeout(async () => {
+		if (app.testId == null) return;
+		try {
+			const rec = await call('GET', `/v1/tests/${app.testId}`);
+			if (rec.id === app.testId) app.events = rec.events || [];
+			renderEvents();
+		} catch (e) { /* the next event tries again */ }
+	}, 300);
+}
+
+function renderEvents() {
+	const shown = app.events.filter((e) => e.kind !== 'reminder' || e === app.events[app.events.length - 1]).slice(-10).reverse();
+	$('v-events').replaceChildren(...shown.map((e) => el('li', {},
+		`${fmt.mmss(e.t_s)} ${e.kind.replace(/_/g, ' ')}${e.detail ? ': ' + e.detail : ''}`,
+		el('span', {class: 'by'}, e.operator ? ` by ${e.operator}` : ` (${e.source})`))));
+}
+
 function onEvent(ev) {
 	app.events.push(ev);
+	renderEvents();
+	refreshEvents();
 	if (ev.kind === 'reminder')
 		$('v-reminder').dataset.due = String(ev.value);
 	if (['start', 'walk_end', 'complete', 'relief'].includes(ev.kind) && app.recordId === app.testId && !$('screen-result').hidden)
@@ -243,6 +266,7 @@ async function resync(st) {
 	try {
 		const rec = await call('GET', `/v1/tests/${st.test_id}`);
 		if (rec.id === app.testId) app.events = rec.events || [];
+		renderEvents();
 	} catch (e) { /* shown on the next status */ }
 	if (st.protocol && (!app.protocol || app.protocol.name !== st.protocol)) {
 		try { app.protocol = await call('GET', `/v1/protocols/${st.protocol}`); } catch (e) { app.protocol = null; }
@@ -256,6 +280,7 @@ function onStatus(st, first) {
 		app.testId = st.test_id;
 		app.samples = [];
 		app.events = [];
+		renderEvents();
 		$('v-reminder').dataset.due = '';
 		if (app.testId != null) app.recordId = app.testId;
 	}
@@ -279,6 +304,23 @@ function stageText(st) {
 		next = st.stage + 1 < n ? fmt.mmss(left / (st.time_scale || 1)) : `end in ${fmt.mmss(left / (st.time_scale || 1))}`;
 	}
 	return [what, next];
+}
+
+// The commanded profile from the protocol's stages, from 0 to the first sample this page
+// saw (or to the end of walking): a page opened or reconnected mid-test draws it whole.
+function profileBefore(st) {
+	const p = app.protocol;
+	if (!p || p.name !== st.protocol || st.test_id == null) return [];
+	const walkEnd = app.events.find((e) => e.kind === 'walk_end');
+	let until = app.samples.length ? app.samples[0].t : st.t_s;
+	if (walkEnd) until = Math.min(until, walkEnd.t_s);
+	const pts = [];
+	for (const s of p.stages) {
+		if (s.start_s >= until) break;
+		const speed = s.kind === 'walk' ? s.speed_kmh : 0, grade = s.kind === 'walk' ? s.grade_pct : 0;
+		pts.push({t: s.start_s, speed, grade}, {t: Math.min(s.start_s + s.duration_s, until), speed, grade});
+	}
+	return pts;
 }
 
 function reminderText(st) {
@@ -325,7 +367,7 @@ function render(st) {
 	const marks = app.events.filter((e) => ['onset', 'max', 'stop', 'estop'].includes(e.kind))
 		.map((e) => ({t: e.t_s, label: e.kind === 'onset' && e.detail === 'repeat' ? 'onset (repeat)' : e.kind}));
 	const tmax = app.protocol && app.protocol.name === st.protocol ? Math.min(app.protocol.max_duration_s, st.t_s + 120) : 0;
-	drawLive($('plot'), app.samples, marks, tmax);
+	drawLive($('plot'), profileBefore(st).concat(app.samples), marks, tmax);
 	const s = st.state, ro = readOnly();
 	$('b-start').disabled = ro || WALKING.includes(s);
 	$('b-onset').disabled = ro || s !== 'running';

@@ -106,6 +106,10 @@ await run('browser.estop', async () => {
 	check('the physician\'s stop names phil', rec.events.find((e) => e.kind === 'estop').operator === 'phil');
 	await until('the technician\'s page to show it too', async () => (await state(page)) === 'emergency stopped');
 	check('the technician\'s page shows the stop too', true);
+	await page.locator('#v-events li').filter({hasText: /estop.* by phil/}).first().waitFor();
+	check('... and who did it (phil)', true);
+	check('the physician\'s page shows who started the test (alice)',
+		await watcher.locator('#v-events li').filter({hasText: /start.* by alice/}).first().isVisible());
 
 	const sorted = [...shown].sort((a, b) => a - b);
 	console.log(`figure: e-stop on the page to the page showing emergency_stopped, ms: ${shown.join(', ')} (median ${sorted[Math.floor(sorted.length / 2)]})`);
