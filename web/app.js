@@ -474,11 +474,12 @@ function buildPressureTable() {
 		}))));
 }
 
-async function sendPressure(input) {
+async function sendPressure(input, confirm) {
 	if (input.value === '' || input.dataset.sent === input.value) return;
 	const msg = $(`${input.id}-msg`);
 	const body = {phase: input.dataset.phase, site: input.dataset.site, mmhg: Number(input.value)};
 	if (input.dataset.minute) body.minute = Number(input.dataset.minute);
+	if (confirm) body.confirm_implausible = true;
 	try {
 		const rec = await call('POST', `/v1/tests/${app.recordId}/pressures`, body);
 		input.dataset.sent = input.value;
@@ -490,6 +491,10 @@ async function sendPressure(input) {
 		input.setAttribute('aria-invalid', 'true');
 		msg.textContent = e.message;
 		msg.className = 'field-msg error';
+		// An arm pressure below 50 is refused unless the technician confirms it.
+		if (/confirm_implausible/.test(e.message) && !confirm)
+			msg.append(' ', el('button', {type: 'button', class: 'confirm', onclick: () => sendPressure(input, true)},
+				`Keep ${input.value} (checked)`));
 	}
 }
 

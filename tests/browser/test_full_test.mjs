@@ -91,8 +91,13 @@ await run('browser.full_test', async () => {
 	check('an implausible arm pressure: the daemon\'s message beside the field', /implausible/.test(msg), msg);
 	check('... and the field is marked invalid', (await page.getByLabel('Arm (brachial) left, Post 1 min', {exact: true})
 		.getAttribute('aria-invalid')) === 'true');
-	const rec2 = (await viaSocket('GET', `/v1/tests/${testId}`)).json;
+	let rec2 = (await viaSocket('GET', `/v1/tests/${testId}`)).json;
 	check('the record has the 10 pressures typed (not the refused one)', rec2.pressures.length === 10, rec2.pressures.length);
+	await page.getByRole('button', {name: 'Keep 40 (checked)'}).click();
+	await page.locator('#p-post1-brachial-left-msg').filter({hasText: /^recorded$/}).waitFor();
+	rec2 = (await viaSocket('GET', `/v1/tests/${testId}`)).json;
+	check('confirmed, the implausible one is recorded as confirmed', rec2.pressures.length === 11 &&
+		rec2.pressures.some((p) => p.site === 'brachial-left' && p.mmhg === 40 && p.confirmed), rec2.pressures.length);
 	check('... by alice', rec2.pressures.every((p) => p.operator === 'alice'));
 
 	await page.getByRole('checkbox', {name: 'calf'}).check();
