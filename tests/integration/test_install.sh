@@ -23,6 +23,9 @@ if ! grep -q '^SCDOC:FILEPATH=.*NOTFOUND' "$TL_BUILD_DIR/CMakeCache.txt"; then
 	check "the man pages are installed" test -s "$root/share/man/man8/treadlabd.8" -a -s "$root/share/man/man5/treadlabd.conf.5" -a -s "$root/share/man/man1/treadlab.1" -a -s "$root/share/man/man1/treadsim.1"
 fi
 
+check "the page's files are installed in share/treadlab/web" bash -c "for f in '$TL_SOURCE_DIR'/web/*; do cmp \"\$f\" '$root/share/treadlab/web/'\"\${f##*/}\" || exit 1; done"
+printf '<!-- installed-copy -->\n' >>"$root/share/treadlab/web/index.html"
+
 # A protocol only the installed directory has tells which directory a program reads.
 sed -e 's/^title = .*/title = Installed copy (install test)/' "$share/bruce.protocol" >"$share/installed-only.protocol"
 installed_lists() { "$1" protocols | grep -q installed-only; }
@@ -33,9 +36,11 @@ check "TREADLAB_PROTOCOLS still overrides" bash -c "! TREADLAB_PROTOCOLS='$TL_SO
 # The installed daemon, with the installed configuration (database and socket moved
 # into this test's directory), lists and runs the installed protocol.
 D="$root/bin/treadlabd"
-start_daemon "$stage/etc/treadlab/treadlabd.conf"
+start_daemon "$stage/etc/treadlab/treadlabd.conf" --listen 127.0.0.1:0
 check "the installed daemon lists the installed protocol" bash -c "curl -s --unix-socket '$TREADLAB_SOCKET' http://treadlabd/v1/protocols | jq -e 'any(.[]; .name == \"installed-only\")' >/dev/null"
 out=$(api POST /v1/tests '{"protocol":"installed-only","patient":"INST01"}')
 check "and starts a test with it" test "${out%% *}" = 201
 api POST /v1/estop >/dev/null
+addr=$(grep -o 'listen 127\.0\.0\.1:[0-9]*' "$WORK/daemon.log" | head -1 | cut -d' ' -f2)
+check "the installed daemon serves the installed page" bash -c "curl -s 'http://$addr/' | grep -q installed-copy"
 finish
