@@ -49,6 +49,10 @@ check "another Host: 403 (DNS rebinding)" test "$(curl -s -o /dev/null -w '%{htt
 check "a stale session cookie still gets the page (to log in again)" test "$(curl -s -o /dev/null -w '%{http_code}' -H 'Cookie: treadlab_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' "$U/")" = 200
 check "... but not the API (401)" test "$(curl -s -o /dev/null -w '%{http_code}' -H 'Cookie: treadlab_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' "$U/v1/status")" = 401
 check "the API is still there: /v1/status 200" test "$(status_of /v1/status)" = 200
+check "GET /v1/protocols/gardner-skinner: its stage table" bash -c "curl -s '$U/v1/protocols/gardner-skinner' | jq -e '.name == \"gardner-skinner\" and (.stages | length) > 5 and .stages[1].grade_pct == 2' >/dev/null"
+check "GET /v1/protocols/nope: 404" test "$(status_of /v1/protocols/nope)" = 404
+check "GET /v1/protocols/..%2fetc: 404" test "$(status_of '/v1/protocols/..%2fetc')" = 404
+check "POST /v1/protocols/bruce: 405" test "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' "$U/v1/protocols/bruce")" = 405
 check "a NUL in an API path is no route (404)" test "$(status_of '/v1/status%00x')" = 404
 stop_daemon
 
