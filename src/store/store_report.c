@@ -1,0 +1,174 @@
+/* store_report.c - signed reports: each signature keeps the PDF bytes as signed, their
+ * SHA-256 and the hash of the record they were rendered from, as a new version. Triggers of
+ * schema version 6 refuse any UPDATE or DELETE of a signed report (store_schema.c), so what
+ * a physician signed never changes: a later change of the record makes a new version. */
+#include "store_int.h"
+
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int tl_store_sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	if (crypto_hash_sha256(h, data, len) != 0)
+		return -1;
+	sodium_bin2hex(out, 65, h, sizeof h);
+	return 0;
+}
+
+int tl_store_record_hash(struct tl_store *st, int64_t test_id, char out[65], struct tl_err *err)
+{
+	json_t *rec = tl_store_test_json(st, test_id, err);
+	if (!rec)
+		return -1;
+	json_t *samples = tl_store_samples_json(st, test_id, err);
+	if (!samples) {
+		json_decref(rec);
+		return -1;
+	}
+	/* Keys sorted and numbers at full precision: the same record, the same text. */
+	json_t *both = json_pack("{s:o, s:o}", "record", rec, "samples", samples);
+	char *text = both ? json_dumps(both, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(17))
+			  : NULL;
+	json_decref(both);
+	int rc = text ? tl_store_sha256_hex(text, strlen(text), out) : -1;
+	if (rc < 0)
+		tl_err_set(err, "store: hashing the record of test %" PRId64 ": out of memory", test_id);
+	free(text);
+	return rc;
+}
+
+static bool is_hex64(const char *s)
+{
+	if (!s || strlen(s) != 64)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}
+
+int tl_store_report_sign(struct tl_store *st, int64_t test_id, const char *signer,
+			 const char *signed_at, const unsigned char *pdf, size_t len,
+			 const char *record_hash, struct tl_err *err)
+{
+	char what[TL_STORE_WHAT_MAX];
+	snprintf(what, sizeof what, "signing the report of test %" PRId64, test_id);
+	if (tl_store_check_writable(st, what, err) < 0 ||
+	    tl_store_check_id(signer, "signer", false, what, err) < 0 ||
+	    tl_store_check_utc(signed_at, "signed_at", what, err) < 0)
+		return -1;
+	if (!pdf || len < 5 || memcmp(pdf, "%PDF-", 5) || len > 64u * 1024 * 1024) {
+		tl_err_set(err, "store: %s: the report is not a PDF of at most 64 MiB", what);
+		return -1;
+	}
+	if (!is_hex64(record_hash)) {
+		tl_err_set(err, "store: %s: the record hash is not 64 lowercase hex digits", what);
+		return -1;
+	}
+	char pdf_hash[65];
+	if (tl_store_sha256_hex(pdf, len, pdf_hash) < 0) {
+		tl_err_set(err, "store: %s: hashing the PDF failed", what);
+		return -1;
+	}
+	if (tl_store_begin_write(st, what, err) < 0)
+		return -1;
+	int exists = tl_store_test_exists(st, test_id, err);
+	if (exists <= 0) {
+		if (exists == 0)
+			tl_err_set(err, "store: %s: no test %" PRId64, what, test_id);
+		tl_store_rollback(st);
+		return -1;
+	}
+	sqlite3_stmt *stmt = NULL;
+	int version = -1;
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO reports (test_id, version, pdf, pdf_sha256, record_sha256,"
+			       " signed_by, signed_at) SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3,"
+			       " ?4, ?5, ?6 FROM reports WHERE test_id = ?1 RETURNING version",
+			       -1, &stmt, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 1, test_id) != SQLITE_OK ||
+	    sqlite3_bind_blob64(stmt, 2, pdf, len, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 3, pdf_hash, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 4, record_hash, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 5, signer, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 6, signed_at, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_ROW) {
+		tl_store_fail_db(st, what, err);
+		goto fail;
+	}
+	version = sqlite3_column_int(stmt, 0);
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		tl_store_fail_db(st, what, err);
+		goto fail;
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if (tl_store_commit(st, what, err) < 0)
+		return -1;
+	return version;
+fail:
+	sqlite3_finalize(stmt);
+	tl_store_rollback(st);
+	return -1;
+}
+
+int tl_store_report_latest(struct tl_store *st, int64_t test_id, struct tl_store_signed_report *out,
+			   struct tl_err *err)
+{
+	char what[TL_STORE_WHAT_MAX];
+	snprintf(what, sizeof what, "reading the signed report of test %" PRId64, test_id);
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *stmt;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT version, pdf, pdf_sha256, record_sha256, signed_by, signed_at "
+			       "FROM reports WHERE test_id = ?1 ORDER BY version DESC LIMIT 1",
+			       -1, &stmt, NULL) != SQLITE_OK)
+		return tl_store_fail_db(st, what, err);
+	if (sqlite3_bind_int64(stmt, 1, test_id) != SQLITE_OK) {
+		tl_store_fail_db(st, what, err);
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(stmt);
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		tl_store_fail_db(st, what, err);
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	out->version = sqlite3_column_int(stmt, 0);
+	const void *blob = sqlite3_column_blob(stmt, 1);
+	size_t n = (size_t)sqlite3_column_bytes(stmt, 1);
+	out->pdf = malloc(n ? n : 1);
+	if (!out->pdf) {
+		tl_err_set(err, "store: %s: out of memory", what);
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	if (n)
+		memcpy(out->pdf, blob, n);
+	out->len = n;
+	snprintf(out->pdf_sha256, sizeof out->pdf_sha256, "%s", (const char *)sqlite3_column_text(stmt, 2));
+	snprintf(out->record_sha256, sizeof out->record_sha256, "%s",
+		 (const char *)sqlite3_column_text(stmt, 3));
+	snprintf(out->signed_by, sizeof out->signed_by, "%s", (const char *)sqlite3_column_text(stmt, 4));
+	snprintf(out->signed_at, sizeof out->signed_at, "%s", (const char *)sqlite3_column_text(stmt, 5));
+	sqlite3_finalize(stmt);
+	/* What was read must be what was signed: a damaged blob is reported, not served. */
+	char h[65];
+	if (tl_store_sha256_hex(out->pdf, out->len, h) < 0 || strcmp(h, out->pdf_sha256)) {
+		tl_err_set(err, "store: %s: version %d's PDF does not match its SHA-256 (damaged)",
+			   what, out->version);
+		free(out->pdf);
+		out->pdf = NULL;
+		return -1;
+	}
+	return 1;
+}
