@@ -31,7 +31,7 @@
  * earlier request.
  *
  * A TLS listener's heads cannot be read here: its connections pass at once, under the
- * same limits and timeouts; there the e-stop is served by api.c (see cmd_estop). */
+ * same limits and timeouts; there the e-stop is served by api_cmd.c (tl_api_cmd_estop). */
 #define _GNU_SOURCE /* accept4 */
 #include "api_int.h"
 

@@ -1,6 +1,30 @@
-/* api_int.h - what the parts of the HTTP API share (api.c: routes and bodies; api_gate.c:
- * the door of both listeners and the reserved emergency-stop path; api_text.c: checks of
- * text and of the e-stop's body). Not for the rest of the daemon: that is api.h. */
+/* api_int.h - what the parts of the HTTP API share. Not for the rest of the daemon: that
+ * is api.h. The parts, one job each:
+ *   api_listen.c  listeners, TLS, token, Host/Origin/Content-Type checks, the request's
+ *                 life (on_request, on_completed), tl_api_start/stop
+ *   api_gate.c    the door of both listeners and the reserved emergency-stop path
+ *   api_route.c   the route table: which handler serves which path and method
+ *   api_resp.c    answers (JSON, errors) and request bodies' fields
+ *   api_cmd.c     commands to the control thread (start, onset, ..., estop)
+ *   api_query.c   reads: status, tests, protocols, metrics
+ *   api_edit.c    changes to a recorded test (pressures, findings)
+ *   api_events.c  the event stream (Server-Sent Events)
+ *   api_text.c    checks of text, request bodies' parsing, the e-stop's body, peers
+ *
+ * Adding an endpoint:
+ *  1. Write its handler, a tl_api_handler, in a file of its own (api_<job>.c; the daemon's
+ *     CMake globs the daemon directory) and declare it below under "handlers". It answers
+ *     through tl_api_send_json / tl_api_send_error (or queues a response of its own, with
+ *     "Connection: close" as every answer: api_gate.c) and returns what
+ *     MHD_queue_response returned. rq->body/len hold the body (already
+ *     limited to TL_API_BODY_MAX; parse it with tl_api_parse_body), rq->id the {id} of
+ *     the path, rq->arg the row's arg.
+ *  2. Add one row to the table in api_route.c: {"/v1/tests/{id}/sign", "POST", handler,
+ *     0}. "{id}" matches a test id in canonical decimal (tl_api_parse_id). A path that
+ *     matches but with another method is answered 405 "<path> takes <methods>" from the
+ *     rows of that path, in table order; no path matched is 404.
+ *  3. Document it in docs/api.md and test it in tests/integration.
+ * Token, Host, Origin and Content-Type have been checked before any handler runs. */
 #ifndef TL_API_INT_H
 #define TL_API_INT_H
 
@@ -10,6 +34,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "daemon.h"
 
@@ -75,12 +100,87 @@ struct tl_api {
 	struct tl_gate *gate;
 };
 
-/* api.c */
+/* One request, from its head to its end (api_listen.c allocates and frees it). */
+struct tl_api_request {
+	char *body;      /* NUL-terminated, len bytes; NULL if none */
+	size_t len;
+	bool too_big;
+	bool estop;      /* POST /v1/estop (served here only on a TLS listener: api_gate.c) */
+	bool stopped;    /* ... and the stop has been carried out: */
+	int stop_status;
+	char stop_msg[sizeof ((struct tl_reply *)0)->msg], warning[160];
+	bool refused;    /* answered at its head */
+	const struct listener *l;
+	int64_t id;      /* the {id} of the route's path; 0 if none */
+	int arg;         /* the route's arg */
+};
+
+typedef enum MHD_Result (*tl_api_handler)(struct tl_api *api, struct MHD_Connection *c,
+					  struct tl_api_request *rq);
+
+/* api_route.c: finds the handler of url and method and runs it, or answers 404/405. */
+enum MHD_Result tl_api_route(struct tl_api *api, struct MHD_Connection *c, const char *url,
+			     const char *method, struct tl_api_request *rq);
+/* A test id in canonical decimal only: 1-9 then digits, up to 18 of them ("+1", "0001",
+ * " 1" and "1e0" name no test). Returns the digits' count (the id in *id), 0 if none. */
+size_t tl_api_parse_id(const char *s, int64_t *id);
+
+/* api_resp.c */
+/* Sends j (taken) with status; 500 if it cannot be made. */
+enum MHD_Result tl_api_send_json(struct MHD_Connection *c, unsigned status, json_t *j);
+/* Sends {"error": msg}. */
+enum MHD_Result tl_api_send_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Parses rq's body as a JSON object whose keys are all in `allowed` (NULL-terminated). An
+ * empty body is an empty object. On failure sends the 400 (in *ret) and returns NULL. */
+json_t *tl_api_parse_body(struct MHD_Connection *c, const struct tl_api_request *rq,
+			  const char *const *allowed, enum MHD_Result *ret);
+/* An optional string field (def if absent or null); false (and 400 sent, in *ret) if
+ * present but not a string of 1..cap-1 printable characters. */
+bool tl_api_opt_string(struct MHD_Connection *c, json_t *body, const char *key, char *dst,
+		       size_t cap, const char *def, enum MHD_Result *ret);
+/* A patient's MRN: 1-64 of A-Z a-z 0-9 . _ - */
+bool tl_api_valid_mrn(const char *s);
+/* Who sent the request on c (tl_api_peer_of_fd). */
+void tl_api_peer_of(struct MHD_Connection *c, char *peer, size_t cap);
+
+/* api_query.c */
 json_t *tl_api_status_json(const struct tl_status *st, const struct tl_daemon *d);
 void tl_api_snapshot(struct tl_daemon *d, struct tl_status *out);
+/* Sends test id's record (200), 404 if there is none. */
+enum MHD_Result tl_api_send_test(struct tl_api *api, struct MHD_Connection *c, int64_t id);
+/* Whether test id exists; sends 404/500 (in *ret) and returns false if not. */
+bool tl_api_test_exists(struct tl_api *api, struct MHD_Connection *c, int64_t id,
+			enum MHD_Result *ret);
+
+/* api_cmd.c */
+/* The emergency stop of a request libmicrohttpd serves (a TLS listener): carries it out
+ * once (rq->stopped), whatever the body; tl_api_cmd_estop answers it. */
+void tl_api_estop_now(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+enum MHD_Result tl_api_cmd_estop(struct tl_api *api, struct MHD_Connection *c,
+				 struct tl_api_request *rq);
+
+/* api_listen.c */
 /* Whether a bearer token in an Authorization value matches (time independent of where
  * it differs). */
 bool tl_api_token_ok(const struct tl_api *api, const char *authorization);
+
+/* handlers (tl_api_handler), by file; the route table in api_route.c names them */
+/* api_cmd.c: POST /v1/tests; the commands without a body of their own (rq->arg: an enum
+ * tl_cmd_kind) */
+enum MHD_Result tl_api_cmd_start(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+enum MHD_Result tl_api_cmd_simple(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+/* api_query.c */
+enum MHD_Result tl_api_get_status(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+enum MHD_Result tl_api_get_tests(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+enum MHD_Result tl_api_get_test(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+enum MHD_Result tl_api_get_protocols(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+enum MHD_Result tl_api_get_metrics(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+/* api_edit.c */
+enum MHD_Result tl_api_add_pressure(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+enum MHD_Result tl_api_set_findings(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+/* api_events.c */
+enum MHD_Result tl_api_events(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 
 /* api_gate.c: accepts on every listener, passes complete request heads to
  * libmicrohttpd, answers POST /v1/estop itself. */

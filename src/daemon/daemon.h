@@ -9,7 +9,7 @@
  *    the control thread and the API hand it, in order. A command is acknowledged only
  *    after the writer committed the events it caused (a barrier in its queue); the
  *    emergency stop alone is acknowledged once the driver has it (its events follow).
- *  - the API (api.c, libmicrohttpd) parses requests, queues commands and reads the store
+ *  - the API (api_*.c, libmicrohttpd) parses requests, queues commands and reads the store
  *    through read-only connections of its own; its gate thread (api_gate.c) accepts on
  *    every listener and serves the emergency stop itself.
  * Signal handlers only set flags. */

@@ -9,7 +9,7 @@
 #include "findings_json.h"
 #include "fuzz.h"
 
-/* The field lists of the request handlers (api.c), one per kind of body. */
+/* The field lists of the request handlers (api_cmd.c, api_edit.c), one per kind of body. */
 static const char *const start[] = {"protocol", "patient", "operator", NULL};
 static const char *const stop[] = {"operator", "reason", NULL};
 static const char *const relief[] = {"operator", "posture", NULL};

@@ -56,8 +56,8 @@ check "pressure --site pt-: the two posterior tibial sites" same pt "$(lines pt-
 check "pressure --phase: rest and post" same phase "$(lines post rest)" \
 	"$(completions pressure 1 --phase "")"
 
-# Postures: those the daemon accepts (its error message in src/daemon/api.c lists them).
-postures=$(grep -o "'posture' must be one of [a-z_, ]*" "$TL_SOURCE_DIR/src/daemon/api.c" |
+# Postures: those the daemon accepts (its error message in src/daemon/api_cmd.c lists them).
+postures=$(grep -o "'posture' must be one of [a-z_, ]*" "$TL_SOURCE_DIR/src/daemon/api_cmd.c" |
 	sed "s/.*one of //" | tr -d ',')
 check "the daemon's postures were read ($postures)" test "$(wc -w <<<"$postures")" -eq 3
 check "relief --posture: every posture" same postures "$(lines $postures)" \

@@ -1,0 +1,102 @@
+/* api_route.c - which handler serves which path and method (how to add one: api_int.h).
+ * docs/api.md documents every route. */
+#include "api_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct route {
+	const char *path;   /* "{id}" matches a test id (tl_api_parse_id) */
+	const char *method;
+	tl_api_handler handler;
+	int arg;            /* handed to the handler as rq->arg */
+};
+
+/* A path with more than one method lists them in the order its 405 names them. */
+static const struct route routes[] = {
+	{"/v1/status", "GET", tl_api_get_status, 0},
+	{"/v1/events", "GET", tl_api_events, 0},
+	{"/v1/protocols", "GET", tl_api_get_protocols, 0},
+	{"/v1/metrics", "GET", tl_api_get_metrics, 0},
+	{"/v1/tests", "GET", tl_api_get_tests, 0},
+	{"/v1/tests", "POST", tl_api_cmd_start, 0},
+	{"/v1/tests/{id}", "GET", tl_api_get_test, 0},
+	{"/v1/tests/{id}/pressures", "POST", tl_api_add_pressure, 0},
+	{"/v1/tests/{id}/findings", "PUT", tl_api_set_findings, 0},
+	{"/v1/onset", "POST", tl_api_cmd_simple, CMD_ONSET},
+	{"/v1/max", "POST", tl_api_cmd_simple, CMD_MAX},
+	{"/v1/relief", "POST", tl_api_cmd_simple, CMD_RELIEF},
+	{"/v1/stop", "POST", tl_api_cmd_simple, CMD_STOP},
+	/* POST /v1/estop is served before routing (api_gate.c, or tl_api_cmd_estop on a TLS
+	 * listener); this row answers the other methods */
+	{"/v1/estop", "POST", tl_api_cmd_simple, CMD_ESTOP},
+	{"/v1/finish", "POST", tl_api_cmd_simple, CMD_FINISH},
+	{"/v1/treadmill/reconnect", "POST", tl_api_cmd_simple, CMD_RECONNECT},
+};
+
+size_t tl_api_parse_id(const char *s, int64_t *id)
+{
+	size_t n = strspn(s, "0123456789");
+	if (n == 0 || n > 18 || s[0] == '0')
+		return 0;
+	int64_t v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	*id = v;
+	return n;
+}
+
+/* Whether url is path, "{id}" standing for a test id (put in *id). */
+static bool match(const char *path, const char *url, int64_t *id)
+{
+	static const char param[] = "{id}";
+	while (*path) {
+		if (!strncmp(path, param, sizeof param - 1)) {
+			size_t n = tl_api_parse_id(url, id);
+			if (!n)
+				return false;
+			url += n;
+			path += sizeof param - 1;
+		} else if (*path++ != *url++) {
+			return false;
+		}
+	}
+	return *url == '\0';
+}
+
+enum MHD_Result tl_api_route(struct tl_api *api, struct MHD_Connection *c, const char *url,
+			     const char *method, struct tl_api_request *rq)
+{
+	const size_t n = sizeof routes / sizeof routes[0];
+	char methods[64] = "";
+	size_t n_methods = 0;
+	for (size_t i = 0; i < n; i++) {
+		int64_t id = 0;
+		if (!match(routes[i].path, url, &id))
+			continue;
+		if (!strcmp(routes[i].method, method)) {
+			rq->id = id;
+			rq->arg = routes[i].arg;
+			return routes[i].handler(api, c, rq);
+		}
+		n_methods++;
+	}
+	if (!n_methods) {
+		/* Under /v1/tests/ the path names a test that is not one (docs/api.md). */
+		if (!strncmp(url, "/v1/tests/", 10))
+			return tl_api_send_error(c, 404, "no such resource: %s", url);
+		return tl_api_send_error(c, 404, "no such resource: %s (see docs/api.md)", url);
+	}
+	/* "GET", "GET or POST", "GET, POST or PUT" */
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		int64_t id;
+		if (!match(routes[i].path, url, &id))
+			continue;
+		size_t len = strlen(methods);
+		const char *sep = k == 0 ? "" : k + 1 == n_methods ? " or " : ", ";
+		snprintf(methods + len, sizeof methods - len, "%s%s", sep, routes[i].method);
+		k++;
+	}
+	return tl_api_send_error(c, 405, "%s takes %s", url, methods);
+}
