@@ -32,6 +32,8 @@ static const struct {
 	{"findings", cmd_findings, "ID --file F: record the symptoms (JSON) of a test"},
 	{"classify", cmd_classify, "FILE|- [--json] [--lower-ankle]: read a findings document"},
 	{"ports", cmd_ports, "list serial ports with USB VID:PID [--json]"},
+	{"report", cmd_report, "ID [-o FILE]: the test's report (PDF)"},
+	{"export", cmd_export, "--csv [--from DATE] [--to DATE] [-o FILE]: every test as CSV"},
 };
 
 static void usage(FILE *out)

@@ -46,4 +46,25 @@ int tl_report_pdf(const json_t *record, const json_t *samples, const json_t *ear
 		  const struct tl_report_opts *opts, const struct tl_report_signature *sig,
 		  unsigned char **pdf, size_t *len, struct tl_err *err);
 
+/* ---- the research export (CSV, RFC 4180) ----
+ * Cells are quoted when they hold a comma, a quote, CR or LF (quotes doubled); rows end in
+ * CRLF. A cell starting with =, +, -, @, a tab or CR gets a leading apostrophe, so a
+ * spreadsheet shows it as text instead of running it as a formula. */
+struct tl_csv {
+	char *p;   /* the text so far (NUL-terminated once anything was written) */
+	size_t n, cap;
+	bool oom;  /* an allocation failed: the text is incomplete */
+	int col;   /* cells in the current row */
+};
+
+void tl_csv_cell(struct tl_csv *c, const char *s);          /* NULL: an empty cell */
+void tl_csv_num(struct tl_csv *c, double v, int decimals);  /* NAN: an empty cell */
+void tl_csv_end_row(struct tl_csv *c);
+void tl_csv_free(struct tl_csv *c);
+
+/* The export's header row, and one row for a test as tl_store_export_each gives it
+ * (README.md, Data dictionary, names every column). */
+void tl_report_csv_header(struct tl_csv *c);
+void tl_report_csv_row(struct tl_csv *c, const json_t *test);
+
 #endif

@@ -172,3 +172,81 @@ int tl_store_report_latest(struct tl_store *st, int64_t test_id, struct tl_store
 	}
 	return 1;
 }
+
+int tl_store_export_each(struct tl_store *st, const char *from, const char *to,
+			 int (*fn)(const json_t *test, void *arg), void *arg, struct tl_err *err)
+{
+	char what[TL_STORE_WHAT_MAX];
+	snprintf(what, sizeof what, "exporting tests from %s to %s", from ? from : "the first",
+		 to ? to : "the last");
+	sqlite3_stmt *stmt;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT t.id, p.mrn, t.protocol_name, t.operator, t.state, t.end_reason,"
+			       " t.started_at, t.ended_at, t.time_scale, t.cot_s, t.pwt_s, t.icd_m,"
+			       " t.acd_m, t.walking_time_s, t.distance_m, t.recovery_s,"
+			       " t.classification_json FROM tests t JOIN patients p ON p.id = t.patient_id"
+			       " WHERE (?1 IS NULL OR t.started_at >= ?1) AND (?2 IS NULL OR t.started_at < ?2)"
+			       " ORDER BY t.started_at, t.id",
+			       -1, &stmt, NULL) != SQLITE_OK)
+		return tl_store_fail_db(st, what, err);
+	if (tl_store_bind_text(stmt, 1, from) != SQLITE_OK || tl_store_bind_text(stmt, 2, to) != SQLITE_OK ||
+	    tl_store_begin_read(st, what, err) < 0) {
+		tl_store_fail_db(st, what, err);
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	static const char *const names[] = {"id", "patient", "protocol", "operator", "state",
+					    "end_reason", "started_at", "ended_at", "time_scale",
+					    "cot_s", "pwt_s", "icd_m", "acd_m", "walking_time_s",
+					    "distance_m", "recovery_s"};
+	int rc, n = 0;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		json_t *o = json_object();
+		if (!o)
+			goto oom;
+		for (int i = 0; i < 16; i++) {
+			json_t *v;
+			switch (sqlite3_column_type(stmt, i)) {
+			case SQLITE_INTEGER:
+				v = json_integer(sqlite3_column_int64(stmt, i));
+				break;
+			case SQLITE_FLOAT:
+				v = json_real(sqlite3_column_double(stmt, i));
+				break;
+			case SQLITE_TEXT:
+				v = json_string((const char *)sqlite3_column_text(stmt, i));
+				break;
+			default:
+				v = json_null();
+			}
+			if (!v || json_object_set_new(o, names[i], v)) {
+				json_decref(o);
+				goto oom;
+			}
+		}
+		const char *cl = (const char *)sqlite3_column_text(stmt, 16);
+		json_t *c = cl ? json_loads(cl, 0, NULL) : json_null();
+		json_object_set_new(o, "classification", c ? c : json_null());
+		int r = fn(o, arg);
+		json_decref(o);
+		if (r < 0) {
+			tl_err_set(err, "store: %s: stopped after %d tests", what, n);
+			goto fail;
+		}
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		tl_store_fail_db(st, what, err);
+		goto fail;
+	}
+	sqlite3_finalize(stmt);
+	if (tl_store_commit(st, what, err) < 0)
+		return -1;
+	return n;
+oom:
+	tl_err_set(err, "store: %s: out of memory", what);
+fail:
+	sqlite3_finalize(stmt);
+	tl_store_rollback(st);
+	return -1;
+}
