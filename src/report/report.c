@@ -1190,6 +1190,18 @@ int tl_report_pdf(const json_t *record, const json_t *samples, const json_t *ear
 		tl_err_set(err, "report: the samples are not an array");
 		return -1;
 	}
+	/* Text from the configuration reaches pango, which takes UTF-8 only. */
+	const char *const texts[][2] = {{"lab_name", opts->lab_name},
+					{"lab_address", opts->lab_address},
+					{"patient_guidance", opts->patient_guidance}};
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		const char *end;
+		if (texts[i][1] && !g_utf8_validate(texts[i][1], -1, &end)) {
+			tl_err_set(err, "report: %s is not UTF-8 text (byte %zu)", texts[i][0],
+				   (size_t)(end - texts[i][1]));
+			return -1;
+		}
+	}
 	struct buf b = {0};
 	struct ctx c = {0};
 	c.rec = record;
