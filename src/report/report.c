@@ -11,6 +11,7 @@
 #include <cairo.h>
 #include <math.h>
 #include <pango/pangocairo.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1165,6 +1166,23 @@ static void patient_page(struct ctx *c)
 	}
 }
 
+/* One font map for the process: pango's default one is per thread, and the daemon serves
+ * each request on a thread of its own, which would load every font again (fontconfig's
+ * scan) for each report. Renderings take turns on it: a font map is not for concurrent
+ * use, and reports are rare. */
+static pthread_once_t fontmap_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t fontmap_mu = PTHREAD_MUTEX_INITIALIZER;
+static PangoFontMap *fontmap;
+
+static void fontmap_init(void)
+{
+	fontmap = pango_cairo_font_map_new();
+	/* Font sizes in points: one user unit of the PDF surface is one point (pango's
+	 * default is 96 dpi). */
+	if (fontmap)
+		pango_cairo_font_map_set_resolution(PANGO_CAIRO_FONT_MAP(fontmap), 72);
+}
+
 int tl_report_paper_parse(const char *s, enum tl_report_paper *out)
 {
 	if (!strcasecmp(s, "a4"))
@@ -1176,7 +1194,7 @@ int tl_report_paper_parse(const char *s, enum tl_report_paper *out)
 	return 0;
 }
 
-int tl_report_pdf(const json_t *record, const json_t *samples, const json_t *earlier,
+static int render(const json_t *record, const json_t *samples, const json_t *earlier,
 		  const struct tl_report_opts *opts, const struct tl_report_signature *sig,
 		  unsigned char **pdf, size_t *len, struct tl_err *err)
 {
@@ -1212,12 +1230,12 @@ int tl_report_pdf(const json_t *record, const json_t *samples, const json_t *ear
 	    (long long)json_integer_value(json_object_get(record, "id")));
 	c.surf = cairo_pdf_surface_create_for_stream(buf_write, &b, c.pw, c.ph);
 	c.cr = cairo_create(c.surf);
-	c.lay = pango_cairo_create_layout(c.cr);
-	/* Font sizes in points: one user unit of the PDF surface is one point (pango's
-	 * default is 96 dpi). */
-	if (c.lay) {
-		pango_cairo_context_set_resolution(pango_layout_get_context(c.lay), 72);
-		pango_layout_context_changed(c.lay);
+	pthread_once(&fontmap_once, fontmap_init);
+	if (fontmap) {
+		PangoContext *pc = pango_font_map_create_context(fontmap);
+		pango_cairo_update_context(c.cr, pc);
+		c.lay = pango_layout_new(pc);
+		g_object_unref(pc);
 	}
 	if (cairo_status(c.cr) != CAIRO_STATUS_SUCCESS || !c.lay) {
 		tl_err_set(err, "report: cannot start the PDF: %s", cairo_status_to_string(cairo_status(c.cr)));
@@ -1273,4 +1291,14 @@ fail:
 		cairo_surface_destroy(c.surf);
 	free(b.p);
 	return -1;
+}
+
+int tl_report_pdf(const json_t *record, const json_t *samples, const json_t *earlier,
+		  const struct tl_report_opts *opts, const struct tl_report_signature *sig,
+		  unsigned char **pdf, size_t *len, struct tl_err *err)
+{
+	pthread_mutex_lock(&fontmap_mu);
+	int rc = render(record, samples, earlier, opts, sig, pdf, len, err);
+	pthread_mutex_unlock(&fontmap_mu);
+	return rc;
 }
