@@ -143,6 +143,38 @@ static void an_older_file_gains_the_reports_table(void **state)
 					   "('reports','reports_no_update','reports_no_delete')"), 3);
 }
 
+static int count_row(const json_t *t, void *arg)
+{
+	json_array_append_new(arg, json_integer(json_integer_value(json_object_get(t, "id"))));
+	return json_is_null(json_object_get(t, "classification")) ? 0 : -1;
+}
+
+static void export_keeps_the_bounds(void **state)
+{
+	struct fx *f = *state;
+	struct tl_store *st = fx_open(f);
+	struct tl_err err = {""};
+	int64_t a = fx_create(st, "MRN-A", "2026-01-01T10:00:00.000Z");
+	int64_t b = fx_create(st, "MRN-B", "2026-01-02T10:00:00.000Z");
+	int64_t c = fx_create(st, "MRN-A", "2026-01-03T10:00:00.000Z");
+	json_t *ids = json_array();
+	assert_int_equal(tl_store_export_each(st, NULL, NULL, count_row, ids, &err), 3);
+	assert_int_equal(json_integer_value(json_array_get(ids, 0)), a);
+	assert_int_equal(json_integer_value(json_array_get(ids, 2)), c);
+	json_array_clear(ids);
+	assert_int_equal(tl_store_export_each(st, "2026-01-02T00:00:00.000Z",
+					      "2026-01-03T00:00:00.000Z", count_row, ids, &err), 1);
+	assert_int_equal(json_integer_value(json_array_get(ids, 0)), b);
+	assert_int_equal(tl_store_export_each(st, "2027-01-01T00:00:00.000Z", NULL, count_row, ids,
+					      &err), 0);
+	/* A callback that fails stops the export, saying so. */
+	assert_int_equal(tl_store_results_set(st, a, NULL, "{\"category\":\"vascular\"}", &err), 0);
+	assert_int_equal(tl_store_export_each(st, NULL, NULL, count_row, ids, &err), -1);
+	assert_non_null(strstr(err.msg, "stopped after 0 tests"));
+	json_decref(ids);
+	tl_store_close(st);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -153,6 +185,7 @@ int main(void)
 		T(bad_arguments_are_refused),
 		T(damaged_bytes_are_reported),
 		T(an_older_file_gains_the_reports_table),
+		T(export_keeps_the_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
