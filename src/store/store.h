@@ -281,8 +281,10 @@ int tl_store_report_latest(struct tl_store *st, int64_t test_id, struct tl_store
 /* Calls fn for each test started in [from, to) (UTC times; NULL: no bound), oldest first,
  * with {"id","patient","protocol","operator","state","end_reason","started_at","ended_at",
  * "time_scale","cot_s","pwt_s","icd_m","acd_m","walking_time_s","distance_m","recovery_s",
- * "classification":<parsed or null>} (fn must not keep it). One snapshot. Returns how many
- * tests, or -1 + err (also when fn returned < 0). */
+ * "classification":{"category","abi":{"right"|"left":{"rest","rest_category","post",
+ * "criteria"}},"tbi":{"right"|"left":{"value"}},"red_flags","severity":{"rutherford"|
+ * "fontaine":{"grade"}}} or null} (the classification's fields the export uses; fn must not
+ * keep it). One snapshot. Returns how many tests, or -1 + err (also when fn returned < 0). */
 int tl_store_export_each(struct tl_store *st, const char *from, const char *to,
 			 int (*fn)(const json_t *test, void *arg), void *arg, struct tl_err *err);
 

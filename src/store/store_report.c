@@ -184,7 +184,14 @@ int tl_store_export_each(struct tl_store *st, const char *from, const char *to,
 			       "SELECT t.id, p.mrn, t.protocol_name, t.operator, t.state, t.end_reason,"
 			       " t.started_at, t.ended_at, t.time_scale, t.cot_s, t.pwt_s, t.icd_m,"
 			       " t.acd_m, t.walking_time_s, t.distance_m, t.recovery_s,"
-			       " t.classification_json FROM tests t JOIN patients p ON p.id = t.patient_id"
+			       /* only what the export needs: SQLite's JSON reader is faster than
+				* parsing each whole classification (a few kB) with jansson */
+			       " json_extract(t.classification_json, '$.category', '$.abi.right.rest',"
+			       "  '$.abi.right.rest_category', '$.abi.right.post', '$.abi.right.criteria',"
+			       "  '$.abi.left.rest', '$.abi.left.rest_category', '$.abi.left.post',"
+			       "  '$.abi.left.criteria', '$.tbi.right.value', '$.tbi.left.value',"
+			       "  '$.red_flags', '$.severity.rutherford.grade', '$.severity.fontaine.grade')"
+			       " FROM tests t JOIN patients p ON p.id = t.patient_id"
 			       " WHERE (?1 IS NULL OR t.started_at >= ?1) AND (?2 IS NULL OR t.started_at < ?2)"
 			       " ORDER BY t.started_at, t.id",
 			       -1, &stmt, NULL) != SQLITE_OK)
@@ -225,7 +232,21 @@ int tl_store_export_each(struct tl_store *st, const char *from, const char *to,
 			}
 		}
 		const char *cl = (const char *)sqlite3_column_text(stmt, 16);
-		json_t *c = cl ? json_loads(cl, 0, NULL) : json_null();
+		json_t *v = cl ? json_loads(cl, 0, NULL) : NULL, *c = json_null();
+		if (json_is_array(v) && json_array_size(v) == 14) {
+			c = json_pack("{s:O, s:{s:{s:O, s:O, s:O, s:O}, s:{s:O, s:O, s:O, s:O}},"
+				      " s:{s:{s:O}, s:{s:O}}, s:O, s:{s:{s:O}, s:{s:O}}}",
+				      "category", json_array_get(v, 0), "abi", "right", "rest",
+				      json_array_get(v, 1), "rest_category", json_array_get(v, 2),
+				      "post", json_array_get(v, 3), "criteria", json_array_get(v, 4),
+				      "left", "rest", json_array_get(v, 5), "rest_category",
+				      json_array_get(v, 6), "post", json_array_get(v, 7), "criteria",
+				      json_array_get(v, 8), "tbi", "right", "value", json_array_get(v, 9),
+				      "left", "value", json_array_get(v, 10), "red_flags",
+				      json_array_get(v, 11), "severity", "rutherford", "grade",
+				      json_array_get(v, 12), "fontaine", "grade", json_array_get(v, 13));
+		}
+		json_decref(v);
 		json_object_set_new(o, "classification", c ? c : json_null());
 		int r = fn(o, arg);
 		json_decref(o);
