@@ -6,8 +6,10 @@
  * 2. A store of 100,000 tests (bench_report_db.py, direct SQL into a store treadlabd
  *    created), served by treadlabd: the wall time of `treadlab list --patient`,
  *    `treadlab show`, `treadlab report` and `treadlab export --csv` (goal: list --patient
- *    and show under 20 ms), each a whole command line run, process start included.
+ *    and show under 20 ms), each a whole command line run, process start included; then
+ *    the same requests straight to the API (libcurl in process), the daemon's share.
  * Usage: bench_report [-n RENDERINGS] [-t TESTS] [-r RUNS] */
+#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +89,38 @@ static int time_cli(const char *sock, const char *const *args, int runs, struct 
 	return 0;
 }
 
+/* GETs path from the daemon over its socket runs times, in process: the daemon's answer
+ * without a command line's start. */
+static int time_api(const char *sock, const char *path, int runs, struct bu_series *s)
+{
+	char url[256];
+	snprintf(url, sizeof url, "http://treadlabd%s", path);
+	for (int r = 0; r < runs; r++) {
+		CURL *h = curl_easy_init();
+		if (!h)
+			return -1;
+		struct bu_buf b = {0};
+		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, sock);
+		curl_easy_setopt(h, CURLOPT_URL, url);
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, bu_collect);
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+		double t0 = bu_mono_s();
+		CURLcode rc = curl_easy_perform(h);
+		double ms = (bu_mono_s() - t0) * 1e3;
+		long status = 0;
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_cleanup(h);
+		free(b.p);
+		if (rc != CURLE_OK || status != 200) {
+			fprintf(stderr, "bench_report: GET %s: %s, HTTP %ld\n", path,
+				curl_easy_strerror(rc), status);
+			return -1;
+		}
+		bu_series_add(s, ms);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int n = 50, tests = 100000, runs = 20, opt;
@@ -162,6 +196,25 @@ int main(int argc, char **argv)
 			rc = 1;
 		else
 			print_series(cases[i].what, &s, cases[i].goal);
+		bu_series_free(&s);
+	}
+	char p_list[64], p_show[64], p_report[64];
+	snprintf(p_list, sizeof p_list, "/v1/tests?patient=%s", mid_patient);
+	snprintf(p_show, sizeof p_show, "/v1/tests/%s", last);
+	snprintf(p_report, sizeof p_report, "/v1/tests/%s/report.pdf", last);
+	struct {
+		const char *what, *path, *goal;
+	} api_cases[] = {
+		{"API GET /v1/tests?patient=", p_list, "< 20 ms"},
+		{"API GET /v1/tests/ID", p_show, "< 20 ms"},
+		{"API GET /v1/tests/ID/report.pdf", p_report, "< 100 ms"},
+	};
+	for (size_t i = 0; i < sizeof api_cases / sizeof api_cases[0]; i++) {
+		struct bu_series s = {0};
+		if (time_api(d.sock, api_cases[i].path, runs, &s) < 0)
+			rc = 1;
+		else
+			print_series(api_cases[i].what, &s, api_cases[i].goal);
 		bu_series_free(&s);
 	}
 	bu_daemon_stop(&d, false);
