@@ -864,7 +864,7 @@ static void abi_table(struct ctx *c)
 			} else if (rows[r].kind == 2) {
 				if (num(leg, "recovery_min", &v))
 					fmt(cell, sizeof cell, "ankle pressure back to rest at %g min", v);
-				else if (json_array_size(json_object_get(leg, "post")))
+				else if (num(leg, "rest", &v) && json_array_size(json_object_get(leg, "post")))
 					fmt(cell, sizeof cell, "not back to rest at the last reading");
 				else
 					fmt(cell, sizeof cell, "-");
