@@ -192,11 +192,14 @@ int tl_store_export_each(struct tl_store *st, const char *from, const char *to,
 			       "  '$.abi.left.criteria', '$.tbi.right.value', '$.tbi.left.value',"
 			       "  '$.red_flags', '$.severity.rutherford.grade', '$.severity.fontaine.grade')"
 			       " FROM tests t JOIN patients p ON p.id = t.patient_id"
-			       " WHERE (?1 IS NULL OR t.started_at >= ?1) AND (?2 IS NULL OR t.started_at < ?2)"
+			       /* plain bounds, so that the tests_started index serves the range */
+			       " WHERE t.started_at >= ?1 AND t.started_at < ?2"
 			       " ORDER BY t.started_at, t.id",
 			       -1, &stmt, NULL) != SQLITE_OK)
 		return tl_store_fail_db(st, what, err);
-	if (tl_store_bind_text(stmt, 1, from) != SQLITE_OK || tl_store_bind_text(stmt, 2, to) != SQLITE_OK ||
+	/* No bound: below and above every time of day the store keeps ("2026-...") */
+	if (tl_store_bind_text(stmt, 1, from ? from : "") != SQLITE_OK ||
+	    tl_store_bind_text(stmt, 2, to ? to : "~") != SQLITE_OK ||
 	    tl_store_begin_read(st, what, err) < 0) {
 		tl_store_fail_db(st, what, err);
 		sqlite3_finalize(stmt);
