@@ -973,10 +973,11 @@ static void trend(struct ctx *c, const json_t *earlier)
 {
 	const char *started = str(c->rec, "started_at");
 	json_int_t id = json_integer_value(json_object_get(c->rec, "id"));
-	/* Oldest first: the listing is newest first. Only tests before this one. */
+	/* The 11 most recent tests before this one (the listing is newest first), shown
+	 * oldest first, then this one. */
 	const json_t *rows[12];
 	size_t n = 0;
-	for (size_t i = json_array_size(earlier); i-- > 0 && n < 11;) {
+	for (size_t i = 0; i < json_array_size(earlier) && n < 11; i++) {
 		json_t *t = json_array_get(earlier, i);
 		const char *s = str(t, "started_at");
 		if (json_integer_value(json_object_get(t, "id")) == id || !s || !started ||
@@ -986,7 +987,11 @@ static void trend(struct ctx *c, const json_t *earlier)
 	}
 	if (!n)
 		return;
-	/* keep the 11 most recent earlier visits */
+	for (size_t i = 0; i < n / 2; i++) {
+		const json_t *t = rows[i];
+		rows[i] = rows[n - 1 - i];
+		rows[n - 1 - i] = t;
+	}
 	rows[n++] = c->rec;
 	heading(c, "Earlier tests of this patient");
 	double w = content_w(c), rh = 10.5;
