@@ -332,9 +332,9 @@ static int read_keys(struct tl_treadmill *tm, const enum tl_reg_key *keys, int n
 
 /* ---- open / close --------------------------------------------------------------- */
 
-static int connect_ctx(struct tl_treadmill *tm, struct mb *m, const struct tl_driver_opts *o)
+static int connect_ctx(struct tl_treadmill *tm, struct mb *m, const struct tl_modbus_opts *o)
 {
-	if (o->tcp_addr && *o->tcp_addr) {
+	if (o->tcp_addr[0]) {
 		char host[128];
 		const char *colon = strrchr(o->tcp_addr, ':');
 		const char *h = o->tcp_addr;
@@ -350,11 +350,11 @@ static int connect_ctx(struct tl_treadmill *tm, struct mb *m, const struct tl_dr
 		m->tcp = true;
 		m->ctx = modbus_new_tcp_pi(host, colon + 1);
 		m->gap_ns = frame_gap_ns(&m->prof, false, 0);
-	} else if (o->device && *o->device) {
+	} else if (o->device[0]) {
 		int baud = o->baud > 0 ? o->baud : DEFAULT_BAUD;
 		/* Modbus over serial line V1.02, 2.5.1: 11-bit characters, even parity the
 		 * default, two stop bits when there is no parity; 8N1 is common in practice. */
-		const char *fr = o->framing ? o->framing : "8E1";
+		const char *fr = o->framing[0] ? o->framing : "8E1";
 		if (strlen(fr) != 3 || fr[0] != '8' || !strchr("ENO", fr[1]) || !strchr("12", fr[2])) {
 			set_err(tm, "modbus: framing '%s' is not 8E1, 8O1, 8N2 or 8N1", fr);
 			return -1;
@@ -427,7 +427,7 @@ static void mb_close(struct tl_treadmill *tm)
 
 /* The checks that make a device fit to run a test: the watchdog read back, no restart
  * pending, the belt not already moving. */
-static int check_device(struct tl_treadmill *tm, const struct tl_driver_opts *o)
+static int check_device(struct tl_treadmill *tm, const struct tl_modbus_opts *o)
 {
 	struct mb *m = tm->priv;
 	int max_ms = o->watchdog_max_ms > 0 ? o->watchdog_max_ms : DEFAULT_WATCHDOG_MAX_MS;
@@ -464,8 +464,9 @@ static int check_device(struct tl_treadmill *tm, const struct tl_driver_opts *o)
 	return 0;
 }
 
-static int mb_open(struct tl_treadmill *tm, const struct tl_driver_opts *o)
+static int mb_open(struct tl_treadmill *tm, const void *opts)
 {
+	const struct tl_modbus_opts *o = opts;
 	struct mb *m = calloc(1, sizeof *m);
 	if (!m) {
 		set_err(tm, "modbus: out of memory");
@@ -473,7 +474,7 @@ static int mb_open(struct tl_treadmill *tm, const struct tl_driver_opts *o)
 	}
 	tm->priv = m;
 	struct tl_err err;
-	if (!o->profile || !*o->profile) {
+	if (!o->profile[0]) {
 		set_err(tm, "modbus: no device profile configured (config/devices/*.profile)");
 		goto fail;
 	}
@@ -790,8 +791,54 @@ int tl_modbus_treadmill_watchdog_ms(const struct tl_treadmill *tm)
 	return m ? m->watchdog_ms : 0;
 }
 
+/* ---- options ------------------------------------------------------------------------ */
+
+/* Modbus over serial line V1.02, 2.5.1: even parity is the default, two stop bits
+ * without parity; 8N1 is common in practice. */
+static const char *const framings[] = {"8E1", "8O1", "8N2", "8N1", NULL};
+
+#define ROW(k, kind_, def_, lo, hi, help_, field)                                               \
+	{.section = "treadmill", .key = k, .kind = kind_, .def = def_, .min = lo, .max = hi,      \
+	 .help = help_, TL_OPT_AT(struct tl_modbus_opts, field)}
+const struct tl_driver_option tl_modbus_options[] = {
+	TL_OPT_ROW_DEVICE(struct tl_modbus_opts, "RTU: the serial device (or treadsim's pty link)"),
+	ROW("baud", TL_OPT_INT, "19200", 1200, 115200, "RTU: bits per second", baud),
+	{.section = "treadmill", .key = "framing", .kind = TL_OPT_ENUM, .def = "8E1",
+	 .values = framings, .help = "RTU: 8 data bits, parity (E, O, N), stop bits",
+	 TL_OPT_AT(struct tl_modbus_opts, framing)},
+	ROW("tcp", TL_OPT_TEXT, NULL, 0, 0, "Modbus TCP host:port instead of RTU", tcp_addr),
+	ROW("profile", TL_OPT_TEXT, NULL, 0, 0, "the drive's register map (config/devices/*.profile)",
+	    profile),
+	ROW("unit_id", TL_OPT_INT, "1", 1, 247, "the Modbus unit (slave) id", unit_id),
+	ROW("watchdog_max_ms", TL_OPT_INT, "1000", 50, 10000,
+	    "refuse a device whose communication watchdog is off or longer (ms)", watchdog_max_ms),
+	TL_OPT_ROW_RESPONSE_TIMEOUT(struct tl_modbus_opts),
+	ROW("retries", TL_OPT_INT, "2", 0, MAX_RETRIES,
+	    "retries after a timeout or a bad reply before a fault", retries),
+	{0},
+};
+#undef ROW
+
+static int mb_validate(const void *opts, char *why, size_t cap)
+{
+	const struct tl_modbus_opts *o = opts;
+	if (!o->profile[0]) {
+		snprintf(why, cap, "needs 'profile' (a register map in config/devices/)");
+		return -1;
+	}
+	if (!o->device[0] && !o->tcp_addr[0]) {
+		snprintf(why, cap, "needs 'device' (or 'tcp')");
+		return -1;
+	}
+	return 0;
+}
+
 const struct tl_treadmill_ops tl_modbus_treadmill_ops = {
 	.name = "modbus",
+	.flags = TL_DRV_BUTTON_REGISTER,
+	.options = tl_modbus_options,
+	.opts_size = sizeof(struct tl_modbus_opts),
+	.validate = mb_validate,
 	.open = mb_open,
 	.close = mb_close,
 	.start = mb_start,

@@ -228,8 +228,9 @@ static void tm_close(struct tl_treadmill *tm)
 	tm->priv = NULL;
 }
 
-static int tm_open(struct tl_treadmill *tm, const struct tl_driver_opts *o)
+static int tm_open(struct tl_treadmill *tm, const void *opts)
 {
+	const struct tl_trackmaster_opts *o = opts;
 	struct tm *t = calloc(1, sizeof *t);
 	if (!t) {
 		set_err(tm, "trackmaster: out of memory");
@@ -427,8 +428,35 @@ static int tm_keepalive(struct tl_treadmill *tm, int64_t now_ms)
 	return command(tm, TL_TM_STATUS, -1, now_ms, &r);
 }
 
+/* ---- options ------------------------------------------------------------------------ */
+
+const struct tl_driver_option tl_trackmaster_options[] = {
+	TL_OPT_ROW_DEVICE(struct tl_trackmaster_opts, "the serial device (or treadsim's pty link)"),
+	{.section = "treadmill", .key = "baud", .kind = TL_OPT_INT, .def = "4800", .min = TM_BAUD,
+	 .max = TM_BAUD, .help = "the protocol runs at 4800 bits per second only",
+	 TL_OPT_AT(struct tl_trackmaster_opts, baud)},
+	TL_OPT_ROW_RESPONSE_TIMEOUT(struct tl_trackmaster_opts),
+	{.section = "treadmill", .key = "retries", .kind = TL_OPT_INT, .def = "2", .min = 0,
+	 .max = TM_MAX_RETRIES, .help = "retries after a timeout or a bad reply before a fault",
+	 TL_OPT_AT(struct tl_trackmaster_opts, retries)},
+	{0},
+};
+
+static int tm_validate(const void *opts, char *why, size_t cap)
+{
+	const struct tl_trackmaster_opts *o = opts;
+	if (!o->device[0]) {
+		snprintf(why, cap, "needs 'device'");
+		return -1;
+	}
+	return 0;
+}
+
 const struct tl_treadmill_ops tl_trackmaster_treadmill_ops = {
 	.name = "trackmaster",
+	.options = tl_trackmaster_options,
+	.opts_size = sizeof(struct tl_trackmaster_opts),
+	.validate = tm_validate,
 	.open = tm_open,
 	.close = tm_close,
 	.start = tm_start,

@@ -59,13 +59,26 @@ static void bench(const struct setup *s, int n)
 		printf("%-34s treadsim did not start\n", s->title);
 		return;
 	}
-	struct tl_driver_opts o = {
-		.device = s->mode == SIM_TCP ? NULL : sim.link,
-		.tcp_addr = s->mode == SIM_TCP ? sim.tcp_addr : NULL,
-		.baud = s->baud && s->mode == SIM_RTU ? atoi(s->baud) : 0,
-		.profile = TL_DEVICES_DIR "/treadsim.profile",
-		.unit_id = 1, .watchdog_max_ms = 2000, .response_timeout_ms = 300, .retries = 1,
+	/* The driver's own options, through its table; keys it does not take are skipped. */
+	const char *const kv[][2] = {
+		{s->mode == SIM_TCP ? "tcp" : "device", s->mode == SIM_TCP ? sim.tcp_addr : sim.link},
+		{"baud", s->baud && s->mode == SIM_RTU ? s->baud : NULL},
+		{"profile", TL_DEVICES_DIR "/treadsim.profile"},
+		{"unit_id", "1"}, {"watchdog_max_ms", "2000"}, {"response_timeout_ms", "300"},
+		{"retries", "1"},
 	};
+	struct tl_driver_optbuf o;
+	char why[300];
+	tl_driver_opts_defaults(s->ops, &o);
+	for (size_t k = 0; k < sizeof kv / sizeof kv[0]; k++) {
+		if (!kv[k][1] || !tl_driver_option_find(s->ops, "treadmill", kv[k][0]))
+			continue;
+		if (tl_driver_opts_set(s->ops, &o, "treadmill", kv[k][0], kv[k][1], why, sizeof why)) {
+			printf("%-34s %s\n", s->title, why);
+			sim_stop(&sim);
+			return;
+		}
+	}
 	struct tl_treadmill tm = {.ops = s->ops};
 	if (tm.ops->open(&tm, &o)) {
 		printf("%-34s open: %s\n", s->title, tm.err);

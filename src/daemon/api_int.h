@@ -160,7 +160,7 @@ void tl_api_estop_now(struct tl_api *api, struct MHD_Connection *c, struct tl_ap
 enum MHD_Result tl_api_cmd_estop(struct tl_api *api, struct MHD_Connection *c,
 				 struct tl_api_request *rq);
 
-/* api_listen.c */
+/* api_text.c */
 /* Whether a bearer token in an Authorization value matches (time independent of where
  * it differs). */
 bool tl_api_token_ok(const struct tl_api *api, const char *authorization);

@@ -22,20 +22,6 @@
 #include "protocol_files.h"
 
 /* Compares in time independent of where the strings differ. */
-static bool same_secret(const char *a, const char *b)
-{
-	size_t na = strlen(a), nb = strlen(b);
-	unsigned char diff = na != nb;
-	for (size_t i = 0; i < na; i++)
-		diff |= (unsigned char)(a[i] ^ b[i % (nb ? nb : 1)]);
-	return diff == 0;
-}
-
-bool tl_api_token_ok(const struct tl_api *api, const char *h)
-{
-	return h && !strncmp(h, "Bearer ", 7) && same_secret(h + 7, api->token);
-}
-
 static bool authorised(const struct listener *l, struct MHD_Connection *c)
 {
 	if (!l->need_token)

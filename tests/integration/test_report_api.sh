@@ -35,7 +35,7 @@ pages=$(awk '/^Pages:/ {print $2}' <<<"$info")
 check "the last of its $pages pages is the patient's" \
 	bash -c "pdftotext -f $pages -l $pages '$WORK/r1.pdf' - | grep -q 'Your walking test: what it showed'"
 check "the lab's name and address" bash -c "grep -q 'Vascular Lab, Test Hospital' <<<'$txt' && grep -q '9999 Testville' <<<'$txt'"
-pwt=$(jq -r '.pwt_s | . * 10 | round / 10' <<<"$rec")
+pwt=$(jq -r .pwt_s <<<"$rec" | awk '{ printf "%.1f", $1 }')
 check "PWT as recorded ($pwt s)" grep -Eq "^PWT +$pwt s" <<<"$txt"
 check "preliminary until signed" grep -q 'Preliminary - not signed' <<<"$txt"
 check "the lab's guidance on the patient's page" grep -q 'Seek care urgently if your foot turns cold' <<<"$txt"
