@@ -28,6 +28,12 @@ done
 rec=$("$T" show "$id" --json)
 
 check "treadlab report writes the PDF" "$T" report "$id" -o "$WORK/r1.pdf"
+# Kept for a look: the report of a test run on the simulator, page by page.
+mkdir -p "$TL_BUILD_DIR/artifacts/report"
+cp "$WORK/r1.pdf" "$TL_BUILD_DIR/artifacts/report/daemon.pdf"
+rm -f "$TL_BUILD_DIR/artifacts/report/daemon-"*.png
+pdftoppm -r 50 -png "$WORK/r1.pdf" "$TL_BUILD_DIR/artifacts/report/daemon"
+say "pages: $TL_BUILD_DIR/artifacts/report/daemon-*.png"
 info=$(pdfinfo "$WORK/r1.pdf")
 txt=$(pdftotext -layout "$WORK/r1.pdf" -)
 check "US Letter, as configured" grep -q 'Page size:.*(letter)' <<<"$info"
