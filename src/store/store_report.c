@@ -1,6 +1,6 @@
 /* store_report.c - signed reports: each signature keeps the PDF bytes as signed, their
  * SHA-256 and the hash of the record they were rendered from, as a new version. Triggers of
- * schema version 6 refuse any UPDATE or DELETE of a signed report (store_schema.c), so what
+ * schema version 7 refuse any UPDATE or DELETE of a signed report (store_schema.c), so what
  * a physician signed never changes: a later change of the record makes a new version. */
 #include "store_int.h"
 
