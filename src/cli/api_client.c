@@ -201,3 +201,36 @@ int tl_client_stream(const struct tl_client *c, const char *path,
 		return cli_fail("stream from treadlabd at %s: %s", where(c), curl_easy_strerror(rc));
 	return 0;
 }
+
+int tl_client_get_bytes(const struct tl_client *c, const char *path, char **out, size_t *len)
+{
+	char url[512];
+	*out = NULL;
+	*len = 0;
+	CURL *h = setup(c, path, url, sizeof url);
+	if (!h)
+		return cli_fail("cannot initialise libcurl");
+	struct buf b = {0};
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	CURLcode rc = curl_easy_perform(h);
+	long status = 0;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(h);
+	if (rc != CURLE_OK) {
+		free(b.p);
+		return cli_fail("cannot reach treadlabd at %s: %s (is it running? --socket or "
+				"TREADLAB_SOCKET picks the daemon)", where(c), curl_easy_strerror(rc));
+	}
+	if (status < 200 || status > 299) {
+		json_t *j = b.p ? json_loads(b.p, 0, NULL) : NULL;
+		const char *msg = json_string_value(json_object_get(j, "error"));
+		cli_fail("%s (HTTP %ld)", msg ? msg : "no answer", status);
+		json_decref(j);
+		free(b.p);
+		return 1;
+	}
+	*out = b.p;
+	*len = b.n;
+	return 0;
+}

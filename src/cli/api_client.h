@@ -30,4 +30,8 @@ json_t *tl_client_call(const struct tl_client *c, const char *method, const char
 int tl_client_stream(const struct tl_client *c, const char *path,
 		     bool (*fn)(const char *kind, json_t *data, void *arg), void *arg);
 
+/* GETs path and hands back the body's bytes (*out, malloc'd, *len bytes; NUL after them)
+ * on a 2xx. Otherwise prints one line on stderr as tl_client_call and returns 1. */
+int tl_client_get_bytes(const struct tl_client *c, const char *path, char **out, size_t *len);
+
 #endif

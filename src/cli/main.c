@@ -33,6 +33,8 @@ static const struct {
 	{"classify", cmd_classify, "FILE|- [--json] [--lower-ankle]: read a findings document"},
 	{"ports", cmd_ports, "list serial ports with USB VID:PID [--json]"},
 	{"user", cmd_user, "add NAME --role technician|physician|admin | passwd NAME | disable NAME | enable NAME | list [--json]: accounts"},
+	{"report", cmd_report, "ID [-o FILE]: the test's report (PDF)"},
+	{"export", cmd_export, "--csv [--from DATE] [--to DATE] [-o FILE]: every test as CSV"},
 };
 
 static void usage(FILE *out)

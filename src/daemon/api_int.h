@@ -189,6 +189,9 @@ enum MHD_Result tl_api_add_pressure(struct tl_api *api, struct MHD_Connection *c
 enum MHD_Result tl_api_set_findings(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 /* api_events.c */
 enum MHD_Result tl_api_events(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+/* api_report.c: GET /v1/tests/{id}/report.pdf, GET /v1/export.csv */
+enum MHD_Result tl_api_get_report(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+enum MHD_Result tl_api_get_export(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 
 /* api_session.c: accounts' sessions (docs/api.md, Accounts and sessions) */
 int tl_api_sessions_start(struct tl_api *api, struct tl_err *err);

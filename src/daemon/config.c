@@ -327,6 +327,23 @@ static int handler(void *user, const char *sec, const char *key, const char *val
 		if (IS("sim", "time_scale"))
 			return num(l, sec, key, val, 0.01, 1000, &c->time_scale);
 		return driver_key(l, sec, key, val);
+	} else if (!strcmp(sec, "report")) {
+		/* the PDF report (src/report; docs/report.md) */
+		if (IS("report", "paper")) {
+			if (strcmp(val, "a4") && strcmp(val, "letter"))
+				return bad(l, "[report] paper: '%s' is not one of a4, letter", val);
+			return text(l, sec, key, val, c->report_paper, sizeof c->report_paper);
+		}
+		if (IS("report", "lab_name"))
+			return text(l, sec, key, val, c->report_lab_name, sizeof c->report_lab_name);
+		if (IS("report", "lab_address"))
+			return text(l, sec, key, val, c->report_lab_address, sizeof c->report_lab_address);
+		if (IS("report", "logo"))
+			return text(l, sec, key, val, c->report_logo, sizeof c->report_logo);
+		if (IS("report", "patient_page"))
+			return boolean(l, sec, key, val, &c->report_patient_page);
+		if (IS("report", "patient_guidance"))
+			return text(l, sec, key, val, c->report_guidance, sizeof c->report_guidance);
 	} else if (tl_driver_section_known(sec)) {
 		return driver_key(l, sec, key, val);
 	} else {

@@ -54,6 +54,13 @@ struct tl_config {
 	/* [sim] time_scale: the daemon's test clock, allowed on a simulator (a TL_DRV_SIMULATED
 	 * driver or simulated = true); the section's other keys are the sim driver's */
 	double time_scale;
+	/* [report] the PDF report; all empty: an A4 report without lab details */
+	char report_paper[8];          /* a4 (default) | letter */
+	char report_lab_name[256];
+	char report_lab_address[512];  /* "\n" (backslash n) starts a new line */
+	char report_logo[256];         /* PNG file */
+	bool report_patient_page;      /* add the page for the patient */
+	char report_guidance[256];     /* text file (UTF-8) printed on the patient's page */
 };
 
 void tl_config_defaults(struct tl_config *c);

@@ -42,7 +42,7 @@
 struct tl_store;
 
 /* The schema version this code writes. */
-#define TL_STORE_SCHEMA_VERSION 6
+#define TL_STORE_SCHEMA_VERSION 7
 
 /* Opens (creating it if needed, mode 0640, and its -wal and -shm alike) the store at path
  * for reading and writing, checks it (PRAGMA quick_check) and migrates it to the current
@@ -283,5 +283,49 @@ int tl_store_user_set_disabled(struct tl_store *st, const char *name, bool disab
 /* Every account by name, without its hash:
  * [{"name","role","disabled","created_at","updated_at"}]. */
 json_t *tl_store_users_json(struct tl_store *st, struct tl_err *err);
+
+/* ---- signed reports (issue 12) ----
+ * A signature keeps the PDF bytes as signed with their SHA-256 and the hash of the record
+ * they were rendered from, as version 1, 2, ... of the test's report; a signed version is
+ * never changed or deleted (the database refuses it). */
+
+/* SHA-256 of len bytes as 64 lowercase hex digits; 0, or -1. */
+int tl_store_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* The hash of a test's record as the report is rendered from it: tl_store_test_json and
+ * tl_store_samples_json, keys sorted, compact. 0, or -1 + err (no such test too). */
+int tl_store_record_hash(struct tl_store *st, int64_t test_id, char out[65], struct tl_err *err);
+
+/* Stores a signed report as the test's next version: the PDF bytes (a PDF, at most
+ * 64 MiB), the signer (an identifier), when (UTC) and the record hash (64 lowercase hex
+ * digits). Returns the version (1 for the first), or -1 + err. */
+int tl_store_report_sign(struct tl_store *st, int64_t test_id, const char *signer,
+			 const char *signed_at, const unsigned char *pdf, size_t len,
+			 const char *record_hash, struct tl_err *err);
+
+struct tl_store_signed_report {
+	int version;
+	char signed_by[65];
+	char signed_at[32];
+	char pdf_sha256[65];
+	char record_sha256[65];
+	unsigned char *pdf; /* malloc'd: free() it */
+	size_t len;
+};
+
+/* The latest signed version of a test's report: 1 and *out filled, 0 if none was signed
+ * (or no such test), -1 + err (also when the stored bytes no longer match their hash). */
+int tl_store_report_latest(struct tl_store *st, int64_t test_id, struct tl_store_signed_report *out,
+			   struct tl_err *err);
+
+/* Calls fn for each test started in [from, to) (UTC times; NULL: no bound), oldest first,
+ * with {"id","patient","protocol","operator","state","end_reason","started_at","ended_at",
+ * "time_scale","cot_s","pwt_s","icd_m","acd_m","walking_time_s","distance_m","recovery_s",
+ * "classification":{"category","abi":{"right"|"left":{"rest","rest_category","post",
+ * "criteria"}},"tbi":{"right"|"left":{"value"}},"red_flags","severity":{"rutherford"|
+ * "fontaine":{"grade"}}} or null} (the classification's fields the export uses; fn must not
+ * keep it). One snapshot. Returns how many tests, or -1 + err (also when fn returned < 0). */
+int tl_store_export_each(struct tl_store *st, const char *from, const char *to,
+			 int (*fn)(const json_t *test, void *arg), void *arg, struct tl_err *err);
 
 #endif

@@ -147,6 +147,26 @@ static const char *const migrations[TL_STORE_SCHEMA_VERSION] = {
 	"  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),"
 	"  created_at TEXT NOT NULL,"
 	"  updated_at TEXT NOT NULL);",
+	/* 6 -> 7 (issue 12, the signed report):
+	 * each signature of a test's report is a new version holding the PDF bytes as signed,
+	 * their SHA-256 and the hash of the record rendered. A signed version is never changed
+	 * or deleted: the triggers refuse it whatever the writer. */
+	"CREATE TABLE reports ("
+	"  id INTEGER PRIMARY KEY,"
+	"  test_id INTEGER NOT NULL REFERENCES tests(id),"
+	"  version INTEGER NOT NULL CHECK (version >= 1),"
+	"  pdf BLOB NOT NULL,"
+	"  pdf_sha256 TEXT NOT NULL,"
+	"  record_sha256 TEXT NOT NULL,"
+	"  signed_by TEXT NOT NULL,"
+	"  signed_at TEXT NOT NULL,"
+	"  UNIQUE (test_id, version));"
+	"CREATE TRIGGER reports_no_update BEFORE UPDATE ON reports BEGIN"
+	"  SELECT RAISE(ABORT, 'a signed report is never changed: sign a new version');"
+	"END;"
+	"CREATE TRIGGER reports_no_delete BEFORE DELETE ON reports BEGIN"
+	"  SELECT RAISE(ABORT, 'a signed report is never deleted');"
+	"END;",
 };
 
 static int pragma_int(struct tl_store *st, const char *sql, int *out, const char *what,

@@ -1,0 +1,209 @@
+/* api_report.c - the report of a test as PDF, and the research export as CSV (issue 12;
+ * docs/report.md, docs/api.md).
+ *
+ * GET /v1/tests/{id}/report.pdf: the latest signed version's bytes, unchanged, while the
+ * record is what was signed (its hash matches); otherwise a fresh preliminary rendering,
+ * which says which signed version it amends. GET /v1/export.csv?from=DATE&to=DATE: one
+ * row per test started in those days (README.md, Data dictionary). */
+#include "api_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "report.h"
+#include "store.h"
+
+/* The lab's guidance text is a page at most. */
+#define GUIDANCE_MAX (16 * 1024)
+
+static enum MHD_Result send_bytes(struct MHD_Connection *c, unsigned status, const char *type,
+				  void *data, size_t len, const char *note)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(data);
+		return tl_api_send_error(c, 500, "out of memory");
+	}
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "Connection", "close");
+	if (note)
+		MHD_add_response_header(r, "X-Treadlab-Report", note);
+	enum MHD_Result ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* Reads the guidance file (UTF-8 text, at most GUIDANCE_MAX bytes). */
+static char *read_guidance(const char *path, struct tl_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		tl_err_set(err, "report: patient_guidance %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	char *s = malloc(GUIDANCE_MAX + 1);
+	size_t n = s ? fread(s, 1, GUIDANCE_MAX + 1, f) : 0;
+	bool bad = ferror(f);
+	fclose(f);
+	if (!s || bad || n > GUIDANCE_MAX) {
+		tl_err_set(err, "report: patient_guidance %s: %s", path,
+			   !s ? "out of memory" : bad ? "read error" : "longer than 16 KiB");
+		free(s);
+		return NULL;
+	}
+	s[n] = 0;
+	return s;
+}
+
+/* The [report] options; *guidance and addr hold what they point to. */
+static int report_opts(const struct tl_config *cfg, struct tl_report_opts *o, char *addr,
+		       size_t cap, char **guidance, struct tl_err *err)
+{
+	memset(o, 0, sizeof *o);
+	*guidance = NULL;
+	if (cfg->report_paper[0])
+		tl_report_paper_parse(cfg->report_paper, &o->paper);
+	o->lab_name = cfg->report_lab_name;
+	/* "\n" in the configured address starts a line (treadlabd.conf(5)) */
+	size_t k = 0;
+	for (const char *p = cfg->report_lab_address; *p && k + 1 < cap; p++) {
+		if (p[0] == '\\' && p[1] == 'n') {
+			addr[k++] = '\n';
+			p++;
+		} else {
+			addr[k++] = *p;
+		}
+	}
+	addr[k] = 0;
+	o->lab_address = addr;
+	o->logo_png = cfg->report_logo;
+	o->patient_page = cfg->report_patient_page;
+	if (cfg->report_guidance[0]) {
+		*guidance = read_guidance(cfg->report_guidance, err);
+		if (!*guidance)
+			return -1;
+		o->patient_guidance = *guidance;
+	}
+	return 0;
+}
+
+enum MHD_Result tl_api_get_report(struct tl_api *api, struct MHD_Connection *c,
+				  struct tl_api_request *rq)
+{
+	enum MHD_Result ret;
+	if (!tl_api_test_exists(api, c, rq->id, &ret))
+		return ret;
+	struct tl_err err;
+	struct tl_store *st = tl_store_open_readonly(api->d->cfg.database, &err);
+	if (!st)
+		return tl_api_send_error(c, 500, "%s", err.msg);
+	json_t *rec = NULL, *samples = NULL, *earlier = NULL;
+	char *guidance = NULL, hash[65];
+	struct tl_store_signed_report signed_r = {0};
+	int has_signed;
+	if (tl_store_record_hash(st, rq->id, hash, &err) < 0 ||
+	    (has_signed = tl_store_report_latest(st, rq->id, &signed_r, &err)) < 0)
+		goto fail;
+	if (has_signed && !strcmp(signed_r.record_sha256, hash)) {
+		/* What the physician signed, byte for byte. */
+		char note[64];
+		snprintf(note, sizeof note, "signed version %d", signed_r.version);
+		tl_store_close(st);
+		return send_bytes(c, 200, "application/pdf", signed_r.pdf, signed_r.len, note);
+	}
+	if (!(rec = tl_store_test_json(st, rq->id, &err)) ||
+	    !(samples = tl_store_samples_json(st, rq->id, &err)) ||
+	    !(earlier = tl_store_tests_json(st, json_string_value(json_object_get(rec, "patient")),
+					    &err)))
+		goto fail;
+	tl_store_close(st);
+	st = NULL;
+	struct tl_report_opts o;
+	char addr[sizeof api->d->cfg.report_lab_address];
+	if (report_opts(&api->d->cfg, &o, addr, sizeof addr, &guidance, &err) < 0)
+		goto fail;
+	if (has_signed) {
+		o.amended_version = signed_r.version;
+		o.amended_by = signed_r.signed_by;
+		o.amended_at = signed_r.signed_at;
+	}
+	unsigned char *pdf;
+	size_t len;
+	if (tl_report_pdf(rec, samples, earlier, &o, NULL, &pdf, &len, &err) < 0)
+		goto fail;
+	free(signed_r.pdf);
+	free(guidance);
+	json_decref(rec);
+	json_decref(samples);
+	json_decref(earlier);
+	return send_bytes(c, 200, "application/pdf", pdf, len,
+			  has_signed ? "preliminary, amended after a signed version" : "preliminary");
+fail:
+	tl_store_close(st);
+	free(signed_r.pdf);
+	free(guidance);
+	json_decref(rec);
+	json_decref(samples);
+	json_decref(earlier);
+	return tl_api_send_error(c, 500, "%s", err.msg);
+}
+
+/* "YYYY-MM-DD" -> the UTC time of that day's start (next_day: of the day after) in the
+ * store's format. false if s is not a real date. */
+static bool day_bound(const char *s, bool next_day, char out[64])
+{
+	int y, m, d;
+	char tail;
+	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || s[4] != '-' ||
+	    s[7] != '-' || y < 1970 || y > 9998 || m < 1 || m > 12 || d < 1 || d > 31)
+		return false;
+	struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_hour = 12};
+	time_t t = timegm(&tm);
+	struct tm back;
+	if (t == (time_t)-1 || !gmtime_r(&t, &back) || back.tm_mday != d || back.tm_mon != m - 1)
+		return false; /* 2026-02-30 */
+	t += next_day ? 86400 : 0;
+	gmtime_r(&t, &back);
+	snprintf(out, 64, "%04d-%02d-%02dT00:00:00.000Z", back.tm_year + 1900, back.tm_mon + 1,
+		 back.tm_mday);
+	return true;
+}
+
+static int csv_row(const json_t *test, void *arg)
+{
+	struct tl_csv *csv = arg;
+	tl_report_csv_row(csv, test);
+	return csv->oom ? -1 : 0;
+}
+
+enum MHD_Result tl_api_get_export(struct tl_api *api, struct MHD_Connection *c,
+				  struct tl_api_request *rq)
+{
+	(void)rq;
+	const char *from = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from");
+	const char *to = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to");
+	char lo[64], hi[64];
+	if (from && *from && !day_bound(from, false, lo))
+		return tl_api_send_error(c, 400, "from '%s' is not a date YYYY-MM-DD", from);
+	if (to && *to && !day_bound(to, true, hi))
+		return tl_api_send_error(c, 400, "to '%s' is not a date YYYY-MM-DD", to);
+	bool has_lo = from && *from, has_hi = to && *to;
+	if (has_lo && has_hi && strcmp(lo, hi) >= 0)
+		return tl_api_send_error(c, 400, "from %s is after to %s", from, to);
+	struct tl_err err;
+	struct tl_store *st = tl_store_open_readonly(api->d->cfg.database, &err);
+	if (!st)
+		return tl_api_send_error(c, 500, "%s", err.msg);
+	struct tl_csv csv = {0};
+	tl_report_csv_header(&csv);
+	int n = tl_store_export_each(st, has_lo ? lo : NULL, has_hi ? hi : NULL, csv_row, &csv, &err);
+	tl_store_close(st);
+	if (n < 0 || csv.oom) {
+		tl_csv_free(&csv);
+		return tl_api_send_error(c, 500, "%s", n < 0 ? err.msg : "export: out of memory");
+	}
+	return send_bytes(c, 200, "text/csv; charset=utf-8; header=present", csv.p, csv.n, NULL);
+}
