@@ -476,6 +476,8 @@ function buildPressureTable() {
 
 async function sendPressure(input, confirm) {
 	if (input.value === '' || input.dataset.sent === input.value) return;
+	// Enter and then leaving the field would send a refused value twice.
+	if (!confirm && input.dataset.refused === input.value) return;
 	const msg = $(`${input.id}-msg`);
 	const body = {phase: input.dataset.phase, site: input.dataset.site, mmhg: Number(input.value)};
 	if (input.dataset.minute) body.minute = Number(input.dataset.minute);
@@ -483,11 +485,13 @@ async function sendPressure(input, confirm) {
 	try {
 		const rec = await call('POST', `/v1/tests/${app.recordId}/pressures`, body);
 		input.dataset.sent = input.value;
+		delete input.dataset.refused;
 		input.removeAttribute('aria-invalid');
 		msg.textContent = 'recorded';
 		msg.className = 'field-msg ok';
 		fillRecord(rec, false);
 	} catch (e) {
+		if (e.status) input.dataset.refused = input.value; // the daemon refused it (not: no answer)
 		input.setAttribute('aria-invalid', 'true');
 		msg.textContent = e.message;
 		msg.className = 'field-msg error';
