@@ -2,7 +2,7 @@
 // commands, pressures, findings, the result and a patient's history. Everything it
 // shows comes from the daemon's API (docs/api.md); it keeps no state of its own that
 // the daemon does not have, so a reload or a reconnect shows the truth.
-import {call, estop, setCsrf} from './api.js';
+import {call, estop, onSessionEnded, setCsrf, setOperator} from './api.js';
 import {drawLive, drawTrend} from './plot.js';
 
 const $ = (id) => document.getElementById(id);
@@ -92,6 +92,7 @@ function readOnly() {
 async function loggedIn(s, screen) {
 	app.session = s;
 	setCsrf(s.csrf_token);
+	setOperator(s.user);
 	$('who').textContent = `${s.user} (${s.role})`;
 	$('operator').textContent = s.user;
 	$('nav').hidden = false;
@@ -104,6 +105,7 @@ async function loggedIn(s, screen) {
 function loggedOut(message) {
 	app.session = null;
 	setCsrf('');
+	setOperator('');
 	disconnect();
 	$('who').textContent = '';
 	$('nav').hidden = true;
@@ -660,6 +662,8 @@ $('history-form').addEventListener('submit', async (e) => {
 });
 
 /* ---------- start ---------- */
+
+onSessionEnded(() => loggedOut('Your session has ended (logged out, idle too long, or the daemon restarted): log in again.'));
 
 buildPressureTable();
 buildQuestions();

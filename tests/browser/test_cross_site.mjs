@@ -4,8 +4,10 @@
 // cookie: a wrong Host (DNS rebinding), no CSRF token, a foreign Origin, an ended
 // session. Every one is refused and nothing changes; the same request done right
 // starts a test (so the refusals were the checks', not some other failure).
+import fs from 'node:fs';
 import http from 'node:http';
-import {addUser, check, launch, login, newPage, run, startDaemon, stopDaemon, until, viaSocket,
+import path from 'node:path';
+import {WORK, addUser, check, launch, login, newPage, run, startDaemon, stopDaemon, until, viaSocket,
 	viaTcp} from './lib.mjs';
 
 // The other site: a page on another port (another origin, the same site for cookies,
@@ -42,7 +44,10 @@ async function nothingChanged(what) {
 }
 
 await run('browser.cross_site', async () => {
-	const d = await startDaemon('[sim]\ntime_scale = 5');
+	// With a bearer token, as a listener beyond loopback must be: a request without the
+	// session's cookie is refused, not taken as the open loopback's anonymous caller.
+	fs.writeFileSync(path.join(WORK, 'token'), 'browser-test-token-0123456789\n');
+	const d = await startDaemon(`[sim]\ntime_scale = 5\n[api]\ntoken_file = ${path.join(WORK, 'token')}`);
 	addUser('alice', 'technician', 'correct horse battery');
 	const browser = await launch();
 	const page = await newPage(browser);
@@ -80,9 +85,17 @@ await run('browser.cross_site', async () => {
 	check(`the same with the token, Host and Origin right: 201 (${r.status})`, r.status === 201);
 	await viaSocket('POST', '/v1/estop');
 
-	// An ended session: logged out on the page, the cookie is refused.
-	await page.getByRole('button', {name: 'Log out'}).click();
-	await page.getByRole('heading', {name: 'Log in'}).waitFor();
+	// An ended session: logged out in another tab, the cookie is refused; the first tab's
+	// next command takes it back to its login, saying why.
+	const tab2 = await page.context().newPage();
+	await tab2.goto(d.url + '/');
+	await tab2.locator('#who').filter({hasText: 'alice'}).waitFor();
+	await tab2.getByRole('button', {name: 'Log out'}).click();
+	await tab2.getByRole('heading', {name: 'Log in'}).waitFor();
+	await page.getByLabel('Patient identifier (MRN)').first().fill('EVIL4');
+	await page.locator('#b-start').click();
+	await page.locator('#login-error').filter({hasText: 'session has ended'}).waitFor();
+	check('a command with an ended session takes the page to its login, saying why', await page.getByRole('heading', {name: 'Log in'}).isVisible());
 	r = await viaTcp(d.addr, 'POST', '/v1/tests', {...base, 'X-CSRF-Token': csrf}, JSON.stringify({protocol: 'gardner-skinner', patient: 'EVIL3'}));
 	check(`an ended session's cookie and token: 401 (${r.json && r.json.error})`, r.status === 401);
 	const tests = (await viaSocket('GET', '/v1/tests')).json;
