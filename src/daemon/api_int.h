@@ -38,6 +38,7 @@
 
 #include "daemon.h"
 #include "logins.h"
+#include "store.h"
 
 #define TL_API_BODY_MAX (64 * 1024)
 
@@ -192,6 +193,8 @@ enum MHD_Result tl_api_events(struct tl_api *api, struct MHD_Connection *c, stru
 /* api_report.c: GET /v1/tests/{id}/report.pdf, GET /v1/export.csv */
 enum MHD_Result tl_api_get_report(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 enum MHD_Result tl_api_get_export(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+/* POST /v1/tests/{id}/sign {"user","password"}: a physician signs the report. */
+enum MHD_Result tl_api_sign_report(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 
 /* api_session.c: accounts' sessions (docs/api.md, Accounts and sessions) */
 int tl_api_sessions_start(struct tl_api *api, struct tl_err *err);
@@ -209,6 +212,12 @@ bool tl_api_session_in_head(struct tl_api *api, const char *head, size_t n,
  * naming another is refused, 403), else the body's, else def. As tl_api_opt_string. */
 bool tl_api_operator(struct MHD_Connection *c, const struct tl_api_request *rq, json_t *body,
 		     char *dst, size_t cap, const char *def, enum MHD_Result *ret);
+/* Checks name's password as a login does (the failed-login limit first, then the hash,
+ * a dummy one for an unknown name, then disabled): true and *u when it is right, else the
+ * answer is sent (*ret) and the attempt counted and audited under command. */
+bool tl_api_password_ok(struct tl_api *api, struct MHD_Connection *c, const char *command,
+			const char *name, const char *pw, struct tl_store_user *u,
+			enum MHD_Result *ret);
 /* At most TL_PASSWORD_CONCURRENT password hashes at once (64 MiB each): waits its turn. */
 void tl_api_hash_begin(void);
 void tl_api_hash_end(void);

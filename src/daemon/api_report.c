@@ -4,7 +4,10 @@
  * GET /v1/tests/{id}/report.pdf: the latest signed version's bytes, unchanged, while the
  * record is what was signed (its hash matches); otherwise a fresh preliminary rendering,
  * which says which signed version it amends. GET /v1/export.csv?from=DATE&to=DATE: one
- * row per test started in those days (README.md, Data dictionary). */
+ * row per test started in those days (README.md, Data dictionary).
+ * POST /v1/tests/{id}/sign {"user","password"}: a physician signs the report of a finished
+ * test; the password is asked at every signature, as a signature is the signer's own act
+ * (a session alone does not sign). The signed PDF is kept as the test's next version. */
 #include "api_int.h"
 
 #include <errno.h>
@@ -13,8 +16,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "password.h"
 #include "report.h"
 #include "store.h"
+#include "writer.h"
 
 /* The lab's guidance text is a page at most. */
 #define GUIDANCE_MAX (16 * 1024)
@@ -149,6 +154,123 @@ fail:
 	json_decref(samples);
 	json_decref(earlier);
 	return tl_api_send_error(c, 500, "%s", err.msg);
+}
+
+/* Whether a test in this state is still being done (its record may still change). */
+static bool in_progress(const char *state)
+{
+	static const char *const busy[] = {"starting", "running", "resting", "stopping",
+					   "recovery", NULL};
+	for (size_t i = 0; busy[i]; i++)
+		if (state && !strcmp(state, busy[i]))
+			return true;
+	return false;
+}
+
+static void audit_sign(struct tl_api *api, struct MHD_Connection *c, const char *user,
+		       int64_t id, const char *result)
+{
+	char peer[64], detail[64];
+	tl_api_peer_of(c, peer, sizeof peer);
+	snprintf(detail, sizeof detail, "{\"test\":%lld}", (long long)id);
+	tl_writer_audit_by(api->d->writer, user, peer, "sign", detail, result);
+}
+
+enum MHD_Result tl_api_sign_report(struct tl_api *api, struct MHD_Connection *c,
+				   struct tl_api_request *rq)
+{
+	static const char *const allowed[] = {"user", "password", NULL};
+	enum MHD_Result ret;
+	json_t *body = tl_api_parse_body(c, rq, allowed, &ret);
+	if (rq->body)
+		tl_password_wipe(rq->body, rq->len);
+	if (!body)
+		return ret;
+	json_t *jpw = json_object_get(body, "password");
+	json_t *rec = NULL, *samples = NULL, *earlier = NULL;
+	char *guidance = NULL;
+	unsigned char *pdf = NULL;
+	struct tl_store *st = NULL;
+	char name[64];
+	if (!json_is_string(json_object_get(body, "user")) || !json_is_string(jpw)) {
+		ret = tl_api_send_error(c, 400, "fields 'user' and 'password' (strings) are required: "
+					"a report is signed with the physician's password");
+		goto out;
+	}
+	if (!tl_api_opt_string(c, body, "user", name, sizeof name, NULL, &ret))
+		goto out;
+	if (rq->has_session && strcmp(name, rq->who.user)) {
+		ret = tl_api_send_error(c, 403, "'%s' is logged in here: sign as that account, or "
+					"log out first", rq->who.user);
+		goto out;
+	}
+	if (!tl_api_test_exists(api, c, rq->id, &ret))
+		goto out;
+	struct tl_store_user u;
+	if (!tl_api_password_ok(api, c, "sign", name, json_string_value(jpw), &u, &ret))
+		goto out;
+	if (strcmp(u.role, "physician")) {
+		audit_sign(api, c, u.name, rq->id, "refused: not a physician");
+		ret = tl_api_send_error(c, 403, "only a physician signs a report; '%s' is %s %s",
+					u.name, strchr("aeiou", u.role[0]) ? "an" : "a", u.role);
+		goto out;
+	}
+	struct tl_err err;
+	st = tl_store_open_readonly(api->d->cfg.database, &err);
+	if (!st || !(rec = tl_store_test_json(st, rq->id, &err)) ||
+	    !(samples = tl_store_samples_json(st, rq->id, &err)) ||
+	    !(earlier = tl_store_tests_json(st, json_string_value(json_object_get(rec, "patient")),
+					    &err))) {
+		ret = tl_api_send_error(c, 500, "%s", err.msg);
+		goto out;
+	}
+	tl_store_close(st);
+	st = NULL;
+	const char *state = json_string_value(json_object_get(rec, "state"));
+	if (in_progress(state)) {
+		ret = tl_api_send_error(c, 409, "test %lld is still in progress (state %s): sign its "
+					"report once it is finished", (long long)rq->id, state);
+		goto out;
+	}
+	/* The hash of exactly what is rendered: a change after this read makes the signed
+	 * version an amended one, never a silently different one. */
+	char hash[65], at[32];
+	if (tl_store_record_hash_of(rec, samples, hash) < 0) {
+		ret = tl_api_send_error(c, 500, "signing: out of memory");
+		goto out;
+	}
+	tl_utc_now(at);
+	struct tl_report_opts o;
+	char addr[sizeof api->d->cfg.report_lab_address];
+	size_t len;
+	struct tl_report_signature sig = {.name = u.name, .at = at};
+	if (report_opts(&api->d->cfg, &o, addr, sizeof addr, &guidance, &err) < 0 ||
+	    tl_report_pdf(rec, samples, earlier, &o, &sig, &pdf, &len, &err) < 0) {
+		ret = tl_api_send_error(c, 500, "%s", err.msg);
+		goto out;
+	}
+	st = tl_store_open_current(api->d->cfg.database, &err);
+	int version = st ? tl_store_report_sign(st, rq->id, u.name, at, pdf, len, hash, &err) : -1;
+	char sha[65];
+	if (version < 0 || tl_store_sha256_hex(pdf, len, sha) < 0) {
+		ret = tl_api_send_error(c, 500, "%s", err.msg);
+		goto out;
+	}
+	audit_sign(api, c, u.name, rq->id, "ok");
+	json_t *j = json_pack("{s:I, s:i, s:s, s:s, s:s}", "test", (json_int_t)rq->id, "version",
+			      version, "signed_by", u.name, "signed_at", at, "pdf_sha256", sha);
+	ret = j ? tl_api_send_json(c, 201, j) : tl_api_send_error(c, 500, "signing: out of memory");
+out:
+	if (json_is_string(jpw))
+		tl_password_wipe((char *)json_string_value(jpw), json_string_length(jpw));
+	tl_store_close(st);
+	free(pdf);
+	free(guidance);
+	json_decref(rec);
+	json_decref(samples);
+	json_decref(earlier);
+	json_decref(body);
+	return ret;
 }
 
 /* "YYYY-MM-DD" -> the UTC time of that day's start (next_day: of the day after) in the

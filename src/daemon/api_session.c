@@ -222,22 +222,10 @@ static void set_cookie(char *out, size_t cap, const char *token, bool tls)
 		 token ? "" : "; Max-Age=0", tls ? "; Secure" : "");
 }
 
-/* Everything after the password's check: the answer, the audit, the count of failures. */
-static enum MHD_Result login_checked(struct tl_api *api, struct MHD_Connection *c,
-				    struct tl_api_request *rq, const char *name, bool known,
-				    const struct tl_store_user *u, bool password_ok,
-				    const char *client)
+/* A session for u, answered with its cookie. */
+static enum MHD_Result logged_in(struct tl_api *api, struct MHD_Connection *c,
+				 struct tl_api_request *rq, const struct tl_store_user *u)
 {
-	if (!known || !password_ok) {
-		tl_logins_failed(api->logins, name, client, tl_mono_ns());
-		audit(api, c, "login", NULL, name, "refused: wrong user name or password");
-		return tl_api_send_error(c, 401, "wrong user name or password");
-	}
-	if (u->disabled) {
-		audit(api, c, "login", NULL, name, "refused: account disabled");
-		return tl_api_send_error(c, 403, "account '%s' is disabled", name);
-	}
-	tl_logins_succeeded(api->logins, name);
 	char token[TL_LOGIN_TOKEN_TEXT], cookie[160];
 	struct tl_login_who who;
 	tl_logins_open(api->logins, u->name, u->role, tl_mono_ns(), token, &who);
@@ -267,6 +255,58 @@ static void rehash(struct tl_api *api, const char *name, const char *pw)
 	tl_store_close(st);
 }
 
+bool tl_api_password_ok(struct tl_api *api, struct MHD_Connection *c, const char *command,
+			const char *name, const char *pw, struct tl_store_user *u,
+			enum MHD_Result *ret)
+{
+	char peer[64], client[48] = "unknown";
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci)
+		tl_api_peer_of_fd(ci->connect_fd, peer, sizeof peer, client, sizeof client);
+	int wait = tl_logins_blocked(api->logins, name, client, tl_mono_ns());
+	if (wait) {
+		/* Refused before any hash: a guesser gets nothing, and costs nothing. */
+		audit(api, c, command, NULL, name, "refused: too many failed logins");
+		char after[16];
+		snprintf(after, sizeof after, "%d", wait);
+		json_t *e = json_pack("{s:s}", "error", "too many failed logins: try again later");
+		*ret = send_with(c, 429, e, "Retry-After", after);
+		return false;
+	}
+	struct tl_err err;
+	int known = 0;
+	memset(u, 0, sizeof *u);
+	if (tl_store_user_name_ok(name)) {
+		struct tl_store *st = tl_store_open_readonly(api->d->cfg.database, &err);
+		known = st ? tl_store_user_get(st, name, u, &err) : -1;
+		tl_store_close(st);
+		if (known < 0) {
+			*ret = tl_api_send_error(c, 500, "%s", err.msg);
+			return false;
+		}
+	}
+	/* An unknown name costs the same hash as a known one: the time says nothing. */
+	tl_api_hash_begin();
+	bool ok = tl_password_verify(known ? u->pwhash : tl_password_dummy_hash(), pw);
+	tl_api_hash_end();
+	if (known != 1 || !ok) {
+		tl_logins_failed(api->logins, name, client, tl_mono_ns());
+		audit(api, c, command, NULL, name, "refused: wrong user name or password");
+		*ret = tl_api_send_error(c, 401, "wrong user name or password");
+		return false;
+	}
+	if (u->disabled) {
+		audit(api, c, command, NULL, name, "refused: account disabled");
+		*ret = tl_api_send_error(c, 403, "account '%s' is disabled", name);
+		return false;
+	}
+	tl_logins_succeeded(api->logins, name);
+	if (tl_password_needs_rehash(u->pwhash))
+		rehash(api, name, pw);
+	return true;
+}
+
 enum MHD_Result tl_api_session_login(struct tl_api *api, struct MHD_Connection *c,
 				     struct tl_api_request *rq)
 {
@@ -291,39 +331,9 @@ enum MHD_Result tl_api_session_login(struct tl_api *api, struct MHD_Connection *
 					TL_PASSWORD_MAX_BYTES);
 		goto out;
 	}
-	char peer[64], client[48] = "unknown";
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-	if (ci)
-		tl_api_peer_of_fd(ci->connect_fd, peer, sizeof peer, client, sizeof client);
-	int wait = tl_logins_blocked(api->logins, name, client, tl_mono_ns());
-	if (wait) {
-		/* Refused before any hash: a guesser gets nothing, and costs nothing. */
-		audit(api, c, "login", NULL, name, "refused: too many failed logins");
-		char after[16];
-		snprintf(after, sizeof after, "%d", wait);
-		json_t *e = json_pack("{s:s}", "error", "too many failed logins: try again later");
-		ret = send_with(c, 429, e, "Retry-After", after);
-		goto out;
-	}
-	struct tl_err err;
 	struct tl_store_user u = {0};
-	int known = 0;
-	if (tl_store_user_name_ok(name)) {
-		struct tl_store *st = tl_store_open_readonly(api->d->cfg.database, &err);
-		known = st ? tl_store_user_get(st, name, &u, &err) : -1;
-		tl_store_close(st);
-		if (known < 0) {
-			ret = tl_api_send_error(c, 500, "%s", err.msg);
-			goto out;
-		}
-	}
-	tl_api_hash_begin();
-	bool ok = tl_password_verify(known ? u.pwhash : tl_password_dummy_hash(), pw);
-	tl_api_hash_end();
-	if (ok && !u.disabled && tl_password_needs_rehash(u.pwhash))
-		rehash(api, name, pw);
-	ret = login_checked(api, c, rq, name, known == 1, &u, ok, client);
+	if (tl_api_password_ok(api, c, "login", name, pw, &u, &ret))
+		ret = logged_in(api, c, rq, &u);
 out:
 	if (json_is_string(jpw))
 		tl_password_wipe((char *)json_string_value(jpw), json_string_length(jpw));
