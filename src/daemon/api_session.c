@@ -98,10 +98,23 @@ bool tl_api_session_allowed(struct MHD_Connection *c, const struct tl_api_reques
 	    !strcmp(url, "/v1/estop"))
 		return true;
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
-	if (tl_logins_csrf_ok(&rq->who, h))
+	if (!tl_logins_csrf_ok(&rq->who, h)) {
+		*ret = tl_api_send_error(c, 403, "%s by a login session needs the session's "
+					 "X-CSRF-Token header (the csrf_token of POST or GET "
+					 "/v1/session)", method);
+		return false;
+	}
+	/* Roles: a technician runs tests and records what is measured; a physician signs; an
+	 * admin manages accounts (those endpoints check their own role). Anyone else's
+	 * session watches: it may stop the belt (above) and log out, nothing more. */
+	bool own_check = !strcmp(url, "/v1/session") || !strncmp(url, "/v1/users", 9) ||
+			 (!strncmp(url, "/v1/tests/", 10) && strstr(url, "/sign"));
+	if (own_check || !strcmp(rq->who.role, "technician"))
 		return true;
-	*ret = tl_api_send_error(c, 403, "%s by a login session needs the session's X-CSRF-Token "
-				 "header (the csrf_token of POST or GET /v1/session)", method);
+	*ret = tl_api_send_error(c, 403, "'%s' is %s %s: a %s's session can watch and stop the "
+				 "belt; running a test and recording data need a technician's login",
+				 rq->who.user, strchr("aeiou", rq->who.role[0]) ? "an" : "a",
+				 rq->who.role, rq->who.role);
 	return false;
 }
 
