@@ -10,6 +10,7 @@
  *   api_edit.c    changes to a recorded test (pressures, findings)
  *   api_events.c  the event stream (Server-Sent Events)
  *   api_text.c    checks of text, request bodies' parsing, the e-stop's body, peers
+ *   api_pool.c    read-only store connections shared by the request threads
  *
  * Adding an endpoint:
  *  1. Write its handler, a tl_api_handler, in a file of its own (api_<job>.c; the daemon's
@@ -23,6 +24,9 @@
  *     0}. "{id}" matches a test id in canonical decimal (tl_api_parse_id). A path that
  *     matches but with another method is answered 405 "<path> takes <methods>" from the
  *     rows of that path, in table order; no path matched is 404.
+ *     A handler that reads the store borrows a connection: tl_api_pool_take(&api->pool),
+ *     then tl_api_pool_give(&api->pool, st, failed) before it waits on anything else
+ *     (the control thread, the writer, a stream) and never two at once.
  *  3. Document it in docs/api.md and test it in tests/integration.
  * Token, Host, Origin and Content-Type have been checked before any handler runs. */
 #ifndef TL_API_INT_H
@@ -36,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api_pool.h"
 #include "daemon.h"
 
 #define TL_API_BODY_MAX (64 * 1024)
@@ -98,6 +103,7 @@ struct tl_api {
 	atomic_int stopping;  /* read by the gate and the event streams' threads */
 	pthread_mutex_t gate_mu;
 	struct tl_gate *gate;
+	struct tl_api_pool pool;  /* read-only store connections (api_pool.c) */
 };
 
 /* One request, from its head to its end (api_listen.c allocates and frees it). */

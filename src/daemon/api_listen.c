@@ -406,6 +406,10 @@ struct tl_api *tl_api_start(struct tl_daemon *d, struct tl_err *err)
 		return NULL;
 	}
 	api->d = d;
+	if (tl_api_pool_init(&api->pool, d->cfg.database, TL_API_POOL_SIZE, err)) {
+		free(api);
+		return NULL;
+	}
 	api->idle_timeout_s = TL_API_IDLE_TIMEOUT_S;
 	raise_nofile();
 	api->unix_l.fd = api->tcp_l.fd = -1;
@@ -473,6 +477,8 @@ void tl_api_stop(struct tl_api *api)
 	}
 	if (api->socket_path[0])
 		unlink(api->socket_path);
+	/* No request thread is left to hold a connection. */
+	tl_api_pool_destroy(&api->pool);
 	free(api->cert_pem);
 	free(api->key_pem);
 	memset(api->token, 0, sizeof api->token);

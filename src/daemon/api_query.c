@@ -61,42 +61,35 @@ enum MHD_Result tl_api_get_status(struct tl_api *api, struct MHD_Connection *c,
 	return tl_api_send_json(c, 200, tl_api_status_json(&st, api->d));
 }
 
-static struct tl_store *reader(struct tl_api *api, struct tl_err *err)
-{
-	return tl_store_open_readonly(api->d->cfg.database, err);
-}
-
 enum MHD_Result tl_api_send_test(struct tl_api *api, struct MHD_Connection *c, int64_t id)
 {
 	struct tl_err err;
-	struct tl_store *st = reader(api, &err);
+	struct tl_store *st = tl_api_pool_take(&api->pool, &err);
 	if (!st)
 		return tl_api_send_error(c, 500, "%s", err.msg);
 	int exists = tl_store_test_exists(st, id, &err);
-	enum MHD_Result ret;
-	if (exists == 0) {
-		ret = tl_api_send_error(c, 404, "no test %lld", (long long)id);
-	} else {
-		json_t *j = exists < 0 ? NULL : tl_store_test_json(st, id, &err);
-		/* Changes after the fact, each with who made them and what it replaced. */
-		json_t *h = j ? tl_store_history_json(st, id, &err) : NULL;
-		if (h)
-			json_object_set_new(j, "history", h);
-		ret = h ? tl_api_send_json(c, 200, j) : tl_api_send_error(c, 500, "%s", err.msg);
-		if (!h)
-			json_decref(j);
+	json_t *j = exists == 1 ? tl_store_test_json(st, id, &err) : NULL;
+	/* Changes after the fact, each with who made them and what it replaced. */
+	json_t *h = j ? tl_store_history_json(st, id, &err) : NULL;
+	/* The connection goes back before the answer is sent: a slow client holds none. */
+	tl_api_pool_give(&api->pool, st, exists != 0 && !h);
+	if (exists == 0)
+		return tl_api_send_error(c, 404, "no test %lld", (long long)id);
+	if (!h) {
+		json_decref(j);
+		return tl_api_send_error(c, 500, "%s", err.msg);
 	}
-	tl_store_close(st);
-	return ret;
+	json_object_set_new(j, "history", h);
+	return tl_api_send_json(c, 200, j);
 }
 
 bool tl_api_test_exists(struct tl_api *api, struct MHD_Connection *c, int64_t id,
 			enum MHD_Result *ret)
 {
 	struct tl_err err;
-	struct tl_store *st = reader(api, &err);
+	struct tl_store *st = tl_api_pool_take(&api->pool, &err);
 	int exists = st ? tl_store_test_exists(st, id, &err) : -1;
-	tl_store_close(st);
+	tl_api_pool_give(&api->pool, st, exists < 0);
 	if (exists == 1)
 		return true;
 	*ret = exists == 0 ? tl_api_send_error(c, 404, "no test %lld", (long long)id)
@@ -116,11 +109,11 @@ enum MHD_Result tl_api_get_tests(struct tl_api *api, struct MHD_Connection *c, s
 	if (mrn && !tl_api_valid_mrn(mrn))
 		return tl_api_send_error(c, 400, "patient '%s' is not a valid MRN", mrn);
 	struct tl_err err;
-	struct tl_store *st = reader(api, &err);
+	struct tl_store *st = tl_api_pool_take(&api->pool, &err);
 	if (!st)
 		return tl_api_send_error(c, 500, "%s", err.msg);
 	json_t *j = tl_store_tests_json(st, mrn, &err);
-	tl_store_close(st);
+	tl_api_pool_give(&api->pool, st, !j);
 	if (!j)
 		return tl_api_send_error(c, 500, "%s", err.msg);
 	if (mrn && json_array_size(j) == 0) {
