@@ -160,7 +160,7 @@ struct run {
 	struct tl_store *out[N_THREADS]; /* lent out now */
 	int n_out, max_out;
 	int shared;                      /* a connection lent to two threads at once */
-	char err[512];
+	char err[600];   /* a prefix and a struct tl_err message */
 };
 
 static void *borrower(void *arg)
