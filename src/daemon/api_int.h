@@ -111,6 +111,7 @@ struct tl_api_request {
 	char *body;      /* NUL-terminated, len bytes; NULL if none */
 	size_t len;
 	bool too_big;
+	bool no_memory;  /* the body could not be kept: answered 500 (an e-stop still stops) */
 	bool estop;      /* POST /v1/estop (served here only on a TLS listener: api_gate.c) */
 	bool stopped;    /* ... and the stop has been carried out: */
 	int stop_status;
@@ -132,8 +133,14 @@ enum MHD_Result tl_api_route(struct tl_api *api, struct MHD_Connection *c, const
 size_t tl_api_parse_id(const char *s, int64_t *id);
 
 /* api_resp.c */
-/* Sends j (taken) with status; 500 if it cannot be made. */
+/* Sends j (taken; NULL: building it ran out of memory) with status; a 500 saying so if it
+ * is NULL or cannot be made. */
 enum MHD_Result tl_api_send_json(struct MHD_Connection *c, unsigned status, json_t *j);
+/* The 500 of an answer that could not be made for want of memory (a static body). */
+enum MHD_Result tl_api_send_oom(struct MHD_Connection *c);
+/* Adds Content-Type and "Connection: close" (every answer has both: api_gate.c). False
+ * if out of memory; the caller destroys r and answers no more. */
+bool tl_api_headers(struct MHD_Response *r, const char *content_type);
 /* Sends {"error": msg}. */
 enum MHD_Result tl_api_send_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -203,9 +210,10 @@ const char *tl_api_text_bad(const char *s, size_t n, char *why, size_t cap);
 /* Parses a request body (len bytes; empty: an empty object) as a JSON object whose keys
  * are all in allowed (NULL-terminated) and whose strings, keys and values at any depth,
  * pass tl_api_text_bad. Returns the object (the caller's), or NULL with the 400 answer's
- * text in msg ("unknown field 'x' (expected: ...)", "field 'a.b[1]' has ..."). */
+ * text in msg ("unknown field 'x' (expected: ...)", "field 'a.b[1]' has ..."); or, with
+ * *oom set, a 500's ("out of memory parsing the request body"). */
 json_t *tl_api_body_parse(const char *body, size_t len, const char *const *allowed, char *msg,
-			  size_t cap);
+			  size_t cap, bool *oom);
 /* Reads an e-stop body: the operator if it names a usable one (else def), and a warning
  * (empty if none) when the body was there but not used. Never fails. */
 void tl_api_estop_body(const char *body, size_t len, const char *def, char *operator_id,
