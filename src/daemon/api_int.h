@@ -145,7 +145,8 @@ bool tl_api_headers(struct MHD_Response *r, const char *content_type);
 enum MHD_Result tl_api_send_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Parses rq's body as a JSON object whose keys are all in `allowed` (NULL-terminated). An
- * empty body is an empty object. On failure sends the 400 (in *ret) and returns NULL. */
+ * empty body is an empty object. On failure sends the 400 (500 when out of memory; in
+ * *ret) and returns NULL. */
 json_t *tl_api_parse_body(struct MHD_Connection *c, const struct tl_api_request *rq,
 			  const char *const *allowed, enum MHD_Result *ret);
 /* An optional string field (def if absent or null); false (and 400 sent, in *ret) if
@@ -158,6 +159,8 @@ bool tl_api_valid_mrn(const char *s);
 void tl_api_peer_of(struct MHD_Connection *c, char *peer, size_t cap);
 
 /* api_query.c */
+/* The live status as every answer and the event stream show it; NULL if out of memory
+ * (never an object with fields missing). */
 json_t *tl_api_status_json(const struct tl_status *st, const struct tl_daemon *d);
 void tl_api_snapshot(struct tl_daemon *d, struct tl_status *out);
 /* Sends test id's record (200), 404 if there is none. */

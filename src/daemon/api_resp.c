@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Every answer is JSON, on a connection that carries one request: each one comes through
- * the gate (api_gate.c). False if a header could not be added (no memory). */
+/* Every answer says what it is and that its connection closes after it: each request
+ * comes through the gate (api_gate.c). False if a header could not be added (no memory). */
 bool tl_api_headers(struct MHD_Response *r, const char *content_type)
 {
 	return MHD_add_response_header(r, "Content-Type", content_type) == MHD_YES &&
