@@ -24,9 +24,10 @@
  *     0}. "{id}" matches a test id in canonical decimal (tl_api_parse_id). A path that
  *     matches but with another method is answered 405 "<path> takes <methods>" from the
  *     rows of that path, in table order; no path matched is 404.
- *     A handler that reads the store borrows a connection: tl_api_pool_take(&api->pool),
- *     then tl_api_pool_give(&api->pool, st, failed) before it waits on anything else
- *     (the control thread, the writer, a stream) and never two at once.
+ *     A handler that reads the store borrows a connection (api_pool.h):
+ *     tl_api_pool_take(api->pool), then tl_api_pool_give(api->pool, st, failed) before
+ *     it waits on anything else (the control thread, the writer, a stream) and never
+ *     two at once.
  *  3. Document it in docs/api.md and test it in tests/integration.
  * Token, Host, Origin and Content-Type have been checked before any handler runs. */
 #ifndef TL_API_INT_H
@@ -40,7 +41,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "api_pool.h"
 #include "daemon.h"
 
 #define TL_API_BODY_MAX (64 * 1024)
@@ -70,6 +70,7 @@
 #define TL_API_STREAM_NICE 15
 
 struct tl_api;
+struct tl_api_pool;
 struct tl_gate;
 
 struct tl_api_client {
@@ -103,7 +104,7 @@ struct tl_api {
 	atomic_int stopping;  /* read by the gate and the event streams' threads */
 	pthread_mutex_t gate_mu;
 	struct tl_gate *gate;
-	struct tl_api_pool pool;  /* read-only store connections (api_pool.c) */
+	struct tl_api_pool *pool; /* read-only store connections (api_pool.h) */
 };
 
 /* One request, from its head to its end (api_listen.c allocates and frees it). */

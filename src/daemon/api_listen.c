@@ -3,6 +3,7 @@
  * and tl_api_start/stop. */
 #include "api.h"
 #include "api_int.h"
+#include "api_pool.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -419,7 +420,11 @@ struct tl_api *tl_api_start(struct tl_daemon *d, struct tl_err *err)
 		return NULL;
 	}
 	api->d = d;
-	if (tl_api_pool_init(&api->pool, d->cfg.database, TL_API_POOL_SIZE, err)) {
+	api->pool = malloc(sizeof *api->pool);
+	if (!api->pool || tl_api_pool_init(api->pool, d->cfg.database, TL_API_POOL_SIZE, err)) {
+		if (!api->pool)
+			tl_err_set(err, "out of memory");
+		free(api->pool);
 		free(api);
 		return NULL;
 	}
@@ -491,7 +496,8 @@ void tl_api_stop(struct tl_api *api)
 	if (api->socket_path[0])
 		unlink(api->socket_path);
 	/* No request thread is left to hold a connection. */
-	tl_api_pool_destroy(&api->pool);
+	tl_api_pool_destroy(api->pool);
+	free(api->pool);
 	free(api->cert_pem);
 	free(api->key_pem);
 	memset(api->token, 0, sizeof api->token);

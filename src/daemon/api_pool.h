@@ -1,6 +1,6 @@
 /* api_pool.h - a few read-only store connections shared by the API's request threads
- * (api_pool.c), instead of one opened and closed per request. Apart from api_int.h so
- * that a unit test can build it with the store alone. */
+ * (api_pool.c), instead of one opened and closed per request. Apart from api_int.h, so
+ * that a unit test builds it with the store alone and api_int.h needs no store. */
 #ifndef TL_API_POOL_H
 #define TL_API_POOL_H
 

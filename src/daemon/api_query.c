@@ -1,6 +1,7 @@
 /* api_query.c - what the API reads: the live status, the recorded tests (through
  * read-only store connections of its own), protocols and timing figures. */
 #include "api_int.h"
+#include "api_pool.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,7 +86,7 @@ enum MHD_Result tl_api_get_status(struct tl_api *api, struct MHD_Connection *c,
 enum MHD_Result tl_api_send_test(struct tl_api *api, struct MHD_Connection *c, int64_t id)
 {
 	struct tl_err err;
-	struct tl_store *st = tl_api_pool_take(&api->pool, &err);
+	struct tl_store *st = tl_api_pool_take(api->pool, &err);
 	if (!st)
 		return tl_api_send_error(c, 500, "%s", err.msg);
 	int exists = tl_store_test_exists(st, id, &err);
@@ -93,7 +94,7 @@ enum MHD_Result tl_api_send_test(struct tl_api *api, struct MHD_Connection *c, i
 	/* Changes after the fact, each with who made them and what it replaced. */
 	json_t *h = j ? tl_store_history_json(st, id, &err) : NULL;
 	/* The connection goes back before the answer is sent: a slow client holds none. */
-	tl_api_pool_give(&api->pool, st, exists != 0 && !h);
+	tl_api_pool_give(api->pool, st, exists != 0 && !h);
 	if (exists == 0)
 		return tl_api_send_error(c, 404, "no test %lld", (long long)id);
 	if (!h) {
@@ -111,9 +112,9 @@ bool tl_api_test_exists(struct tl_api *api, struct MHD_Connection *c, int64_t id
 			enum MHD_Result *ret)
 {
 	struct tl_err err;
-	struct tl_store *st = tl_api_pool_take(&api->pool, &err);
+	struct tl_store *st = tl_api_pool_take(api->pool, &err);
 	int exists = st ? tl_store_test_exists(st, id, &err) : -1;
-	tl_api_pool_give(&api->pool, st, exists < 0);
+	tl_api_pool_give(api->pool, st, exists < 0);
 	if (exists == 1)
 		return true;
 	*ret = exists == 0 ? tl_api_send_error(c, 404, "no test %lld", (long long)id)
@@ -133,11 +134,11 @@ enum MHD_Result tl_api_get_tests(struct tl_api *api, struct MHD_Connection *c, s
 	if (mrn && !tl_api_valid_mrn(mrn))
 		return tl_api_send_error(c, 400, "patient '%s' is not a valid MRN", mrn);
 	struct tl_err err;
-	struct tl_store *st = tl_api_pool_take(&api->pool, &err);
+	struct tl_store *st = tl_api_pool_take(api->pool, &err);
 	if (!st)
 		return tl_api_send_error(c, 500, "%s", err.msg);
 	json_t *j = tl_store_tests_json(st, mrn, &err);
-	tl_api_pool_give(&api->pool, st, !j);
+	tl_api_pool_give(api->pool, st, !j);
 	if (!j)
 		return tl_api_send_error(c, 500, "%s", err.msg);
 	if (mrn && json_array_size(j) == 0) {
