@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "modbus_treadmill.h"
+#include "tl_log.h"
 
 static void set_err(struct tl_button *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -136,6 +137,8 @@ struct levels {
 	struct tl_serial_link link;    /* modem, box */
 	struct tl_holdoff holdoff;     /* box */
 	struct tl_treadmill *tm;       /* Modbus */
+	bool traced;                   /* wire trace: modem lines seen, and what they were */
+	unsigned traced_lines;
 };
 
 static int emit(const struct tl_button *b, struct tl_press *out, int max, int n,
@@ -182,6 +185,15 @@ static int modem_poll(struct tl_button *b, int64_t now_ms, struct tl_press *out,
 		set_err(b, "button-modem: %s", s->link.err);
 		return -1;
 	}
+	if (tl_log_on(TL_LOG_WIRE) && (!s->traced || lines != s->traced_lines)) {
+		tl_log_write(TL_LOG_WIRE, "button-modem lines%s%s%s%s%s%s",
+			     lines & TL_LINE_CTS ? " CTS" : "", lines & TL_LINE_DSR ? " DSR" : "",
+			     lines & TL_LINE_DCD ? " DCD" : "", lines & TL_LINE_RI ? " RI" : "",
+			     lines ? "" : " none",
+			     s->traced ? "" : " (first look)");
+		s->traced = true;
+		s->traced_lines = lines;
+	}
 	return feed_levels(b, s, s->cfg.onset_line && (lines & s->cfg.onset_line),
 			   s->cfg.max_line && (lines & s->cfg.max_line), now_ms, out, max);
 }
@@ -193,6 +205,7 @@ static int box_poll(struct tl_button *b, int64_t now_ms, struct tl_press *out, i
 	uint8_t buf[16];
 	int got;
 	while ((got = tl_serial_read(&s->link, buf, sizeof buf, 0)) > 0) {
+		TL_LOG_FRAME("button-box", "rx", buf, (size_t)got, -1, NULL);
 		for (int i = 0; i < got; i++) {
 			enum tl_press_kind kind;
 			if (buf[i] == s->cfg.onset_byte)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "serial_link.h"
+#include "tl_log.h"
 
 #define DEFAULT_BAUD 19200
 #define DEFAULT_TIMEOUT_MS 200
@@ -116,11 +117,79 @@ static void respect_min_gap(struct mb *m)
 		;
 }
 
+/* ---- wire trace -------------------------------------------------------------------- */
+
+/* libmodbus frames and reads the replies itself, and its own debug output goes to stdout,
+ * so the trace shows what this driver knows for certain: the request PDU (function code
+ * and data, which libmodbus wraps in its ADU: unit id and CRC on RTU, the MBAP header on
+ * TCP), and of the reply what libmodbus checked and handed back, with the latency. */
+static const char *trace_link(const struct mb *m)
+{
+	return m->tcp ? "modbus-tcp" : "modbus-rtu";
+}
+
+static void put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* The request PDU of one libmodbus call; returns when it was handed over (us). */
+static long long trace_tx(const struct mb *m, uint8_t fc, uint16_t addr, unsigned v)
+{
+	uint8_t pdu[5] = {fc};
+	put16(pdu + 1, addr);
+	put16(pdu + 3, v);
+	char note[48];
+	snprintf(note, sizeof note, "PDU to unit %d (%s framing by libmodbus)",
+		 modbus_get_slave(m->ctx), m->tcp ? "MBAP" : "RTU");
+	tl_log_frame(trace_link(m), "tx", pdu, sizeof pdu, -1, note);
+	return tl_log_now_us();
+}
+
+/* The reply to it: rc and errno of the call, the values it read (n of them). A register
+ * read's reply PDU is exactly function code, byte count and the values (libmodbus checks
+ * the first two), so it is shown whole; bits are repacked as the PDU packs them; a
+ * write's echo is not handed over, nor are the bytes of a reply libmodbus refused. */
+static void trace_rx(const struct mb *m, uint8_t fc, int rc, int e, const uint16_t *vals, int n,
+		     long long t0)
+{
+	uint8_t pdu[2 + 2 * MAX_SPAN] = {fc};
+	size_t len = 1;
+	char note[96];
+	long long lat = tl_log_now_us() - t0;
+	if (rc < 0 && e >= EMBXILFUN && e <= EMBXGTAR) {
+		pdu[0] = fc | 0x80;
+		pdu[len++] = (uint8_t)(e - EMBXILFUN + 1);
+		snprintf(note, sizeof note, "exception: %s", modbus_strerror(e));
+	} else if (rc < 0) {
+		len = 0;
+		snprintf(note, sizeof note, "no valid reply: %s", modbus_strerror(e));
+	} else if (fc == 0x03 || fc == 0x04) {
+		pdu[len++] = (uint8_t)(2 * n);
+		for (int i = 0; i < n; i++, len += 2)
+			put16(pdu + len, vals[i]);
+		snprintf(note, sizeof note, "reply PDU (checked by libmodbus)");
+	} else if (fc == 0x01 || fc == 0x02) {
+		pdu[len++] = (uint8_t)((n + 7) / 8);
+		memset(pdu + len, 0, (size_t)(n + 7) / 8);
+		for (int i = 0; i < n; i++)
+			pdu[len + i / 8] |= (uint8_t)((vals[i] ? 1u : 0u) << (i % 8));
+		len += (size_t)(n + 7) / 8;
+		snprintf(note, sizeof note, "reply PDU (bits as libmodbus decoded them)");
+	} else {
+		snprintf(note, sizeof note, "write acknowledged (libmodbus keeps the echo's bytes)");
+	}
+	tl_log_frame(trace_link(m), "rx", pdu, len, lat, note);
+}
+
 /* Brings a TCP connection back after the peer dropped it. */
 static void reconnect(struct mb *m)
 {
 	modbus_close(m->ctx);
-	modbus_connect(m->ctx);
+	int rc = modbus_connect(m->ctx);
+	TL_DEBUG("modbus-tcp: reconnect%s%s", rc ? " failed: " : "ed",
+		 rc ? modbus_strerror(errno) : "");
 }
 
 /* RTU: discards what arrives until the line has been quiet for quiet_ms, for at most
@@ -132,9 +201,11 @@ static void drain_quiet(struct mb *m, int quiet_ms, int limit_ms)
 	uint8_t junk[256];
 	while (fd >= 0 && mono_ns() < end_ns) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t r = 0;
 		if (poll(&p, 1, quiet_ms) <= 0 || !(p.revents & POLLIN) ||
-		    read(fd, junk, sizeof junk) <= 0)
+		    (r = read(fd, junk, sizeof junk)) <= 0)
 			break;
+		TL_LOG_FRAME("modbus-rtu", "rx", junk, (size_t)r, -1, "raw bytes discarded (resync)");
 	}
 	modbus_flush(m->ctx);
 }
@@ -148,6 +219,8 @@ static void drain_quiet(struct mb *m, int quiet_ms, int limit_ms)
  * quiet, discarding what comes, before asking again. */
 static void resync(struct mb *m)
 {
+	TL_DEBUG("%s: resync: %s", trace_link(m),
+		 m->tcp ? "a fresh connection" : "waiting for a quiet line");
 	if (m->tcp)
 		reconnect(m);
 	else
@@ -165,7 +238,46 @@ struct xfer {
 	const char *what;  /* for messages */
 };
 
+/* The function code do_once_untraced() uses for op on a register of kind k. */
+static uint8_t function_code(enum op op, enum tl_reg_kind k)
+{
+	if (op == OP_WRITE_SEQ)
+		return 0x06;
+	if (op == OP_WRITE_ONE)
+		return k == TL_REG_COIL ? 0x05 : 0x06;
+	return k == TL_REG_HOLDING ? 0x03 : k == TL_REG_INPUT ? 0x04 : k == TL_REG_COIL ? 0x01 : 0x02;
+}
+
+static int do_once_untraced(struct mb *m, const struct xfer *x);
+
+/* One try of a transfer; with the wire trace on, each request and reply on the line (a
+ * command sequence is one per word). */
 static int do_once(struct mb *m, const struct xfer *x)
+{
+	if (!tl_log_on(TL_LOG_WIRE))
+		return do_once_untraced(m, x);
+	uint8_t fc = function_code(x->op, x->kind);
+	int n = x->op == OP_WRITE_SEQ ? x->n : 1;
+	for (int i = 0; i < n; i++) {
+		struct xfer one = *x;
+		unsigned v = x->op == OP_READ ? (unsigned)x->n
+			     : fc == 0x05 ? (x->buf[i] ? 0xFF00u : 0u) : x->buf[i];
+		if (x->op == OP_WRITE_SEQ) {
+			one.n = 1; /* one word of the sequence, written as the untraced loop does */
+			one.buf = x->buf + i;
+		}
+		long long t0 = trace_tx(m, fc, x->addr, v);
+		int rc = do_once_untraced(m, &one);
+		int e = errno;
+		trace_rx(m, fc, rc, e, x->buf, x->op == OP_READ ? x->n : 0, t0);
+		errno = e;
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int do_once_untraced(struct mb *m, const struct xfer *x)
 {
 	int rc = -1;
 	uint8_t bits[MAX_SPAN];
@@ -227,6 +339,7 @@ static int rtu_gone(struct tl_treadmill *tm)
 			flock(fd, LOCK_UN);
 		modbus_close(m->ctx);
 		m->gone = true;
+		TL_DEBUG("modbus %s: %s hung up; released", m->prof.name, m->device);
 	}
 	m->io_fault = TL_FAULT_COMM;
 	set_err(tm, "modbus %s: %s: the device hung up (unplugged?); reconnect once it is back",
@@ -258,6 +371,9 @@ static int transact(struct tl_treadmill *tm, const struct xfer *x, int64_t now_m
 		if (!m->tcp && rtu_hung_up(m, e))
 			return rtu_gone(tm);
 		uint32_t kind = classify(e);
+		TL_DEBUG("%s: %s %s %u: %s (try %d of %d)", trace_link(m), x->what,
+			 tl_reg_kind_name(x->kind), (unsigned)x->addr, modbus_strerror(e), tries,
+			 m->retries + 1);
 		if (kind == TL_FAULT_REFUSED && e != EMBXSBUSY && e != EMBXACK)
 			break; /* the device answered; asking again gets the same answer */
 		resync(m);
@@ -332,9 +448,9 @@ static int read_keys(struct tl_treadmill *tm, const enum tl_reg_key *keys, int n
 
 /* ---- open / close --------------------------------------------------------------- */
 
-static int connect_ctx(struct tl_treadmill *tm, struct mb *m, const struct tl_driver_opts *o)
+static int connect_ctx(struct tl_treadmill *tm, struct mb *m, const struct tl_modbus_opts *o)
 {
-	if (o->tcp_addr && *o->tcp_addr) {
+	if (o->tcp_addr[0]) {
 		char host[128];
 		const char *colon = strrchr(o->tcp_addr, ':');
 		const char *h = o->tcp_addr;
@@ -350,11 +466,11 @@ static int connect_ctx(struct tl_treadmill *tm, struct mb *m, const struct tl_dr
 		m->tcp = true;
 		m->ctx = modbus_new_tcp_pi(host, colon + 1);
 		m->gap_ns = frame_gap_ns(&m->prof, false, 0);
-	} else if (o->device && *o->device) {
+	} else if (o->device[0]) {
 		int baud = o->baud > 0 ? o->baud : DEFAULT_BAUD;
 		/* Modbus over serial line V1.02, 2.5.1: 11-bit characters, even parity the
 		 * default, two stop bits when there is no parity; 8N1 is common in practice. */
-		const char *fr = o->framing ? o->framing : "8E1";
+		const char *fr = o->framing[0] ? o->framing : "8E1";
 		if (strlen(fr) != 3 || fr[0] != '8' || !strchr("ENO", fr[1]) || !strchr("12", fr[2])) {
 			set_err(tm, "modbus: framing '%s' is not 8E1, 8O1, 8N2 or 8N1", fr);
 			return -1;
@@ -427,7 +543,7 @@ static void mb_close(struct tl_treadmill *tm)
 
 /* The checks that make a device fit to run a test: the watchdog read back, no restart
  * pending, the belt not already moving. */
-static int check_device(struct tl_treadmill *tm, const struct tl_driver_opts *o)
+static int check_device(struct tl_treadmill *tm, const struct tl_modbus_opts *o)
 {
 	struct mb *m = tm->priv;
 	int max_ms = o->watchdog_max_ms > 0 ? o->watchdog_max_ms : DEFAULT_WATCHDOG_MAX_MS;
@@ -464,8 +580,9 @@ static int check_device(struct tl_treadmill *tm, const struct tl_driver_opts *o)
 	return 0;
 }
 
-static int mb_open(struct tl_treadmill *tm, const struct tl_driver_opts *o)
+static int mb_open(struct tl_treadmill *tm, const void *opts)
 {
+	const struct tl_modbus_opts *o = opts;
 	struct mb *m = calloc(1, sizeof *m);
 	if (!m) {
 		set_err(tm, "modbus: out of memory");
@@ -473,7 +590,7 @@ static int mb_open(struct tl_treadmill *tm, const struct tl_driver_opts *o)
 	}
 	tm->priv = m;
 	struct tl_err err;
-	if (!o->profile || !*o->profile) {
+	if (!o->profile[0]) {
 		set_err(tm, "modbus: no device profile configured (config/devices/*.profile)");
 		goto fail;
 	}
@@ -552,8 +669,13 @@ static int mb_emergency_stop(struct tl_treadmill *tm, int64_t now_ms)
 	/* Nothing else is in flight (one thread); discard any stale reply first. */
 	modbus_flush(m->ctx);
 	const struct tl_cmd_seq *seq = m->prof.cmd_estop.n ? &m->prof.cmd_estop : &m->prof.cmd_stop;
-	if (write_command(tm, seq, now_ms) == 0)
+	TL_DEBUG("modbus %s: emergency stop: sending the %s command", m->prof.name,
+		 seq == &m->prof.cmd_stop ? "stop" : "quick stop");
+	if (write_command(tm, seq, now_ms) == 0) {
+		TL_DEBUG("modbus %s: emergency stop acknowledged", m->prof.name);
 		return 0;
+	}
+	TL_DEBUG("modbus %s: emergency stop not acknowledged: %s", m->prof.name, tm->err);
 	/* The quick stop failed: the plain stop is the next best thing. */
 	return seq == &m->prof.cmd_stop ? -1 : write_command(tm, &m->prof.cmd_stop, now_ms);
 }
@@ -790,8 +912,54 @@ int tl_modbus_treadmill_watchdog_ms(const struct tl_treadmill *tm)
 	return m ? m->watchdog_ms : 0;
 }
 
+/* ---- options ------------------------------------------------------------------------ */
+
+/* Modbus over serial line V1.02, 2.5.1: even parity is the default, two stop bits
+ * without parity; 8N1 is common in practice. */
+static const char *const framings[] = {"8E1", "8O1", "8N2", "8N1", NULL};
+
+#define ROW(k, kind_, def_, lo, hi, help_, field)                                               \
+	{.section = "treadmill", .key = k, .kind = kind_, .def = def_, .min = lo, .max = hi,      \
+	 .help = help_, TL_OPT_AT(struct tl_modbus_opts, field)}
+const struct tl_driver_option tl_modbus_options[] = {
+	TL_OPT_ROW_DEVICE(struct tl_modbus_opts, "RTU: the serial device (or treadsim's pty link)"),
+	ROW("baud", TL_OPT_INT, "19200", 1200, 115200, "RTU: bits per second", baud),
+	{.section = "treadmill", .key = "framing", .kind = TL_OPT_ENUM, .def = "8E1",
+	 .values = framings, .help = "RTU: 8 data bits, parity (E, O, N), stop bits",
+	 TL_OPT_AT(struct tl_modbus_opts, framing)},
+	ROW("tcp", TL_OPT_TEXT, NULL, 0, 0, "Modbus TCP host:port instead of RTU", tcp_addr),
+	ROW("profile", TL_OPT_TEXT, NULL, 0, 0, "the drive's register map (config/devices/*.profile)",
+	    profile),
+	ROW("unit_id", TL_OPT_INT, "1", 1, 247, "the Modbus unit (slave) id", unit_id),
+	ROW("watchdog_max_ms", TL_OPT_INT, "1000", 50, 10000,
+	    "refuse a device whose communication watchdog is off or longer (ms)", watchdog_max_ms),
+	TL_OPT_ROW_RESPONSE_TIMEOUT(struct tl_modbus_opts),
+	ROW("retries", TL_OPT_INT, "2", 0, MAX_RETRIES,
+	    "retries after a timeout or a bad reply before a fault", retries),
+	{0},
+};
+#undef ROW
+
+static int mb_validate(const void *opts, char *why, size_t cap)
+{
+	const struct tl_modbus_opts *o = opts;
+	if (!o->profile[0]) {
+		snprintf(why, cap, "needs 'profile' (a register map in config/devices/)");
+		return -1;
+	}
+	if (!o->device[0] && !o->tcp_addr[0]) {
+		snprintf(why, cap, "needs 'device' (or 'tcp')");
+		return -1;
+	}
+	return 0;
+}
+
 const struct tl_treadmill_ops tl_modbus_treadmill_ops = {
 	.name = "modbus",
+	.flags = TL_DRV_BUTTON_REGISTER,
+	.options = tl_modbus_options,
+	.opts_size = sizeof(struct tl_modbus_opts),
+	.validate = mb_validate,
 	.open = mb_open,
 	.close = mb_close,
 	.start = mb_start,

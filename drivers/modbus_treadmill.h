@@ -21,6 +21,20 @@
 
 extern const struct tl_treadmill_ops tl_modbus_treadmill_ops;
 
+/* The modbus driver's options ([treadmill] keys; its table: tl_modbus_options). */
+struct tl_modbus_opts {
+	char device[256];        /* RTU: serial device or pty; empty with tcp_addr */
+	int baud;
+	char framing[8];         /* RTU: 8E1, 8O1, 8N2, 8N1 */
+	char tcp_addr[128];      /* TCP "host:port" instead of RTU */
+	char profile[256];       /* the register map (config/devices/) */
+	int unit_id;
+	int watchdog_max_ms;     /* refuse a device whose watchdog is off or longer */
+	int response_timeout_ms; /* per transaction */
+	int retries;             /* bounded retries before a fault */
+};
+extern const struct tl_driver_option tl_modbus_options[];
+
 /* Reads one profile key's raw value through the driver's connection, with the driver's
  * retries (used by the Modbus patient button). A coil or discrete input reads 0 or 1.
  * Must be called from the thread that polls the driver. Returns 0 or -1 (tm->err). */

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tl_log.h"
+
 static void link_err(struct tl_serial_link *l, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -115,6 +117,7 @@ static int termios_gone(struct tl_serial_link *l)
 	if (t->fd >= 0) {
 		close(t->fd); /* the lock goes with it; the settings went with the device */
 		t->fd = -1;
+		TL_DEBUG("%s: the device hung up; released", t->path);
 	}
 	link_err(l, "%s: the device hung up (unplugged?); reconnect once it is back", t->path);
 	return -1;
@@ -496,8 +499,23 @@ int tl_serial_write_all(struct tl_serial_link *l, const void *buf, size_t len, i
 	return l->ops->write_all(l, buf, len, timeout_ms);
 }
 
+/* Wire trace: how many received bytes a flush throws away unread (a late reply, noise);
+ * counted, not read, so the trace changes nothing on the line. */
+static void trace_flush(struct tl_serial_link *l)
+{
+	const char *name = l->ops == &termios_ops ? ((struct termios_link *)l->priv)->path
+			   : l->ops == &splink_ops ? ((struct sp_link *)l->priv)->path
+						   : l->ops->name;
+	int fd = tl_serial_fd(l), queued = 0;
+	if (fd >= 0 && ioctl(fd, FIONREAD, &queued) == 0 && queued > 0)
+		tl_log_write(TL_LOG_WIRE, "%s: input flushed: %d unread byte%s discarded", name,
+			     queued, queued == 1 ? "" : "s");
+}
+
 int tl_serial_flush_input(struct tl_serial_link *l)
 {
+	if (tl_log_on(TL_LOG_WIRE) && l->ops && l->priv)
+		trace_flush(l);
 	return l->ops->flush_input(l);
 }
 

@@ -22,17 +22,30 @@ static int64_t model_ms(const struct sim *s, int64_t now_ms)
 	return (int64_t)llround((double)now_ms * s->time_scale);
 }
 
-static int sim_open(struct tl_treadmill *tm, const struct tl_driver_opts *opts)
+#define NO_PRESS -1.0 /* a patient time not set: outside the keys' range */
+
+const struct tl_driver_option tl_sim_options[] = {
+	{.section = "sim", .key = "patient_onset_s", .kind = TL_OPT_REAL, .min = 0, .max = 14400,
+	 .none = NO_PRESS, .help = "the virtual patient presses onset this long after the belt started (s)",
+	 TL_OPT_AT(struct tl_sim_opts, patient_onset_s)},
+	{.section = "sim", .key = "patient_max_s", .kind = TL_OPT_REAL, .min = 0, .max = 14400,
+	 .none = NO_PRESS, .help = "the virtual patient presses max this long after the belt started (s)",
+	 TL_OPT_AT(struct tl_sim_opts, patient_max_s)},
+	{0},
+};
+
+static int sim_open(struct tl_treadmill *tm, const void *opts_)
 {
+	const struct tl_sim_opts *opts = opts_;
 	struct sim *s = calloc(1, sizeof *s);
 	if (!s) {
 		snprintf(tm->err, sizeof tm->err, "sim: out of memory");
 		return -1;
 	}
 	tl_belt_init(&s->belt, &tl_belt_default_params, 0);
-	s->time_scale = opts && opts->time_scale > 0 ? opts->time_scale : 1.0;
-	s->onset_s = opts ? opts->patient_onset_s : -1;
-	s->max_s = opts ? opts->patient_max_s : -1;
+	s->time_scale = tm->time_scale > 0 ? tm->time_scale : 1.0;
+	s->onset_s = opts ? opts->patient_onset_s : NO_PRESS;
+	s->max_s = opts ? opts->patient_max_s : NO_PRESS;
 	tm->priv = s;
 	return 0;
 }
@@ -110,6 +123,12 @@ static int sim_poll(struct tl_treadmill *tm, int64_t now_ms, struct tl_feedback 
 	return 0;
 }
 
+/* The caller's ms at which the belt had run at_s seconds of model time. */
+static int64_t caller_ms(const struct sim *s, double at_s)
+{
+	return llround(((double)s->belt_start_ms + at_s * 1000.0) / s->time_scale);
+}
+
 static int patient_poll(struct tl_button *b, int64_t now_ms, struct tl_press *out, int max)
 {
 	struct sim *s = ((struct tl_treadmill *)b->priv)->priv;
@@ -117,13 +136,18 @@ static int patient_poll(struct tl_button *b, int64_t now_ms, struct tl_press *ou
 		return 0;
 	double t_s = (double)(model_ms(s, now_ms) - s->belt_start_ms) / 1000.0;
 	int n = 0;
+	/* The patient pressed at a known moment: the press carries it (in the caller's
+	 * clock), however late the poll that finds it, as a button box's own timestamp
+	 * would; a time-scaled run is then as exact as a real-time one. */
 	if (s->onset_s >= 0 && !s->onset_done && t_s >= s->onset_s - 1e-9) {
 		s->onset_done = true;
-		out[n++] = (struct tl_press){.kind = TL_PRESS_ONSET, .t_ms = now_ms, .source = b->ops->name};
+		out[n++] = (struct tl_press){.kind = TL_PRESS_ONSET, .t_ms = caller_ms(s, s->onset_s),
+					     .source = b->ops->name};
 	}
 	if (n < max && s->max_s >= 0 && !s->max_done && t_s >= s->max_s - 1e-9) {
 		s->max_done = true;
-		out[n++] = (struct tl_press){.kind = TL_PRESS_MAX, .t_ms = now_ms, .source = b->ops->name};
+		out[n++] = (struct tl_press){.kind = TL_PRESS_MAX, .t_ms = caller_ms(s, s->max_s),
+					     .source = b->ops->name};
 	}
 	return n;
 }
@@ -151,6 +175,15 @@ int tl_sim_button_open(struct tl_button *b, struct tl_treadmill *tm)
 	return 0;
 }
 
+/* The daemon's virtual patient: only when the options set a press. */
+static int sim_patient_button(struct tl_button *b, struct tl_treadmill *tm)
+{
+	const struct sim *s = tm->priv;
+	if (s && s->onset_s < 0 && s->max_s < 0)
+		return 0;
+	return tl_sim_button_open(b, tm) ? -1 : 1;
+}
+
 void tl_sim_device_stop(struct tl_treadmill *tm, int64_t now_ms, const char *why)
 {
 	struct sim *s = tm->priv;
@@ -166,6 +199,9 @@ const struct tl_belt *tl_sim_belt(const struct tl_treadmill *tm)
 
 const struct tl_treadmill_ops tl_sim_treadmill_ops = {
 	.name = "sim",
+	.flags = TL_DRV_SIMULATED,
+	.options = tl_sim_options,
+	.opts_size = sizeof(struct tl_sim_opts),
 	.open = sim_open,
 	.close = sim_close,
 	.start = sim_start,
@@ -175,4 +211,5 @@ const struct tl_treadmill_ops tl_sim_treadmill_ops = {
 	.set_grade = sim_set_grade,
 	.poll = sim_poll,
 	.keepalive = NULL, /* nothing to feed */
+	.patient_button = sim_patient_button,
 };

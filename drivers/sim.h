@@ -3,8 +3,9 @@
  * The belt and lift follow src/core/belt_model (the same model as the dry run and
  * treadsim). An optional virtual patient presses onset and max at given seconds after
  * the belt was started, through the patient-button path (tl_sim_button_open).
- * Callers pass their real clock; with opts->time_scale K the model (belt, lift, patient)
- * runs K times faster, as a simulator may and a treadmill may not. */
+ * Callers pass their real clock; with tm->time_scale K the model (belt, lift, patient)
+ * runs K times faster, as a simulator may and a treadmill may not. Its options are the
+ * [sim] section's patient keys (tl_sim_options). */
 #ifndef TL_SIM_H
 #define TL_SIM_H
 
@@ -15,6 +16,13 @@
 #include "treadmill.h"
 
 extern const struct tl_treadmill_ops tl_sim_treadmill_ops;
+
+/* The sim driver's options (its table: tl_sim_options). */
+struct tl_sim_opts {
+	double patient_onset_s; /* < 0: the virtual patient does not press onset */
+	double patient_max_s;   /* < 0: nor max */
+};
+extern const struct tl_driver_option tl_sim_options[];
 
 /* The virtual patient as a patient-button source ("virtual-patient") on an open sim
  * treadmill: each press once, at the first poll at or after its time. */

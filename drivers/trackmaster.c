@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "serial_link.h"
+#include "tl_log.h"
 #include "units.h"
 
 #define TM_BAUD 4800
@@ -107,6 +108,8 @@ struct tm {
 	uint32_t io_fault;
 	int garbled;         /* bytes of the current command's replies that made no sense */
 	int64_t last_tx_ms;  /* caller's time of the last acknowledged command */
+	long long req_us;    /* wire trace: when the request went out, and the last bytes */
+	long long rx_us;     /* came in (tl_log_now_us; set only while the trace is on) */
 };
 
 #define set_err tl_treadmill_set_err
@@ -123,6 +126,22 @@ static bool answers(uint8_t cmd, const struct tl_tm_reply *r)
 	return r->kind == TL_TM_R_VALUE && (r->code & 0x0F) == (cmd & 0x0F);
 }
 
+/* Wire trace of one decoded reply (or skipped byte): its latency from the request, and
+ * why it was skipped when it was. */
+static void trace_rx(const struct tm *t, uint8_t cmd, const struct tl_tm_reply *r, size_t used)
+{
+	char note[64] = "";
+	if (r->kind == TL_TM_R_GARBAGE)
+		snprintf(note, sizeof note, "garbage, skipped");
+	else if (!answers(cmd, r))
+		snprintf(note, sizeof note, "not the reply to %02X, skipped", cmd);
+	if (t->rx_us < t->req_us)
+		snprintf(note + strlen(note), sizeof note - strlen(note), "%sleft from before the request",
+			 note[0] ? "; " : "");
+	long long lat = t->rx_us >= t->req_us ? t->rx_us - t->req_us : -1;
+	tl_log_frame("trackmaster", "rx", t->rx, used, lat, note[0] ? note : NULL);
+}
+
 /* Waits for the reply to cmd until deadline; stale or noisy bytes are skipped.
  * Returns 0 with *r, -1 on timeout, -2 when the link failed (t->link.err says why: a
  * device that hung up, say, which no retry brings back). */
@@ -131,6 +150,8 @@ static int await_reply(struct tm *t, uint8_t cmd, long long deadline, struct tl_
 	for (;;) {
 		size_t used;
 		while ((used = tl_tm_decode(t->rx, t->rx_len, r)) > 0) {
+			if (tl_log_on(TL_LOG_WIRE))
+				trace_rx(t, cmd, r, used);
 			memmove(t->rx, t->rx + used, t->rx_len - used);
 			t->rx_len -= used;
 			if (answers(cmd, r))
@@ -147,6 +168,8 @@ static int await_reply(struct tm *t, uint8_t cmd, long long deadline, struct tl_
 				       (int)left);
 		if (n < 0)
 			return -2;
+		if (n > 0 && tl_log_on(TL_LOG_WIRE))
+			t->rx_us = tl_log_now_us();
 		t->rx_len += (size_t)n;
 	}
 }
@@ -165,6 +188,10 @@ static int command(struct tl_treadmill *tm, uint8_t cmd, int value, int64_t now_
 			t->io_fault = TL_FAULT_COMM;
 			set_err(tm, "trackmaster: %s", t->link.err);
 			return -1;
+		}
+		if (tl_log_on(TL_LOG_WIRE)) {
+			t->req_us = tl_log_now_us();
+			tl_log_frame("trackmaster", "tx", frame, n, -1, attempt ? "retry" : NULL);
 		}
 		int got = await_reply(t, cmd, tl_serial_now_ms() + t->timeout_ms, r);
 		if (got == -2) {
@@ -185,6 +212,12 @@ static int command(struct tl_treadmill *tm, uint8_t cmd, int value, int64_t now_
 			}
 			return 0;
 		}
+		if (tl_log_on(TL_LOG_WIRE))
+			tl_log_frame("trackmaster", "rx", t->rx, t->rx_len, tl_log_now_us() - t->req_us,
+				     "timeout: no complete reply");
+		TL_DEBUG("trackmaster: no reply to %02X within %d ms (try %d of %d)%s", cmd,
+			 t->timeout_ms, attempt + 1, t->retries + 1,
+			 attempt < t->retries ? "; input flushed, sending it again" : "");
 		t->rx_len = 0;
 		tl_serial_flush_input(&t->link);
 	}
@@ -228,8 +261,9 @@ static void tm_close(struct tl_treadmill *tm)
 	tm->priv = NULL;
 }
 
-static int tm_open(struct tl_treadmill *tm, const struct tl_driver_opts *o)
+static int tm_open(struct tl_treadmill *tm, const void *opts)
 {
+	const struct tl_trackmaster_opts *o = opts;
 	struct tm *t = calloc(1, sizeof *t);
 	if (!t) {
 		set_err(tm, "trackmaster: out of memory");
@@ -322,7 +356,11 @@ static int tm_emergency_stop(struct tl_treadmill *tm, int64_t now_ms)
 	 * the stop's ack is the first thing read. */
 	t->rx_len = 0;
 	tl_serial_flush_input(&t->link);
-	return tm_stop(tm, now_ms);
+	TL_DEBUG("trackmaster: emergency stop: sending A2");
+	int rc = tm_stop(tm, now_ms);
+	TL_DEBUG("trackmaster: emergency stop %s%s", rc ? "not acknowledged: " : "acknowledged (B2)",
+		 rc ? tm->err : "");
+	return rc;
 }
 
 static int tm_set_speed(struct tl_treadmill *tm, double kmh, int64_t now_ms, double *sent)
@@ -427,8 +465,35 @@ static int tm_keepalive(struct tl_treadmill *tm, int64_t now_ms)
 	return command(tm, TL_TM_STATUS, -1, now_ms, &r);
 }
 
+/* ---- options ------------------------------------------------------------------------ */
+
+const struct tl_driver_option tl_trackmaster_options[] = {
+	TL_OPT_ROW_DEVICE(struct tl_trackmaster_opts, "the serial device (or treadsim's pty link)"),
+	{.section = "treadmill", .key = "baud", .kind = TL_OPT_INT, .def = "4800", .min = TM_BAUD,
+	 .max = TM_BAUD, .help = "the protocol runs at 4800 bits per second only",
+	 TL_OPT_AT(struct tl_trackmaster_opts, baud)},
+	TL_OPT_ROW_RESPONSE_TIMEOUT(struct tl_trackmaster_opts),
+	{.section = "treadmill", .key = "retries", .kind = TL_OPT_INT, .def = "2", .min = 0,
+	 .max = TM_MAX_RETRIES, .help = "retries after a timeout or a bad reply before a fault",
+	 TL_OPT_AT(struct tl_trackmaster_opts, retries)},
+	{0},
+};
+
+static int tm_validate(const void *opts, char *why, size_t cap)
+{
+	const struct tl_trackmaster_opts *o = opts;
+	if (!o->device[0]) {
+		snprintf(why, cap, "needs 'device'");
+		return -1;
+	}
+	return 0;
+}
+
 const struct tl_treadmill_ops tl_trackmaster_treadmill_ops = {
 	.name = "trackmaster",
+	.options = tl_trackmaster_options,
+	.opts_size = sizeof(struct tl_trackmaster_opts),
+	.validate = tm_validate,
 	.open = tm_open,
 	.close = tm_close,
 	.start = tm_start,

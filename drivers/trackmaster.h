@@ -16,6 +16,15 @@
 
 extern const struct tl_treadmill_ops tl_trackmaster_treadmill_ops;
 
+/* The trackmaster driver's options ([treadmill] keys; its table: tl_trackmaster_options). */
+struct tl_trackmaster_opts {
+	char device[256];        /* serial device or pty */
+	int baud;                /* the protocol's only rate */
+	int response_timeout_ms; /* per command */
+	int retries;             /* bounded retries before a fault */
+};
+extern const struct tl_driver_option tl_trackmaster_options[];
+
 /* Command bytes. */
 enum {
 	TL_TM_START = 0xA0,          /* start, disconnect stop enabled */

@@ -4,14 +4,20 @@
  * full poll() (median, p99, max over N polls) next to the physical minimum of its bytes
  * at the line's baud rate, and the emergency-stop latency from the call to the moment
  * treadsim received the frame (its log's CLOCK_MONOTONIC stamp) and to the call's return.
+ * The unpaced wires are then measured again with the wire trace on (tl_log.h, the level
+ * of treadlabd -vv), its lines written to /dev/null: the cost of formatting and writing
+ * them, without what a terminal or the journal adds.
  * Run: build/hil/bench_drivers [N] */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "child.h"
 #include "modbus_treadmill.h"
+#include "tl_log.h"
 #include "trackmaster.h"
 
 static double mono_s(void)
@@ -51,7 +57,7 @@ struct setup {
 	const char *estop_frame;      /* how the e-stop request shows in the log */
 };
 
-static void bench(const struct setup *s, int n)
+static void bench(const struct setup *s, int n, const char *trace)
 {
 	const char *args[] = {"--time-scale", "20", s->baud ? "--baud" : NULL, s->baud, NULL};
 	struct sim_proc sim;
@@ -59,13 +65,26 @@ static void bench(const struct setup *s, int n)
 		printf("%-34s treadsim did not start\n", s->title);
 		return;
 	}
-	struct tl_driver_opts o = {
-		.device = s->mode == SIM_TCP ? NULL : sim.link,
-		.tcp_addr = s->mode == SIM_TCP ? sim.tcp_addr : NULL,
-		.baud = s->baud && s->mode == SIM_RTU ? atoi(s->baud) : 0,
-		.profile = TL_DEVICES_DIR "/treadsim.profile",
-		.unit_id = 1, .watchdog_max_ms = 2000, .response_timeout_ms = 300, .retries = 1,
+	/* The driver's own options, through its table; keys it does not take are skipped. */
+	const char *const kv[][2] = {
+		{s->mode == SIM_TCP ? "tcp" : "device", s->mode == SIM_TCP ? sim.tcp_addr : sim.link},
+		{"baud", s->baud && s->mode == SIM_RTU ? s->baud : NULL},
+		{"profile", TL_DEVICES_DIR "/treadsim.profile"},
+		{"unit_id", "1"}, {"watchdog_max_ms", "2000"}, {"response_timeout_ms", "300"},
+		{"retries", "1"},
 	};
+	struct tl_driver_optbuf o;
+	char why[300];
+	tl_driver_opts_defaults(s->ops, &o);
+	for (size_t k = 0; k < sizeof kv / sizeof kv[0]; k++) {
+		if (!kv[k][1] || !tl_driver_option_find(s->ops, "treadmill", kv[k][0]))
+			continue;
+		if (tl_driver_opts_set(s->ops, &o, "treadmill", kv[k][0], kv[k][1], why, sizeof why)) {
+			printf("%-34s %s\n", s->title, why);
+			sim_stop(&sim);
+			return;
+		}
+	}
 	struct tl_treadmill tm = {.ops = s->ops};
 	if (tm.ops->open(&tm, &o)) {
 		printf("%-34s open: %s\n", s->title, tm.err);
@@ -88,10 +107,10 @@ static void bench(const struct setup *s, int n)
 	double t_ret = mono_s();
 	double t_rx = last_stamp(&sim, s->estop_frame);
 	if (ok)
-		printf("%-34s poll %6.2f / %6.2f / %6.2f ms (median/p99/max, n=%d; wire minimum "
-		       "%.1f ms)  e-stop: at device %+.2f ms, acked %.2f ms\n", s->title, ms[ok / 2],
-		       ms[ok * 99 / 100], ms[ok - 1], ok, s->min_ms, (t_rx - t_call) * 1000,
-		       (t_ret - t_call) * 1000);
+		printf("%-34s %-10s poll %6.2f / %6.2f / %6.2f ms (median/p99/max, n=%d; wire "
+		       "minimum %.1f ms)  e-stop: at device %+.2f ms, acked %.2f ms\n", s->title,
+		       trace, ms[ok / 2], ms[ok * 99 / 100], ms[ok - 1], ok, s->min_ms,
+		       (t_rx - t_call) * 1000, (t_ret - t_call) * 1000);
 	else
 		printf("%-34s no successful poll: %s\n", s->title, tm.err);
 	free(ms);
@@ -127,7 +146,19 @@ int main(int argc, char **argv)
 		 15 * 11 * 1000.0 / 4800, "rx trackmaster A2"},
 	};
 	printf("bench_drivers: %d polls per setup; times from CLOCK_MONOTONIC\n", n);
+	tl_log_set_level(TL_LOG_INFO);
 	for (size_t i = 0; i < sizeof setups / sizeof setups[0]; i++)
-		bench(&setups[i], n);
+		bench(&setups[i], n, "trace off");
+	int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (null_fd < 0) {
+		perror("bench_drivers: /dev/null");
+		return 1;
+	}
+	tl_log_to_fd(null_fd);
+	tl_log_set_level(TL_LOG_WIRE);
+	for (size_t i = 0; i < sizeof setups / sizeof setups[0]; i++)
+		if (!setups[i].baud)
+			bench(&setups[i], n, "trace wire");
+	close(null_fd);
 	return 0;
 }

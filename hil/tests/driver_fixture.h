@@ -1,7 +1,8 @@
 /* driver_fixture.h - what the cmocka driver tests share: one driver open on one treadsim,
  * closed and stopped by the teardown even after a failed assertion, and polling until
  * the reading says what a test waits for. Included once, by each test file, after
- * cmocka.h; the test sets fx.opts and fx.tm.ops and opens the driver itself. */
+ * cmocka.h; the test picks the driver (fx_driver), sets its keys (fx_opt) and opens it
+ * itself. */
 #ifndef TL_HIL_DRIVER_FIXTURE_H
 #define TL_HIL_DRIVER_FIXTURE_H
 
@@ -14,11 +15,26 @@
 struct fixture {
 	struct sim_proc sim;
 	struct tl_treadmill tm;
-	struct tl_driver_opts opts;
+	struct tl_driver_optbuf opts; /* the driver's own options, through its table */
 	bool open;
 };
 
 static struct fixture fx;
+
+/* Points the fixture at a driver with its table's defaults. */
+static inline void fx_driver(const struct tl_treadmill_ops *ops)
+{
+	fx.tm = (struct tl_treadmill){.ops = ops};
+	tl_driver_opts_defaults(ops, &fx.opts);
+}
+
+/* Sets one [treadmill] key of the fixture's driver, as the configuration would. */
+static inline void fx_opt(const char *key, const char *val)
+{
+	char why[300];
+	if (tl_driver_opts_set(fx.tm.ops, &fx.opts, "treadmill", key, val, why, sizeof why))
+		fail_msg("%s", why);
+}
 
 static inline int teardown(void **state)
 {

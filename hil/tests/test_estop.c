@@ -138,6 +138,10 @@ static void sim_ok(const char *cmd)
 		fail_msg("treadsim %s: %s", cmd, reply);
 }
 
+/* The driver's bounded retries in every case here. */
+#define ESTOP_RETRIES 2
+#define ESTOP_RETRIES_TEXT "2"
+
 /* Starts treadsim and opens the case's driver on it, with this response timeout. */
 static void up(int timeout_ms, const char *const *extra)
 {
@@ -152,18 +156,20 @@ static void up(int timeout_ms, const char *const *extra)
 	args[n] = NULL;
 	assert_int_equal(sim_start(&fx.sim, w->mode, args), 0);
 	bool modbus = w->ops == &tl_modbus_treadmill_ops;
-	fx.opts = (struct tl_driver_opts){
-		.device = w->mode == SIM_TCP ? NULL : fx.sim.link,
-		.tcp_addr = w->mode == SIM_TCP ? fx.sim.tcp_addr : NULL,
-		.baud = w->mode == SIM_RTU ? 19200 : 0,
-		.framing = "8N1", /* a pty has no parity */
-		.profile = modbus ? PROFILE : NULL,
-		.unit_id = 1,
-		.watchdog_max_ms = 2000,
-		.response_timeout_ms = timeout_ms,
-		.retries = 2,
-	};
-	fx.tm = (struct tl_treadmill){.ops = w->ops};
+	char tmo[16];
+	snprintf(tmo, sizeof tmo, "%d", timeout_ms);
+	fx_driver(w->ops);
+	fx_opt(w->mode == SIM_TCP ? "tcp" : "device", w->mode == SIM_TCP ? fx.sim.tcp_addr : fx.sim.link);
+	fx_opt("response_timeout_ms", tmo);
+	fx_opt("retries", ESTOP_RETRIES_TEXT);
+	if (modbus) {
+		if (w->mode == SIM_RTU)
+			fx_opt("baud", "19200");
+		fx_opt("framing", "8N1"); /* a pty has no parity */
+		fx_opt("profile", PROFILE);
+		fx_opt("unit_id", "1");
+		fx_opt("watchdog_max_ms", "2000");
+	}
 	if (fx.tm.ops->open(&fx.tm, &fx.opts))
 		fail_msg("open: %s", fx.tm.err);
 	fx.open = true;
@@ -375,7 +381,7 @@ static void poll_on_the_wire(void)
 	up(HOLD_TIMEOUT_MS, patient);
 	walk();
 	int mark = log_lines();
-	const int tries = 1 + fx.opts.retries;
+	const int tries = 1 + ESTOP_RETRIES;
 	for (int i = 0; i < tries; i++)
 		sim_ok("hold");
 	press_during(one_poll, (struct press_plan){.press_at = 1, .release_at = tries + 1,
@@ -467,7 +473,7 @@ static void line_silent(void)
 	/* on a pty the stop went onto the wire, every try of it, and died there */
 	if (w->mode != SIM_TCP)
 		assert_int_equal(log_count("rx-unplugged", w->chan, w->stop_frame, mark,
-					   log_lines() + 1), 1 + fx.opts.retries);
+					   log_lines() + 1), 1 + ESTOP_RETRIES);
 	assert_belt_at_zero(w->watchdog_ms + 3000);
 	assert_true(log_find("event", "belt-stop", "watchdog", mark) > 0);
 	int back = log_lines();

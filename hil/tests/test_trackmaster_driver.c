@@ -20,12 +20,10 @@
 static void up(enum sim_mode mode, const char *const *extra)
 {
 	assert_int_equal(sim_start(&fx.sim, mode, extra), 0);
-	fx.opts = (struct tl_driver_opts){
-		.device = fx.sim.link,
-		.response_timeout_ms = 100,
-		.retries = 2,
-	};
-	fx.tm = (struct tl_treadmill){.ops = &tl_trackmaster_treadmill_ops};
+	fx_driver(&tl_trackmaster_treadmill_ops);
+	fx_opt("device", fx.sim.link);
+	fx_opt("response_timeout_ms", "100");
+	fx_opt("retries", "2");
 	if (fx.tm.ops->open(&fx.tm, &fx.opts))
 		fail_msg("open: %s", fx.tm.err);
 	fx.open = true;
@@ -219,8 +217,8 @@ static void hang_up_while_awaiting_a_reply_is_named(void **state)
 	(void)state;
 	up(SIM_TM, NULL);
 	fx.tm.ops->close(&fx.tm);
-	fx.opts.retries = 0;
-	fx.opts.response_timeout_ms = 2000;
+	fx_opt("retries", "0");
+	fx_opt("response_timeout_ms", "2000");
 	if (fx.tm.ops->open(&fx.tm, &fx.opts))
 		fail_msg("reopen: %s", fx.tm.err);
 	char reply[100];

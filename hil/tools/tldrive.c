@@ -57,8 +57,10 @@ int main(int argc, char **argv)
 		{"run-ms", required_argument, 0, 'R'}, {"until-speed", required_argument, 0, 'U'},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
-	struct tl_driver_opts o = {.watchdog_max_ms = 1000, .response_timeout_ms = 200, .retries = 2,
-				   .unit_id = 1, .time_scale = 1};
+	/* Driver keys as the configuration would write them, set through the driver's table
+	 * once it is known; the first row is tldrive's own default, used if the driver takes it. */
+	const char *kv[16][2] = {{"response_timeout_ms", "200"}};
+	int nkv = 1;
 	const char *driver = NULL;
 	bool start = true;
 	double speed = 0, grade = 0, until = -1;
@@ -66,15 +68,16 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': driver = optarg; break;
-		case 'D': o.device = optarg; break;
-		case 't': o.tcp_addr = optarg; break;
-		case 'p': o.profile = optarg; break;
-		case 'u': o.unit_id = (int)num("--unit", optarg); break;
-		case 'b': o.baud = (int)num("--baud", optarg); break;
-		case 'f': o.framing = optarg; break;
-		case 'w': o.watchdog_max_ms = (int)num("--watchdog-max-ms", optarg); break;
-		case 'T': o.response_timeout_ms = (int)num("--timeout-ms", optarg); break;
-		case 'r': o.retries = (int)num("--retries", optarg); break;
+		case 'D': case 't': case 'p': case 'u': case 'b': case 'f': case 'w': case 'T': case 'r':
+			if (nkv == 16) {
+				usage(stderr);
+				return 2;
+			}
+			kv[nkv][0] = c == 'D' ? "device" : c == 't' ? "tcp" : c == 'p' ? "profile"
+				   : c == 'u' ? "unit_id" : c == 'b' ? "baud" : c == 'f' ? "framing"
+				   : c == 'w' ? "watchdog_max_ms" : c == 'T' ? "response_timeout_ms" : "retries";
+			kv[nkv++][1] = optarg;
+			break;
 		case 'n': start = false; break;
 		case 's': speed = num("--speed", optarg); break;
 		case 'g': grade = num("--grade", optarg); break;
@@ -90,6 +93,21 @@ int main(int argc, char **argv)
 		for (size_t i = 0; tl_treadmill_drivers[i]; i++)
 			fprintf(stderr, " %s", tl_treadmill_drivers[i]->name);
 		fputc('\n', stderr);
+		return 2;
+	}
+	struct tl_driver_optbuf o;
+	char why[300];
+	tl_driver_opts_defaults(ops, &o);
+	for (int k = 0; k < nkv; k++) {
+		if (k == 0 && !tl_driver_option_find(ops, "treadmill", kv[k][0]))
+			continue;
+		if (tl_driver_opts_set(ops, &o, "treadmill", kv[k][0], kv[k][1], why, sizeof why)) {
+			fprintf(stderr, "tldrive: %s\n", why);
+			return 2;
+		}
+	}
+	if (tl_driver_opts_check(ops, &o, why, sizeof why)) {
+		fprintf(stderr, "tldrive: driver %s %s\n", ops->name, why);
 		return 2;
 	}
 	struct tl_treadmill tm = {.ops = ops};

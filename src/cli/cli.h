@@ -27,6 +27,7 @@ int cmd_pressure(int argc, char **argv);
 int cmd_findings(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_ports(int argc, char **argv);
+int cmd_user(int argc, char **argv);
 
 /* Prints "treadlab: <message>" on stderr and returns 1 (or 2 for usage). */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

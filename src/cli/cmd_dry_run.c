@@ -16,9 +16,13 @@
 #include "motion.h"
 #include "protocol_files.h"
 #include "sim.h"
+#include "tick.h"
 #include "units.h"
 
-#define TICK_MS 100 /* the daemon's default control rate, 10 Hz */
+/* The daemon's defaults ([daemon] tick_hz, [buttons] poll_ms): the dry run runs the
+ * daemon's own control sequence (src/control/tick.h) at its rates. */
+#define TICK_MS 100
+#define BUTTON_POLL_MS 10
 #define AFTER_WALK_MS (15 * 60 * 1000) /* virtual time allowed for the belt to stop */
 
 struct dry_run {
@@ -26,38 +30,49 @@ struct dry_run {
 	struct tl_treadmill tm;
 	struct tl_button patient;
 	struct tl_actuator act;
+	struct tl_clock clock;
+	int64_t now_ns;          /* the virtual clock */
 	json_t *events;
 	double model_icd_m, model_acd_m;
 	bool json;
 };
 
-static void drain(struct dry_run *d)
+static int64_t virtual_ns(void *ctx)
 {
-	struct tl_event ev;
-	while (tl_session_next_event(&d->engine.session, &ev)) {
-		const struct tl_belt *b = tl_sim_belt(&d->tm);
-		if (ev.kind == TL_EV_ONSET && !strcmp(ev.detail, "first"))
-			d->model_icd_m = b->distance_m;
-		/* Presses are handled right after the model was polled at the same time, so the
-		 * model's distance now is its distance at the press. */
-		if (ev.kind == TL_EV_WALK_END && strcmp(ev.detail, "rest"))
-			d->model_acd_m = b->distance_m;
-		json_array_append_new(d->events, tl_json_event(&ev));
-		if (!d->json)
-			printf("%9.1f s  %-13s %-16s %s\n", (double)ev.t_ms / 1000.0,
-			       tl_event_kind_name(ev.kind), ev.source, ev.detail);
-	}
+	return ((struct dry_run *)ctx)->now_ns;
 }
 
-static void press(struct dry_run *d, const struct tl_press *p)
+static void on_event(void *ctx, const struct tl_event *ev, const char *operator_id)
 {
-	struct tl_err err;
-	int rc = p->kind == TL_PRESS_ONSET ? tl_engine_onset(&d->engine, p->t_ms, p->source, &err)
-					   : tl_engine_max(&d->engine, p->t_ms, p->source, &err);
-	/* A press after walking ended is the patient's, not an error of the run. */
-	if (rc && !d->json)
-		printf("%9.1f s  (press ignored: %s)\n", (double)p->t_ms / 1000.0, err.msg);
+	struct dry_run *d = ctx;
+	(void)operator_id;
+	const struct tl_belt *b = tl_sim_belt(&d->tm);
+	/* Presses are handled right after the model was read at the same time, so the
+	 * model's distance now is its distance at the press. */
+	if (ev->kind == TL_EV_ONSET && !strcmp(ev->detail, "first"))
+		d->model_icd_m = b->distance_m;
+	if (ev->kind == TL_EV_WALK_END && strcmp(ev->detail, "rest"))
+		d->model_acd_m = b->distance_m;
+	json_array_append_new(d->events, tl_json_event(ev));
+	if (!d->json)
+		printf("%9.1f s  %-13s %-16s %s\n", (double)ev->t_ms / 1000.0,
+		       tl_event_kind_name(ev->kind), ev->source, ev->detail);
 }
+
+/* A press after walking ended is the patient's, not an error of the run; a driver
+ * fault ends the run with its own end reason. */
+static void on_log(void *ctx, int priority, const char *msg)
+{
+	struct dry_run *d = ctx;
+	(void)priority;
+	if (!d->json)
+		printf("%9.1f s  (%s)\n", (double)tl_clock_test_ms(&d->clock) / 1000.0, msg);
+}
+
+static const struct tl_tick_hooks dry_run_hooks = {
+	.event = on_event,
+	.log = on_log,
+};
 
 int cmd_dry_run(int argc, char **argv)
 {
@@ -90,8 +105,18 @@ int cmd_dry_run(int argc, char **argv)
 	if (tl_protocol_load_name(NULL, name, &caps, &p, &err))
 		return cli_fail("%s", err.msg);
 
-	struct tl_driver_opts opts = {.patient_onset_s = onset_s, .patient_max_s = max_s};
+	/* The dry run is the simulator by definition; its options through the sim table. */
+	struct tl_driver_optbuf opts;
 	d.tm.ops = &tl_sim_treadmill_ops;
+	tl_driver_opts_defaults(d.tm.ops, &opts);
+	const char *const keys[] = {"patient_onset_s", "patient_max_s"};
+	const double at_s[] = {onset_s, max_s};
+	for (int k = 0; k < 2; k++) {
+		char v[32], why[300];
+		snprintf(v, sizeof v, "%.17g", at_s[k]);
+		if (at_s[k] >= 0 && tl_driver_opts_set(d.tm.ops, &opts, "sim", keys[k], v, why, sizeof why))
+			return cli_fail("dry-run: %s", why);
+	}
 	if (d.tm.ops->open(&d.tm, &opts))
 		return cli_fail("%s", d.tm.err);
 	tl_actuator_init(&d.act, &d.tm);
@@ -100,6 +125,13 @@ int cmd_dry_run(int argc, char **argv)
 	lim.max_speed_kmh = caps.max_speed_kmh;
 	lim.max_grade_pct = caps.max_grade_pct;
 	tl_engine_init(&d.engine, &lim, NULL, 0);
+	d.clock = (struct tl_clock){.mono_ns = virtual_ns, .ctx = &d, .time_scale = 1.0};
+	bool open = true;
+	struct tl_tick t = {
+		.engine = &d.engine, .tm = &d.tm, .act = &d.act, .buttons = &d.patient,
+		.n_buttons = 1, .devices_open = &open, .clock = &d.clock, .hooks = &dry_run_hooks,
+		.ctx = &d, .period_ns = TICK_MS * 1000000LL, .button_poll_ns = BUTTON_POLL_MS * 1000000LL,
+	};
 	d.events = json_array();
 	if (!d.json)
 		printf("dry run of %s (%s), virtual time, %d ms ticks\n", p.name, p.title, TICK_MS);
@@ -111,19 +143,15 @@ int cmd_dry_run(int argc, char **argv)
 		rc = cli_fail("%s", err.msg);
 		goto out;
 	}
-	int64_t limit = p.max_duration_ms + AFTER_WALK_MS;
-	for (int64_t t = 0; t <= limit; t += TICK_MS) {
-		d.tm.ops->poll(&d.tm, t, &fb);
-		struct tl_press presses[2];
-		int n = tl_button_poll(&d.patient, t, presses, 2);
-		for (int i = 0; i < n; i++)
-			press(&d, &presses[i]);
-		struct tl_motion m = tl_engine_tick(&d.engine, t, &fb);
-		drain(&d);
-		if (tl_actuate(&d.act, t, &m)) {
-			rc = cli_fail("dry-run: driver: %s", d.tm.err);
-			goto out;
-		}
+	tl_tick_init(&t);
+	t.deadline_ns = d.now_ns; /* the start falls on a tick, as the virtual patient assumes */
+	tl_tick_drain(&t, NULL);
+	int64_t limit_ns = (p.max_duration_ms + AFTER_WALK_MS) * 1000000LL;
+	while (d.now_ns <= limit_ns) {
+		int64_t wake;
+		enum tl_tick_due due = tl_tick_plan(&t, &wake);
+		d.now_ns = wake; /* nothing else happens in between: no commands, no box bytes */
+		tl_tick_run_due(&t, due, wake);
 		if (d.engine.session.state == TL_STATE_RECOVERY ||
 		    tl_state_terminal(d.engine.session.state))
 			break;

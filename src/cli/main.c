@@ -32,6 +32,7 @@ static const struct {
 	{"findings", cmd_findings, "ID --file F: record the symptoms (JSON) of a test"},
 	{"classify", cmd_classify, "FILE|- [--json] [--lower-ankle]: read a findings document"},
 	{"ports", cmd_ports, "list serial ports with USB VID:PID [--json]"},
+	{"user", cmd_user, "add NAME --role technician|physician|admin | passwd NAME | disable NAME | enable NAME | list [--json]: accounts"},
 };
 
 static void usage(FILE *out)

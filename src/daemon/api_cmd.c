@@ -79,8 +79,8 @@ enum MHD_Result tl_api_cmd_start(struct tl_api *api, struct MHD_Connection *c, s
 	}
 	if (!tl_api_opt_string(c, body, "protocol", proto, sizeof proto, NULL, &ret) ||
 	    !tl_api_opt_string(c, body, "patient", cmd->patient, sizeof cmd->patient, NULL, &ret) ||
-	    !tl_api_opt_string(c, body, "operator", cmd->operator_id, sizeof cmd->operator_id,
-			       api->d->cfg.operator_default, &ret))
+	    !tl_api_operator(c, rq, body, cmd->operator_id, sizeof cmd->operator_id,
+			     api->d->cfg.operator_default, &ret))
 		goto fail;
 	if (!tl_api_valid_mrn(cmd->patient)) {
 		ret = tl_api_send_error(c, 400, "patient '%s' is not a valid MRN (1-64 of A-Z a-z 0-9 . _ -)", cmd->patient);
@@ -157,6 +157,8 @@ void tl_api_estop_now(struct tl_api *api, struct MHD_Connection *c, struct tl_ap
 		tl_api_estop_body(rq->body, rq->len, def, cmd->operator_id, sizeof cmd->operator_id,
 				  rq->warning, sizeof rq->warning);
 	}
+	if (rq->has_session) /* the account stops, whoever the body names */
+		snprintf(cmd->operator_id, sizeof cmd->operator_id, "%s", rq->who.user);
 	tl_api_peer_of(c, cmd->peer, sizeof cmd->peer);
 	struct tl_reply reply;
 	submit_and_wait(api, cmd, &reply);
@@ -204,8 +206,8 @@ enum MHD_Result tl_api_cmd_simple(struct tl_api *api, struct MHD_Connection *c,
 		json_decref(body);
 		return tl_api_send_error(c, 500, "out of memory");
 	}
-	bool ok = tl_api_opt_string(c, body, "operator", cmd->operator_id, sizeof cmd->operator_id,
-				    api->d->cfg.operator_default, &ret);
+	bool ok = tl_api_operator(c, rq, body, cmd->operator_id, sizeof cmd->operator_id,
+				  api->d->cfg.operator_default, &ret);
 	if (ok && kind == CMD_STOP)
 		ok = tl_api_opt_string(c, body, "reason", cmd->text, sizeof cmd->text, "operator stop", &ret);
 	if (ok && kind == CMD_RELIEF) {

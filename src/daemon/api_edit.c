@@ -63,7 +63,7 @@ enum MHD_Result tl_api_add_pressure(struct tl_api *api, struct MHD_Connection *c
 	json_t *confirm = json_object_get(body, "confirm_implausible");
 	if (!tl_api_opt_string(c, body, "phase", phase, sizeof phase, NULL, &ret) ||
 	    !tl_api_opt_string(c, body, "site", site, sizeof site, NULL, &ret) ||
-	    !tl_api_opt_string(c, body, "operator", op, sizeof op, api->d->cfg.operator_default, &ret))
+	    !tl_api_operator(c, rq, body, op, sizeof op, api->d->cfg.operator_default, &ret))
 		goto out;
 	if (strcmp(phase, "rest") && strcmp(phase, "post")) {
 		ret = tl_api_send_error(c, 400, "field 'phase' must be rest or post");
@@ -149,7 +149,7 @@ enum MHD_Result tl_api_set_findings(struct tl_api *api, struct MHD_Connection *c
 	json_t *sym = json_object_get(body, "symptoms");
 	struct tl_symptoms parsed;
 	struct tl_err err;
-	if (!tl_api_opt_string(c, body, "operator", op, sizeof op, api->d->cfg.operator_default, &ret))
+	if (!tl_api_operator(c, rq, body, op, sizeof op, api->d->cfg.operator_default, &ret))
 		goto out;
 	if (!json_is_object(sym)) {
 		ret = tl_api_send_error(c, 400, "field 'symptoms' (an object) is required");

@@ -328,7 +328,9 @@ static void pass(struct tl_gate *g, struct gconn *c)
 
 /* ---------- the emergency stop ---------- */
 
-static void stop(struct tl_gate *g, struct gconn *c, const char *buf, size_t n, size_t hlen)
+/* account: the login session's account the head's cookie names, or NULL. */
+static void stop(struct tl_gate *g, struct gconn *c, const char *buf, size_t n, size_t hlen,
+		 const char *account)
 {
 	struct tl_daemon *d = g->api->d;
 	struct tl_cmd *cmd = calloc(1, sizeof *cmd);
@@ -354,6 +356,8 @@ static void stop(struct tl_gate *g, struct gconn *c, const char *buf, size_t n, 
 		snprintf(c->warning, sizeof c->warning, "the request body was not used: the stop "
 			 "acts on the request head and does not wait for a body");
 	}
+	if (account) /* the account stops, whoever the body names */
+		snprintf(cmd->operator_id, sizeof cmd->operator_id, "%s", account);
 	snprintf(cmd->source, sizeof cmd->source, "technician");
 	snprintf(cmd->peer, sizeof cmd->peer, "%s", c->peer);
 	tl_reply_init(r);
@@ -447,7 +451,11 @@ static void on_head(struct tl_gate *g, struct gconn *c, uint32_t events)
 	size_t hlen = head_len(buf, n);
 	bool whole = hlen || n == sizeof buf; /* a head too long is libmicrohttpd's to refuse */
 	int e = is_estop(buf, n);
-	if (e == 1 && c->l->need_token) {
+	/* A login session's cookie passes as the token does: a lookup in memory, no hash. */
+	struct tl_login_who who;
+	bool by_session = e == 1 && whole && !c->l->is_unix &&
+			  tl_api_session_in_head(g->api, buf, hlen ? hlen : n, &who);
+	if (e == 1 && c->l->need_token && !by_session) {
 		/* Only a client with the token may stop over TCP with a token set; libmicrohttpd
 		 * answers the others 401. The token is in the head: a head cut short has none. */
 		if (!whole) {
@@ -459,7 +467,7 @@ static void on_head(struct tl_gate *g, struct gconn *c, uint32_t events)
 			e = 0;
 	}
 	if (e == 1 && (whole || ended)) {
-		stop(g, c, buf, n, hlen);
+		stop(g, c, buf, n, hlen, by_session ? who.user : NULL);
 		return;
 	}
 	if (e == 0 && whole) {
@@ -477,7 +485,7 @@ static void head_timeout(struct tl_gate *g, struct gconn *c)
 	char buf[HEAD_MAX];
 	ssize_t r = recv(c->fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
 	if (r > 0 && !c->l->need_token && is_estop(buf, (size_t)r) == 1)
-		stop(g, c, buf, (size_t)r, 0);
+		stop(g, c, buf, (size_t)r, 0, NULL);
 	else
 		retire(g, c, true);
 }

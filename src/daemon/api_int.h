@@ -42,6 +42,7 @@
 #include <stdint.h>
 
 #include "daemon.h"
+#include "logins.h"
 
 #define TL_API_BODY_MAX (64 * 1024)
 
@@ -105,6 +106,7 @@ struct tl_api {
 	pthread_mutex_t gate_mu;
 	struct tl_gate *gate;
 	struct tl_api_pool *pool; /* read-only store connections (api_pool.h) */
+	struct tl_logins *logins; /* login sessions, failed logins (api_session.c) */
 };
 
 /* One request, from its head to its end (api_listen.c allocates and frees it). */
@@ -121,6 +123,12 @@ struct tl_api_request {
 	const struct listener *l;
 	int64_t id;      /* the {id} of the route's path; 0 if none */
 	int arg;         /* the route's arg */
+	char name[40];   /* the {name} of the route's path (an account); empty if none */
+	/* api_session.c: the login session of the request's cookie (TCP only) */
+	bool has_session;   /* a valid one: who */
+	bool stale_session; /* a cookie that is no session (ended, expired, unknown) */
+	struct tl_login_who who;
+	char session[TL_LOGIN_TOKEN_TEXT];
 };
 
 typedef enum MHD_Result (*tl_api_handler)(struct tl_api *api, struct MHD_Connection *c,
@@ -177,7 +185,7 @@ void tl_api_estop_now(struct tl_api *api, struct MHD_Connection *c, struct tl_ap
 enum MHD_Result tl_api_cmd_estop(struct tl_api *api, struct MHD_Connection *c,
 				 struct tl_api_request *rq);
 
-/* api_listen.c */
+/* api_text.c */
 /* Whether a bearer token in an Authorization value matches (time independent of where
  * it differs). */
 bool tl_api_token_ok(const struct tl_api *api, const char *authorization);
@@ -198,6 +206,33 @@ enum MHD_Result tl_api_add_pressure(struct tl_api *api, struct MHD_Connection *c
 enum MHD_Result tl_api_set_findings(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 /* api_events.c */
 enum MHD_Result tl_api_events(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+
+/* api_session.c: accounts' sessions (docs/api.md, Accounts and sessions) */
+int tl_api_sessions_start(struct tl_api *api, struct tl_err *err);
+void tl_api_sessions_stop(struct tl_api *api);
+/* At a request's head: the session its cookie names, into rq (TCP listeners only). */
+void tl_api_session_of(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+/* After the head's other checks: refuses a stale cookie (401) and a state-changing request
+ * by cookie without its X-CSRF-Token (403); false once it answered. */
+bool tl_api_session_allowed(struct MHD_Connection *c, const struct tl_api_request *rq,
+			    const char *url, const char *method, enum MHD_Result *ret);
+/* The gate's check of a raw head's cookie (no hash, no I/O): true and who if valid. */
+bool tl_api_session_in_head(struct tl_api *api, const char *head, size_t n,
+			    struct tl_login_who *who);
+/* The operator of a command or record: the account for a session (an "operator" field
+ * naming another is refused, 403), else the body's, else def. As tl_api_opt_string. */
+bool tl_api_operator(struct MHD_Connection *c, const struct tl_api_request *rq, json_t *body,
+		     char *dst, size_t cap, const char *def, enum MHD_Result *ret);
+/* At most TL_PASSWORD_CONCURRENT password hashes at once (64 MiB each): waits its turn. */
+void tl_api_hash_begin(void);
+void tl_api_hash_end(void);
+enum MHD_Result tl_api_session_get(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+enum MHD_Result tl_api_session_login(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+enum MHD_Result tl_api_session_logout(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+/* api_users.c: the Unix socket's or an admin session's only */
+enum MHD_Result tl_api_users_list(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+enum MHD_Result tl_api_users_add(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+enum MHD_Result tl_api_users_change(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 
 /* api_gate.c: accepts on every listener, passes complete request heads to
  * libmicrohttpd, answers POST /v1/estop itself. */

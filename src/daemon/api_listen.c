@@ -22,21 +22,7 @@
 
 #include "protocol_files.h"
 
-/* Compares in time independent of where the strings differ. */
-static bool same_secret(const char *a, const char *b)
-{
-	size_t na = strlen(a), nb = strlen(b);
-	unsigned char diff = na != nb;
-	for (size_t i = 0; i < na; i++)
-		diff |= (unsigned char)(a[i] ^ b[i % (nb ? nb : 1)]);
-	return diff == 0;
-}
-
-bool tl_api_token_ok(const struct tl_api *api, const char *h)
-{
-	return h && !strncmp(h, "Bearer ", 7) && same_secret(h + 7, api->token);
-}
-
+/* Whether the request carries the token, where the listener asks for one. */
 static bool authorised(const struct listener *l, struct MHD_Connection *c)
 {
 	if (!l->need_token)
@@ -201,11 +187,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return tl_api_send_oom(c);
 		}
 		rq->l = l;
-		rq->estop = !strcmp(method, "POST") && !strcmp(url, "/v1/estop") && authorised(l, c);
+		/* A login session's cookie stands in for the token, and logging in needs
+		 * neither (api_session.c). */
+		tl_api_session_of(api, c, rq);
+		bool allowed = rq->has_session || authorised(l, c) || !strcmp(url, "/v1/session");
+		rq->estop = !strcmp(method, "POST") && !strcmp(url, "/v1/estop") && allowed;
 		*con_cls = rq;
 		if (rq->estop)
 			return MHD_YES;
-		if (!authorised(l, c)) {
+		if (!allowed && !rq->stale_session) {
 			/* Before anything else: without the token, nothing is said about the rest. */
 			rq->refused = true;
 			return send_unauthorised(c);
@@ -218,7 +208,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return tl_api_send_error(c, 400, "Content-Length given %d times: send it once", n_length);
 		}
 		enum MHD_Result ret;
-		if (!request_allowed(l, c, method, &ret)) {
+		if (!request_allowed(l, c, method, &ret) ||
+		    !tl_api_session_allowed(c, rq, url, method, &ret)) {
 			rq->refused = true;
 			return ret;
 		}
@@ -468,7 +459,7 @@ struct tl_api *tl_api_start(struct tl_daemon *d, struct tl_err *err)
 			goto fail;
 		}
 	}
-	if (tl_gate_start(api, err))
+	if (tl_api_sessions_start(api, err) || tl_gate_start(api, err))
 		goto fail;
 	return api;
 fail:
@@ -501,6 +492,7 @@ void tl_api_stop(struct tl_api *api)
 	free(api->cert_pem);
 	free(api->key_pem);
 	memset(api->token, 0, sizeof api->token);
+	tl_api_sessions_stop(api);
 	pthread_mutex_destroy(&api->gate_mu);
 	free(api);
 }

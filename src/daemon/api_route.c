@@ -32,6 +32,12 @@ static const struct route routes[] = {
 	{"/v1/estop", "POST", tl_api_cmd_simple, CMD_ESTOP},
 	{"/v1/finish", "POST", tl_api_cmd_simple, CMD_FINISH},
 	{"/v1/treadmill/reconnect", "POST", tl_api_cmd_simple, CMD_RECONNECT},
+	{"/v1/session", "GET", tl_api_session_get, 0},
+	{"/v1/session", "POST", tl_api_session_login, 0},
+	{"/v1/session", "DELETE", tl_api_session_logout, 0},
+	{"/v1/users", "GET", tl_api_users_list, 0},
+	{"/v1/users", "POST", tl_api_users_add, 0},
+	{"/v1/users/{name}", "PUT", tl_api_users_change, 0},
 };
 
 size_t tl_api_parse_id(const char *s, int64_t *id)
@@ -46,10 +52,11 @@ size_t tl_api_parse_id(const char *s, int64_t *id)
 	return n;
 }
 
-/* Whether url is path, "{id}" standing for a test id (put in *id). */
-static bool match(const char *path, const char *url, int64_t *id)
+/* Whether url is path, "{id}" standing for a test id (put in *id), "{name}" for an
+ * account's name (1 to 32 of a-z 0-9 . _ -, copied to name). */
+static bool match(const char *path, const char *url, int64_t *id, char name[40])
 {
-	static const char param[] = "{id}";
+	static const char param[] = "{id}", pname[] = "{name}";
 	while (*path) {
 		if (!strncmp(path, param, sizeof param - 1)) {
 			size_t n = tl_api_parse_id(url, id);
@@ -57,6 +64,14 @@ static bool match(const char *path, const char *url, int64_t *id)
 				return false;
 			url += n;
 			path += sizeof param - 1;
+		} else if (!strncmp(path, pname, sizeof pname - 1)) {
+			size_t n = strspn(url, "abcdefghijklmnopqrstuvwxyz0123456789._-");
+			if (!n || n > 32)
+				return false;
+			memcpy(name, url, n);
+			name[n] = '\0';
+			url += n;
+			path += sizeof pname - 1;
 		} else if (*path++ != *url++) {
 			return false;
 		}
@@ -72,10 +87,12 @@ enum MHD_Result tl_api_route(struct tl_api *api, struct MHD_Connection *c, const
 	size_t n_methods = 0;
 	for (size_t i = 0; i < n; i++) {
 		int64_t id = 0;
-		if (!match(routes[i].path, url, &id))
+		char name[40] = "";
+		if (!match(routes[i].path, url, &id, name))
 			continue;
 		if (!strcmp(routes[i].method, method)) {
 			rq->id = id;
+			memcpy(rq->name, name, sizeof rq->name);
 			rq->arg = routes[i].arg;
 			return routes[i].handler(api, c, rq);
 		}
@@ -91,7 +108,8 @@ enum MHD_Result tl_api_route(struct tl_api *api, struct MHD_Connection *c, const
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		int64_t id;
-		if (!match(routes[i].path, url, &id))
+		char name[40];
+		if (!match(routes[i].path, url, &id, name))
 			continue;
 		size_t len = strlen(methods);
 		const char *sep = k == 0 ? "" : k + 1 == n_methods ? " or " : ", ";

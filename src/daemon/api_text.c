@@ -197,3 +197,18 @@ void tl_api_peer_of_fd(int fd, char *peer, size_t cap, char *key, size_t kcap)
 	}
 	snprintf(key, kcap, "%s", ip);
 }
+
+/* The bearer token: compared in time that does not depend on where it differs. */
+static bool same_secret(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+	unsigned char diff = na != nb;
+	for (size_t i = 0; i < na; i++)
+		diff |= (unsigned char)(a[i] ^ b[i % (nb ? nb : 1)]);
+	return diff == 0;
+}
+
+bool tl_api_token_ok(const struct tl_api *api, const char *h)
+{
+	return h && !strncmp(h, "Bearer ", 7) && same_secret(h + 7, api->token);
+}

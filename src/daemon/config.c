@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "buttons.h"
+#include "tl_log.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -17,29 +18,25 @@
 void tl_config_defaults(struct tl_config *c)
 {
 	memset(c, 0, sizeof *c);
-	snprintf(c->driver, sizeof c->driver, "sim");
-	c->unit_id = 1;
-	c->watchdog_max_ms = 1000;
-	c->response_timeout_ms = 100;
-	c->retries = 2;
+	c->drv = tl_treadmill_drivers[0]; /* the registry's first is the default */
+	snprintf(c->driver, sizeof c->driver, "%s", c->drv->name);
+	tl_driver_opts_defaults(c->drv, &c->drv_opts);
 	c->max_speed_kmh = 16.0;
 	c->max_grade_pct = 25.0;
 	c->limits = tl_limits_default;
 	snprintf(c->database, sizeof c->database, "/var/lib/treadlab/treadlab.db");
 	snprintf(c->socket, sizeof c->socket, "/run/treadlab/api.sock");
+	c->session_idle_min = 15;
 	c->tick_hz = 10;
 	snprintf(c->operator_default, sizeof c->operator_default, "technician");
 	c->session = tl_session_opts_default;
 	c->time_scale = 1.0;
 	snprintf(c->modem_lines, sizeof c->modem_lines, "CTS=onset,DSR=max");
 	c->box_baud = 9600;
-	snprintf(c->framing, sizeof c->framing, "8E1");
 	snprintf(c->box_onset, sizeof c->box_onset, "1");
 	snprintf(c->box_max, sizeof c->box_max, "2");
 	c->debounce_ms = 50;
 	c->button_poll_ms = 10;
-	c->patient_onset_s = -1;
-	c->patient_max_s = -1;
 }
 
 /* A configuration file is a few kilobytes; anything much larger is not one (and a
@@ -50,6 +47,7 @@ void tl_config_defaults(struct tl_config *c)
 
 struct loader {
 	struct tl_config *c;
+	const struct tl_treadmill_ops *drv; /* the file's driver (first pass); NULL: unknown */
 	char msg[300]; /* the first error, without file:line */
 	char seen[CONFIG_MAX_KEYS][80]; /* "section\nkey" of every key set so far */
 	int n_seen;
@@ -181,6 +179,40 @@ static bool first_time(struct loader *l, const char *sec, const char *key)
 	return true;
 }
 
+/* A key that is not the daemon's: the file's driver's, through its table. A key another
+ * driver takes is refused naming the driver and what it takes; one no driver takes is an
+ * unknown key. With the driver unknown, its own line is the error. */
+static int driver_key(struct loader *l, const char *sec, const char *key, const char *val)
+{
+	if (!l->drv)
+		return tl_driver_option_known(sec, key) ? 1 : bad(l, "[%s]: unknown key '%s'", sec, key);
+	char why[300];
+	int rc = tl_driver_opts_set(l->drv, &l->c->drv_opts, sec, key, val, why, sizeof why);
+	if (rc == 0)
+		return 1;
+	if (rc == -2 && !tl_driver_option_known(sec, key))
+		return bad(l, "[%s]: unknown key '%s'", sec, key);
+	return bad(l, "%s", why);
+}
+
+/* First pass: the file's [treadmill] driver, which may come after the driver's keys. A
+ * name too long for a driver's is cut and then found in no registry: the second pass
+ * reports it on its line. */
+struct first_pass {
+	bool found;
+	char name[64];
+};
+
+static int find_driver(void *user, const char *sec, const char *key, const char *val)
+{
+	struct first_pass *fp = user;
+	if (key && !fp->found && !strcmp(sec, "treadmill") && !strcmp(key, "driver")) {
+		fp->found = true;
+		snprintf(fp->name, sizeof fp->name, "%s", val);
+	}
+	return 1;
+}
+
 static int handler(void *user, const char *sec, const char *key, const char *val)
 {
 	struct loader *l = user;
@@ -194,37 +226,20 @@ static int handler(void *user, const char *sec, const char *key, const char *val
 #define IS(s, k) (!strcmp(sec, s) && !strcmp(key, k))
 	if (!strcmp(sec, "treadmill")) {
 		if (IS("treadmill", "driver")) {
-			if (strcmp(val, "sim") && strcmp(val, "modbus") && strcmp(val, "trackmaster"))
-				return bad(l, "[treadmill] driver: '%s' is not one of sim, modbus, trackmaster", val);
+			if (!tl_treadmill_find(val)) {
+				char names[160];
+				tl_treadmill_names(names, sizeof names);
+				return bad(l, "[treadmill] driver: '%s' is not one of %s", val, names);
+			}
 			return text(l, sec, key, val, c->driver, sizeof c->driver);
 		}
-		if (IS("treadmill", "device"))
-			return text(l, sec, key, val, c->device, sizeof c->device);
-		if (IS("treadmill", "baud"))
-			return integer(l, sec, key, val, 1200, 115200, &c->baud);
-		if (IS("treadmill", "framing")) {
-			if (strcmp(val, "8E1") && strcmp(val, "8O1") && strcmp(val, "8N2") && strcmp(val, "8N1"))
-				return bad(l, "[treadmill] framing: '%s' is not one of 8E1, 8O1, 8N2, 8N1", val);
-			return text(l, sec, key, val, c->framing, sizeof c->framing);
-		}
-		if (IS("treadmill", "tcp"))
-			return text(l, sec, key, val, c->tcp_addr, sizeof c->tcp_addr);
-		if (IS("treadmill", "profile"))
-			return text(l, sec, key, val, c->profile, sizeof c->profile);
-		if (IS("treadmill", "unit_id"))
-			return integer(l, sec, key, val, 1, 247, &c->unit_id);
-		if (IS("treadmill", "watchdog_max_ms"))
-			return integer(l, sec, key, val, 50, 10000, &c->watchdog_max_ms);
-		if (IS("treadmill", "response_timeout_ms"))
-			return integer(l, sec, key, val, 5, 5000, &c->response_timeout_ms);
-		if (IS("treadmill", "retries"))
-			return integer(l, sec, key, val, 0, 10, &c->retries);
 		if (IS("treadmill", "simulated"))
 			return boolean(l, sec, key, val, &c->simulated);
 		if (IS("treadmill", "max_speed_kmh"))
 			return num(l, sec, key, val, 1, 30, &c->max_speed_kmh);
 		if (IS("treadmill", "max_grade_pct"))
 			return num(l, sec, key, val, 0, 40, &c->max_grade_pct);
+		return driver_key(l, sec, key, val);
 	} else if (!strcmp(sec, "limits")) {
 		struct tl_limits *m = &c->limits;
 		if (IS("limits", "max_speed_kmh"))
@@ -261,6 +276,9 @@ static int handler(void *user, const char *sec, const char *key, const char *val
 			return text(l, sec, key, val, c->token_file, sizeof c->token_file);
 		if (IS("api", "allowed_hosts"))
 			return hosts(l, sec, key, val, c->allowed_hosts, sizeof c->allowed_hosts);
+		/* Fractions allowed: 0.05 (3 s) lets a test see a session expire. */
+		if (IS("api", "session_idle_min"))
+			return num(l, sec, key, val, 0.05, 1440, &c->session_idle_min);
 	} else if (!strcmp(sec, "daemon")) {
 		if (IS("daemon", "tick_hz"))
 			return integer(l, sec, key, val, 1, 100, &c->tick_hz);
@@ -270,6 +288,13 @@ static int handler(void *user, const char *sec, const char *key, const char *val
 			return text(l, sec, key, val, c->protocols, sizeof c->protocols);
 		if (IS("daemon", "reminder_minutes"))
 			return reminders(l, val, &c->session);
+		if (IS("daemon", "log_level")) {
+			enum tl_log_level lv;
+			if (tl_log_level_parse(val, &lv))
+				return bad(l, "[daemon] log_level: '%s' is not error, warning, info, "
+					   "debug or wire", val);
+			return text(l, sec, key, val, c->log_level, sizeof c->log_level);
+		}
 	} else if (!strcmp(sec, "buttons")) {
 		if (IS("buttons", "modem_device"))
 			return text(l, sec, key, val, c->modem_device, sizeof c->modem_device);
@@ -299,10 +324,9 @@ static int handler(void *user, const char *sec, const char *key, const char *val
 	} else if (!strcmp(sec, "sim")) {
 		if (IS("sim", "time_scale"))
 			return num(l, sec, key, val, 0.01, 1000, &c->time_scale);
-		if (IS("sim", "patient_onset_s"))
-			return num(l, sec, key, val, 0, 14400, &c->patient_onset_s);
-		if (IS("sim", "patient_max_s"))
-			return num(l, sec, key, val, 0, 14400, &c->patient_max_s);
+		return driver_key(l, sec, key, val);
+	} else if (tl_driver_section_known(sec)) {
+		return driver_key(l, sec, key, val);
 	} else {
 		return bad(l, "unknown section [%s]", sec);
 	}
@@ -407,6 +431,14 @@ int tl_config_load(struct tl_config *c, const char *path, struct tl_err *err)
 		return -1;
 	}
 	l->c = c;
+	struct first_pass fp = {0};
+	ini_parse_string(text, find_driver, &fp); /* its errors are the second pass's */
+	l->drv = fp.found ? tl_treadmill_find(fp.name) : c->drv;
+	if (l->drv && l->drv != c->drv) { /* another driver: its own defaults */
+		c->drv = l->drv;
+		snprintf(c->driver, sizeof c->driver, "%s", c->drv->name);
+		tl_driver_opts_defaults(c->drv, &c->drv_opts);
+	}
 	int line = ini_parse_string(text, handler, l);
 	free(text);
 	int rc = 0;
@@ -447,23 +479,15 @@ int tl_listen_parse(const char *listen, char *host, size_t cap, int *port, bool 
 
 int tl_config_validate(const struct tl_config *c, const char *path, struct tl_err *err)
 {
-	bool sim = !strcmp(c->driver, "sim") || c->simulated;
-	if (c->time_scale != 1.0 && !sim) {
+	bool simulator = (c->drv->flags & TL_DRV_SIMULATED) || c->simulated;
+	if (c->time_scale != 1.0 && !simulator) {
 		tl_err_set(err, "%s: [sim] time_scale %g is refused with the '%s' treadmill: only a "
 			   "simulated treadmill may run faster than real time", path, c->time_scale, c->driver);
 		return -1;
 	}
-	if ((c->patient_onset_s >= 0 || c->patient_max_s >= 0) && strcmp(c->driver, "sim")) {
-		tl_err_set(err, "%s: [sim] patient_onset_s/patient_max_s need driver = sim", path);
-		return -1;
-	}
-	if (!strcmp(c->driver, "modbus") && !c->profile[0]) {
-		tl_err_set(err, "%s: [treadmill] driver = modbus needs 'profile' (a register map in config/devices/)", path);
-		return -1;
-	}
-	if ((!strcmp(c->driver, "trackmaster") || (!strcmp(c->driver, "modbus") && !c->tcp_addr[0])) &&
-	    !c->device[0]) {
-		tl_err_set(err, "%s: [treadmill] driver = %s needs 'device'", path, c->driver);
+	char why[200];
+	if (tl_driver_opts_check(c->drv, &c->drv_opts, why, sizeof why)) {
+		tl_err_set(err, "%s: [treadmill] driver = %s %s", path, c->driver, why);
 		return -1;
 	}
 	if (c->listen[0]) {
@@ -488,8 +512,17 @@ int tl_config_validate(const struct tl_config *c, const char *path, struct tl_er
 		tl_err_set(err, "%s: [api] tls_cert/token_file apply to 'listen', which is not set", path);
 		return -1;
 	}
-	if (c->modbus_button && strcmp(c->driver, "modbus")) {
-		tl_err_set(err, "%s: [buttons] modbus = true needs driver = modbus", path);
+	if (c->modbus_button && !(c->drv->flags & TL_DRV_BUTTON_REGISTER)) {
+		char names[160] = "";
+		size_t n = 0;
+		for (size_t i = 0; tl_treadmill_drivers[i] && n < sizeof names; i++)
+			if (tl_treadmill_drivers[i]->flags & TL_DRV_BUTTON_REGISTER) {
+				int w = snprintf(names + n, sizeof names - n, "%s%s", n ? " or " : "",
+						 tl_treadmill_drivers[i]->name);
+				n += w > 0 ? (size_t)w : 0;
+			}
+		tl_err_set(err, "%s: [buttons] modbus = true needs a driver with a button register "
+			   "(driver = %s)", path, names);
 		return -1;
 	}
 	if (!c->socket[0] && !c->listen[0]) {

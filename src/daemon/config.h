@@ -1,7 +1,9 @@
 /* config.h - treadlabd's configuration (INI; config/treadlabd.conf documents every key).
  *
  * Strict: an unknown section or key, a bad number or an out-of-range value is refused
- * with "file:line: reason". Values not given keep the defaults below. */
+ * with "file:line: reason". Values not given keep the defaults below. The driver's own
+ * keys ([treadmill] device, ..., [sim] patient_*) are read through the chosen driver's
+ * option table (drivers/treadmill.h): a key of another driver is refused. */
 #ifndef TL_CONFIG_H
 #define TL_CONFIG_H
 
@@ -11,19 +13,13 @@
 #include "guard.h"
 #include "session.h"
 #include "tl_err.h"
+#include "treadmill.h"
 
 struct tl_config {
 	/* [treadmill] */
-	char driver[32];          /* sim | modbus | trackmaster */
-	char device[256];         /* serial device or pty */
-	int baud;
-	char framing[8];          /* Modbus RTU: 8E1 (default), 8O1, 8N2, 8N1 */
-	char tcp_addr[128];       /* Modbus TCP host:port */
-	char profile[256];        /* Modbus register map */
-	int unit_id;
-	int watchdog_max_ms;
-	int response_timeout_ms;
-	int retries;
+	char driver[32];          /* a name in tl_treadmill_drivers */
+	const struct tl_treadmill_ops *drv;  /* that driver */
+	struct tl_driver_optbuf drv_opts;    /* its options struct, filled by its table */
 	bool simulated;           /* the device is a simulator (treadsim): time scale allowed */
 	double max_speed_kmh;     /* what the treadmill can do */
 	double max_grade_pct;
@@ -38,10 +34,12 @@ struct tl_config {
 	char tls_key[256];        /* its PEM private key */
 	char token_file[256];     /* a file holding the bearer token TCP clients must send */
 	char allowed_hosts[512];  /* more Host values the API accepts, comma-separated */
+	double session_idle_min;  /* a login session ends after this long unused */
 	/* [daemon] */
 	int tick_hz;
 	char operator_default[64];
 	char protocols[256];      /* protocol directory; empty: the built-in one */
+	char log_level[16];       /* error|warning|info|debug|wire; empty: info (tl_log.h) */
 	struct tl_session_opts session;
 	/* [buttons] patient buttons besides the technician's commands */
 	char modem_device[256];   /* serial port with a switch across modem lines */
@@ -52,10 +50,9 @@ struct tl_config {
 	bool modbus_button;       /* the Modbus treadmill's button register */
 	int debounce_ms;          /* 0: a press counts on its first sample */
 	int button_poll_ms;       /* button polls between ticks while the patient walks */
-	/* [sim] */
+	/* [sim] time_scale: the daemon's test clock, allowed on a simulator (a TL_DRV_SIMULATED
+	 * driver or simulated = true); the section's other keys are the sim driver's */
 	double time_scale;
-	double patient_onset_s;   /* < 0: no virtual patient press */
-	double patient_max_s;
 };
 
 void tl_config_defaults(struct tl_config *c);
@@ -64,7 +61,8 @@ int tl_config_load(struct tl_config *c, const char *path, struct tl_err *err);
 /* Splits "ADDR:PORT" (IPv4 or localhost; port 0 picks a free one). Returns 0 or -1. */
 int tl_listen_parse(const char *listen, char *host, size_t cap, int *port, bool *is_loopback);
 
-/* Cross-field checks (time scale only on a simulator, listen on loopback, ...). */
+/* Cross-field checks (time scale only on a simulator, listen on loopback, the driver's
+ * own rules through its validate hook, ...). */
 int tl_config_validate(const struct tl_config *c, const char *path, struct tl_err *err);
 
 #endif

@@ -27,23 +27,9 @@
 #include "engine.h"
 #include "motion.h"
 #include "protocol.h"
+#include "reply.h"
+#include "tl_clock.h"
 #include "treadmill.h"
-
-/* How a command's caller waits for its answer. */
-struct tl_reply {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done;
-	int http_status;
-	char msg[512];
-	int64_t test_id;
-	int wake_fd;     /* -1, or an eventfd written once done (the API's gate waits on it) */
-};
-
-void tl_reply_init(struct tl_reply *r);
-void tl_reply_destroy(struct tl_reply *r);
-void tl_reply_complete(struct tl_reply *r, int http_status, const char *msg, int64_t test_id);
-void tl_reply_wait(struct tl_reply *r);
 
 enum tl_cmd_kind { CMD_START, CMD_ONSET, CMD_MAX, CMD_RELIEF, CMD_STOP, CMD_ESTOP, CMD_FINISH,
 		   CMD_RECONNECT };
@@ -82,12 +68,26 @@ struct tl_status {
 	uint64_t events_total;     /* events published since start-up */
 	struct tl_event recent[TL_RECENT_EVENTS]; /* ring: recent[(events_total-1) % N] newest */
 	char store_error[512];     /* the store failure that stands, empty if none */
-	bool unrecorded;           /* a write of the current test's record failed: stop it */
 	bool connected;            /* the treadmill is open */
 	char device_error[256];    /* why the last reconnect failed */
 	char button_error[192];    /* a patient button that failed, empty while all work */
 };
 
+/* What the store writer tells the control thread (tl_daemon.news): the answer to a
+ * start (the belt starts only once the test's record is committed) and the store's
+ * failures, which status shows and which stop a test that cannot be recorded. */
+struct tl_store_news {
+	bool created;          /* the answer to a start is waiting */
+	int64_t created_id;    /* the new test's id; -1: it could not be recorded */
+	char created_err[256]; /* why not */
+	bool error_changed;    /* store_error is new */
+	char store_error[512]; /* the store failure that stands, empty once it passed */
+	bool unrecorded;       /* a write of the current test's record failed: stop it */
+};
+
+/* The whole daemon. Who writes what: the control thread the engine, the devices and the
+ * status (st, under st_mu); the writer only its news (under cmd_mu); the API queues
+ * commands (under cmd_mu). The figures (m_mu) are the control thread's. */
 struct tl_daemon {
 	struct tl_config cfg;
 	const char *config_path;
@@ -99,18 +99,16 @@ struct tl_daemon {
 	bool devices_open;       /* treadmill and buttons open (see devices.c) */
 	char devices_err[256];   /* why the last reconnect failed, empty if it did not */
 
-	/* time: test time = (monotonic - base) * time_scale */
-	int64_t base_ns;
+	/* real and test time (test time runs time_scale faster on a simulator) */
+	struct tl_clock clock;
 
 	/* command queue (API -> control) */
 	pthread_mutex_t cmd_mu;
 	int cmd_efd;           /* eventfd: written on every queued command */
 	struct tl_cmd *cmd_head, *cmd_tail;
-	/* The writer's answer to a start (under cmd_mu, and it writes cmd_efd): the belt
-	 * starts only once the test's record is committed. */
-	bool created;          /* an answer is waiting */
-	int64_t created_id;    /* the new test's id; -1: it could not be recorded */
-	char created_err[256]; /* why not */
+	/* The writer's news for the control thread, which alone writes status (under
+	 * cmd_mu; the writer writes cmd_efd after posting). */
+	struct tl_store_news news;
 
 	/* status (control -> API) */
 	pthread_mutex_t st_mu;
@@ -133,10 +131,6 @@ struct tl_daemon {
 	struct tl_writer *writer;
 	struct tl_api *api;
 };
-
-int64_t tl_mono_ns(void);
-/* Current UTC as "YYYY-MM-DDTHH:MM:SS.mmmZ". */
-void tl_utc_now(char out[32]);
 
 /* devices.c: the treadmill and the patient buttons of the configuration. */
 int tl_devices_open(struct tl_daemon *d, struct tl_err *err);

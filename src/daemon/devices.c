@@ -6,31 +6,13 @@
 #include <string.h>
 
 #include "daemon.h"
-#include "sim.h"
 
 static int open_driver(struct tl_daemon *d, struct tl_err *err)
 {
 	const struct tl_config *c = &d->cfg;
-	d->tm.ops = tl_treadmill_find(c->driver);
-	if (!d->tm.ops) {
-		tl_err_set(err, "treadmill driver '%s' is not in this build", c->driver);
-		return -1;
-	}
-	struct tl_driver_opts o = {
-		.device = c->device[0] ? c->device : NULL,
-		.baud = c->baud,
-		.framing = c->framing,
-		.tcp_addr = c->tcp_addr[0] ? c->tcp_addr : NULL,
-		.profile = c->profile[0] ? c->profile : NULL,
-		.unit_id = c->unit_id,
-		.watchdog_max_ms = c->watchdog_max_ms,
-		.response_timeout_ms = c->response_timeout_ms,
-		.retries = c->retries,
-		.time_scale = c->time_scale,
-		.patient_onset_s = c->patient_onset_s,
-		.patient_max_s = c->patient_max_s,
-	};
-	if (d->tm.ops->open(&d->tm, &o)) {
+	/* The configuration found the driver and filled its options through its table. */
+	d->tm = (struct tl_treadmill){.ops = c->drv, .time_scale = c->time_scale};
+	if (d->tm.ops->open(&d->tm, &c->drv_opts)) {
 		tl_err_set(err, "treadmill (%s): %s", c->driver, d->tm.err);
 		return -1;
 	}
@@ -53,13 +35,14 @@ static int open_buttons(struct tl_daemon *d, struct tl_err *err)
 		return -1;
 	}
 	/* The open is the sources' first sample: at the control thread's real ms. */
-	int64_t now_ms = (tl_mono_ns() - d->base_ns) / 1000000;
+	int64_t now_ms = tl_clock_real_ms(&d->clock);
 	struct tl_button *b;
-	if (!strcmp(c->driver, "sim") && (c->patient_onset_s >= 0 || c->patient_max_s >= 0)) {
+	if (d->tm.ops->patient_button) { /* a simulated patient, when its options set one */
 		b = &d->buttons[d->n_buttons];
-		if (tl_sim_button_open(b, &d->tm))
+		int rc = d->tm.ops->patient_button(b, &d->tm);
+		if (rc < 0)
 			goto fail;
-		d->n_buttons++;
+		d->n_buttons += rc;
 	}
 	if (c->modem_device[0]) {
 		struct tl_serial_link link;

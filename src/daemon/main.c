@@ -18,6 +18,7 @@
 
 #include "api.h"
 #include "daemon.h"
+#include "tl_log.h"
 #include "writer.h"
 
 /* Written by the signal handler and main, read by the control thread: an atomic, which
@@ -34,14 +35,42 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: treadlabd [--config FILE] [--db PATH] [--socket PATH] [--listen ADDR:PORT]\n"
-		"                 [--check-config]\n"
+		"                 [--check-config] [--list-options] [-v|-vv]\n"
 		"  --config FILE      configuration (default /etc/treadlab/treadlabd.conf)\n"
 		"  --db PATH          database file, overrides [store] database\n"
 		"  --socket PATH      API Unix socket, overrides [api] socket ('' for none)\n"
 		"  --listen ADDR:PORT API on loopback TCP, overrides [api] listen\n"
 		"  --check-config     validate the configuration and exit\n"
+		"  --list-options     print every driver's configuration keys and exit\n"
+		"  -v, --verbose      debug output (connects, retries, stages); twice (-vv): every\n"
+		"                     frame on the wire; overrides [daemon] log_level\n"
 		"  --ready-fd N       write \"ready\\n\" to file descriptor N once serving, then close it\n"
 		"  --version          print the version and exit\n");
+}
+
+/* One line per key of every driver's table, tab-separated: driver, section, key, kind,
+ * default ("none"), range ("LO to HI", the words "A|B", or "-"), help. The man page
+ * test reads it (tests/integration/test_man_config_keys.sh). */
+static void list_options(void)
+{
+	static const char *const kinds[] = {"text", "int", "real", "bool", "enum"};
+	for (size_t i = 0; tl_treadmill_drivers[i]; i++) {
+		const struct tl_treadmill_ops *ops = tl_treadmill_drivers[i];
+		for (const struct tl_driver_option *o = ops->options; o && o->key; o++) {
+			char range[160] = "-";
+			if (o->kind == TL_OPT_INT || o->kind == TL_OPT_REAL) {
+				snprintf(range, sizeof range, "%g to %g", o->min, o->max);
+			} else if (o->kind == TL_OPT_ENUM) {
+				size_t n = 0;
+				for (size_t k = 0; o->values[k] && n < sizeof range; k++) {
+					int w = snprintf(range + n, sizeof range - n, "%s%s", k ? "|" : "", o->values[k]);
+					n += w > 0 ? (size_t)w : 0;
+				}
+			}
+			printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ops->name, o->section, o->key,
+			       kinds[o->kind], o->def ? o->def : "none", range, o->help);
+		}
+	}
 }
 
 static int fail(const char *msg)
@@ -57,14 +86,16 @@ int main(int argc, char **argv)
 		{"socket", required_argument, NULL, 's'}, {"listen", required_argument, NULL, 'l'},
 		{"check-config", no_argument, NULL, 'k'}, {"help", no_argument, NULL, 'h'},
 		{"ready-fd", required_argument, NULL, 'r'}, {"version", no_argument, NULL, 'V'},
+		{"list-options", no_argument, NULL, 'L'}, {"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0}};
 	static struct tl_daemon d; /* large; one per process */
 	const char *config = "/etc/treadlab/treadlabd.conf";
 	const char *db = NULL, *sock = NULL, *listen_addr = NULL;
 	bool check_only = false;
 	int ready_fd = -1;
+	int verbose = 0;
 	int opt;
-	while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:hv", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': config = optarg; break;
 		case 'd': db = optarg; break;
@@ -72,8 +103,10 @@ int main(int argc, char **argv)
 		case 'l': listen_addr = optarg; break;
 		case 'k': check_only = true; break;
 		case 'r': ready_fd = atoi(optarg); break;
+		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("treadlabd %s\n", TREADLAB_VERSION); return 0;
+		case 'L': list_options(); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -101,6 +134,15 @@ int main(int argc, char **argv)
 	}
 
 	openlog("treadlabd", LOG_PID, LOG_DAEMON);
+	/* Before any thread starts; the command line wins over the configuration. */
+	enum tl_log_level level = TL_LOG_INFO;
+	if (d.cfg.log_level[0])
+		tl_log_level_parse(d.cfg.log_level, &level);
+	if (verbose)
+		level = verbose > 1 ? TL_LOG_WIRE : TL_LOG_DEBUG;
+	tl_log_setup("treadlabd", TL_LOG_OUT_AUTO);
+	tl_log_set_level(level);
+	TL_DEBUG("log level %s", tl_log_level_name(level));
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
@@ -127,7 +169,7 @@ int main(int argc, char **argv)
 	if (lim.max_grade_pct > d.cfg.max_grade_pct)
 		lim.max_grade_pct = d.cfg.max_grade_pct;
 	lim.feedback_timeout_ms = (int64_t)((double)lim.feedback_timeout_ms * d.cfg.time_scale);
-	d.base_ns = tl_mono_ns();
+	tl_clock_init_mono(&d.clock, d.cfg.time_scale);
 	tl_engine_init(&d.engine, &lim, &d.cfg.session, 0);
 
 	int rc = 1;

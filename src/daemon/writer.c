@@ -25,22 +25,65 @@
 enum witem_kind { W_CREATE, W_EVENT, W_SAMPLES, W_STATE, W_ENDPOINTS, W_AUDIT, W_PRESSURE,
 		  W_FINDINGS, W_RECOMPUTE, W_BARRIER, W_QUIT };
 
-struct witem {
-	enum witem_kind kind;
-	struct witem *next;
-	int64_t test_id;
-	char at[32];
-	char a[64], b[64], c[64], d[64]; /* short strings, meaning by kind */
-	char *text1, *text2;             /* owned long strings */
-	double x, y;
+/* One queued item: a payload of its own per kind, so that a field cannot be read as
+ * another kind's. Owned strings (char *) are freed with the item. */
+struct w_create {
+	char patient[64], protocol[64], operator_id[64], started_at[32];
+	char *text, *json; /* the protocol as run, as a file and expanded */
+	double time_scale;
+};
+struct w_event {
 	struct tl_event ev;
-	struct tl_store_sample *samples;
+	char operator_id[64];
+};
+struct w_samples {
+	struct tl_store_sample *v;
 	size_t n;
-	struct tl_store_endpoints ep;
+};
+struct w_state {
+	char state[32], end_reason[32], ended_at[32];
+};
+struct w_audit {
+	char operator_id[64], peer[64], command[64], result[32];
+	char *detail; /* JSON, or NULL */
+};
+struct w_pressure {
+	char phase[16], site[64], operator_id[64], peer[64];
+	double minute, mmhg;
+	unsigned flags; /* enum tl_store_pressure_flag bits */
+};
+struct w_findings {
+	char operator_id[64], peer[64];
+	char *json;
+};
+struct w_barrier {
 	struct tl_reply *reply;
 	int http_status;
 	char msg[300];
 };
+
+struct witem {
+	enum witem_kind kind;
+	struct witem *next;
+	int64_t test_id;  /* the test it is for: fixed when taken for "current test" kinds */
+	char at[32];      /* UTC when queued */
+	union {
+		struct w_create create;
+		struct w_event event;
+		struct w_samples samples;
+		struct w_state state;
+		struct tl_store_endpoints endpoints;
+		struct w_audit audit;
+		struct w_pressure pressure;
+		struct w_findings findings;
+		struct w_barrier barrier;
+	} u;
+};
+
+static const char *or_null(const char *s)
+{
+	return s[0] ? s : NULL;
+}
 
 struct tl_writer {
 	struct tl_daemon *d;
@@ -82,16 +125,39 @@ static void remember_failure(struct tl_writer *w, int http_status, const char *m
 	w->failure_status = http_status;
 }
 
+/* Tells the control thread, which alone writes status: the store's error that stands
+ * (NULL: unchanged, "": none any more), that the current test's record failed, and the
+ * answer to a start (created: the new test's id or -1, with why). */
+static void post_news(struct tl_writer *w, const char *store_error, bool unrecorded,
+		      const int64_t *created, const char *why)
+{
+	struct tl_daemon *d = w->d;
+	pthread_mutex_lock(&d->cmd_mu);
+	struct tl_store_news *n = &d->news;
+	if (store_error) {
+		tl_strcpy(n->store_error, sizeof n->store_error, store_error);
+		n->error_changed = true;
+	}
+	n->unrecorded = n->unrecorded || unrecorded;
+	if (created) {
+		n->created = true;
+		n->created_id = *created;
+		tl_strcpy(n->created_err, sizeof n->created_err, why ? why : "");
+	}
+	pthread_mutex_unlock(&d->cmd_mu);
+	uint64_t one = 1;
+	if (write(d->cmd_efd, &one, sizeof one) != (ssize_t)sizeof one)
+		syslog(LOG_ERR, "waking the control thread: %m"); /* it still wakes by its tick */
+}
+
 /* What status shows while writes are held: the store's own words, then what it means. */
 static void show_fault(struct tl_writer *w, bool stop_the_walk)
 {
-	pthread_mutex_lock(&w->d->st_mu);
-	snprintf(w->d->st.store_error, sizeof w->d->st.store_error,
-		 "%s (the record cannot be written; %zu writes are held and retried every "
+	char msg[sizeof w->d->news.store_error];
+	snprintf(msg, sizeof msg,
+		 "%.300s (the record cannot be written; %zu writes are held and retried every "
 		 "second)", w->fault, w->n_held);
-	if (stop_the_walk)
-		w->d->st.unrecorded = true;
-	pthread_mutex_unlock(&w->d->st_mu);
+	post_news(w, msg, stop_the_walk, NULL, NULL);
 }
 
 /* A write the store refused for what it was given: no retry changes that. A test's own
@@ -103,11 +169,7 @@ static void refused(struct tl_writer *w, const struct witem *it, const char *msg
 	remember_failure(w, clients ? 409 : 500, msg);
 	if (clients)
 		return; /* the client's mistake, answered to it; the store is fine */
-	pthread_mutex_lock(&w->d->st_mu);
-	tl_strcpy(w->d->st.store_error, sizeof w->d->st.store_error, msg);
-	if (of_current_test(it->kind))
-		w->d->st.unrecorded = true;
-	pthread_mutex_unlock(&w->d->st_mu);
+	post_news(w, msg, of_current_test(it->kind), NULL, NULL);
 }
 
 /* ABI and classification from what the store holds for the test, stored with it. */
@@ -143,36 +205,41 @@ static int apply(struct tl_writer *w, struct witem *it, struct tl_err *err)
 	case W_EVENT: {
 		if (it->test_id < 0)
 			return 0;
+		const struct tl_event *e = &it->u.event.ev;
 		struct tl_store_event ev = {
-			.t_ms = it->ev.t_ms, .kind = tl_event_kind_name(it->ev.kind),
-			.source = it->ev.source, .operator_id = it->a[0] ? it->a : NULL,
-			.detail = it->ev.detail[0] ? it->ev.detail : NULL, .value = it->ev.value,
-			.recorded_at = it->at};
+			.t_ms = e->t_ms, .kind = tl_event_kind_name(e->kind), .source = e->source,
+			.operator_id = or_null(it->u.event.operator_id), .detail = or_null(e->detail),
+			.value = e->value, .recorded_at = it->at};
 		return tl_store_event_add(w->st, it->test_id, &ev, err);
 	}
 	case W_SAMPLES:
 		if (it->test_id < 0)
 			return 0;
-		return tl_store_samples_add(w->st, it->test_id, it->samples, it->n, err);
+		return tl_store_samples_add(w->st, it->test_id, it->u.samples.v, it->u.samples.n, err);
 	case W_STATE:
 		if (it->test_id < 0)
 			return 0;
-		return tl_store_test_set_state(w->st, it->test_id, it->a, it->b[0] ? it->b : NULL,
-					       it->at[0] ? it->at : NULL, err);
+		return tl_store_test_set_state(w->st, it->test_id, it->u.state.state,
+					       or_null(it->u.state.end_reason),
+					       or_null(it->u.state.ended_at), err);
 	case W_ENDPOINTS:
 		if (it->test_id < 0)
 			return 0;
-		return tl_store_test_set_endpoints(w->st, it->test_id, &it->ep, err);
+		return tl_store_test_set_endpoints(w->st, it->test_id, &it->u.endpoints, err);
 	case W_AUDIT:
-		return tl_store_audit_by(w->st, it->at, it->a[0] ? it->a : NULL, it->d[0] ? it->d : NULL,
-					 it->b, it->text1, it->c, err);
-	case W_PRESSURE:
-		return tl_store_pressure_add_by(w->st, it->test_id, it->a, it->x, it->b, it->y,
-						(unsigned)it->n, it->c[0] ? it->c : NULL,
-						it->d[0] ? it->d : NULL, "manual", it->at, err);
+		return tl_store_audit_by(w->st, it->at, or_null(it->u.audit.operator_id),
+					 or_null(it->u.audit.peer), it->u.audit.command,
+					 it->u.audit.detail, it->u.audit.result, err);
+	case W_PRESSURE: {
+		const struct w_pressure *p = &it->u.pressure;
+		return tl_store_pressure_add_by(w->st, it->test_id, p->phase, p->minute, p->site,
+						p->mmhg, p->flags, or_null(p->operator_id),
+						or_null(p->peer), "manual", it->at, err);
+	}
 	case W_FINDINGS:
-		return tl_store_findings_set_by(w->st, it->test_id, it->text1, it->a[0] ? it->a : NULL,
-						it->d[0] ? it->d : NULL, it->at, err);
+		return tl_store_findings_set_by(w->st, it->test_id, it->u.findings.json,
+						or_null(it->u.findings.operator_id),
+						or_null(it->u.findings.peer), it->at, err);
 	case W_RECOMPUTE:
 		return recompute(w, it->test_id, err);
 	case W_CREATE:
@@ -185,9 +252,23 @@ static int apply(struct tl_writer *w, struct witem *it, struct tl_err *err)
 
 static void free_item(struct witem *it)
 {
-	free(it->text1);
-	free(it->text2);
-	free(it->samples);
+	switch (it->kind) {
+	case W_CREATE:
+		free(it->u.create.text);
+		free(it->u.create.json);
+		break;
+	case W_SAMPLES:
+		free(it->u.samples.v);
+		break;
+	case W_AUDIT:
+		free(it->u.audit.detail);
+		break;
+	case W_FINDINGS:
+		free(it->u.findings.json);
+		break;
+	default:
+		break;
+	}
 	free(it);
 }
 
@@ -198,7 +279,7 @@ static void hold(struct tl_writer *w, struct witem *it)
 	struct witem *tail = w->held_tail;
 	if (it->kind == W_ENDPOINTS && tail && tail->kind == W_ENDPOINTS &&
 	    tail->test_id == it->test_id) {
-		tail->ep = it->ep;
+		tail->u.endpoints = it->u.endpoints;
 		free_item(it);
 		return;
 	}
@@ -254,9 +335,7 @@ static size_t retry_held(struct tl_writer *w)
 	snprintf(msg, sizeof msg, "store: writing again: the %zu held writes are recorded", before);
 	say(LOG_NOTICE, msg);
 	w->fault[0] = '\0';
-	pthread_mutex_lock(&w->d->st_mu);
-	w->d->st.store_error[0] = '\0';
-	pthread_mutex_unlock(&w->d->st_mu);
+	post_news(w, "", false, NULL, NULL);
 	return 0;
 }
 
@@ -297,48 +376,37 @@ static void create(struct tl_writer *w, struct witem *it)
 		 * unrecorded from its first second. */
 		tl_strcpy(err.msg, sizeof err.msg, w->fault);
 	} else {
+		const struct w_create *c = &it->u.create;
 		struct tl_store_test_new t = {
-			.patient_mrn = it->a, .protocol_name = it->b, .protocol_text = it->text1,
-			.protocol_json = it->text2, .operator_id = it->c, .started_at = it->at,
-			.state = "starting", .time_scale = it->x};
+			.patient_mrn = c->patient, .protocol_name = c->protocol, .protocol_text = c->text,
+			.protocol_json = c->json, .operator_id = c->operator_id,
+			.started_at = c->started_at, .state = "starting", .time_scale = c->time_scale};
 		tl_store_fault_clear(w->st);
 		id = tl_store_test_create(w->st, &t, &err);
 		if (id < 0)
 			say(LOG_ERR, err.msg);
 	}
 	w->current_test = id;
-	struct tl_daemon *d = w->d;
-	pthread_mutex_lock(&d->st_mu);
-	d->st.test_id = id;
-	if (id < 0)
-		tl_strcpy(d->st.store_error, sizeof d->st.store_error, err.msg);
-	pthread_mutex_unlock(&d->st_mu);
-	pthread_mutex_lock(&d->cmd_mu);
-	d->created = true;
-	d->created_id = id;
-	tl_strcpy(d->created_err, sizeof d->created_err, id < 0 ? err.msg : "");
-	pthread_mutex_unlock(&d->cmd_mu);
-	uint64_t one = 1;
-	if (write(d->cmd_efd, &one, sizeof one) != (ssize_t)sizeof one)
-		syslog(LOG_ERR, "waking the control thread: %m"); /* it still wakes by its tick */
+	post_news(w, id < 0 ? err.msg : NULL, false, &id, id < 0 ? err.msg : "");
 }
 
 /* Answers a command once everything before it is written, or says plainly why not. */
 static void answer(struct tl_writer *w, struct witem *it)
 {
 	retry_held(w);
-	if (it->http_status >= 300) {
-		tl_reply_complete(it->reply, it->http_status, it->msg, w->current_test);
+	const struct w_barrier *b = &it->u.barrier;
+	if (b->http_status >= 300) {
+		tl_reply_complete(b->reply, b->http_status, b->msg, w->current_test);
 	} else if (w->n_held) {
 		char msg[512];
 		snprintf(msg, sizeof msg,
 			 "done, but not recorded yet: %s; the daemon holds it (%zu writes) and "
 			 "records it as soon as the store takes writes again", w->fault, w->n_held);
-		tl_reply_complete(it->reply, 500, msg, w->current_test);
+		tl_reply_complete(b->reply, 500, msg, w->current_test);
 	} else if (w->failure[0]) {
-		tl_reply_complete(it->reply, w->failure_status, w->failure, w->current_test);
+		tl_reply_complete(b->reply, w->failure_status, w->failure, w->current_test);
 	} else {
-		tl_reply_complete(it->reply, it->http_status, it->msg, w->current_test);
+		tl_reply_complete(b->reply, b->http_status, b->msg, w->current_test);
 	}
 	w->failure[0] = '\0';
 }
@@ -376,20 +444,24 @@ static void last_tries(struct tl_writer *w)
 		struct witem *it = unhold(w);
 		char msg[1024];
 		msg[0] = '\0';
-		if (it->kind == W_EVENT)
+		if (it->kind == W_EVENT) {
+			const struct tl_event *e = &it->u.event.ev;
 			snprintf(msg, sizeof msg, "not recorded (%s): test %" PRId64 " event %s at %.1f s, source %s%s%s",
-				 w->fault, it->test_id, tl_event_kind_name(it->ev.kind),
-				 (double)it->ev.t_ms / 1000.0, it->ev.source, it->ev.detail[0] ? ": " : "",
-				 it->ev.detail);
-		else if (it->kind == W_STATE)
+				 w->fault, it->test_id, tl_event_kind_name(e->kind),
+				 (double)e->t_ms / 1000.0, e->source, e->detail[0] ? ": " : "", e->detail);
+		} else if (it->kind == W_STATE) {
+			const struct w_state *st = &it->u.state;
 			snprintf(msg, sizeof msg, "not recorded (%s): test %" PRId64 " state %s, end reason %s, ended %s",
-				 w->fault, it->test_id, it->a, it->b[0] ? it->b : "-", it->at[0] ? it->at : "-");
-		else if (it->kind == W_PRESSURE)
+				 w->fault, it->test_id, st->state, st->end_reason[0] ? st->end_reason : "-",
+				 st->ended_at[0] ? st->ended_at : "-");
+		} else if (it->kind == W_PRESSURE) {
+			const struct w_pressure *p = &it->u.pressure;
 			snprintf(msg, sizeof msg, "not recorded (%s): test %" PRId64 " pressure %s %g %s %g mmHg",
-				 w->fault, it->test_id, it->a, it->x, it->b, it->y);
-		else if (it->kind == W_FINDINGS)
+				 w->fault, it->test_id, p->phase, p->minute, p->site, p->mmhg);
+		} else if (it->kind == W_FINDINGS) {
 			snprintf(msg, sizeof msg, "not recorded (%s): test %" PRId64 " findings by %s: %.300s",
-				 w->fault, it->test_id, it->a, it->text1 ? it->text1 : "");
+				 w->fault, it->test_id, it->u.findings.operator_id, it->u.findings.json);
+		}
 		if (msg[0])
 			say(LOG_ERR, msg);
 		free_item(it);
@@ -518,26 +590,41 @@ void tl_writer_stop(struct tl_writer *w)
 	free(w);
 }
 
+/* A copy of a long string; like item(), the writer gives up rather than lose a part of
+ * the record without a trace. NULL stays NULL. */
+static char *dup_or_die(const char *src)
+{
+	if (!src)
+		return NULL;
+	char *p = strdup(src);
+	if (!p) {
+		fprintf(stderr, "treadlabd: out of memory in the store writer\n");
+		abort();
+	}
+	return p;
+}
+
 void tl_writer_create(struct tl_writer *w, const char *patient, const char *protocol_name,
 		      char *protocol_text, char *protocol_json, const char *operator_id,
 		      const char *started_at, double time_scale)
 {
 	struct witem *it = item(W_CREATE);
-	copy(it->a, sizeof it->a, patient);
-	copy(it->b, sizeof it->b, protocol_name);
-	copy(it->c, sizeof it->c, operator_id);
-	copy(it->at, sizeof it->at, started_at);
-	it->text1 = protocol_text;
-	it->text2 = protocol_json;
-	it->x = time_scale;
+	struct w_create *c = &it->u.create;
+	copy(c->patient, sizeof c->patient, patient);
+	copy(c->protocol, sizeof c->protocol, protocol_name);
+	copy(c->operator_id, sizeof c->operator_id, operator_id);
+	copy(c->started_at, sizeof c->started_at, started_at);
+	c->text = protocol_text;
+	c->json = protocol_json;
+	c->time_scale = time_scale;
 	push(w, it);
 }
 
 void tl_writer_event(struct tl_writer *w, const struct tl_event *ev, const char *operator_id)
 {
 	struct witem *it = item(W_EVENT);
-	it->ev = *ev;
-	copy(it->a, sizeof it->a, operator_id);
+	it->u.event.ev = *ev;
+	copy(it->u.event.operator_id, sizeof it->u.event.operator_id, operator_id);
 	push(w, it);
 }
 
@@ -546,11 +633,13 @@ void tl_writer_samples(struct tl_writer *w, const struct tl_store_sample *s, siz
 	if (n == 0)
 		return;
 	struct witem *it = item(W_SAMPLES);
-	it->samples = malloc(sizeof *s * n);
-	if (!it->samples)
+	it->u.samples.v = malloc(sizeof *s * n);
+	if (!it->u.samples.v) {
+		fprintf(stderr, "treadlabd: out of memory in the store writer\n");
 		abort();
-	memcpy(it->samples, s, sizeof *s * n);
-	it->n = n;
+	}
+	memcpy(it->u.samples.v, s, sizeof *s * n);
+	it->u.samples.n = n;
 	push(w, it);
 }
 
@@ -558,16 +647,17 @@ void tl_writer_state(struct tl_writer *w, const char *state, const char *end_rea
 		     const char *ended_at)
 {
 	struct witem *it = item(W_STATE);
-	copy(it->a, sizeof it->a, state);
-	copy(it->b, sizeof it->b, end_reason);
-	copy(it->at, sizeof it->at, ended_at);
+	struct w_state *st = &it->u.state;
+	copy(st->state, sizeof st->state, state);
+	copy(st->end_reason, sizeof st->end_reason, end_reason);
+	copy(st->ended_at, sizeof st->ended_at, ended_at);
 	push(w, it);
 }
 
 void tl_writer_endpoints(struct tl_writer *w, const struct tl_store_endpoints *e)
 {
 	struct witem *it = item(W_ENDPOINTS);
-	it->ep = *e;
+	it->u.endpoints = *e;
 	push(w, it);
 }
 
@@ -581,11 +671,12 @@ void tl_writer_audit_by(struct tl_writer *w, const char *operator_id, const char
 			const char *command, const char *detail_json, const char *result)
 {
 	struct witem *it = item(W_AUDIT);
-	copy(it->d, sizeof it->d, peer);
-	copy(it->a, sizeof it->a, operator_id);
-	copy(it->b, sizeof it->b, command);
-	copy(it->c, sizeof it->c, result);
-	it->text1 = detail_json ? strdup(detail_json) : NULL;
+	struct w_audit *a = &it->u.audit;
+	copy(a->peer, sizeof a->peer, peer);
+	copy(a->operator_id, sizeof a->operator_id, operator_id);
+	copy(a->command, sizeof a->command, command);
+	copy(a->result, sizeof a->result, result);
+	a->detail = dup_or_die(detail_json);
 	push(w, it);
 }
 
@@ -600,14 +691,15 @@ void tl_writer_pressure_by(struct tl_writer *w, int64_t test_id, const char *pha
 			   const char *peer)
 {
 	struct witem *it = item(W_PRESSURE);
-	it->n = flags; /* enum tl_store_pressure_flag bits */
-	copy(it->d, sizeof it->d, peer);
+	struct w_pressure *p = &it->u.pressure;
 	it->test_id = test_id;
-	copy(it->a, sizeof it->a, phase);
-	copy(it->b, sizeof it->b, site);
-	copy(it->c, sizeof it->c, operator_id);
-	it->x = minute;
-	it->y = mmhg;
+	copy(p->phase, sizeof p->phase, phase);
+	copy(p->site, sizeof p->site, site);
+	copy(p->operator_id, sizeof p->operator_id, operator_id);
+	copy(p->peer, sizeof p->peer, peer);
+	p->minute = minute;
+	p->mmhg = mmhg;
+	p->flags = flags;
 	push(w, it);
 }
 
@@ -621,10 +713,10 @@ void tl_writer_findings_by(struct tl_writer *w, int64_t test_id, const char *jso
 			   const char *operator_id, const char *peer)
 {
 	struct witem *it = item(W_FINDINGS);
-	copy(it->d, sizeof it->d, peer);
 	it->test_id = test_id;
-	it->text1 = strdup(json);
-	copy(it->a, sizeof it->a, operator_id);
+	it->u.findings.json = dup_or_die(json);
+	copy(it->u.findings.operator_id, sizeof it->u.findings.operator_id, operator_id);
+	copy(it->u.findings.peer, sizeof it->u.findings.peer, peer);
 	push(w, it);
 }
 
@@ -639,8 +731,8 @@ void tl_writer_barrier(struct tl_writer *w, struct tl_reply *reply, int http_sta
 		       const char *msg)
 {
 	struct witem *it = item(W_BARRIER);
-	it->reply = reply;
-	it->http_status = http_status;
-	copy(it->msg, sizeof it->msg, msg);
+	it->u.barrier.reply = reply;
+	it->u.barrier.http_status = http_status;
+	copy(it->u.barrier.msg, sizeof it->u.barrier.msg, msg);
 	push(w, it);
 }

@@ -42,7 +42,7 @@
 struct tl_store;
 
 /* The schema version this code writes. */
-#define TL_STORE_SCHEMA_VERSION 5
+#define TL_STORE_SCHEMA_VERSION 6
 
 /* Opens (creating it if needed, mode 0640, and its -wal and -shm alike) the store at path
  * for reading and writing, checks it (PRAGMA quick_check) and migrates it to the current
@@ -243,5 +243,45 @@ char *tl_store_test_protocol_text(struct tl_store *st, int64_t test_id, struct t
 /* The last `limit` audit rows, newest first:
  * [{"id","at","operator","command","detail":<parsed or null>,"result","peer"}]. */
 json_t *tl_store_audit_json(struct tl_store *st, size_t limit, struct tl_err *err);
+
+/* ---- operator accounts (schema version 6, issue 11) ----
+ * A name is 1 to TL_STORE_USER_NAME_MAX of a-z 0-9 . _ - starting with a letter or a
+ * digit (one spelling per person: no case, no look-alike letters); the role is
+ * technician, physician or admin; pwhash an Argon2id string (src/common/password.h),
+ * never a password. Times are UTC as elsewhere. */
+#define TL_STORE_USER_NAME_MAX 32
+
+bool tl_store_user_name_ok(const char *name);
+bool tl_store_user_role_ok(const char *role);
+
+struct tl_store_user {
+	int64_t id;
+	char name[TL_STORE_USER_NAME_MAX + 1];
+	char role[16];
+	char pwhash[128];
+	bool disabled;
+	char created_at[32], updated_at[32];
+};
+
+/* Opens an existing store, already at the current schema, for reading and writing
+ * without tl_store_open's whole-file check (the daemon's writer made that at start): the
+ * API's account changes, rare and answered at once, use one for a request. NULL + err. */
+struct tl_store *tl_store_open_current(const char *path, struct tl_err *err);
+
+/* Adds an account (enabled). Returns its id, 0 if the name is taken (err says so), -1. */
+int64_t tl_store_user_add(struct tl_store *st, const char *name, const char *role,
+			  const char *pwhash, const char *at_utc, struct tl_err *err);
+/* Reads an account: 1 and *out, 0 if there is none by that name, -1 + err. */
+int tl_store_user_get(struct tl_store *st, const char *name, struct tl_store_user *out,
+		      struct tl_err *err);
+/* Replace the hash / set or clear disabled (updated_at becomes at_utc): 1, 0 if there is
+ * no such account, -1 + err. */
+int tl_store_user_set_password(struct tl_store *st, const char *name, const char *pwhash,
+			       const char *at_utc, struct tl_err *err);
+int tl_store_user_set_disabled(struct tl_store *st, const char *name, bool disabled,
+			       const char *at_utc, struct tl_err *err);
+/* Every account by name, without its hash:
+ * [{"name","role","disabled","created_at","updated_at"}]. */
+json_t *tl_store_users_json(struct tl_store *st, struct tl_err *err);
 
 #endif

@@ -212,11 +212,3 @@ int tl_store_check_mrn(const char *mrn, const char *what, struct tl_err *err)
 	}
 	return 0;
 }
-
-int tl_store_check_writable(struct tl_store *st, const char *what, struct tl_err *err)
-{
-	if (!st->read_only)
-		return 0;
-	tl_err_set(err, "store: %s: this connection was opened read-only", what);
-	return -1;
-}

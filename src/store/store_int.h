@@ -77,6 +77,8 @@ int tl_store_begin_read(struct tl_store *st, const char *what, struct tl_err *er
 int tl_store_commit(struct tl_store *st, const char *what, struct tl_err *err);
 /* Rolls back if a transaction is open; keeps err (the first failure is the one to report). */
 void tl_store_rollback(struct tl_store *st);
+/* -1 + err on a connection opened read-only. */
+int tl_store_check_writable(struct tl_store *st, const char *what, struct tl_err *err);
 
 /* Binds NULL for NAN, the value otherwise. */
 int tl_store_bind_real(sqlite3_stmt *stmt, int i, double v);
@@ -102,7 +104,6 @@ int tl_store_json_explain(struct tl_store *st, const char *s, const json_error_t
 int tl_store_check_real(double v, const char *name, bool nan_ok, const char *what,
 			struct tl_err *err);
 int tl_store_check_mrn(const char *mrn, const char *what, struct tl_err *err);
-int tl_store_check_writable(struct tl_store *st, const char *what, struct tl_err *err);
 
 /* ---- store_schema.c ---- */
 

@@ -136,6 +136,17 @@ static const char *const migrations[TL_STORE_SCHEMA_VERSION] = {
 	"                                'peer', old.findings_peer, 'at', old.findings_at) END,"
 	"          json(new.findings_json));"
 	"END;",
+	/* 5 -> 6 (issue 11, accounts): the operators who log in. Only an Argon2id hash of a
+	 * password is kept (src/common/password.h); a disabled account stays, as the audit
+	 * trail names it. Sessions and failed-login counts live in the daemon's memory. */
+	"CREATE TABLE users ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  role TEXT NOT NULL CHECK (role IN ('technician', 'physician', 'admin')),"
+	"  pwhash TEXT NOT NULL,"
+	"  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),"
+	"  created_at TEXT NOT NULL,"
+	"  updated_at TEXT NOT NULL);",
 };
 
 static int pragma_int(struct tl_store *st, const char *sql, int *out, const char *what,

@@ -32,10 +32,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* Every text field is terminated inside its buffer; numbers are numbers. */
 	FUZZ_TERMINATED(c.driver);
-	FUZZ_TERMINATED(c.device);
-	FUZZ_TERMINATED(c.framing);
-	FUZZ_TERMINATED(c.tcp_addr);
-	FUZZ_TERMINATED(c.profile);
 	FUZZ_TERMINATED(c.database);
 	FUZZ_TERMINATED(c.socket);
 	FUZZ_TERMINATED(c.listen);

@@ -65,6 +65,12 @@ check "relief --posture: every posture" same postures "$(lines $postures)" \
 check "relief options" same relief-opts \
 	"$(lines --cacert --json --operator --posture --socket --token-file --url)" \
 	"$(completions relief --)"
+check "user: its subcommands" same user "$(lines add disable enable list passwd)" \
+	"$(completions user "")"
+check "user add NAME --role: the roles the store accepts" same roles \
+	"$(lines admin physician technician)" "$(completions user add amy --role "")"
+check "user list options" same user-list "$(lines --cacert --json --socket --token-file --url)" \
+	"$(completions user list --)"
 check "an offline command is not offered the socket" same dry-opts \
 	"$(lines --json --max-at --onset-at)" "$(completions dry-run gardner-skinner --)"
 finish

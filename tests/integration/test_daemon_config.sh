@@ -24,8 +24,37 @@ check "out of range" refused '[daemon]\ntick_hz = 5000' 'bad.conf:2: \[daemon\] 
 check "button poll interval out of range" refused '[buttons]\nmodbus = false\npoll_ms = 0' 'bad.conf:3: \[buttons\] poll_ms: 0 is out of range \(1 to 1000\)'
 check "button poll interval not a number" refused '[buttons]\npoll_ms = soon' "bad.conf:2: \[buttons\] poll_ms: 'soon' is not an integer"
 check "negative debounce refused" refused '[buttons]\ndebounce_ms = -1' 'bad.conf:2: \[buttons\] debounce_ms: -1 is out of range \(0 to 1000\)'
-check "unknown serial framing" refused '[treadmill]\nframing = 7E1' "bad.conf:2: \[treadmill\] framing: '7E1' is not one of 8E1, 8O1, 8N2, 8N1"
-check "unknown driver" refused '[treadmill]\ndriver = magic' "bad.conf:2: \[treadmill\] driver: 'magic' is not one of"
+check "unknown serial framing" refused '[treadmill]\ndriver = modbus\nframing = 7E1' "bad.conf:3: \[treadmill\] framing: '7E1' is not one of 8E1, 8O1, 8N2, 8N1"
+check "unknown driver, with the registry's names" refused '[treadmill]\ndriver = magic' "bad.conf:2: \[treadmill\] driver: 'magic' is not one of sim, modbus, trackmaster\$"
+
+# The driver's own keys are read through its option table (treadlabd --list-options).
+# accepted CONFIG-TEXT: --check-config says ok
+accepted() {
+	printf '%b\n' "$1" >"$WORK/good.conf"
+	local out
+	out=$("$D" --config "$WORK/good.conf" --check-config 2>&1) || { say "     refused: $out"; return 1; }
+}
+check "another driver's key is refused, naming what this one takes" refused '[treadmill]\ndriver = trackmaster\ndevice = /dev/ttyS0\nframing = 8N1' \
+	'bad.conf:4: \[treadmill\] framing: the trackmaster driver has no such option \(it takes: device, baud, response_timeout_ms, retries\)$'
+check "the default driver (sim) takes no [treadmill] device" refused '[treadmill]\ndevice = /dev/ttyS0' \
+	'bad.conf:2: \[treadmill\] device: the sim driver has no such option \(it takes: \[sim\] patient_onset_s, \[sim\] patient_max_s\)$'
+check "the virtual patient is the sim driver's" refused '[treadmill]\ndriver = modbus\nprofile = p\ndevice = /dev/ttyS0\n[sim]\npatient_onset_s = 10' \
+	'bad.conf:6: \[sim\] patient_onset_s: the modbus driver has no such option'
+check "a key no driver takes is an unknown key" refused '[treadmill]\ndriver = modbus\ncolour = red' "bad.conf:3: \[treadmill\]: unknown key 'colour'"
+check "driver = after the driver's keys" accepted '[treadmill]\ndevice = /dev/ttyS0\nprofile = p\nframing = 8N1\n[sim]\ntime_scale = 1\n[treadmill]\ndriver = modbus'
+check "driver = after the keys: a bad value keeps its own line" refused '[treadmill]\nbaud = 19201\nunit_id = 300\ndriver = modbus' \
+	'bad.conf:3: \[treadmill\] unit_id: 300 is out of range \(1 to 247\)'
+check "a driver's range is its own" refused '[treadmill]\ndriver = trackmaster\ndevice = /dev/ttyS0\nbaud = 9600' \
+	'bad.conf:4: \[treadmill\] baud: 9600 is out of range \(4800 to 4800\)'
+check "the driver's rules: trackmaster needs a device" refused '[treadmill]\ndriver = trackmaster' "driver = trackmaster needs 'device'"
+check "the driver's rules: modbus over TCP needs no device" accepted '[treadmill]\ndriver = modbus\nprofile = p\ntcp = 127.0.0.1:1502'
+check "a button register needs a driver that has one" refused '[buttons]\nmodbus = true' 'needs a driver with a button register \(driver = modbus\)'
+check "time scale allowed on a simulator behind a wire" accepted '[treadmill]\ndriver = trackmaster\ndevice = /dev/ttyS0\nsimulated = true\n[sim]\ntime_scale = 10'
+check "time scale and the virtual patient on the sim driver" accepted '[sim]\ntime_scale = 10\npatient_onset_s = 5\npatient_max_s = 50'
+for f in "$TL_SOURCE_DIR"/config/treadlabd-*.conf; do
+	check "the shipped $(basename "$f") is valid" "$D" --config "$f" --check-config
+done
+check "--list-options lists every driver's keys" bash -c "'$D' --list-options | awk -F'\t' 'NF == 7 { n[\$1]++ } END { exit !(n[\"sim\"] == 2 && n[\"modbus\"] == 9 && n[\"trackmaster\"] == 4) }'"
 check "syntax error" refused '[daemon\ntick_hz = 10' 'bad.conf:1:'
 check "reminders must increase" refused '[daemon]\nreminder_minutes = 5, 3' 'minutes must increase'
 check "time scale refused on a real treadmill" refused '[treadmill]\ndriver = trackmaster\ndevice = /dev/ttyS0\n[sim]\ntime_scale = 10' 'only a simulated treadmill'

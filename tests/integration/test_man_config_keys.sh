@@ -1,13 +1,14 @@
 # treadlabd.conf(5) cannot drift from the code: the keys it documents are exactly the
-# keys treadlabd accepts, each documented range is the one treadlabd enforces (both ends
-# accepted, a hair beyond either refused), and config/treadlabd.conf lists the same keys
-# with the same defaults.
+# keys treadlabd accepts, each documented default and range is the one treadlabd
+# enforces (both ends accepted, a hair beyond either refused), and config/treadlabd.conf
+# lists the same keys with the same defaults.
 #
-# The accepted keys are found by asking the program, not by reading the parser's shape:
-# every identifier-like string literal in src/daemon/config*.c is tried as a section and
-# as a key of each section with `treadlabd --check-config`; a key is accepted when the
-# error, if any, is not "unknown key". This survives any rewrite of the parser that keeps
-# the names in its source.
+# The daemon's own keys are found by asking the program, not by reading the parser's
+# shape: every identifier-like string literal in src/daemon/config*.c is tried as a
+# section and as a key of each section with `treadlabd --check-config`; a key is
+# accepted when the error, if any, is not "unknown key". The drivers' keys come from
+# their option tables, printed by `treadlabd --list-options`, and are documented under
+# "## driver = NAME" in their section of the page.
 source "$(dirname "$0")/lib.sh"
 
 PAGE="$TL_SOURCE_DIR/docs/man/treadlabd.conf.5.scd"
@@ -36,10 +37,17 @@ code_keys=$(for s in $sections; do
 	done
 done | sort)
 check "the code's sections were found ($(echo $sections))" test "$(wc -w <<<"$sections")" -ge 7
-check "the code's keys were found ($(wc -l <<<"$code_keys"))" test "$(wc -l <<<"$code_keys")" -ge 40
+check "the daemon's keys were found ($(wc -l <<<"$code_keys"))" test "$(wc -l <<<"$code_keys")" -ge 30
 
-# The page: "# [section]" headings, then "*key* = ..." lines with tab-indented
-# descriptions holding "Default X." and, for numbers, "Range LO to HI.".
+# The drivers' keys: "driver<TAB>section<TAB>key<TAB>kind<TAB>default<TAB>range<TAB>help".
+list=$("$D" --list-options)
+check "--list-options prints the drivers' tables" test "$(awk -F'\t' 'NF == 7' <<<"$list" | wc -l)" -ge 10
+drv_keys=$(awk -F'\t' '{ print $2 " " $3 " " $1 }' <<<"$list" | sort)
+all_keys=$(printf '%s\n%s\n' "$code_keys" "$drv_keys" | sort)
+
+# The page: "# [section]" headings, "## driver = NAME" subheadings, then "*key* = ..."
+# lines with tab-indented descriptions holding "Default X." and, for numbers, "Range LO
+# to HI.". A driver's key is "section key driver", the daemon's "section key".
 page_table() {
 	awk '
 	function flush() {
@@ -54,11 +62,13 @@ page_table() {
 			split(substr(desc, RSTART + 6, RLENGTH - 7), r, " to ")
 			lo = r[1]; hi = r[2]
 		}
-		printf "%s %s\t%s\t%s\t%s\n", sec, key, def, lo, hi
+		printf "%s %s%s\t%s\t%s\t%s\n", sec, key, drv == "" ? "" : " " drv, def, lo, hi
 		key = ""
 	}
-	/^# \[[a-z_]+\]$/ { flush(); sec = substr($2, 2, length($2) - 2); next }
-	/^# / { flush(); sec = ""; next }
+	/^# \[[a-z_]+\]$/ { flush(); sec = substr($2, 2, length($2) - 2); drv = ""; next }
+	/^# / { flush(); sec = ""; drv = ""; next }
+	/^## driver = [a-z_]+$/ { flush(); drv = $4; next }
+	/^## / { flush(); sec = ""; drv = ""; next }
 	sec != "" && /^\*[a-z_]+\* = / { flush(); key = $1; gsub(/\*/, "", key); desc = ""; next }
 	key != "" && /^\t/ { sub(/^\t/, ""); desc = desc " " $0; next }
 	key != "" && /^$/ { flush() }
@@ -72,7 +82,7 @@ conf_table=$(awk '/^\[[a-z_]+\]/ { s = substr($1, 2, length($1) - 2); next }
 		line = $0; commented = sub(/^;/, "", line)
 		k = line; sub(/ *=.*/, "", k); v = line; sub(/^[^=]*= */, "", v)
 		printf "%s %s\t%s\n", s, k, commented ? "none" : v }' "$CONF")
-conf_keys=$(cut -f1 <<<"$conf_table" | sort)
+conf_keys=$(cut -f1 <<<"$conf_table" | sort -u)
 
 same_set() { # same_set A B: prints what differs
 	local d
@@ -80,8 +90,8 @@ same_set() { # same_set A B: prints what differs
 	sed 's/^/     /' <<<"$d"
 	return 1
 }
-check "treadlabd.conf(5) documents exactly the keys treadlabd accepts" same_set "$code_keys" "$page_keys"
-check "config/treadlabd.conf lists exactly those keys" same_set "$code_keys" "$conf_keys"
+check "treadlabd.conf(5) documents exactly the keys treadlabd and its drivers accept" same_set "$all_keys" "$page_keys"
+check "config/treadlabd.conf lists exactly those keys" same_set "$(cut -d' ' -f1,2 <<<"$all_keys" | sort -u)" "$conf_keys"
 check "every key documents its default" bash -c "! cut -f2 <<<'$table' | grep -qx ''"
 
 # Defaults: the page's and the shipped file's agree (a number by value; "none": the
@@ -94,23 +104,48 @@ same_num_or_text() {
 		[ "$(norm "$1")" = "$(norm "$2")" ]
 	fi
 }
-while IFS=$'\t' read -r key def lo hi; do
-	fdef=$(awk -F'\t' -v k="$key" '$1 == k { print $2 }' <<<"$conf_table")
-	check "[${key% *}] ${key#* }: default '$def' in the page, '$fdef' in treadlabd.conf" \
-		same_num_or_text "$def" "$fdef"
+# prefix DRIVER KEY: the lines a probe of DRIVER's KEY starts with: the driver and the
+# keys its rules require (device, profile) when it takes them, KEY aside.
+prefix() {
+	local p="[treadmill]\\ndriver = $1\\n" k
+	for k in device profile; do
+		if [ "$k" != "$2" ] && awk -F'\t' -v d="$1" -v k="$k" '$1 == d && $2 == "treadmill" && $3 == k { f = 1 } END { exit !f }' <<<"$list"; then
+			p+="$k = /dev/null\\n"
+		fi
+	done
+	printf '%s' "$p"
+}
+while IFS=$'\t' read -r id def lo hi; do
+	read -r s k drv <<<"$id"
+	pre=""
+	if [ -n "$drv" ]; then
+		# a driver's key: the page's default and range are its table's
+		row=$(awk -F'\t' -v d="$drv" -v s="$s" -v k="$k" '$1 == d && $2 == s && $3 == k' <<<"$list")
+		tdef=$(cut -f5 <<<"$row") trange=$(cut -f6 <<<"$row")
+		check "[$s] $k ($drv): default '$def' in the page, '$tdef' in the driver's table" \
+			same_num_or_text "$def" "$tdef"
+		if [ -n "$lo" ] || [[ $trange == *" to "* ]]; then
+			check "[$s] $k ($drv): range '$lo to $hi' in the page, '$trange' in the driver's table" \
+				test "$lo to $hi" = "$trange"
+		fi
+		pre=$(prefix "$drv" "$k")
+	else
+		fdef=$(awk -F'\t' -v k="$s $k" '$1 == k { print $2 }' <<<"$conf_table")
+		check "[$s] $k: default '$def' in the page, '$fdef' in treadlabd.conf" \
+			same_num_or_text "$def" "$fdef"
+	fi
 	if [ -n "$lo" ]; then
-		s=${key% *} k=${key#* }
 		below=$(awk -v x="$lo" 'BEGIN { e = (x < 0 ? -x : x) * 1e-6; if (e < 1e-6) e = 1e-6; printf "%.9g", x - e }')
 		above=$(awk -v x="$hi" 'BEGIN { e = (x < 0 ? -x : x) * 1e-6; if (e < 1e-6) e = 1e-6; printf "%.9g", x + e }')
-		check "[$s] $k: $lo and $hi accepted, $below and $above refused" bash -c "
+		check "[$s] $k${drv:+ ($drv)}: $lo and $hi accepted, $below and $above refused" bash -c "
 			$(declare -f probe accepted); WORK='$WORK' D='$D'
-			accepted '[$s]\n$k = $lo' && accepted '[$s]\n$k = $hi' &&
-			! accepted '[$s]\n$k = $below' && ! accepted '[$s]\n$k = $above' &&
-			! accepted '[$s]\n$k = $(awk -v x="$lo" 'BEGIN { print x - 1 }')' &&
-			! accepted '[$s]\n$k = $(awk -v x="$hi" 'BEGIN { print x + 1 }')'"
+			accepted '$pre[$s]\n$k = $lo' && accepted '$pre[$s]\n$k = $hi' &&
+			! accepted '$pre[$s]\n$k = $below' && ! accepted '$pre[$s]\n$k = $above' &&
+			! accepted '$pre[$s]\n$k = $(awk -v x="$lo" 'BEGIN { print x - 1 }')' &&
+			! accepted '$pre[$s]\n$k = $(awk -v x="$hi" 'BEGIN { print x + 1 }')'"
 	fi
 	if [ "$def" != none ]; then
-		check "[${key% *}] ${key#* }: the default '$def' is accepted" accepted "[${key% *}]\n${key#* } = $def"
+		check "[$s] $k${drv:+ ($drv)}: the default '$def' is accepted" accepted "$pre[$s]\n$k = $def"
 	fi
 done <<<"$table"
 finish

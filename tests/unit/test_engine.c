@@ -42,7 +42,7 @@ static struct rig *rig_of(struct tl_treadmill *tm)
 	return (struct rig *)(void *)tm;
 }
 
-static int w_open(struct tl_treadmill *tm, const struct tl_driver_opts *o)
+static int w_open(struct tl_treadmill *tm, const void *o)
 {
 	return tl_sim_treadmill_ops.open(tm, o);
 }
@@ -134,7 +134,7 @@ static struct rig *rig_start(const char *name, double onset_s, double max_s)
 					    .max_grade_pct = tl_belt_default_params.max_grade_pct};
 	struct tl_err err = {{0}};
 	assert_int_equal(tl_protocol_load_name(TL_PROTOCOL_DIR, name, &caps, &r->p, &err), 0);
-	struct tl_driver_opts opts = {.patient_onset_s = onset_s, .patient_max_s = max_s};
+	struct tl_sim_opts opts = {.patient_onset_s = onset_s, .patient_max_s = max_s};
 	r->tm.ops = &counting_ops;
 	assert_int_equal(r->tm.ops->open(&r->tm, &opts), 0);
 	tl_actuator_init(&r->act, &r->tm);

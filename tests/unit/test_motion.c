@@ -19,7 +19,7 @@ static void record(const char *what)
 		 what);
 }
 
-static int f_open(struct tl_treadmill *tm, const struct tl_driver_opts *o)
+static int f_open(struct tl_treadmill *tm, const void *o)
 {
 	(void)tm, (void)o;
 	return 0;

@@ -1,0 +1,202 @@
+/* The daemon's configuration reader (src/daemon/config.c, linked in) reads the driver's
+ * keys through the chosen driver's option table: a key of another driver is refused
+ * naming the driver and what it takes, `driver =` may come after the driver's keys, the
+ * driver's own rules run in tl_config_validate, and the daemon's capability checks use
+ * the drivers' flags. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "modbus_treadmill.h"
+#include "sim.h"
+#include "trackmaster.h"
+
+static char path[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(path, sizeof path, "/tmp/tl-drvopts-XXXXXX");
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unlink(path);
+	return 0;
+}
+
+/* Loads text over the defaults: 0, or -1 with err holding "path:line: reason". */
+static int load(struct tl_config *c, const char *text, struct tl_err *err)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	tl_config_defaults(c);
+	memset(err, 0, sizeof *err);
+	return tl_config_load(c, path, err);
+}
+
+/* err's message without the "path:" prefix. */
+static const char *after_path(const struct tl_err *err)
+{
+	size_t n = strlen(path);
+	assert_memory_equal(err->msg, path, n);
+	return err->msg + n + 1;
+}
+
+static struct tl_config c;
+
+static void the_default_driver_is_the_registrys_first(void **state)
+{
+	(void)state;
+	tl_config_defaults(&c);
+	assert_ptr_equal(c.drv, tl_treadmill_drivers[0]);
+	assert_string_equal(c.driver, tl_treadmill_drivers[0]->name);
+	const struct tl_sim_opts *s = (const void *)&c.drv_opts;
+	assert_true(s->patient_onset_s < 0 && s->patient_max_s < 0);
+}
+
+static void a_key_of_another_driver_is_refused(void **state)
+{
+	(void)state;
+	struct tl_err err;
+	assert_int_equal(load(&c, "[treadmill]\ndriver = trackmaster\ndevice = /dev/ttyS0\nunit_id = 3\n",
+			      &err), -1);
+	assert_string_equal(after_path(&err), "4: [treadmill] unit_id: the trackmaster driver has no such "
+					      "option (it takes: device, baud, response_timeout_ms, retries)");
+	assert_int_equal(load(&c, "[sim]\ntime_scale = 2\n[treadmill]\ndriver = modbus\n"
+				  "[sim]\npatient_max_s = 60\n", &err), -1);
+	assert_string_equal(after_path(&err), "6: [sim] patient_max_s: the modbus driver has no such "
+					      "option (it takes: [treadmill] device, [treadmill] baud, "
+					      "[treadmill] framing, [treadmill] tcp, [treadmill] profile, "
+					      "[treadmill] unit_id, [treadmill] watchdog_max_ms, "
+					      "[treadmill] response_timeout_ms, [treadmill] retries)");
+}
+
+static void a_key_no_driver_takes_is_unknown(void **state)
+{
+	(void)state;
+	struct tl_err err;
+	assert_int_equal(load(&c, "[treadmill]\ndriver = modbus\nparity = E\n", &err), -1);
+	assert_string_equal(after_path(&err), "3: [treadmill]: unknown key 'parity'");
+	assert_int_equal(load(&c, "[sim]\npatient_age = 70\n", &err), -1);
+	assert_string_equal(after_path(&err), "2: [sim]: unknown key 'patient_age'");
+}
+
+static void the_driver_may_come_after_its_keys(void **state)
+{
+	(void)state;
+	struct tl_err err;
+	int rc = load(&c, "[treadmill]\ndevice = /dev/ttyUSB0\nframing = 8N1\nprofile = p.profile\n"
+			  "[daemon]\ntick_hz = 20\n[treadmill]\ndriver = modbus\n", &err);
+	if (rc)
+		fail_msg("%s", err.msg);
+	assert_ptr_equal(c.drv, &tl_modbus_treadmill_ops);
+	assert_string_equal(c.driver, "modbus");
+	const struct tl_modbus_opts *m = (const void *)&c.drv_opts;
+	assert_string_equal(m->device, "/dev/ttyUSB0");
+	assert_string_equal(m->framing, "8N1");
+	assert_string_equal(m->profile, "p.profile");
+	assert_int_equal(m->baud, 19200); /* the table's default */
+	assert_int_equal(m->retries, 2);
+	assert_int_equal(tl_config_validate(&c, "x.conf", &err), 0);
+	/* the line of a bad value is its own, not the driver's */
+	assert_int_equal(load(&c, "[treadmill]\nretries = 11\ndriver = modbus\n", &err), -1);
+	assert_string_equal(after_path(&err), "2: [treadmill] retries: 11 is out of range (0 to 10)");
+	/* with an unknown driver, its line is the error */
+	assert_int_equal(load(&c, "[treadmill]\ndevice = /dev/ttyS0\ndriver = magic\n", &err), -1);
+	assert_string_equal(after_path(&err),
+			    "3: [treadmill] driver: 'magic' is not one of sim, modbus, trackmaster");
+	assert_int_equal(load(&c, "[treadmill]\ndriver =\nretries = 1\n", &err), -1);
+	assert_string_equal(after_path(&err), "2: [treadmill] driver: '' is not one of sim, modbus, trackmaster");
+}
+
+static void the_drivers_rules_run_in_validate(void **state)
+{
+	(void)state;
+	struct tl_err err;
+	assert_int_equal(load(&c, "[treadmill]\ndriver = modbus\ndevice = /dev/ttyS0\n", &err), 0);
+	assert_int_equal(tl_config_validate(&c, "x.conf", &err), -1);
+	assert_string_equal(err.msg, "x.conf: [treadmill] driver = modbus needs 'profile' (a register "
+				     "map in config/devices/)");
+	assert_int_equal(load(&c, "[treadmill]\ndriver = trackmaster\n", &err), 0);
+	assert_int_equal(tl_config_validate(&c, "x.conf", &err), -1);
+	assert_string_equal(err.msg, "x.conf: [treadmill] driver = trackmaster needs 'device'");
+}
+
+static void capabilities_decide_time_scale_and_buttons(void **state)
+{
+	(void)state;
+	struct tl_err err;
+	const char *tm_scaled = "[treadmill]\ndriver = trackmaster\ndevice = /dev/ttyS0\n[sim]\ntime_scale = 5\n";
+	assert_int_equal(load(&c, tm_scaled, &err), 0);
+	assert_int_equal(tl_config_validate(&c, "x.conf", &err), -1);
+	assert_non_null(strstr(err.msg, "only a simulated treadmill may run faster than real time"));
+	assert_int_equal(load(&c, "[treadmill]\ndriver = trackmaster\ndevice = /dev/ttyS0\n"
+				  "simulated = yes\n[sim]\ntime_scale = 5\n", &err), 0);
+	assert_int_equal(tl_config_validate(&c, "x.conf", &err), 0);
+	assert_int_equal(load(&c, "[sim]\ntime_scale = 5\npatient_onset_s = 30\n", &err), 0);
+	assert_int_equal(tl_config_validate(&c, "x.conf", &err), 0);
+	assert_true(((const struct tl_sim_opts *)(const void *)&c.drv_opts)->patient_onset_s == 30);
+	assert_int_equal(load(&c, "[buttons]\nmodbus = true\n", &err), 0);
+	assert_int_equal(tl_config_validate(&c, "x.conf", &err), -1);
+	assert_string_equal(err.msg, "x.conf: [buttons] modbus = true needs a driver with a button "
+				     "register (driver = modbus)");
+	assert_int_equal(load(&c, "[buttons]\nmodbus = true\n[treadmill]\ndriver = modbus\n"
+				  "profile = p\ntcp = 127.0.0.1:1502\n", &err), 0);
+	assert_int_equal(tl_config_validate(&c, "x.conf", &err), 0);
+}
+
+/* Reading over a configuration that had another driver starts from the new one's
+ * defaults; the same driver keeps what was read before. */
+static void a_second_file_over_the_first(void **state)
+{
+	(void)state;
+	struct tl_err err;
+	assert_int_equal(load(&c, "[treadmill]\ndriver = modbus\nunit_id = 9\n", &err), 0);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("[treadmill]\nretries = 1\n", f);
+	fclose(f);
+	assert_int_equal(tl_config_load(&c, path, &err), 0);
+	const struct tl_modbus_opts *m = (const void *)&c.drv_opts;
+	assert_int_equal(m->unit_id, 9);
+	assert_int_equal(m->retries, 1);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("[treadmill]\ndriver = trackmaster\n", f);
+	fclose(f);
+	assert_int_equal(tl_config_load(&c, path, &err), 0);
+	const struct tl_trackmaster_opts *t = (const void *)&c.drv_opts;
+	assert_int_equal(t->baud, 4800);
+	assert_int_equal(t->retries, 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(the_default_driver_is_the_registrys_first),
+		cmocka_unit_test(a_key_of_another_driver_is_refused),
+		cmocka_unit_test(a_key_no_driver_takes_is_unknown),
+		cmocka_unit_test(the_driver_may_come_after_its_keys),
+		cmocka_unit_test(the_drivers_rules_run_in_validate),
+		cmocka_unit_test(capabilities_decide_time_scale_and_buttons),
+		cmocka_unit_test(a_second_file_over_the_first),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
