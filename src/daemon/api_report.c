@@ -9,6 +9,7 @@
  * test; the password is asked at every signature, as a signature is the signer's own act
  * (a session alone does not sign). The signed PDF is kept as the test's next version. */
 #include "api_int.h"
+#include "api_pool.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -102,7 +103,7 @@ enum MHD_Result tl_api_get_report(struct tl_api *api, struct MHD_Connection *c,
 	if (!tl_api_test_exists(api, c, rq->id, &ret))
 		return ret;
 	struct tl_err err;
-	struct tl_store *st = tl_store_open_readonly(api->d->cfg.database, &err);
+	struct tl_store *st = tl_api_pool_take(api->pool, &err);
 	if (!st)
 		return tl_api_send_error(c, 500, "%s", err.msg);
 	json_t *rec = NULL, *samples = NULL, *earlier = NULL;
@@ -116,7 +117,7 @@ enum MHD_Result tl_api_get_report(struct tl_api *api, struct MHD_Connection *c,
 		/* What the physician signed, byte for byte. */
 		char note[64];
 		snprintf(note, sizeof note, "signed version %d", signed_r.version);
-		tl_store_close(st);
+		tl_api_pool_give(api->pool, st, false);
 		return send_bytes(c, 200, "application/pdf", signed_r.pdf, signed_r.len, note);
 	}
 	if (!(rec = tl_store_test_json(st, rq->id, &err)) ||
@@ -124,7 +125,7 @@ enum MHD_Result tl_api_get_report(struct tl_api *api, struct MHD_Connection *c,
 	    !(earlier = tl_store_tests_json(st, json_string_value(json_object_get(rec, "patient")),
 					    &err)))
 		goto fail;
-	tl_store_close(st);
+	tl_api_pool_give(api->pool, st, false); /* rendering needs no connection */
 	st = NULL;
 	struct tl_report_opts o;
 	char addr[sizeof api->d->cfg.report_lab_address];
@@ -147,7 +148,8 @@ enum MHD_Result tl_api_get_report(struct tl_api *api, struct MHD_Connection *c,
 	return send_bytes(c, 200, "application/pdf", pdf, len,
 			  has_signed ? "preliminary, amended after a signed version" : "preliminary");
 fail:
-	tl_store_close(st);
+	if (st)
+		tl_api_pool_give(api->pool, st, true);
 	free(signed_r.pdf);
 	free(guidance);
 	json_decref(rec);
@@ -216,16 +218,17 @@ enum MHD_Result tl_api_sign_report(struct tl_api *api, struct MHD_Connection *c,
 		goto out;
 	}
 	struct tl_err err;
-	st = tl_store_open_readonly(api->d->cfg.database, &err);
-	if (!st || !(rec = tl_store_test_json(st, rq->id, &err)) ||
-	    !(samples = tl_store_samples_json(st, rq->id, &err)) ||
-	    !(earlier = tl_store_tests_json(st, json_string_value(json_object_get(rec, "patient")),
-					    &err))) {
+	struct tl_store *rd = tl_api_pool_take(api->pool, &err);
+	bool read = rd && (rec = tl_store_test_json(rd, rq->id, &err)) &&
+		    (samples = tl_store_samples_json(rd, rq->id, &err)) &&
+		    (earlier = tl_store_tests_json(rd, json_string_value(json_object_get(rec, "patient")),
+						   &err));
+	if (rd)
+		tl_api_pool_give(api->pool, rd, !read);
+	if (!read) {
 		ret = tl_api_send_error(c, 500, "%s", err.msg);
 		goto out;
 	}
-	tl_store_close(st);
-	st = NULL;
 	const char *state = json_string_value(json_object_get(rec, "state"));
 	if (in_progress(state)) {
 		ret = tl_api_send_error(c, 409, "test %lld is still in progress (state %s): sign its "
@@ -316,13 +319,13 @@ enum MHD_Result tl_api_get_export(struct tl_api *api, struct MHD_Connection *c,
 	if (has_lo && has_hi && strcmp(lo, hi) >= 0)
 		return tl_api_send_error(c, 400, "from %s is after to %s", from, to);
 	struct tl_err err;
-	struct tl_store *st = tl_store_open_readonly(api->d->cfg.database, &err);
+	struct tl_store *st = tl_api_pool_take(api->pool, &err);
 	if (!st)
 		return tl_api_send_error(c, 500, "%s", err.msg);
 	struct tl_csv csv = {0};
 	tl_report_csv_header(&csv);
 	int n = tl_store_export_each(st, has_lo ? lo : NULL, has_hi ? hi : NULL, csv_row, &csv, &err);
-	tl_store_close(st);
+	tl_api_pool_give(api->pool, st, n < 0);
 	if (n < 0 || csv.oom) {
 		tl_csv_free(&csv);
 		return tl_api_send_error(c, 500, "%s", n < 0 ? err.msg : "export: out of memory");

@@ -11,6 +11,7 @@
  * wrong password does. Cookies are ignored on the Unix socket: there the file's
  * permissions say who may ask, as before. */
 #include "api_int.h"
+#include "api_pool.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,9 +292,10 @@ bool tl_api_password_ok(struct tl_api *api, struct MHD_Connection *c, const char
 	int known = 0;
 	memset(u, 0, sizeof *u);
 	if (tl_store_user_name_ok(name)) {
-		struct tl_store *st = tl_store_open_readonly(api->d->cfg.database, &err);
+		struct tl_store *st = tl_api_pool_take(api->pool, &err);
 		known = st ? tl_store_user_get(st, name, u, &err) : -1;
-		tl_store_close(st);
+		if (st)
+			tl_api_pool_give(api->pool, st, known < 0);
 		if (known < 0) {
 			*ret = tl_api_send_error(c, 500, "%s", err.msg);
 			return false;
