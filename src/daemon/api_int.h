@@ -229,6 +229,12 @@ bool tl_api_session_in_head(struct tl_api *api, const char *head, size_t n,
  * naming another is refused, 403), else the body's, else def. As tl_api_opt_string. */
 bool tl_api_operator(struct MHD_Connection *c, const struct tl_api_request *rq, json_t *body,
 		     char *dst, size_t cap, const char *def, enum MHD_Result *ret);
+/* A body {"user","password"} (a login's, a signature's): the body, to be freed with
+ * tl_api_credentials_free (which wipes the password), the user in name and the password
+ * in *pw; NULL once a 400 is answered. The request's raw body is wiped here. */
+json_t *tl_api_credentials(struct MHD_Connection *c, struct tl_api_request *rq,
+			   char name[64], const char **pw, enum MHD_Result *ret);
+void tl_api_credentials_free(json_t *body);
 /* Checks name's password as a login does (the failed-login limit first, then the hash,
  * a dummy one for an unknown name, then disabled): true and *u when it is right, else the
  * answer is sent (*ret) and the attempt counted and audited under command. */

@@ -17,7 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "password.h"
 #include "report.h"
 #include "store.h"
 #include "writer.h"
@@ -181,26 +180,16 @@ static void audit_sign(struct tl_api *api, struct MHD_Connection *c, const char 
 enum MHD_Result tl_api_sign_report(struct tl_api *api, struct MHD_Connection *c,
 				   struct tl_api_request *rq)
 {
-	static const char *const allowed[] = {"user", "password", NULL};
 	enum MHD_Result ret;
-	json_t *body = tl_api_parse_body(c, rq, allowed, &ret);
-	if (rq->body)
-		tl_password_wipe(rq->body, rq->len);
+	char name[64];
+	const char *pw;
+	json_t *body = tl_api_credentials(c, rq, name, &pw, &ret);
 	if (!body)
 		return ret;
-	json_t *jpw = json_object_get(body, "password");
 	json_t *rec = NULL, *samples = NULL, *earlier = NULL;
 	char *guidance = NULL;
 	unsigned char *pdf = NULL;
 	struct tl_store *st = NULL;
-	char name[64];
-	if (!json_is_string(json_object_get(body, "user")) || !json_is_string(jpw)) {
-		ret = tl_api_send_error(c, 400, "fields 'user' and 'password' (strings) are required: "
-					"a report is signed with the physician's password");
-		goto out;
-	}
-	if (!tl_api_opt_string(c, body, "user", name, sizeof name, NULL, &ret))
-		goto out;
 	if (rq->has_session && strcmp(name, rq->who.user)) {
 		ret = tl_api_send_error(c, 403, "'%s' is logged in here: sign as that account, or "
 					"log out first", rq->who.user);
@@ -209,7 +198,7 @@ enum MHD_Result tl_api_sign_report(struct tl_api *api, struct MHD_Connection *c,
 	if (!tl_api_test_exists(api, c, rq->id, &ret))
 		goto out;
 	struct tl_store_user u;
-	if (!tl_api_password_ok(api, c, "sign", name, json_string_value(jpw), &u, &ret))
+	if (!tl_api_password_ok(api, c, "sign", name, pw, &u, &ret))
 		goto out;
 	if (strcmp(u.role, "physician")) {
 		audit_sign(api, c, u.name, rq->id, "refused: not a physician");
@@ -264,15 +253,13 @@ enum MHD_Result tl_api_sign_report(struct tl_api *api, struct MHD_Connection *c,
 			      version, "signed_by", u.name, "signed_at", at, "pdf_sha256", sha);
 	ret = j ? tl_api_send_json(c, 201, j) : tl_api_send_error(c, 500, "signing: out of memory");
 out:
-	if (json_is_string(jpw))
-		tl_password_wipe((char *)json_string_value(jpw), json_string_length(jpw));
 	tl_store_close(st);
 	free(pdf);
 	free(guidance);
 	json_decref(rec);
 	json_decref(samples);
 	json_decref(earlier);
-	json_decref(body);
+	tl_api_credentials_free(body);
 	return ret;
 }
 

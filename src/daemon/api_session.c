@@ -322,37 +322,50 @@ bool tl_api_password_ok(struct tl_api *api, struct MHD_Connection *c, const char
 	return true;
 }
 
-enum MHD_Result tl_api_session_login(struct tl_api *api, struct MHD_Connection *c,
-				     struct tl_api_request *rq)
+json_t *tl_api_credentials(struct MHD_Connection *c, struct tl_api_request *rq,
+			   char name[64], const char **pw, enum MHD_Result *ret)
 {
 	static const char *const allowed[] = {"user", "password", NULL};
-	enum MHD_Result ret;
-	json_t *body = tl_api_parse_body(c, rq, allowed, &ret);
+	json_t *body = tl_api_parse_body(c, rq, allowed, ret);
 	if (rq->body)
 		tl_password_wipe(rq->body, rq->len);
 	if (!body)
-		return ret;
+		return NULL;
 	json_t *jpw = json_object_get(body, "password");
-	char name[64];
 	if (!json_is_string(json_object_get(body, "user")) || !json_is_string(jpw)) {
-		ret = tl_api_send_error(c, 400, "fields 'user' and 'password' (strings) are required");
-		goto out;
+		*ret = tl_api_send_error(c, 400, "fields 'user' and 'password' (strings) are required");
+	} else if (json_string_length(jpw) > TL_PASSWORD_MAX_BYTES) {
+		*ret = tl_api_send_error(c, 400, "field 'password' is longer than %d bytes",
+					 TL_PASSWORD_MAX_BYTES);
+	} else if (tl_api_opt_string(c, body, "user", name, 64, NULL, ret)) {
+		*pw = json_string_value(jpw);
+		return body;
 	}
-	if (!tl_api_opt_string(c, body, "user", name, sizeof name, NULL, &ret))
-		goto out;
-	const char *pw = json_string_value(jpw);
-	if (json_string_length(jpw) > TL_PASSWORD_MAX_BYTES) {
-		ret = tl_api_send_error(c, 400, "field 'password' is longer than %d bytes",
-					TL_PASSWORD_MAX_BYTES);
-		goto out;
-	}
-	struct tl_store_user u = {0};
-	if (tl_api_password_ok(api, c, "login", name, pw, &u, &ret))
-		ret = logged_in(api, c, rq, &u);
-out:
+	tl_api_credentials_free(body);
+	return NULL;
+}
+
+void tl_api_credentials_free(json_t *body)
+{
+	json_t *jpw = json_object_get(body, "password");
 	if (json_is_string(jpw))
 		tl_password_wipe((char *)json_string_value(jpw), json_string_length(jpw));
 	json_decref(body);
+}
+
+enum MHD_Result tl_api_session_login(struct tl_api *api, struct MHD_Connection *c,
+				     struct tl_api_request *rq)
+{
+	enum MHD_Result ret;
+	char name[64];
+	const char *pw;
+	json_t *body = tl_api_credentials(c, rq, name, &pw, &ret);
+	if (!body)
+		return ret;
+	struct tl_store_user u = {0};
+	if (tl_api_password_ok(api, c, "login", name, pw, &u, &ret))
+		ret = logged_in(api, c, rq, &u);
+	tl_api_credentials_free(body);
 	return ret;
 }
 
