@@ -28,6 +28,7 @@ int cmd_findings(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_ports(int argc, char **argv);
 int cmd_user(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 

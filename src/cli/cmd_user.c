@@ -234,3 +234,56 @@ int cmd_user(int argc, char **argv)
 		return user_list(&c, argc, argv);
 	return cli_usage("user: unknown subcommand '%s' (add, passwd, disable, enable, list)", sub);
 }
+
+/* treadlab sign ID --user NAME: a physician signs a finished test's report. The password
+ * is asked at every signature (from the terminal without echo, or standard input's first
+ * line), as the signature is the signer's own act. */
+int cmd_sign(int argc, char **argv)
+{
+	struct tl_client c;
+	if (tl_client_init(&c, &argc, argv))
+		return 1;
+	const char *id = NULL, *user = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--user") && i + 1 < argc)
+			user = argv[++i];
+		else if (argv[i][0] != '-' && !id)
+			id = argv[i];
+		else
+			return cli_usage("sign: unexpected argument '%s' (sign ID --user NAME)", argv[i]);
+	}
+	if (!id || !user)
+		return cli_usage("sign: expected a test id and --user NAME (a physician's account)");
+	char *end;
+	errno = 0;
+	long long n = strtoll(id, &end, 10);
+	if (*end || errno || n <= 0)
+		return cli_usage("sign: '%s' is not a test id (a positive number)", id);
+	int rc = check_name("sign", user);
+	if (rc)
+		return rc;
+	char pw[PW_CAP];
+	if (isatty(STDIN_FILENO)) {
+		char prompt[96];
+		snprintf(prompt, sizeof prompt, "Password of %s, to sign test %lld: ", user, n);
+		rc = ask(prompt, pw, sizeof pw);
+	} else {
+		rc = read_line(pw, sizeof pw);
+	}
+	if (rc < 0) {
+		tl_password_wipe(pw, sizeof pw);
+		return cli_fail("sign: no password given");
+	}
+	char path[64];
+	snprintf(path, sizeof path, "/v1/tests/%lld/sign", n);
+	json_t *r = call_with_password(&c, "POST", path, json_pack("{s:s}", "user", user), pw);
+	if (!r)
+		return 1;
+	printf("test %lld: report version %lld signed by %s at %s (sha-256 %s)\n", n,
+	       (long long)json_integer_value(json_object_get(r, "version")),
+	       json_string_value(json_object_get(r, "signed_by")),
+	       json_string_value(json_object_get(r, "signed_at")),
+	       json_string_value(json_object_get(r, "pdf_sha256")));
+	json_decref(r);
+	return 0;
+}

@@ -34,6 +34,7 @@ static const struct {
 	{"ports", cmd_ports, "list serial ports with USB VID:PID [--json]"},
 	{"user", cmd_user, "add NAME --role technician|physician|admin | passwd NAME | disable NAME | enable NAME | list [--json]: accounts"},
 	{"report", cmd_report, "ID [-o FILE]: the test's report (PDF)"},
+	{"sign", cmd_sign, "ID --user NAME: a physician signs the test's report (asks the password)"},
 	{"export", cmd_export, "--csv [--from DATE] [--to DATE] [-o FILE]: every test as CSV"},
 };
 

@@ -49,18 +49,19 @@ json_t *tl_json_event(const struct tl_event *ev)
 			 ev->detail, "value", isnan(ev->value) ? json_null() : json_real(ev->value));
 }
 
-void tl_json_add_endpoints(json_t *obj, const struct tl_endpoints *ep, int64_t now_ms)
+int tl_json_add_endpoints(json_t *obj, const struct tl_endpoints *ep, int64_t now_ms)
 {
-	json_object_set_new(obj, "cot_s", tl_json_time_s(ep->cot_ms));
-	json_object_set_new(obj, "pwt_s", tl_json_time_s(ep->pwt_ms));
-	json_object_set_new(obj, "icd_m", ep->cot_ms < 0 ? json_null() : tl_json_round(ep->icd_m, 1));
-	json_object_set_new(obj, "acd_m", ep->pwt_ms < 0 ? json_null() : tl_json_round(ep->acd_m, 1));
+	int bad = json_object_set_new(obj, "cot_s", tl_json_time_s(ep->cot_ms));
+	bad |= json_object_set_new(obj, "pwt_s", tl_json_time_s(ep->pwt_ms));
+	bad |= json_object_set_new(obj, "icd_m", ep->cot_ms < 0 ? json_null() : tl_json_round(ep->icd_m, 1));
+	bad |= json_object_set_new(obj, "acd_m", ep->pwt_ms < 0 ? json_null() : tl_json_round(ep->acd_m, 1));
 	/* A PWT not ended by the max press is a lower bound (docs/clinical.md, Censored
 	 * endpoints); the reason is the status's end_reason. */
 	json_t *censored = ep->pwt_ms < 0 ? json_null() : json_boolean(ep->pwt_censored);
-	json_object_set(obj, "pwt_censored", censored);
-	json_object_set_new(obj, "acd_censored", censored);
-	json_object_set_new(obj, "walking_time_s", tl_json_time_s(tl_endpoints_walking_ms(ep, now_ms)));
-	json_object_set_new(obj, "distance_m", tl_json_round(ep->distance_m, 1));
-	json_object_set_new(obj, "recovery_s", tl_json_time_s(ep->recovery_ms));
+	bad |= json_object_set(obj, "pwt_censored", censored);
+	bad |= json_object_set_new(obj, "acd_censored", censored);
+	bad |= json_object_set_new(obj, "walking_time_s", tl_json_time_s(tl_endpoints_walking_ms(ep, now_ms)));
+	bad |= json_object_set_new(obj, "distance_m", tl_json_round(ep->distance_m, 1));
+	bad |= json_object_set_new(obj, "recovery_s", tl_json_time_s(ep->recovery_ms));
+	return bad ? -1 : 0;
 }

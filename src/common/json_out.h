@@ -25,7 +25,8 @@ json_t *tl_json_time_s(int64_t ms);
 /* The endpoints as {"cot_s","pwt_s","icd_m","acd_m","pwt_censored","acd_censored",
  * "walking_time_s","distance_m","recovery_s"} added to obj; distances to 0.1 m; the
  * censored flags are null until PWT is reached, then true when walking ended other than
- * by the max press. now_ms: test time for walking time. */
-void tl_json_add_endpoints(json_t *obj, const struct tl_endpoints *ep, int64_t now_ms);
+ * by the max press. now_ms: test time for walking time. 0, or -1 if out of memory (then
+ * some keys are missing). */
+int tl_json_add_endpoints(json_t *obj, const struct tl_endpoints *ep, int64_t now_ms);
 
 #endif

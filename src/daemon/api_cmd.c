@@ -34,9 +34,18 @@ static enum MHD_Result run_command(struct tl_api *api, struct MHD_Connection *c,
 		struct tl_status st;
 		tl_api_snapshot(api->d, &st);
 		json_t *o = tl_api_status_json(&st, api->d);
-		if (reply.http_status == 201)
-			json_object_set_new(o, "id", json_integer(reply.test_id));
-		ret = tl_api_send_json(c, (unsigned)reply.http_status, o);
+		if (o && reply.http_status == 201 &&
+		    json_object_set_new(o, "id", json_integer(reply.test_id))) {
+			json_decref(o);
+			o = NULL;
+		}
+		/* The command was carried out: a 500 for want of memory must say so. */
+		ret = o ? tl_api_send_json(c, (unsigned)reply.http_status, o)
+			: reply.http_status == 201
+				? tl_api_send_error(c, 500, "test %lld started, but out of memory for the "
+						    "answer (GET /v1/status)", (long long)reply.test_id)
+				: tl_api_send_error(c, 500, "done, but out of memory for the answer "
+						    "(GET /v1/status)");
 	}
 	tl_reply_destroy(&reply);
 	return ret;
@@ -102,8 +111,12 @@ enum MHD_Result tl_api_cmd_start(struct tl_api *api, struct MHD_Connection *c, s
 	json_t *pj = tl_json_protocol(&cmd->protocol);
 	cmd->protocol_json = json_dumps(pj, JSON_PRESERVE_ORDER | JSON_COMPACT);
 	json_decref(pj);
-	if (!cmd->protocol_text || !cmd->protocol_json) {
+	if (!cmd->protocol_text) {
 		ret = tl_api_send_error(c, 500, "reading protocol '%s': %s", proto, err.msg);
+		goto fail;
+	}
+	if (!cmd->protocol_json) {
+		ret = tl_api_send_error(c, 500, "protocol '%s': out of memory", proto);
 		goto fail;
 	}
 	json_decref(body);
@@ -119,9 +132,9 @@ fail:
 /* The emergency stop as libmicrohttpd serves it: on a TLS listener, whose heads the gate
  * cannot read (api_gate.c serves it on the others, on its head alone). The stop is
  * carried out whatever the body is: a malformed one is named in a "warning" of the
- * answer; one over TL_API_BODY_MAX is not kept but still stops (on_request in
- * api_listen.c); a client that
- * stalls or goes away before its body is in still stops (on_completed). */
+ * answer; one over TL_API_BODY_MAX, or that finds no memory, is not kept but still
+ * stops (on_request in api_listen.c); a client that stalls or goes away before its body
+ * is in still stops (on_completed). */
 void tl_api_estop_now(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq)
 {
 	struct tl_cmd *cmd = new_cmd(CMD_ESTOP);
@@ -132,10 +145,14 @@ void tl_api_estop_now(struct tl_api *api, struct MHD_Connection *c, struct tl_ap
 		return;
 	}
 	const char *def = api->d->cfg.operator_default;
-	if (rq->too_big) {
+	if (rq->too_big || rq->no_memory) {
 		snprintf(cmd->operator_id, sizeof cmd->operator_id, "%s", def);
-		snprintf(rq->warning, sizeof rq->warning, "the request body was not used (over %d bytes)",
-			 TL_API_BODY_MAX);
+		if (rq->too_big)
+			snprintf(rq->warning, sizeof rq->warning,
+				 "the request body was not used (over %d bytes)", TL_API_BODY_MAX);
+		else
+			snprintf(rq->warning, sizeof rq->warning,
+				 "the request body was not used (out of memory)");
 	} else {
 		tl_api_estop_body(rq->body, rq->len, def, cmd->operator_id, sizeof cmd->operator_id,
 				  rq->warning, sizeof rq->warning);
@@ -158,10 +175,17 @@ enum MHD_Result tl_api_cmd_estop(struct tl_api *api, struct MHD_Connection *c,
 	struct tl_status st;
 	tl_api_snapshot(api->d, &st);
 	json_t *o = tl_api_status_json(&st, api->d);
-	if (rq->warning[0])
-		json_object_set_new(o, "warning", json_string(rq->warning));
-	if (rq->stop_status >= 300)
-		json_object_set_new(o, "error", json_string(rq->stop_msg));
+	if (o && ((rq->warning[0] && json_object_set_new(o, "warning", json_string(rq->warning))) ||
+		  (rq->stop_status >= 300 &&
+		   json_object_set_new(o, "error", json_string(rq->stop_msg))))) {
+		json_decref(o);
+		o = NULL;
+	}
+	if (!o && rq->stop_status < 300)
+		return tl_api_send_error(c, 500, "the emergency stop was carried out, but out of "
+					 "memory for the answer (GET /v1/status)");
+	if (!o)
+		return tl_api_send_error(c, (unsigned)rq->stop_status, "%s", rq->stop_msg);
 	return tl_api_send_json(c, rq->stop_status >= 300 ? (unsigned)rq->stop_status : 200, o);
 }
 

@@ -12,16 +12,23 @@
 #include "store.h"
 #include "writer.h"
 
-/* Queues writes for a test, recomputes its results and waits until all is committed. */
+/* The audit record's detail, or NULL (then answered 500, nothing queued): made before
+ * any write is queued, so that a change is never recorded without its audit line. */
+static char *audit_text(json_t *detail)
+{
+	return detail ? json_dumps(detail, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+}
+
+/* Queues the audit line (audit, taken) after the writes queued for a test, recomputes its
+ * results and waits until all is committed. */
 static enum MHD_Result commit_and_answer(struct tl_api *api, struct MHD_Connection *c, int64_t id,
-					 const char *operator_id, const char *command, json_t *detail)
+					 const char *operator_id, const char *command, char *audit)
 {
 	struct tl_writer *w = api->d->writer;
-	char *text = json_dumps(detail, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	char peer[64];
 	tl_api_peer_of(c, peer, sizeof peer);
-	tl_writer_audit_by(w, operator_id, peer, command, text, "ok");
-	free(text);
+	tl_writer_audit_by(w, operator_id, peer, command, audit, "ok");
+	free(audit);
 	tl_writer_recompute(w, id);
 	struct tl_reply reply;
 	tl_reply_init(&reply);
@@ -115,11 +122,15 @@ enum MHD_Result tl_api_add_pressure(struct tl_api *api, struct MHD_Connection *c
 	unsigned flags = (noncompressible ? TL_STORE_PRESSURE_NONCOMPRESSIBLE : 0) |
 			 (implausible ? TL_STORE_PRESSURE_CONFIRMED : 0);
 	char peer[64];
+	char *audit = json_object_set_new(body, "test", json_integer(id)) ? NULL : audit_text(body);
+	if (!audit) {
+		ret = tl_api_send_error(c, 500, "out of memory: the pressure was not recorded");
+		goto out;
+	}
 	tl_api_peer_of(c, peer, sizeof peer);
 	tl_writer_pressure_by(api->d->writer, id, phase, min, site, json_number_value(mmhg), flags,
 			      op, peer);
-	json_object_set_new(body, "test", json_integer(id));
-	ret = commit_and_answer(api, c, id, op, "pressure", body);
+	ret = commit_and_answer(api, c, id, op, "pressure", audit);
 out:
 	json_decref(body);
 	return ret;
@@ -151,13 +162,20 @@ enum MHD_Result tl_api_set_findings(struct tl_api *api, struct MHD_Connection *c
 	if (!tl_api_test_exists(api, c, id, &ret))
 		goto out;
 	char *text = json_dumps(sym, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_t *detail = json_pack("{s:I}", "test", (json_int_t)id);
+	char *audit = audit_text(detail);
+	json_decref(detail);
+	if (!text || !audit) {
+		free(text);
+		free(audit);
+		ret = tl_api_send_error(c, 500, "out of memory: the findings were not recorded");
+		goto out;
+	}
 	char peer[64];
 	tl_api_peer_of(c, peer, sizeof peer);
 	tl_writer_findings_by(api->d->writer, id, text, op, peer);
 	free(text);
-	json_t *detail = json_pack("{s:I}", "test", (json_int_t)id);
-	ret = commit_and_answer(api, c, id, op, "findings", detail);
-	json_decref(detail);
+	ret = commit_and_answer(api, c, id, op, "findings", audit);
 out:
 	json_decref(body);
 	return ret;

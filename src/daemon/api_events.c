@@ -21,24 +21,29 @@ struct sse {
 	size_t pending_len, pending_off;
 };
 
-static void sse_append(struct sse *s, const char *kind, json_t *j)
+/* Adds one record (j, taken) to what is to be sent; false if out of memory (j NULL: it
+ * could not be built), and then the stream ends: a client that follows it must not miss
+ * an event without knowing. It reconnects and reads the test's record. */
+static bool sse_append(struct sse *s, const char *kind, json_t *j)
 {
-	char *text = json_dumps(j, JSON_PRESERVE_ORDER | JSON_COMPACT | JSON_REAL_PRECISION(10));
+	char *text = j ? json_dumps(j, JSON_PRESERVE_ORDER | JSON_COMPACT | JSON_REAL_PRECISION(10))
+		       : NULL;
 	json_decref(j);
 	if (!text)
-		return;
+		return false;
 	/* "event: " kind "\ndata: " text "\n\n" is 16 bytes besides kind and text; one more
 	 * for snprintf's terminating NUL, which is not part of the stream. */
 	size_t add = strlen(kind) + strlen(text) + 16;
 	char *p = realloc(s->pending, s->pending_len + add + 1);
 	if (!p) {
 		free(text);
-		return;
+		return false;
 	}
 	s->pending = p;
 	snprintf(p + s->pending_len, add + 1, "event: %s\ndata: %s\n\n", kind, text);
 	s->pending_len += add;
 	free(text);
+	return true;
 }
 
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -65,7 +70,9 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 		if (st.seq == s->seq) {
 			/* A comment line keeps idle connections alive and notices closed ones. */
 			s->pending = strdup(": idle\n\n");
-			s->pending_len = s->pending ? strlen(s->pending) : 0;
+			if (!s->pending)
+				return MHD_CONTENT_READER_END_WITH_ERROR;
+			s->pending_len = strlen(s->pending);
 			continue;
 		}
 		s->seq = st.seq;
@@ -73,8 +80,11 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 		if (s->events_sent < first)
 			s->events_sent = first;
 		for (; s->events_sent < st.events_total; s->events_sent++)
-			sse_append(s, "event", tl_json_event(&st.recent[s->events_sent % TL_RECENT_EVENTS]));
-		sse_append(s, "status", tl_api_status_json(&st, d));
+			if (!sse_append(s, "event",
+					tl_json_event(&st.recent[s->events_sent % TL_RECENT_EVENTS])))
+				return MHD_CONTENT_READER_END_WITH_ERROR;
+		if (!sse_append(s, "status", tl_api_status_json(&st, d)))
+			return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
 	size_t n = s->pending_len - s->pending_off;
 	if (n > max)
@@ -119,9 +129,11 @@ enum MHD_Result tl_api_events(struct tl_api *api, struct MHD_Connection *c, stru
 		sse_free(s);
 		return tl_api_send_error(c, 500, "out of memory");
 	}
-	MHD_add_response_header(r, "Content-Type", "text/event-stream");
-	MHD_add_response_header(r, "Cache-Control", "no-cache");
-	MHD_add_response_header(r, "Connection", "close");
+	if (!tl_api_headers(r, "text/event-stream") ||
+	    MHD_add_response_header(r, "Cache-Control", "no-cache") != MHD_YES) {
+		MHD_destroy_response(r); /* frees s (sse_free) */
+		return tl_api_send_oom(c);
+	}
 	enum MHD_Result ret = MHD_queue_response(c, 200, r);
 	MHD_destroy_response(r);
 	return ret;

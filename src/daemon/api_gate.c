@@ -393,7 +393,10 @@ static void answer_stop(struct tl_gate *g, struct gconn *c)
 		}
 	}
 	send_answer(c->fd, status, status == 200 ? "OK" : "Error",
-		    text ? text : "{\"error\": \"out of memory\"}\n");
+		    text            ? text
+		    : status == 200 ? "{\"error\": \"the stop was carried out; out of memory for the rest "
+				      "of the answer\"}\n"
+				    : "{\"error\": \"out of memory\"}\n");
 	free(text);
 	tl_reply_destroy(r);
 	free(r);

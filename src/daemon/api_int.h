@@ -10,6 +10,7 @@
  *   api_edit.c    changes to a recorded test (pressures, findings)
  *   api_events.c  the event stream (Server-Sent Events)
  *   api_text.c    checks of text, request bodies' parsing, the e-stop's body, peers
+ *   api_pool.c    read-only store connections shared by the request threads
  *
  * Adding an endpoint:
  *  1. Write its handler, a tl_api_handler, in a file of its own (api_<job>.c; the daemon's
@@ -23,6 +24,10 @@
  *     0}. "{id}" matches a test id in canonical decimal (tl_api_parse_id). A path that
  *     matches but with another method is answered 405 "<path> takes <methods>" from the
  *     rows of that path, in table order; no path matched is 404.
+ *     A handler that reads the store borrows a connection (api_pool.h):
+ *     tl_api_pool_take(api->pool), then tl_api_pool_give(api->pool, st, failed) before
+ *     it waits on anything else (the control thread, the writer, a stream) and never
+ *     two at once.
  *  3. Document it in docs/api.md and test it in tests/integration.
  * Token, Host, Origin and Content-Type have been checked before any handler runs. */
 #ifndef TL_API_INT_H
@@ -38,6 +43,7 @@
 
 #include "daemon.h"
 #include "logins.h"
+#include "store.h"
 
 #define TL_API_BODY_MAX (64 * 1024)
 
@@ -66,6 +72,7 @@
 #define TL_API_STREAM_NICE 15
 
 struct tl_api;
+struct tl_api_pool;
 struct tl_gate;
 
 struct tl_api_client {
@@ -99,6 +106,7 @@ struct tl_api {
 	atomic_int stopping;  /* read by the gate and the event streams' threads */
 	pthread_mutex_t gate_mu;
 	struct tl_gate *gate;
+	struct tl_api_pool *pool; /* read-only store connections (api_pool.h) */
 	struct tl_logins *logins; /* login sessions, failed logins (api_session.c) */
 };
 
@@ -107,6 +115,7 @@ struct tl_api_request {
 	char *body;      /* NUL-terminated, len bytes; NULL if none */
 	size_t len;
 	bool too_big;
+	bool no_memory;  /* the body could not be kept: answered 500 (an e-stop still stops) */
 	bool estop;      /* POST /v1/estop (served here only on a TLS listener: api_gate.c) */
 	bool stopped;    /* ... and the stop has been carried out: */
 	int stop_status;
@@ -134,13 +143,20 @@ enum MHD_Result tl_api_route(struct tl_api *api, struct MHD_Connection *c, const
 size_t tl_api_parse_id(const char *s, int64_t *id);
 
 /* api_resp.c */
-/* Sends j (taken) with status; 500 if it cannot be made. */
+/* Sends j (taken; NULL: building it ran out of memory) with status; a 500 saying so if it
+ * is NULL or cannot be made. */
 enum MHD_Result tl_api_send_json(struct MHD_Connection *c, unsigned status, json_t *j);
+/* The 500 of an answer that could not be made for want of memory (a static body). */
+enum MHD_Result tl_api_send_oom(struct MHD_Connection *c);
+/* Adds Content-Type and "Connection: close" (every answer has both: api_gate.c). False
+ * if out of memory; the caller destroys r and answers no more. */
+bool tl_api_headers(struct MHD_Response *r, const char *content_type);
 /* Sends {"error": msg}. */
 enum MHD_Result tl_api_send_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Parses rq's body as a JSON object whose keys are all in `allowed` (NULL-terminated). An
- * empty body is an empty object. On failure sends the 400 (in *ret) and returns NULL. */
+ * empty body is an empty object. On failure sends the 400 (500 when out of memory; in
+ * *ret) and returns NULL. */
 json_t *tl_api_parse_body(struct MHD_Connection *c, const struct tl_api_request *rq,
 			  const char *const *allowed, enum MHD_Result *ret);
 /* An optional string field (def if absent or null); false (and 400 sent, in *ret) if
@@ -153,6 +169,8 @@ bool tl_api_valid_mrn(const char *s);
 void tl_api_peer_of(struct MHD_Connection *c, char *peer, size_t cap);
 
 /* api_query.c */
+/* The live status as every answer and the event stream show it; NULL if out of memory
+ * (never an object with fields missing). */
 json_t *tl_api_status_json(const struct tl_status *st, const struct tl_daemon *d);
 void tl_api_snapshot(struct tl_daemon *d, struct tl_status *out);
 /* Sends test id's record (200), 404 if there is none. */
@@ -192,6 +210,8 @@ enum MHD_Result tl_api_events(struct tl_api *api, struct MHD_Connection *c, stru
 /* api_report.c: GET /v1/tests/{id}/report.pdf, GET /v1/export.csv */
 enum MHD_Result tl_api_get_report(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 enum MHD_Result tl_api_get_export(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+/* POST /v1/tests/{id}/sign {"user","password"}: a physician signs the report. */
+enum MHD_Result tl_api_sign_report(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 
 /* api_session.c: accounts' sessions (docs/api.md, Accounts and sessions) */
 int tl_api_sessions_start(struct tl_api *api, struct tl_err *err);
@@ -209,6 +229,18 @@ bool tl_api_session_in_head(struct tl_api *api, const char *head, size_t n,
  * naming another is refused, 403), else the body's, else def. As tl_api_opt_string. */
 bool tl_api_operator(struct MHD_Connection *c, const struct tl_api_request *rq, json_t *body,
 		     char *dst, size_t cap, const char *def, enum MHD_Result *ret);
+/* A body {"user","password"} (a login's, a signature's): the body, to be freed with
+ * tl_api_credentials_free (which wipes the password), the user in name and the password
+ * in *pw; NULL once a 400 is answered. The request's raw body is wiped here. */
+json_t *tl_api_credentials(struct MHD_Connection *c, struct tl_api_request *rq,
+			   char name[64], const char **pw, enum MHD_Result *ret);
+void tl_api_credentials_free(json_t *body);
+/* Checks name's password as a login does (the failed-login limit first, then the hash,
+ * a dummy one for an unknown name, then disabled): true and *u when it is right, else the
+ * answer is sent (*ret) and the attempt counted and audited under command. */
+bool tl_api_password_ok(struct tl_api *api, struct MHD_Connection *c, const char *command,
+			const char *name, const char *pw, struct tl_store_user *u,
+			enum MHD_Result *ret);
 /* At most TL_PASSWORD_CONCURRENT password hashes at once (64 MiB each): waits its turn. */
 void tl_api_hash_begin(void);
 void tl_api_hash_end(void);
@@ -245,9 +277,10 @@ const char *tl_api_text_bad(const char *s, size_t n, char *why, size_t cap);
 /* Parses a request body (len bytes; empty: an empty object) as a JSON object whose keys
  * are all in allowed (NULL-terminated) and whose strings, keys and values at any depth,
  * pass tl_api_text_bad. Returns the object (the caller's), or NULL with the 400 answer's
- * text in msg ("unknown field 'x' (expected: ...)", "field 'a.b[1]' has ..."). */
+ * text in msg ("unknown field 'x' (expected: ...)", "field 'a.b[1]' has ..."); or, with
+ * *oom set, a 500's ("out of memory parsing the request body"). */
 json_t *tl_api_body_parse(const char *body, size_t len, const char *const *allowed, char *msg,
-			  size_t cap);
+			  size_t cap, bool *oom);
 /* Reads an e-stop body: the operator if it names a usable one (else def), and a warning
  * (empty if none) when the body was there but not used. Never fails. */
 void tl_api_estop_body(const char *body, size_t len, const char *def, char *operator_id,

@@ -3,6 +3,7 @@
  * and tl_api_start/stop. */
 #include "api.h"
 #include "api_int.h"
+#include "api_pool.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,7 +22,7 @@
 
 #include "protocol_files.h"
 
-/* Compares in time independent of where the strings differ. */
+/* Whether the request carries the token, where the listener asks for one. */
 static bool authorised(const struct listener *l, struct MHD_Connection *c)
 {
 	if (!l->need_token)
@@ -142,11 +143,11 @@ static enum MHD_Result send_unauthorised(struct MHD_Connection *c)
 	struct MHD_Response *r = MHD_create_response_from_buffer(sizeof body - 1, (void *)body,
 								 MHD_RESPMEM_PERSISTENT);
 	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
-	MHD_add_response_header(r, "Connection", "close");
-	enum MHD_Result ret = MHD_queue_response(c, 401, r);
+		return MHD_NO; /* no memory even for a static answer: the connection closes */
+	enum MHD_Result ret = MHD_NO;
+	if (tl_api_headers(r, "application/json") &&
+	    MHD_add_response_header(r, "WWW-Authenticate", "Bearer") == MHD_YES)
+		ret = MHD_queue_response(c, 401, r);
 	MHD_destroy_response(r);
 	return ret;
 }
@@ -174,8 +175,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		 * the control thread, which carry the emergency stop: they yield to them. */
 		setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), TL_API_CONN_NICE);
 		rq = calloc(1, sizeof *rq);
-		if (!rq)
-			return MHD_NO;
+		if (!rq) {
+			/* No memory to follow the request: an e-stop is carried out and answered
+			 * now, its body unused; anything else is answered 500. (With an answer
+			 * queued, libmicrohttpd calls no more for this request.) */
+			if (!strcmp(method, "POST") && !strcmp(url, "/v1/estop") && authorised(l, c)) {
+				struct tl_api_request now = {.l = l, .estop = true, .no_memory = true};
+				tl_api_estop_now(api, c, &now);
+				return tl_api_cmd_estop(api, c, &now);
+			}
+			return tl_api_send_oom(c);
+		}
 		rq->l = l;
 		/* A login session's cookie stands in for the token, and logging in needs
 		 * neither (api_session.c). */
@@ -212,19 +222,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (rq->len + *upload_size > TL_API_BODY_MAX) {
+		char *b = NULL;
+		if (rq->too_big || rq->no_memory) {
+			/* the rest is read and dropped before the answer */
+		} else if (rq->len + *upload_size > TL_API_BODY_MAX) {
 			rq->too_big = true;
-			if (rq->estop && !rq->stopped)
-				tl_api_estop_now(api, c, rq); /* the rest is read and dropped before the answer */
+		} else if (!(b = realloc(rq->body, rq->len + *upload_size + 1))) {
+			rq->no_memory = true;
 		} else {
-			char *b = realloc(rq->body, rq->len + *upload_size + 1);
-			if (!b)
-				return MHD_NO;
 			memcpy(b + rq->len, upload, *upload_size);
 			rq->body = b;
 			rq->len += *upload_size;
 			rq->body[rq->len] = '\0';
 		}
+		if ((rq->too_big || rq->no_memory) && rq->estop && !rq->stopped)
+			tl_api_estop_now(api, c, rq);
 		*upload_size = 0;
 		return MHD_YES;
 	}
@@ -232,6 +244,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return tl_api_cmd_estop(api, c, rq);
 	if (rq->too_big)
 		return tl_api_send_error(c, 413, "request body larger than %d bytes", TL_API_BODY_MAX);
+	if (rq->no_memory)
+		return tl_api_send_error(c, 500, "out of memory reading the request body");
 	return tl_api_route(api, c, url, method, rq);
 }
 
@@ -401,6 +415,14 @@ struct tl_api *tl_api_start(struct tl_daemon *d, struct tl_err *err)
 		return NULL;
 	}
 	api->d = d;
+	api->pool = malloc(sizeof *api->pool);
+	if (!api->pool || tl_api_pool_init(api->pool, d->cfg.database, TL_API_POOL_SIZE, err)) {
+		if (!api->pool)
+			tl_err_set(err, "out of memory");
+		free(api->pool);
+		free(api);
+		return NULL;
+	}
 	api->idle_timeout_s = TL_API_IDLE_TIMEOUT_S;
 	raise_nofile();
 	api->unix_l.fd = api->tcp_l.fd = -1;
@@ -468,6 +490,9 @@ void tl_api_stop(struct tl_api *api)
 	}
 	if (api->socket_path[0])
 		unlink(api->socket_path);
+	/* No request thread is left to hold a connection. */
+	tl_api_pool_destroy(api->pool);
+	free(api->pool);
 	free(api->cert_pem);
 	free(api->key_pem);
 	memset(api->token, 0, sizeof api->token);

@@ -4,8 +4,12 @@
  * GET /v1/tests/{id}/report.pdf: the latest signed version's bytes, unchanged, while the
  * record is what was signed (its hash matches); otherwise a fresh preliminary rendering,
  * which says which signed version it amends. GET /v1/export.csv?from=DATE&to=DATE: one
- * row per test started in those days (README.md, Data dictionary). */
+ * row per test started in those days (README.md, Data dictionary).
+ * POST /v1/tests/{id}/sign {"user","password"}: a physician signs the report of a finished
+ * test; the password is asked at every signature, as a signature is the signer's own act
+ * (a session alone does not sign). The signed PDF is kept as the test's next version. */
 #include "api_int.h"
+#include "api_pool.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +19,7 @@
 
 #include "report.h"
 #include "store.h"
+#include "writer.h"
 
 /* The lab's guidance text is a page at most. */
 #define GUIDANCE_MAX (16 * 1024)
@@ -97,7 +102,7 @@ enum MHD_Result tl_api_get_report(struct tl_api *api, struct MHD_Connection *c,
 	if (!tl_api_test_exists(api, c, rq->id, &ret))
 		return ret;
 	struct tl_err err;
-	struct tl_store *st = tl_store_open_readonly(api->d->cfg.database, &err);
+	struct tl_store *st = tl_api_pool_take(api->pool, &err);
 	if (!st)
 		return tl_api_send_error(c, 500, "%s", err.msg);
 	json_t *rec = NULL, *samples = NULL, *earlier = NULL;
@@ -111,7 +116,7 @@ enum MHD_Result tl_api_get_report(struct tl_api *api, struct MHD_Connection *c,
 		/* What the physician signed, byte for byte. */
 		char note[64];
 		snprintf(note, sizeof note, "signed version %d", signed_r.version);
-		tl_store_close(st);
+		tl_api_pool_give(api->pool, st, false);
 		return send_bytes(c, 200, "application/pdf", signed_r.pdf, signed_r.len, note);
 	}
 	if (!(rec = tl_store_test_json(st, rq->id, &err)) ||
@@ -119,7 +124,7 @@ enum MHD_Result tl_api_get_report(struct tl_api *api, struct MHD_Connection *c,
 	    !(earlier = tl_store_tests_json(st, json_string_value(json_object_get(rec, "patient")),
 					    &err)))
 		goto fail;
-	tl_store_close(st);
+	tl_api_pool_give(api->pool, st, false); /* rendering needs no connection */
 	st = NULL;
 	struct tl_report_opts o;
 	char addr[sizeof api->d->cfg.report_lab_address];
@@ -142,13 +147,120 @@ enum MHD_Result tl_api_get_report(struct tl_api *api, struct MHD_Connection *c,
 	return send_bytes(c, 200, "application/pdf", pdf, len,
 			  has_signed ? "preliminary, amended after a signed version" : "preliminary");
 fail:
-	tl_store_close(st);
+	if (st)
+		tl_api_pool_give(api->pool, st, true);
 	free(signed_r.pdf);
 	free(guidance);
 	json_decref(rec);
 	json_decref(samples);
 	json_decref(earlier);
 	return tl_api_send_error(c, 500, "%s", err.msg);
+}
+
+/* Whether a test in this state is still being done (its record may still change). */
+static bool in_progress(const char *state)
+{
+	static const char *const busy[] = {"starting", "running", "resting", "stopping",
+					   "recovery", NULL};
+	for (size_t i = 0; busy[i]; i++)
+		if (state && !strcmp(state, busy[i]))
+			return true;
+	return false;
+}
+
+static void audit_sign(struct tl_api *api, struct MHD_Connection *c, const char *user,
+		       int64_t id, const char *result)
+{
+	char peer[64], detail[64];
+	tl_api_peer_of(c, peer, sizeof peer);
+	snprintf(detail, sizeof detail, "{\"test\":%lld}", (long long)id);
+	tl_writer_audit_by(api->d->writer, user, peer, "sign", detail, result);
+}
+
+enum MHD_Result tl_api_sign_report(struct tl_api *api, struct MHD_Connection *c,
+				   struct tl_api_request *rq)
+{
+	enum MHD_Result ret;
+	char name[64];
+	const char *pw;
+	json_t *body = tl_api_credentials(c, rq, name, &pw, &ret);
+	if (!body)
+		return ret;
+	json_t *rec = NULL, *samples = NULL, *earlier = NULL;
+	char *guidance = NULL;
+	unsigned char *pdf = NULL;
+	struct tl_store *st = NULL;
+	if (rq->has_session && strcmp(name, rq->who.user)) {
+		ret = tl_api_send_error(c, 403, "'%s' is logged in here: sign as that account, or "
+					"log out first", rq->who.user);
+		goto out;
+	}
+	if (!tl_api_test_exists(api, c, rq->id, &ret))
+		goto out;
+	struct tl_store_user u;
+	if (!tl_api_password_ok(api, c, "sign", name, pw, &u, &ret))
+		goto out;
+	if (strcmp(u.role, "physician")) {
+		audit_sign(api, c, u.name, rq->id, "refused: not a physician");
+		ret = tl_api_send_error(c, 403, "only a physician signs a report; '%s' is %s %s",
+					u.name, strchr("aeiou", u.role[0]) ? "an" : "a", u.role);
+		goto out;
+	}
+	struct tl_err err;
+	struct tl_store *rd = tl_api_pool_take(api->pool, &err);
+	bool read = rd && (rec = tl_store_test_json(rd, rq->id, &err)) &&
+		    (samples = tl_store_samples_json(rd, rq->id, &err)) &&
+		    (earlier = tl_store_tests_json(rd, json_string_value(json_object_get(rec, "patient")),
+						   &err));
+	if (rd)
+		tl_api_pool_give(api->pool, rd, !read);
+	if (!read) {
+		ret = tl_api_send_error(c, 500, "%s", err.msg);
+		goto out;
+	}
+	const char *state = json_string_value(json_object_get(rec, "state"));
+	if (in_progress(state)) {
+		ret = tl_api_send_error(c, 409, "test %lld is still in progress (state %s): sign its "
+					"report once it is finished", (long long)rq->id, state);
+		goto out;
+	}
+	/* The hash of exactly what is rendered: a change after this read makes the signed
+	 * version an amended one, never a silently different one. */
+	char hash[65], at[32];
+	if (tl_store_record_hash_of(rec, samples, hash) < 0) {
+		ret = tl_api_send_error(c, 500, "signing: out of memory");
+		goto out;
+	}
+	tl_utc_now(at);
+	struct tl_report_opts o;
+	char addr[sizeof api->d->cfg.report_lab_address];
+	size_t len;
+	struct tl_report_signature sig = {.name = u.name, .at = at};
+	if (report_opts(&api->d->cfg, &o, addr, sizeof addr, &guidance, &err) < 0 ||
+	    tl_report_pdf(rec, samples, earlier, &o, &sig, &pdf, &len, &err) < 0) {
+		ret = tl_api_send_error(c, 500, "%s", err.msg);
+		goto out;
+	}
+	st = tl_store_open_current(api->d->cfg.database, &err);
+	int version = st ? tl_store_report_sign(st, rq->id, u.name, at, pdf, len, hash, &err) : -1;
+	char sha[65];
+	if (version < 0 || tl_store_sha256_hex(pdf, len, sha) < 0) {
+		ret = tl_api_send_error(c, 500, "%s", err.msg);
+		goto out;
+	}
+	audit_sign(api, c, u.name, rq->id, "ok");
+	json_t *j = json_pack("{s:I, s:i, s:s, s:s, s:s}", "test", (json_int_t)rq->id, "version",
+			      version, "signed_by", u.name, "signed_at", at, "pdf_sha256", sha);
+	ret = j ? tl_api_send_json(c, 201, j) : tl_api_send_error(c, 500, "signing: out of memory");
+out:
+	tl_store_close(st);
+	free(pdf);
+	free(guidance);
+	json_decref(rec);
+	json_decref(samples);
+	json_decref(earlier);
+	tl_api_credentials_free(body);
+	return ret;
 }
 
 /* "YYYY-MM-DD" -> the UTC time of that day's start (next_day: of the day after) in the
@@ -194,13 +306,13 @@ enum MHD_Result tl_api_get_export(struct tl_api *api, struct MHD_Connection *c,
 	if (has_lo && has_hi && strcmp(lo, hi) >= 0)
 		return tl_api_send_error(c, 400, "from %s is after to %s", from, to);
 	struct tl_err err;
-	struct tl_store *st = tl_store_open_readonly(api->d->cfg.database, &err);
+	struct tl_store *st = tl_api_pool_take(api->pool, &err);
 	if (!st)
 		return tl_api_send_error(c, 500, "%s", err.msg);
 	struct tl_csv csv = {0};
 	tl_report_csv_header(&csv);
 	int n = tl_store_export_each(st, has_lo ? lo : NULL, has_hi ? hi : NULL, csv_row, &csv, &err);
-	tl_store_close(st);
+	tl_api_pool_give(api->pool, st, n < 0);
 	if (n < 0 || csv.oom) {
 		tl_csv_free(&csv);
 		return tl_api_send_error(c, 500, "%s", n < 0 ? err.msg : "export: out of memory");

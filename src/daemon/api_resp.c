@@ -7,23 +7,52 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum MHD_Result tl_api_send_json(struct MHD_Connection *c, unsigned status, json_t *j)
+/* Every answer says what it is and that its connection closes after it: each request
+ * comes through the gate (api_gate.c). False if a header could not be added (no memory). */
+bool tl_api_headers(struct MHD_Response *r, const char *content_type)
 {
-	char *text = json_dumps(j, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-	json_decref(j);
-	if (!text)
+	return MHD_add_response_header(r, "Content-Type", content_type) == MHD_YES &&
+	       MHD_add_response_header(r, "Connection", "close") == MHD_YES;
+}
+
+/* Queues r (and lets go of it); MHD_NO if r is NULL or its headers cannot be added, which
+ * closes the connection: without memory for a header, there is no answer to give. */
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *r)
+{
+	if (!r)
 		return MHD_NO;
-	size_t n = strlen(text);
-	text = realloc(text, n + 2);
-	text[n] = '\n';
-	text[n + 1] = '\0';
-	struct MHD_Response *r = MHD_create_response_from_buffer(n + 1, text, MHD_RESPMEM_MUST_FREE);
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	/* One request a connection: each one comes through the gate (api_gate.c). */
-	MHD_add_response_header(r, "Connection", "close");
-	enum MHD_Result ret = MHD_queue_response(c, status, r);
+	enum MHD_Result ret = tl_api_headers(r, "application/json") ? MHD_queue_response(c, status, r)
+								    : MHD_NO;
 	MHD_destroy_response(r);
 	return ret;
+}
+
+enum MHD_Result tl_api_send_oom(struct MHD_Connection *c)
+{
+	static const char body[] = "{\"error\": \"out of memory: the answer could not be made\"}\n";
+	return queue(c, 500, MHD_create_response_from_buffer(sizeof body - 1, (void *)body,
+							     MHD_RESPMEM_PERSISTENT));
+}
+
+enum MHD_Result tl_api_send_json(struct MHD_Connection *c, unsigned status, json_t *j)
+{
+	/* j is NULL when building it ran out of memory (json_* return NULL). */
+	char *text = j ? json_dumps(j, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) : NULL;
+	json_decref(j);
+	size_t n = text ? strlen(text) : 0;
+	char *nl = text ? realloc(text, n + 2) : NULL;
+	if (!nl) {
+		free(text);
+		return tl_api_send_oom(c);
+	}
+	nl[n] = '\n';
+	nl[n + 1] = '\0';
+	struct MHD_Response *r = MHD_create_response_from_buffer(n + 1, nl, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(nl);
+		return tl_api_send_oom(c);
+	}
+	return queue(c, status, r);
 }
 
 enum MHD_Result tl_api_send_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
@@ -42,9 +71,11 @@ json_t *tl_api_parse_body(struct MHD_Connection *c, const struct tl_api_request 
 			  const char *const *allowed, enum MHD_Result *ret)
 {
 	char msg[512];
-	json_t *j = tl_api_body_parse(rq->len ? rq->body : NULL, rq->len, allowed, msg, sizeof msg);
+	bool oom = false;
+	json_t *j = tl_api_body_parse(rq->len ? rq->body : NULL, rq->len, allowed, msg, sizeof msg,
+				      &oom);
 	if (!j)
-		*ret = tl_api_send_error(c, 400, "%s", msg);
+		*ret = tl_api_send_error(c, oom ? 500 : 400, "%s", msg);
 	return j;
 }
 

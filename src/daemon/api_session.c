@@ -11,6 +11,7 @@
  * wrong password does. Cookies are ignored on the Unix socket: there the file's
  * permissions say who may ask, as before. */
 #include "api_int.h"
+#include "api_pool.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,10 +99,23 @@ bool tl_api_session_allowed(struct MHD_Connection *c, const struct tl_api_reques
 	    !strcmp(url, "/v1/estop"))
 		return true;
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
-	if (tl_logins_csrf_ok(&rq->who, h))
+	if (!tl_logins_csrf_ok(&rq->who, h)) {
+		*ret = tl_api_send_error(c, 403, "%s by a login session needs the session's "
+					 "X-CSRF-Token header (the csrf_token of POST or GET "
+					 "/v1/session)", method);
+		return false;
+	}
+	/* Roles: a technician runs tests and records what is measured; a physician signs; an
+	 * admin manages accounts (those endpoints check their own role). Anyone else's
+	 * session watches: it may stop the belt (above) and log out, nothing more. */
+	bool own_check = !strcmp(url, "/v1/session") || !strncmp(url, "/v1/users", 9) ||
+			 (!strncmp(url, "/v1/tests/", 10) && strstr(url, "/sign"));
+	if (own_check || !strcmp(rq->who.role, "technician"))
 		return true;
-	*ret = tl_api_send_error(c, 403, "%s by a login session needs the session's X-CSRF-Token "
-				 "header (the csrf_token of POST or GET /v1/session)", method);
+	*ret = tl_api_send_error(c, 403, "'%s' is %s %s: a %s's session can watch and stop the "
+				 "belt; running a test and recording data need a technician's login",
+				 rq->who.user, strchr("aeiou", rq->who.role[0]) ? "an" : "a",
+				 rq->who.role, rq->who.role);
 	return false;
 }
 
@@ -222,22 +236,10 @@ static void set_cookie(char *out, size_t cap, const char *token, bool tls)
 		 token ? "" : "; Max-Age=0", tls ? "; Secure" : "");
 }
 
-/* Everything after the password's check: the answer, the audit, the count of failures. */
-static enum MHD_Result login_checked(struct tl_api *api, struct MHD_Connection *c,
-				    struct tl_api_request *rq, const char *name, bool known,
-				    const struct tl_store_user *u, bool password_ok,
-				    const char *client)
+/* A session for u, answered with its cookie. */
+static enum MHD_Result logged_in(struct tl_api *api, struct MHD_Connection *c,
+				 struct tl_api_request *rq, const struct tl_store_user *u)
 {
-	if (!known || !password_ok) {
-		tl_logins_failed(api->logins, name, client, tl_mono_ns());
-		audit(api, c, "login", NULL, name, "refused: wrong user name or password");
-		return tl_api_send_error(c, 401, "wrong user name or password");
-	}
-	if (u->disabled) {
-		audit(api, c, "login", NULL, name, "refused: account disabled");
-		return tl_api_send_error(c, 403, "account '%s' is disabled", name);
-	}
-	tl_logins_succeeded(api->logins, name);
 	char token[TL_LOGIN_TOKEN_TEXT], cookie[160];
 	struct tl_login_who who;
 	tl_logins_open(api->logins, u->name, u->role, tl_mono_ns(), token, &who);
@@ -267,30 +269,10 @@ static void rehash(struct tl_api *api, const char *name, const char *pw)
 	tl_store_close(st);
 }
 
-enum MHD_Result tl_api_session_login(struct tl_api *api, struct MHD_Connection *c,
-				     struct tl_api_request *rq)
+bool tl_api_password_ok(struct tl_api *api, struct MHD_Connection *c, const char *command,
+			const char *name, const char *pw, struct tl_store_user *u,
+			enum MHD_Result *ret)
 {
-	static const char *const allowed[] = {"user", "password", NULL};
-	enum MHD_Result ret;
-	json_t *body = tl_api_parse_body(c, rq, allowed, &ret);
-	if (rq->body)
-		tl_password_wipe(rq->body, rq->len);
-	if (!body)
-		return ret;
-	json_t *jpw = json_object_get(body, "password");
-	char name[64];
-	if (!json_is_string(json_object_get(body, "user")) || !json_is_string(jpw)) {
-		ret = tl_api_send_error(c, 400, "fields 'user' and 'password' (strings) are required");
-		goto out;
-	}
-	if (!tl_api_opt_string(c, body, "user", name, sizeof name, NULL, &ret))
-		goto out;
-	const char *pw = json_string_value(jpw);
-	if (json_string_length(jpw) > TL_PASSWORD_MAX_BYTES) {
-		ret = tl_api_send_error(c, 400, "field 'password' is longer than %d bytes",
-					TL_PASSWORD_MAX_BYTES);
-		goto out;
-	}
 	char peer[64], client[48] = "unknown";
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -299,35 +281,91 @@ enum MHD_Result tl_api_session_login(struct tl_api *api, struct MHD_Connection *
 	int wait = tl_logins_blocked(api->logins, name, client, tl_mono_ns());
 	if (wait) {
 		/* Refused before any hash: a guesser gets nothing, and costs nothing. */
-		audit(api, c, "login", NULL, name, "refused: too many failed logins");
+		audit(api, c, command, NULL, name, "refused: too many failed logins");
 		char after[16];
 		snprintf(after, sizeof after, "%d", wait);
 		json_t *e = json_pack("{s:s}", "error", "too many failed logins: try again later");
-		ret = send_with(c, 429, e, "Retry-After", after);
-		goto out;
+		*ret = send_with(c, 429, e, "Retry-After", after);
+		return false;
 	}
 	struct tl_err err;
-	struct tl_store_user u = {0};
 	int known = 0;
+	memset(u, 0, sizeof *u);
 	if (tl_store_user_name_ok(name)) {
-		struct tl_store *st = tl_store_open_readonly(api->d->cfg.database, &err);
-		known = st ? tl_store_user_get(st, name, &u, &err) : -1;
-		tl_store_close(st);
+		struct tl_store *st = tl_api_pool_take(api->pool, &err);
+		known = st ? tl_store_user_get(st, name, u, &err) : -1;
+		if (st)
+			tl_api_pool_give(api->pool, st, known < 0);
 		if (known < 0) {
-			ret = tl_api_send_error(c, 500, "%s", err.msg);
-			goto out;
+			*ret = tl_api_send_error(c, 500, "%s", err.msg);
+			return false;
 		}
 	}
+	/* An unknown name costs the same hash as a known one: the time says nothing. */
 	tl_api_hash_begin();
-	bool ok = tl_password_verify(known ? u.pwhash : tl_password_dummy_hash(), pw);
+	bool ok = tl_password_verify(known ? u->pwhash : tl_password_dummy_hash(), pw);
 	tl_api_hash_end();
-	if (ok && !u.disabled && tl_password_needs_rehash(u.pwhash))
+	if (known != 1 || !ok) {
+		tl_logins_failed(api->logins, name, client, tl_mono_ns());
+		audit(api, c, command, NULL, name, "refused: wrong user name or password");
+		*ret = tl_api_send_error(c, 401, "wrong user name or password");
+		return false;
+	}
+	if (u->disabled) {
+		audit(api, c, command, NULL, name, "refused: account disabled");
+		*ret = tl_api_send_error(c, 403, "account '%s' is disabled", name);
+		return false;
+	}
+	tl_logins_succeeded(api->logins, name);
+	if (tl_password_needs_rehash(u->pwhash))
 		rehash(api, name, pw);
-	ret = login_checked(api, c, rq, name, known == 1, &u, ok, client);
-out:
+	return true;
+}
+
+json_t *tl_api_credentials(struct MHD_Connection *c, struct tl_api_request *rq,
+			   char name[64], const char **pw, enum MHD_Result *ret)
+{
+	static const char *const allowed[] = {"user", "password", NULL};
+	json_t *body = tl_api_parse_body(c, rq, allowed, ret);
+	if (rq->body)
+		tl_password_wipe(rq->body, rq->len);
+	if (!body)
+		return NULL;
+	json_t *jpw = json_object_get(body, "password");
+	if (!json_is_string(json_object_get(body, "user")) || !json_is_string(jpw)) {
+		*ret = tl_api_send_error(c, 400, "fields 'user' and 'password' (strings) are required");
+	} else if (json_string_length(jpw) > TL_PASSWORD_MAX_BYTES) {
+		*ret = tl_api_send_error(c, 400, "field 'password' is longer than %d bytes",
+					 TL_PASSWORD_MAX_BYTES);
+	} else if (tl_api_opt_string(c, body, "user", name, 64, NULL, ret)) {
+		*pw = json_string_value(jpw);
+		return body;
+	}
+	tl_api_credentials_free(body);
+	return NULL;
+}
+
+void tl_api_credentials_free(json_t *body)
+{
+	json_t *jpw = json_object_get(body, "password");
 	if (json_is_string(jpw))
 		tl_password_wipe((char *)json_string_value(jpw), json_string_length(jpw));
 	json_decref(body);
+}
+
+enum MHD_Result tl_api_session_login(struct tl_api *api, struct MHD_Connection *c,
+				     struct tl_api_request *rq)
+{
+	enum MHD_Result ret;
+	char name[64];
+	const char *pw;
+	json_t *body = tl_api_credentials(c, rq, name, &pw, &ret);
+	if (!body)
+		return ret;
+	struct tl_store_user u = {0};
+	if (tl_api_password_ok(api, c, "login", name, pw, &u, &ret))
+		ret = logged_in(api, c, rq, &u);
+	tl_api_credentials_free(body);
 	return ret;
 }
 

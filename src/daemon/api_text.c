@@ -92,19 +92,23 @@ static bool text_bad(json_t *j, const char *path, char *where, size_t wcap, char
 }
 
 json_t *tl_api_body_parse(const char *body, size_t len, const char *const *allowed, char *msg,
-			  size_t cap)
+			  size_t cap, bool *oom)
 {
-	json_t *j;
-	if (len == 0) {
-		j = json_object();
-	} else {
-		json_error_t e;
-		j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
-		if (!j) {
-			snprintf(msg, cap, "malformed JSON at line %d column %d: %s", e.line, e.column,
-				 e.text);
-			return NULL;
-		}
+	json_error_t e;
+	/* jansson sets the error code (text's last byte) only with a message: zero it first. */
+	memset(&e, 0, sizeof e);
+	*oom = false;
+	json_t *j = len == 0 ? json_object() : json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
+	/* jansson names a lack of memory, except when it fails before it has read anything
+	 * (its buffers cannot be made): then the error has no text at all. */
+	if (!j && (len == 0 || json_error_code(&e) == json_error_out_of_memory || !e.text[0])) {
+		*oom = true;
+		snprintf(msg, cap, "out of memory parsing the request body");
+		return NULL;
+	}
+	if (!j) {
+		snprintf(msg, cap, "malformed JSON at line %d column %d: %s", e.line, e.column, e.text);
+		return NULL;
 	}
 	if (!json_is_object(j)) {
 		json_decref(j);

@@ -10,6 +10,7 @@
  * writer's queue: an account change is rare, and is to fail loudly rather than wait in
  * memory for a disk that may come back. */
 #include "api_int.h"
+#include "api_pool.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,9 +72,10 @@ enum MHD_Result tl_api_users_list(struct tl_api *api, struct MHD_Connection *c,
 	if (!admin_ok(c, rq, &ret))
 		return ret;
 	struct tl_err err;
-	struct tl_store *st = tl_store_open_readonly(api->d->cfg.database, &err);
+	struct tl_store *st = tl_api_pool_take(api->pool, &err);
 	json_t *j = st ? tl_store_users_json(st, &err) : NULL;
-	tl_store_close(st);
+	if (st)
+		tl_api_pool_give(api->pool, st, !j);
 	return j ? tl_api_send_json(c, 200, j) : tl_api_send_error(c, 500, "%s", err.msg);
 }
 

@@ -295,6 +295,9 @@ int tl_store_sha256_hex(const void *data, size_t len, char out[65]);
 /* The hash of a test's record as the report is rendered from it: tl_store_test_json and
  * tl_store_samples_json, keys sorted, compact. 0, or -1 + err (no such test too). */
 int tl_store_record_hash(struct tl_store *st, int64_t test_id, char out[65], struct tl_err *err);
+/* The same hash of a record and its samples already read (tl_store_test_json,
+ * tl_store_samples_json): 0, or -1 (out of memory). */
+int tl_store_record_hash_of(const json_t *rec, const json_t *samples, char out[65]);
 
 /* Stores a signed report as the test's next version: the PDF bytes (a PDF, at most
  * 64 MiB), the signer (an identifier), when (UTC) and the record hash (64 lowercase hex

@@ -109,7 +109,9 @@ static int check_writable_dir(const char *path, struct tl_err *err)
 	return -1;
 }
 
-static struct tl_store *open_conn(const char *path, bool read_only, struct tl_err *err)
+/* A connection: read-only, or read-write on a file that create makes if missing. */
+static struct tl_store *open_conn(const char *path, bool read_only, bool create,
+				  struct tl_err *err)
 {
 	if (!path || !*path) {
 		tl_err_set(err, "store: opening: no path given");
@@ -122,7 +124,8 @@ static struct tl_store *open_conn(const char *path, bool read_only, struct tl_er
 	}
 	st->read_only = read_only;
 	int flags = SQLITE_OPEN_FULLMUTEX |
-		    (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+		    (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+		    (create ? SQLITE_OPEN_CREATE : 0);
 	int rc = sqlite3_open_v2(path, &st->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		tl_err_set(err, "store: opening %s: %s", path,
@@ -204,7 +207,7 @@ struct tl_store *tl_store_open(const char *path, struct tl_err *err)
 {
 	if (path && *path && create_private(path, err) < 0)
 		return NULL;
-	struct tl_store *st = open_conn(path, false, err);
+	struct tl_store *st = open_conn(path, false, true, err);
 	if (!st)
 		return NULL;
 	if (check_writable_dir(path, err) < 0) {
@@ -228,7 +231,7 @@ struct tl_store *tl_store_open(const char *path, struct tl_err *err)
 
 struct tl_store *tl_store_open_readonly(const char *path, struct tl_err *err)
 {
-	struct tl_store *st = open_conn(path, true, err);
+	struct tl_store *st = open_conn(path, true, false, err);
 	if (!st)
 		return NULL;
 	char what[TL_STORE_WHAT_MAX];
@@ -241,3 +244,19 @@ struct tl_store *tl_store_open_readonly(const char *path, struct tl_err *err)
 	return st;
 }
 
+struct tl_store *tl_store_open_current(const char *path, struct tl_err *err)
+{
+	struct tl_store *st = open_conn(path, false, false, err);
+	if (!st)
+		return NULL;
+	char what[TL_STORE_WHAT_MAX];
+	snprintf(what, sizeof what, "configuring %s", path);
+	/* WAL is a property of the file (set by tl_store_open); durability and foreign keys
+	 * are the connection's. */
+	if (tl_store_schema_check(st, path, err) < 0 ||
+	    exec_sql(st, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", what, err) < 0) {
+		tl_store_close(st);
+		return NULL;
+	}
+	return st;
+}

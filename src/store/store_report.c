@@ -19,6 +19,18 @@ int tl_store_sha256_hex(const void *data, size_t len, char out[65])
 	return 0;
 }
 
+int tl_store_record_hash_of(const json_t *rec, const json_t *samples, char out[65])
+{
+	/* Keys sorted and numbers at full precision: the same record, the same text. */
+	json_t *both = json_pack("{s:O, s:O}", "record", rec, "samples", samples);
+	char *text = both ? json_dumps(both, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(17))
+			  : NULL;
+	json_decref(both);
+	int rc = text ? tl_store_sha256_hex(text, strlen(text), out) : -1;
+	free(text);
+	return rc;
+}
+
 int tl_store_record_hash(struct tl_store *st, int64_t test_id, char out[65], struct tl_err *err)
 {
 	json_t *rec = tl_store_test_json(st, test_id, err);
@@ -29,15 +41,11 @@ int tl_store_record_hash(struct tl_store *st, int64_t test_id, char out[65], str
 		json_decref(rec);
 		return -1;
 	}
-	/* Keys sorted and numbers at full precision: the same record, the same text. */
-	json_t *both = json_pack("{s:o, s:o}", "record", rec, "samples", samples);
-	char *text = both ? json_dumps(both, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(17))
-			  : NULL;
-	json_decref(both);
-	int rc = text ? tl_store_sha256_hex(text, strlen(text), out) : -1;
+	int rc = tl_store_record_hash_of(rec, samples, out);
 	if (rc < 0)
 		tl_err_set(err, "store: hashing the record of test %" PRId64 ": out of memory", test_id);
-	free(text);
+	json_decref(rec);
+	json_decref(samples);
 	return rc;
 }
 

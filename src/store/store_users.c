@@ -51,43 +51,6 @@ static int check_hash(const char *h, const char *what, struct tl_err *err)
 	return -1;
 }
 
-struct tl_store *tl_store_open_current(const char *path, struct tl_err *err)
-{
-	if (!path || !*path) {
-		tl_err_set(err, "store: opening: no path given");
-		return NULL;
-	}
-	struct tl_store *st = calloc(1, sizeof *st);
-	if (!st) {
-		tl_err_set(err, "store: opening %s: out of memory", path);
-		return NULL;
-	}
-	char what[TL_STORE_WHAT_MAX];
-	snprintf(what, sizeof what, "opening %s", path);
-	int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_READWRITE, NULL);
-	if (rc != SQLITE_OK) {
-		tl_err_set(err, "store: %s: %s", what, st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
-		tl_store_close(st);
-		return NULL;
-	}
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, 5000);
-	/* WAL is a property of the file (set by tl_store_open); durability and foreign keys
-	 * are the connection's. */
-	if (!tl_store_stmt(st, TL_ST_ROLLBACK, what, err) ||
-	    tl_store_schema_check(st, path, err) < 0)
-		goto fail;
-	if (sqlite3_exec(st->db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", NULL, NULL,
-			 NULL) != SQLITE_OK) {
-		tl_store_fail_db(st, what, err);
-		goto fail;
-	}
-	return st;
-fail:
-	tl_store_close(st);
-	return NULL;
-}
-
 /* Runs one write statement on its own (its own transaction); returns the rows changed or
  * -1. *taken is set when a UNIQUE constraint refused it. */
 static int write_one(struct tl_store *st, sqlite3_stmt *stmt, bool *taken, const char *what,

@@ -50,7 +50,8 @@ static bool allowed_key(const char *const *allowed, const char *key)
 static void as_body(const char *body, size_t len, const char *const *allowed)
 {
 	char msg[512];
-	json_t *j = tl_api_body_parse(body, len, allowed, msg, sizeof msg);
+	bool oom;
+	json_t *j = tl_api_body_parse(body, len, allowed, msg, sizeof msg, &oom);
 	if (!j) {
 		FUZZ_TERMINATED(msg);
 		FUZZ_REQUIRE(msg[0] != '\0');

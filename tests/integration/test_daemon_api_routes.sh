@@ -34,6 +34,7 @@ check "GET /v1/events: the stream" first_event
 check "PUT /v1/tests: 405 GET or POST" expect 405 '^\{"error": "/v1/tests takes GET or POST"\}$' \
 	PUT /v1/tests '{}'
 check "POST /v1/status: 405 GET" expect 405 '"/v1/status takes GET"' POST /v1/status '{}'
+check "POST /v1/metrics: 405 GET" expect 405 '"/v1/metrics takes GET"' POST /v1/metrics '{}'
 check "DELETE /v1/events: 405 GET" expect 405 '"/v1/events takes GET"' DELETE /v1/events
 check "GET /v1/estop: 405 POST" expect 405 '"/v1/estop takes POST"' GET /v1/estop
 check "GET /v1/treadmill/reconnect: 405 POST" expect 405 'reconnect takes POST' \

@@ -51,22 +51,41 @@ check "the report of no test is refused, saying so" \
 	bash -c "'$T' report 999 -o '$WORK/x.pdf' 2>&1 | grep -q 'no test 999' && test ! -e '$WORK/x.pdf'"
 check "a test id is required" bash -c "'$T' report abc -o '$WORK/x.pdf'; test \$? = 2"
 
-# Signed: stored as version 1 and served byte for byte while the record is unchanged.
-check "signed as version 1" test "$("$REPORT_SIGN" "$WORK/treadlab.db" "$id" dr.ana 2026-11-26T16:05:00.000Z "$WORK/signed.pdf")" = 1
+# Signing: a physician's account and password, at every signature; nobody else.
+printf 'physician-pw-1\n' | "$T" user add dr.ana --role physician >/dev/null
+printf 'technician-pw-1\n' | "$T" user add tech.bo --role technician >/dev/null
+out=$(printf 'technician-pw-1\n' | "$T" sign "$id" --user tech.bo 2>&1) && rc=0 || rc=$?
+check "a technician cannot sign ($rc)" bash -c "test $rc -ne 0 && grep -q 'only a physician signs a report' <<<'$out'"
+out=$(printf 'wrong-password\n' | "$T" sign "$id" --user dr.ana 2>&1) && rc=0 || rc=$?
+check "nor a physician with a wrong password" bash -c "test $rc -ne 0 && grep -q 'wrong user name or password' <<<'$out'"
+check "nothing was signed by either" test "$(sqlite3 "$WORK/treadlab.db" 'SELECT count(*) FROM reports')" = 0
+out=$(printf 'physician-pw-1\n' | "$T" sign "$id" --user dr.ana)
+check "the physician signs: version 1 ($out)" grep -q "report version 1 signed by dr.ana at" <<<"$out"
+at=$(sqlite3 "$WORK/treadlab.db" "SELECT signed_at FROM reports WHERE test_id = $id AND version = 1")
+sha=$(sqlite3 "$WORK/treadlab.db" "SELECT pdf_sha256 FROM reports WHERE test_id = $id AND version = 1")
 "$T" report "$id" -o "$WORK/r3.pdf"
-check "the signed bytes are served unchanged" cmp -s "$WORK/signed.pdf" "$WORK/r3.pdf"
+check "the signed bytes are served unchanged" test "$(sha256sum <"$WORK/r3.pdf" | cut -d' ' -f1)" = "$sha"
 check "... and say who signed" grep -q 'Signed by dr.ana' <<<"$(pdftotext -layout "$WORK/r3.pdf" -)"
+check "the signature is in the audit trail" \
+	test "$(sqlite3 "$WORK/treadlab.db" "SELECT count(*) FROM audit WHERE command = 'sign' AND operator = 'dr.ana' AND result = 'ok'")" = 1
 "$T" pressure "$id" --phase post --minute 3 --site pt-left --mmhg 90 >/dev/null
 "$T" report "$id" -o "$WORK/r4.pdf"
 t4=$(pdftotext -layout "$WORK/r4.pdf" -)
 check "a changed record gives a preliminary rendering" grep -q 'Preliminary - not signed' <<<"$t4"
+amended_at=$(sed -E 's/^([0-9-]+)T([0-9]+:[0-9]+).*/\1 \2 UTC/' <<<"$at")
 check "... that names the signed version it amends" \
-	grep -q 'Amended after signed version 1 (signed by dr.ana at 2026-11-26 16:05 UTC)' <<<"$t4"
+	grep -q "Amended after signed version 1 (signed by dr.ana at $amended_at)" <<<"$t4"
+out=$(printf 'physician-pw-1\n' | "$T" sign "$id" --user dr.ana)
+check "signing again makes version 2" grep -q "report version 2 signed by dr.ana" <<<"$out"
+check "version 1 is kept as it was signed" \
+	test "$(sqlite3 "$WORK/treadlab.db" "SELECT pdf_sha256 FROM reports WHERE test_id = $id AND version = 1")" = "$sha"
 check "the signed version is kept as signed" \
 	test "$(sqlite3 "$WORK/treadlab.db" 'SELECT count(*) FROM reports WHERE version = 1')" = 1
 
 # The research export.
 id2=$("$T" start --protocol gardner-skinner --patient REP02 --operator '@hostile')
+out=$(printf 'physician-pw-1\n' | "$T" sign "$id2" --user dr.ana 2>&1) && rc=0 || rc=$?
+check "a test in progress is not signed ($rc)" bash -c "test $rc -ne 0 && grep -q 'still in progress' <<<'$out'"
 "$T" estop >/dev/null
 wait_for '"state":"(emergency_stopped|recovery|complete)"' 30 || true
 check "treadlab export --csv" "$T" export --csv -o "$WORK/all.csv"
