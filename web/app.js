@@ -606,6 +606,7 @@ function renderResult(rec) {
 			el('ul', {}, ...flags.map((f) => el('li', {}, el('strong', {}, f.code.replace(/_/g, ' ')), `: ${f.reason}`))))
 		: el('p', {class: 'noflags'}, 'No red flags.'));
 	out.push(el('p', {class: 'category'}, 'Category: ', el('strong', {id: 'category'}, c.category)));
+	out.push(el('p', {}, el('a', {href: `/v1/tests/${rec.id}/report.pdf`}, `The report of test ${rec.id} (PDF)`)));
 	for (const w of c.warnings || []) out.push(el('p', {class: 'warning'}, `Warning: ${w.warning || w.text || JSON.stringify(w)}`));
 	const sev = c.severity || {};
 	if (sev.rutherford || sev.fontaine)

@@ -129,15 +129,17 @@ static const char *type_of(const char *name)
 	return "application/octet-stream";
 }
 
-static void add_headers(struct MHD_Response *r)
+/* False if out of memory: a file without its policy is not sent. */
+static bool add_headers(struct MHD_Response *r, const char *type, const char *etag)
 {
-	MHD_add_response_header(r, "Content-Security-Policy", csp);
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	/* The page changes with the daemon: revalidate every time (ETag makes that cheap). */
-	MHD_add_response_header(r, "Cache-Control", "no-cache");
-	MHD_add_response_header(r, "Connection", "close");
+	return tl_api_headers(r, type) && MHD_add_response_header(r, "ETag", etag) == MHD_YES &&
+	       MHD_add_response_header(r, "Content-Security-Policy", csp) == MHD_YES &&
+	       MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") == MHD_YES &&
+	       MHD_add_response_header(r, "Referrer-Policy", "no-referrer") == MHD_YES &&
+	       MHD_add_response_header(r, "X-Frame-Options", "DENY") == MHD_YES &&
+	       /* The page changes with the daemon: revalidate every time (the ETag makes
+		* that cheap). */
+	       MHD_add_response_header(r, "Cache-Control", "no-cache") == MHD_YES;
 }
 
 static enum MHD_Result not_found(struct MHD_Connection *c, const char *url)
@@ -145,8 +147,9 @@ static enum MHD_Result not_found(struct MHD_Connection *c, const char *url)
 	return tl_api_send_error(c, 404, "no such file: %.120s", url);
 }
 
-/* Reads the regular file path (already resolved inside the root) into memory. */
-static char *read_regular(const char *path, size_t *len, struct stat *sb)
+/* Reads the regular file path (already resolved inside the root) into memory; NULL if it
+ * is none or unreadable (*oom: for want of memory). */
+static char *read_regular(const char *path, size_t *len, struct stat *sb, bool *oom)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
@@ -155,8 +158,10 @@ static char *read_regular(const char *path, size_t *len, struct stat *sb)
 	if (fstat(fd, sb) || !S_ISREG(sb->st_mode) || sb->st_size > STATIC_FILE_MAX)
 		goto out;
 	buf = malloc((size_t)sb->st_size + 1);
-	if (!buf)
+	if (!buf) {
+		*oom = true;
 		goto out;
+	}
 	size_t got = 0;
 	while (got < (size_t)sb->st_size) {
 		ssize_t n = read(fd, buf + got, (size_t)sb->st_size - got);
@@ -195,9 +200,10 @@ enum MHD_Result tl_api_static(struct tl_api *api, struct MHD_Connection *c, cons
 		return not_found(c, url);
 	struct stat sb;
 	size_t len = 0;
-	char *body = read_regular(real, &len, &sb);
+	bool oom = false;
+	char *body = read_regular(real, &len, &sb, &oom);
 	if (!body)
-		return not_found(c, url);
+		return oom ? tl_api_send_oom(c) : not_found(c, url);
 	char etag[64];
 	snprintf(etag, sizeof etag, "\"%llx-%llx-%lx\"", (unsigned long long)sb.st_size,
 		 (unsigned long long)sb.st_mtim.tv_sec, (unsigned long)sb.st_mtim.tv_nsec);
@@ -213,11 +219,10 @@ enum MHD_Result tl_api_static(struct tl_api *api, struct MHD_Connection *c, cons
 			free(body);
 	}
 	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", type_of(name));
-	MHD_add_response_header(r, "ETag", etag);
-	add_headers(r);
-	enum MHD_Result ret = MHD_queue_response(c, fresh ? 304 : 200, r);
+		return tl_api_send_oom(c);
+	enum MHD_Result ret = MHD_NO;
+	if (add_headers(r, type_of(name), etag))
+		ret = MHD_queue_response(c, fresh ? 304 : 200, r);
 	MHD_destroy_response(r);
 	return ret;
 }

@@ -129,6 +129,12 @@ await run('browser.full_test', async () => {
 	check('the ABI table: right rest 0.77 (abnormal)', await page.locator('table.abi').getByText('0.77 (abnormal)').isVisible());
 	check('the endpoints with the end reason', await page.locator('table.endpoints').getByText('max claudication').isVisible());
 	check('findings with their source', (await page.locator('.findings .source').count()) > 0);
+	const pdf = await page.evaluate(async (id) => {
+		const r = await fetch(`/v1/tests/${id}/report.pdf`);
+		return [r.status, r.headers.get('Content-Type')];
+	}, testId);
+	check(`the report link gives the PDF (${pdf})`, pdf[0] === 200 && /pdf/.test(pdf[1]) &&
+		(await page.getByRole('link', {name: `The report of test ${testId} (PDF)`}).getAttribute('href')) === `/v1/tests/${testId}/report.pdf`);
 	await axe(page, 'result');
 	await screenshot(page, '06-result');
 
