@@ -95,22 +95,30 @@ bool tl_api_session_allowed(struct MHD_Connection *c, const struct tl_api_reques
 	/* Logging in proves itself with the password; the e-stop is never refused over a
 	 * header (and SameSite=Strict keeps the cookie off other sites' requests). */
 	bool mutating = strcmp(method, "GET") && strcmp(method, "HEAD");
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
+	if (!rq->has_session && h && mutating && !login && strcmp(url, "/v1/estop")) {
+		/* A page's request (it carries the session's CSRF token) whose cookie the browser
+		 * already dropped: the session ended; it must not pass as an anonymous one. */
+		*ret = tl_api_send_error(c, 401, "the session has ended (logged out, or its cookie "
+					 "is gone): log in again");
+		return false;
+	}
 	if (!rq->has_session || !mutating || (login && !strcmp(method, "POST")) ||
 	    !strcmp(url, "/v1/estop"))
 		return true;
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
 	if (!tl_logins_csrf_ok(&rq->who, h)) {
 		*ret = tl_api_send_error(c, 403, "%s by a login session needs the session's "
 					 "X-CSRF-Token header (the csrf_token of POST or GET "
 					 "/v1/session)", method);
 		return false;
 	}
-	/* Roles: a technician runs tests and records what is measured; a physician signs; an
-	 * admin manages accounts (those endpoints check their own role). Anyone else's
+	/* Roles: a technician runs tests and records what is measured, and so may an admin
+	 * (on a small station the first account, who also manages the others); a physician
+	 * signs (that endpoint, and the accounts', check their own role). A physician's
 	 * session watches: it may stop the belt (above) and log out, nothing more. */
 	bool own_check = !strcmp(url, "/v1/session") || !strncmp(url, "/v1/users", 9) ||
 			 (!strncmp(url, "/v1/tests/", 10) && strstr(url, "/sign"));
-	if (own_check || !strcmp(rq->who.role, "technician"))
+	if (own_check || !strcmp(rq->who.role, "technician") || !strcmp(rq->who.role, "admin"))
 		return true;
 	*ret = tl_api_send_error(c, 403, "'%s' is %s %s: a %s's session can watch and stop the "
 				 "belt; running a test and recording data need a technician's login",

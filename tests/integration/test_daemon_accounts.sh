@@ -132,17 +132,21 @@ check "the belt stopped: emergency_stop, by alice" \
 		([.events[] | select(.kind == \"estop\")][0].operator == \"alice\")' >/dev/null"
 check "no stop without a cookie or the token" test "$(tcp -X POST "$url/v1/estop")" = 401
 
-say "== roles: a session other than a technician's watches =="
-check "root (admin) logs in" test "$(login root root-pass-1 "$WORK/root")" = 200
-root_csrf=$(jq -r .csrf_token "$WORK/body")
-check "an admin's session cannot start a test (403)" test "$(tcp -b "$WORK/root" "${json[@]}" \
-	-H "X-CSRF-Token: $root_csrf" -X POST -d '{"protocol":"bruce","patient":"ACC02"}' "$url/v1/tests")" = 403
+say "== roles: a physician's session watches =="
+"$T" user enable bob >/dev/null
+check "bob (physician) logs in" test "$(login bob bob-pass-12 "$WORK/bob")" = 200
+bob_csrf=$(jq -r .csrf_token "$WORK/body")
+check "a physician's session cannot start a test (403)" test "$(tcp -b "$WORK/bob" "${json[@]}" \
+	-H "X-CSRF-Token: $bob_csrf" -X POST -d '{"protocol":"bruce","patient":"ACC02"}' "$url/v1/tests")" = 403
 check "... saying a technician's login is needed" grep -q "need a technician's login" "$WORK/body"
-check "... nor record a pressure (403)" test "$(tcp -b "$WORK/root" "${json[@]}" -H "X-CSRF-Token: $root_csrf" \
+check "... nor record a pressure (403)" test "$(tcp -b "$WORK/bob" "${json[@]}" -H "X-CSRF-Token: $bob_csrf" \
 	-X POST -d '{"phase":"rest","site":"pt-left","mmhg":100}' "$url/v1/tests/$id/pressures")" = 403
 check "no pressure was recorded" test "$(sqlite3 "$DB" "SELECT count(*) FROM pressures WHERE test_id = $id")" = 0
-check "but it can watch (GET /v1/status)" test "$(tcp -b "$WORK/root" "$url/v1/status")" = 200
-check "and stop the belt (the e-stop is everyone's)" test "$(tcp -b "$WORK/root" -X POST "$url/v1/estop")" = 200
+check "but it can watch (GET /v1/status)" test "$(tcp -b "$WORK/bob" "$url/v1/status")" = 200
+check "and stop the belt (the e-stop is everyone's)" test "$(tcp -b "$WORK/bob" -X POST "$url/v1/estop")" = 200
+check "a CSRF token without its session's cookie is a session that ended (401)" test "$(tcp "${json[@]}" \
+	-H "Authorization: Bearer $(cat "$WORK/token")" -H "X-CSRF-Token: $bob_csrf" -X POST \
+	-d '{"protocol":"bruce","patient":"ACC03"}' "$url/v1/tests")" = 401
 
 say "== the account endpoints =="
 check "over TCP with the bearer token alone: refused" test "$(tcp -H "Authorization: Bearer $(cat "$WORK/token")" \
