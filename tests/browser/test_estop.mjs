@@ -13,7 +13,11 @@ async function stopped(page, how, t0) {
 	await until(`the page to show the stop (${how})`, async () => (await state(page)) === 'emergency stopped', 10000);
 	shown.push(Date.now() - t0);
 	const st = (await viaSocket('GET', '/v1/status')).json;
-	const rec = (await viaSocket('GET', `/v1/tests/${st.test_id}`)).json;
+	// The stop is answered once the driver has it; its record follows (the store's commit).
+	const rec = await until(`the stop in the record (${how})`, async () => {
+		const r = (await viaSocket('GET', `/v1/tests/${st.test_id}`)).json;
+		return r.end_reason ? r : null;
+	}, 10000);
 	const ev = rec.events.find((e) => e.kind === 'estop');
 	check(`${how}: the daemon records emergency_stop`, rec.end_reason === 'emergency_stop' && !!ev, rec.end_reason);
 	check(`${how}: by the account logged in`, ev && ev.operator !== null && ev.operator !== undefined, JSON.stringify(ev));
@@ -82,7 +86,12 @@ await run('browser.estop', async () => {
 	await page.getByRole('button', {name: 'Stop the belt'}).click();
 	await until('the stop', async () => ['stopping', 'recovery'].includes(await state(page)));
 	const st = (await viaSocket('GET', '/v1/status')).json;
-	rec = (await viaSocket('GET', `/v1/tests/${st.test_id}`)).json;
+	// The page shows the live status, which the store's record follows by a commit: wait
+	// for the record, not for a time.
+	rec = await until('the stop in the record', async () => {
+		const r = (await viaSocket('GET', `/v1/tests/${st.test_id}`)).json;
+		return r.end_reason ? r : null;
+	});
 	check('stop with a reason: end reason operator_stop', rec.end_reason === 'operator_stop', rec.end_reason);
 	check('... the reason recorded', rec.events.some((e) => e.kind === 'stop' && e.detail === 'chest pain'));
 	await until('recovery', async () => (await state(page)) === 'recovery');
