@@ -1,37 +1,18 @@
 // bench_estop.mjs - the page's emergency stop beside the command line's (prints figures,
 // asserts none; not a ctest). For each of N stops of a walking belt (the simulated
-// treadmill, time x20; with --rtu, treadsim behind Modbus RTU on a pty paced at 19200
-// baud, time x20): from the moment the click is sent to headless Chromium (or
+// treadmill, time x20): from the moment the click is sent to headless Chromium (or
 // `treadlab estop` is started) to the driver's emergency-stop call returning in the
 // daemon (GET /v1/metrics estop_at_ns: CLOCK_MONOTONIC, the clock of Node's
 // process.hrtime on Linux). Then the page's SSE: from that stop to the page showing
 // "emergency stopped".
 //
-// daemon's driver (over RTU: the stop frame sent and treadsim's reply read, an upper bound
-// of the frame's arrival).
-//
-// Run: TL_BUILD_DIR=build TL_SOURCE_DIR=. node tests/browser/bench_estop.mjs [N] [--rtu]
+// Run: TL_BUILD_DIR=build TL_SOURCE_DIR=. node tests/browser/bench_estop.mjs [N]
 import {spawn} from 'node:child_process';
 import path from 'node:path';
-import {BUILD, SOCKET, SRC, WORK, addUser, launch, login, newPage, run, startDaemon, stopDaemon, until,
+import {BUILD, SOCKET, addUser, launch, login, newPage, run, startDaemon, stopDaemon, until,
 	viaSocket} from './lib.mjs';
 
-const RTU = process.argv.includes('--rtu');
-const N = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) || 50);
-
-// treadsim as a Modbus RTU slave on a pty at 19200 baud; resolves once it said "ready".
-function startTreadsim(link) {
-	const sim = spawn(path.join(BUILD, 'hil', 'treadsim'), ['--modbus-rtu', link, '--baud', '19200',
-		'--time-scale', '20'], {stdio: ['ignore', 'pipe', 'inherit']});
-	return new Promise((resolve, reject) => {
-		let got = '';
-		sim.stdout.on('data', (d) => {
-			got += d;
-			if (got.includes('ready\n')) resolve(sim);
-		});
-		sim.on('exit', () => reject(new Error('treadsim did not become ready')));
-	});
-}
+const N = Number(process.argv[2] || 50);
 
 async function walking(i) {
 	await until('a start', async () => {
@@ -71,11 +52,7 @@ function cliEstop() {
 }
 
 await run('bench_estop', async () => {
-	const link = path.join(WORK, 'tty-treadsim');
-	const sim = RTU ? await startTreadsim(link) : null;
-	const d = await startDaemon(RTU ? `[treadmill]\ndriver = modbus\ndevice = ${link}\nbaud = 19200\n` +
-		`framing = 8N1\nprofile = ${path.join(SRC, 'config/devices/treadsim.profile')}\nsimulated = true\n` +
-		'[sim]\ntime_scale = 20' : '[sim]\ntime_scale = 20');
+	const d = await startDaemon('[sim]\ntime_scale = 20');
 	addUser('bench', 'technician', 'bench password 1');
 	const browser = await launch();
 	const page = await newPage(browser);
@@ -102,11 +79,10 @@ await run('bench_estop', async () => {
 		await cliEstop();
 		cli_ms.push(await toDriver(before2, t1));
 	}
-	console.log(`emergency stop to the driver's stop, ${RTU ? 'treadsim over Modbus RTU at 19200 baud' : 'simulated treadmill'}, ${N} stops each:`);
+	console.log(`emergency stop to the driver's stop, simulated treadmill, ${N} stops each:`);
 	line('  page (click in headless Chromium)', page_ms);
 	line('  command line (treadlab estop, process start included)', cli_ms);
 	line('page showing it after the stop (SSE, polled by Playwright, upper bound)', sse_ms);
 	await browser.close();
 	await stopDaemon(d);
-	if (sim) sim.kill('SIGTERM');
 });
