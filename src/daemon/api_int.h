@@ -43,7 +43,6 @@
 
 #include "daemon.h"
 #include "logins.h"
-#include "store.h"
 
 #define TL_API_BODY_MAX (64 * 1024)
 
@@ -238,6 +237,7 @@ void tl_api_credentials_free(json_t *body);
 /* Checks name's password as a login does (the failed-login limit first, then the hash,
  * a dummy one for an unknown name, then disabled): true and *u when it is right, else the
  * answer is sent (*ret) and the attempt counted and audited under command. */
+struct tl_store_user; /* store.h */
 bool tl_api_password_ok(struct tl_api *api, struct MHD_Connection *c, const char *command,
 			const char *name, const char *pw, struct tl_store_user *u,
 			enum MHD_Result *ret);
