@@ -16,22 +16,27 @@
 static char installed_dir[1024];
 static pthread_once_t installed_once = PTHREAD_ONCE_INIT;
 
-/* The installed protocols next to the running executable, or "" if there are none. */
-static void find_installed(void)
+bool tl_dir_beside_exe(const char *rel, char *out, size_t cap)
 {
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	if (n <= 0)
-		return;
+		return false;
 	exe[n] = '\0';
 	char *slash = strrchr(exe, '/');
 	if (!slash)
-		return;
+		return false;
 	*slash = '\0';
-	char dir[sizeof installed_dir];
 	struct stat sb;
-	if ((size_t)snprintf(dir, sizeof dir, "%s/%s", exe, TREADLAB_PROTOCOLS_FROM_BIN) < sizeof dir &&
-	    stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+	return (size_t)snprintf(out, cap, "%s/%s", exe, rel) < cap && stat(out, &sb) == 0 &&
+	       S_ISDIR(sb.st_mode);
+}
+
+/* The installed protocols next to the running executable, or "" if there are none. */
+static void find_installed(void)
+{
+	char dir[sizeof installed_dir];
+	if (tl_dir_beside_exe(TREADLAB_PROTOCOLS_FROM_BIN, dir, sizeof dir))
 		memcpy(installed_dir, dir, strlen(dir) + 1);
 }
 

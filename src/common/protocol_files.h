@@ -2,6 +2,7 @@
 #ifndef TL_PROTOCOL_FILES_H
 #define TL_PROTOCOL_FILES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "protocol.h"
@@ -28,5 +29,8 @@ void tl_protocol_names_free(char **names, int n);
 
 /* Reads a whole file into a NUL-terminated buffer (max 1 MiB). Caller frees. */
 char *tl_read_file(const char *path, size_t *len, struct tl_err *err);
+
+/* out = <the running executable's directory>/rel; true if that is a directory. */
+bool tl_dir_beside_exe(const char *rel, char *out, size_t cap);
 
 #endif

@@ -3,6 +3,7 @@
  * relative path, are served; everything else is 404. Every answer carries the headers
  * that keep the page to itself (CSP, nosniff, no referrer, no framing): docs/security.md. */
 #include "api_int.h"
+#include "protocol_files.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,19 +46,8 @@ static char installed_root[PATH_MAX];
  * src/common/protocol_files.c). */
 static void find_installed(void)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0)
-		return;
-	exe[n] = '\0';
-	char *slash = strrchr(exe, '/');
-	if (!slash)
-		return;
-	*slash = '\0';
 	char dir[sizeof installed_root];
-	struct stat sb;
-	if ((size_t)snprintf(dir, sizeof dir, "%s/%s", exe, TREADLAB_WEB_FROM_BIN) < sizeof dir &&
-	    stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+	if (tl_dir_beside_exe(TREADLAB_WEB_FROM_BIN, dir, sizeof dir))
 		memcpy(installed_root, dir, strlen(dir) + 1);
 }
 
