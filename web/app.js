@@ -36,6 +36,11 @@ const WALKING = ['running', 'resting', 'stopping', 'recovery'];
 // the post-exercise minutes the daemon reminds of by default; the status says which it
 // is configured with ([daemon] reminder_minutes)
 const POST_MINUTES = [1, 3, 5, 10];
+// the post-exercise criteria the daemon names (docs/clinical.md), in a technician's words
+const CRITERIA = {
+	post_abi_le_0_90: 'post-exercise ABI <= 0.90', abi_fall_gt_20pct: 'ABI fall > 20 %',
+	ankle_fall_gt_30mmhg: 'ankle pressure fall > 30 mmHg', delayed_recovery_gt_3min: 'ankle pressure recovery > 3 min',
+};
 const SITES = [
 	['brachial-right', 'Arm (brachial) right'], ['brachial-left', 'Arm (brachial) left'],
 	['pt-right', 'PT right'], ['dp-right', 'DP right'], ['pt-left', 'PT left'], ['dp-left', 'DP left'],
@@ -651,7 +656,8 @@ function abiTable(rec) {
 	const abi = rec.abi && rec.abi.abi;
 	if (!abi) return el('p', {}, 'No ABI yet: it needs an arm and an ankle pressure.');
 	const minutes = [...new Set(['left', 'right'].flatMap((s) => (abi[s] && abi[s].post || []).map((p) => p.minute)))].sort((a, b) => a - b);
-	const postCat = (v) => (v == null ? '' : v <= 0.9 ? ' (abnormal)' : '');
+	// the daemon's categories (2016 AHA/ACC, docs/clinical.md, ABI) on its index to 0.01
+	const postCat = (v) => (v == null ? '' : ` (${v <= 0.9 ? 'abnormal' : v <= 0.99 ? 'borderline' : v <= 1.4 ? 'normal' : 'noncompressible'})`);
 	return el('table', {class: 'abi'}, el('caption', {}, 'Ankle-brachial index'),
 		el('thead', {}, el('tr', {}, el('th', {scope: 'col'}, 'Side'), el('th', {scope: 'col'}, 'Rest'),
 			...minutes.map((m) => el('th', {scope: 'col'}, `Post ${m} min`)), el('th', {scope: 'col'}, 'Criteria'))),
@@ -665,7 +671,7 @@ function abiTable(rec) {
 					if (p && p.abi == null && postNoncompressible(rec, side, m)) return el('td', {}, 'noncompressible');
 					return el('td', {}, !p || p.abi == null ? '-' : `${fmt.num(p.abi, 2)}${postCat(p.abi)}${p.fall_pct != null ? `, fall ${fmt.num(p.fall_pct, 0)} %` : ''}`);
 				}),
-				el('td', {}, (a.criteria || []).join(', ') || '-'));
+				el('td', {}, (a.criteria || []).map((k) => CRITERIA[k] || k).join('; ') || '-'));
 		})));
 }
 

@@ -105,6 +105,8 @@ await run('browser.pressures', async () => {
 	check('the ABI table: right at rest "noncompressible"', right[0] === 'noncompressible', JSON.stringify(right));
 	check('... and at minute 2', right[1] === 'noncompressible', JSON.stringify(right));
 	check('... the left leg an index (120/130 = 0.92)', /^0\.92 \(borderline\)$/.test(left[0]), JSON.stringify(left));
+	check('... after exercise with its category and fall (100/140 = 0.71)', left[1] === '0.71 (abnormal), fall 23 %', JSON.stringify(left));
+	check('... and the criteria in words', left[2] === 'post-exercise ABI <= 0.90; ABI fall > 20 %', JSON.stringify(left));
 	check('the ABI table\'s columns are the minutes measured', JSON.stringify(await page.locator('table.abi thead th').allTextContents())
 		=== JSON.stringify(['Side', 'Rest', 'Post 2 min', 'Criteria']));
 	await axe(page, 'result (noncompressible)');
