@@ -148,11 +148,12 @@ for (const btn of document.querySelectorAll('#nav [data-screen]'))
 /* ---------- the emergency stop: a click, or Escape anywhere, any time ---------- */
 
 async function doEstop(how) {
+	const sent = estop(); // the request leaves before the page does anything else
 	const msg = $('estop-msg');
 	msg.textContent = `EMERGENCY STOP sent (${how}) at ${new Date().toLocaleTimeString()}`;
 	msg.className = 'estop-msg sent';
 	try {
-		const r = await estop();
+		const r = await sent;
 		if (!r.ok) {
 			let j = null;
 			try { j = await r.json(); } catch (e) { /* no body */ }

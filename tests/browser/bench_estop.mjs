@@ -3,7 +3,7 @@
 // phase of the daemon's 100 ms tick, from the moment of the click (the mouse button's
 // release sent to headless Chromium; and, in the page, its click event) or of the start
 // of `treadlab estop` (process start included) or of a bare POST /v1/estop from this
-// script over the Unix socket:
+// script, over the Unix socket and over TCP with the page's session (cookie and token):
 //
 // - default: the simulated treadmill (time x20), to the driver's emergency-stop call
 //   returning in the daemon (GET /v1/metrics estop_at_ns);
@@ -25,7 +25,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import {BUILD, SOCKET, SRC, WORK, addUser, launch, login, newPage, run, startDaemon, stopDaemon, until,
-	viaSocket} from './lib.mjs';
+	viaSocket, viaTcp} from './lib.mjs';
 
 const RTU = process.argv.includes('--rtu');
 const N = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) || 50);
@@ -198,7 +198,12 @@ await run('bench_estop', async () => {
 	await page.evaluate(watchPage);
 	const box = await page.locator('#estop').boundingBox();
 	const x = box.x + box.width / 2, y = box.y + box.height / 2;
-	const r = {page: [], pageEvent: [], cli: [], api: [], sse: [], sseFrame: [], rtt: []};
+	// the page's session, for the same request from Node over TCP
+	const cookie = (await page.context().cookies()).find((c) => c.name === 'treadlab_session');
+	const csrf = await page.evaluate(() => fetch('/v1/session').then((res) => res.json()).then((j) => j.csrf_token));
+	const tcpHeaders = {'Cookie': `treadlab_session=${cookie.value}`, 'X-CSRF-Token': csrf, 'Origin': d.url,
+		'Host': d.addr, 'Content-Type': 'application/json'};
+	const r = {page: [], pageEvent: [], cli: [], api: [], tcp: [], sse: [], sseFrame: [], rtt: []};
 	for (let i = 0; i < N; i++) {
 		await walking(`P${i}`);
 		await page.locator('#v-state').filter({hasText: /^running$/}).waitFor();
@@ -232,6 +237,13 @@ await run('bench_estop', async () => {
 		const t2 = nowNs();
 		await viaSocket('POST', '/v1/estop', {});
 		r.api.push((await measure(before, t2))[0]);
+
+		await walking(`T${i}`);
+		before = (await stops()).length;
+		const t3 = nowNs();
+		const answer = await viaTcp(d.addr, 'POST', '/v1/estop', tcpHeaders, '{}');
+		if (answer.status !== 200) throw new Error(`estop over TCP: ${answer.status} ${answer.text}`);
+		r.tcp.push((await measure(before, t3))[0]);
 	}
 	const to = RTU ? 'the stop frame at treadsim (Modbus RTU, 19200 baud, paced)' : "the driver's stop (simulated treadmill)";
 	console.log(`emergency stop to ${to}, ${N} stops each, time x20:`);
@@ -239,6 +251,7 @@ await run('bench_estop', async () => {
 	line('page: from its click event', r.pageEvent);
 	line('command line: treadlab estop (process start included)', r.cli);
 	line('API: POST /v1/estop over the Unix socket from Node', r.api);
+	line('API: the same over TCP with the page\'s session, from Node', r.tcp);
 	console.log('the page showing it (SSE), from the daemon\'s stop:');
 	line('in the DOM', r.sse);
 	line('next animation frame', r.sseFrame);
