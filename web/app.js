@@ -379,6 +379,10 @@ function render(st) {
 	const rem = reminderText(st);
 	$('v-reminder').textContent = rem;
 	$('v-reminder').hidden = !rem;
+	// also where the technician types the pressures, when that is this test's table
+	const here = app.recordId === app.testId ? rem : '';
+	$('r-reminder').textContent = here;
+	$('r-reminder').hidden = !here;
 	const marks = app.events.filter((e) => ['onset', 'max', 'stop', 'estop'].includes(e.kind))
 		.map((e) => ({t: e.t_s, label: e.kind === 'onset' && e.detail === 'repeat' ? 'onset (repeat)' : e.kind}));
 	const tmax = app.protocol && app.protocol.name === st.protocol ? Math.min(app.protocol.max_duration_s, st.t_s + 120) : 0;

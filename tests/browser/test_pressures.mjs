@@ -1,6 +1,7 @@
 // browser.pressures: the pressure table and the reminders follow the daemon, not the
 // page's defaults. With [daemon] reminder_minutes = 2, 4 (time x20): the post-exercise
-// columns are minutes 2 and 4, the countdown counts to minute 2 and then 4, never 1.
+// columns are minutes 2 and 4, the countdown counts to minute 2 and then 4, never 1, and
+// shows above the pressure table as well.
 // A noncompressible ankle artery: its checkbox (reached with Tab, ticked with Space, or
 // ticked before the number is typed) records the pressure as noncompressible, a reload
 // shows it ticked again, and the result's ABI table says "noncompressible" instead of
@@ -38,6 +39,8 @@ await run('browser.pressures', async () => {
 
 	await page.getByRole('button', {name: 'Pressures and findings'}).click();
 	await page.locator('#record-test').filter({hasText: `test ${testId}`}).waitFor();
+	check('the reminder shows above the pressure table too', /minute 4 in \d+:\d\d|minute-4 pressures now/.test(
+		await page.locator('#r-reminder').textContent()) && await page.locator('#r-reminder').isVisible());
 	const heads = await page.locator('#pressures thead th').allTextContents();
 	check('the table\'s columns are rest and the configured minutes', JSON.stringify(heads) ===
 		JSON.stringify(['Site', 'Rest', 'Post 2 min', 'Post 4 min']), JSON.stringify(heads));
