@@ -113,6 +113,8 @@ check "the message holds the daemon's own results (PWT as recorded)" \
 	grep -q "|NM|PWT^Peak walking time^99TLB||$(jq -r .pwt_s "$WORK/rec.json")|s^s^UCUM|" "$WORK/daemon.hl7"
 check "... and the post-exercise ankle pressure it was given" \
 	grep -q '|pt-left-post-1|62|mm\[Hg\]' "$WORK/daemon.hl7"
+stop_daemon
+check "the daemon stops cleanly (status $DAEMON_STATUS)" test "$DAEMON_STATUS" = 0
 # Kept for a look.
 mkdir -p "$TL_BUILD_DIR/artifacts/hl7"
 cp "$WORK/daemon.hl7" "$TL_BUILD_DIR/artifacts/hl7/daemon.hl7"
