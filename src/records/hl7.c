@@ -79,18 +79,14 @@ __attribute__((format(printf, 2, 3))) static void putf(struct buf *b, const char
 static void esc(struct buf *b, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-		switch (*p) {
-		case '\\': puts_(b, "\\E\\"); break;
-		case '|': puts_(b, "\\F\\"); break;
-		case '^': puts_(b, "\\S\\"); break;
-		case '&': puts_(b, "\\T\\"); break;
-		case '~': puts_(b, "\\R\\"); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				putf(b, "\\X%02X\\", *p); /* CR, LF, MLLP's VT and FS among them */
-			else
-				putc_(b, (char)*p);
-		}
+		static const char delim[] = "\\|^&~", name[] = "EFSTR";
+		const char *d = strchr(delim, *p);
+		if (d)
+			putf(b, "\\%c\\", name[d - delim]);
+		else if (*p < 0x20 || *p == 0x7f)
+			putf(b, "\\X%02X\\", *p); /* CR, LF, MLLP's VT and FS among them */
+		else
+			putc_(b, (char)*p);
 	}
 }
 
