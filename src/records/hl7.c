@@ -769,10 +769,15 @@ static void base64(struct buf *b, const unsigned char *d, size_t n)
 	}
 }
 
+static bool has_person(const json_t *p)
+{
+	return str(p, "id") || str(p, "family") || str(p, "given");
+}
+
 /* The caller's name of a person: id^family^given (XCN); nothing when all are absent. */
 static void person(struct buf *b, const json_t *p)
 {
-	if (!str(p, "id") && !str(p, "family") && !str(p, "given"))
+	if (!has_person(p))
 		return;
 	esc(b, str(p, "id"));
 	putc_(b, '^');
@@ -886,8 +891,10 @@ int tl_hl7_oru(const json_t *record, const unsigned char *pdf, size_t pdf_len,
 	esc(&body, w.accession);
 	field(&s, 3);
 	esc(&body, w.accession);
-	field(&s, 12);
-	person(&body, w.physician);
+	if (has_person(w.physician)) {
+		field(&s, 12);
+		person(&body, w.physician);
+	}
 	seg_end(&s);
 
 	s = seg_begin(&body, "OBR");

@@ -39,7 +39,7 @@ for f in "$WORK/unit"/*.hl7; do
 	check "hl7v2 strict parse and our checks: unit message '$name'" hl7ok "$f" "${args[@]}"
 	n=$((n + 1))
 done
-check "the unit test wrote its 7 messages ($n)" test "$n" = 7
+check "the unit test wrote its 8 messages ($n)" test "$n" = 8
 check "the hostile names read back unchanged (5 values)" \
 	bash -c "node '$CHECK' '$WORK/unit/hostile.hl7' --expect '$WORK/unit/hostile.expect.json' | grep -q '5 values read back'"
 check "PV1 only with a patient class, ED only with a report" \
