@@ -224,7 +224,7 @@ static bool number(const json_t *o, const char *key, double *v)
 	if (!json_is_number(j))
 		return false;
 	*v = json_number_value(j);
-	return isfinite(*v);
+	return isfinite(*v) && fabs(*v) < 1e12; /* num() rounds through a long long */
 }
 
 /* What the message needs of the patient and the order. */
