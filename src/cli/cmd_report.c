@@ -73,17 +73,36 @@ static bool is_date(const char *s)
 	return strlen(s) == 10 && strspn(s, "0123456789-") == 10 && s[4] == '-' && s[7] == '-';
 }
 
+/* export --fhir ID: the FHIR Bundle the test would be sent as (GET /v1/tests/ID/fhir). */
+static int export_fhir(const struct tl_client *c, const char *id, const char *out, bool other)
+{
+	if (other)
+		return cli_usage("export: --fhir ID takes no --csv, --from or --to");
+	if (strspn(id, "0123456789") != strlen(id) || id[0] == '0' || strlen(id) > 18)
+		return cli_usage("export: --fhir expected a test id (a positive number), got '%s'", id);
+	char path[64];
+	snprintf(path, sizeof path, "/v1/tests/%s/fhir", id);
+	char *text;
+	size_t len;
+	if (tl_client_get_bytes(c, path, &text, &len))
+		return 1;
+	int rc = write_out(out, text, len);
+	free(text);
+	return rc;
+}
+
 int cmd_export(int argc, char **argv)
 {
 	struct tl_client c;
 	if (tl_client_init(&c, &argc, argv))
 		return 1;
-	const char *from = NULL, *to = NULL, *out = NULL;
+	const char *from = NULL, *to = NULL, *out = NULL, *fhir = NULL;
 	bool csv = false;
 	for (int i = 0; i < argc; i++) {
 		const char **dst = !strcmp(argv[i], "--from") ? &from
 				   : !strcmp(argv[i], "--to") ? &to
 				   : !strcmp(argv[i], "-o") || !strcmp(argv[i], "--output") ? &out
+				   : !strcmp(argv[i], "--fhir") ? &fhir
 				   : NULL;
 		if (!strcmp(argv[i], "--csv")) {
 			csv = true;
@@ -93,9 +112,11 @@ int cmd_export(int argc, char **argv)
 			*dst = argv[i];
 		} else {
 			return cli_usage("export: unexpected '%s' (usage: export --csv [--from DATE] "
-					 "[--to DATE] [-o FILE])", argv[i]);
+					 "[--to DATE] [-o FILE] | export --fhir ID [-o FILE])", argv[i]);
 		}
 	}
+	if (fhir)
+		return export_fhir(&c, fhir, out, csv || from || to);
 	if (!csv)
 		return cli_usage("export: --csv is the one format (export --csv [--from DATE] [--to DATE])");
 	if ((from && !is_date(from)) || (to && !is_date(to)))
