@@ -357,12 +357,33 @@ static json_t *body_site(const char *site_name, const char *text)
 	return cc;
 }
 
+/* Whether a later reading of the same site, phase and minute corrects pressure i. */
+static bool corrected_later(const json_t *pressures, size_t i)
+{
+	const json_t *p = json_array_get(pressures, i);
+	const char *site = str(p, "site"), *phase = str(p, "phase");
+	double m = -1, mq;
+	num(p, "minute", &m);
+	for (size_t k = i + 1; k < json_array_size(pressures); k++) {
+		const json_t *q = json_array_get(pressures, k);
+		mq = -1;
+		num(q, "minute", &mq);
+		if (site && phase && str(q, "site") && str(q, "phase") && !strcmp(site, str(q, "site")) &&
+		    !strcmp(phase, str(q, "phase")) && fabs(m - mq) < 1e-9)
+			return true;
+	}
+	return false;
+}
+
 static void add_pressures(struct fb *b)
 {
 	size_t i;
-	json_t *p;
-	json_array_foreach(json_object_get(b->rec, "pressures"), i, p) {
+	json_t *p, *all = json_object_get(b->rec, "pressures");
+	json_array_foreach(all, i, p) {
 		const char *site = str(p, "site"), *phase = str(p, "phase");
+		/* the last reading is the one the report shows (a correction replaces) */
+		if (corrected_later(all, i))
+			continue;
 		double mmhg, minute = 0;
 		const struct site *s = NULL;
 		for (size_t k = 0; site && k < sizeof sites / sizeof *sites; k++)

@@ -322,6 +322,29 @@ static void status_follows_signature_and_state(void **state)
 	json_decref(rec);
 }
 
+static void a_corrected_pressure_replaces_the_first(void **state)
+{
+	(void)state;
+	json_t *rec = fixture("fhir_signed.json");
+	json_t *again = json_deep_copy(json_array_get(json_object_get(rec, "pressures"), 2));
+	assert_string_equal(s(again, "site"), "pt-left");
+	json_object_set_new(again, "mmhg", json_real(101));
+	json_array_append_new(json_object_get(rec, "pressures"), again);
+	json_t *b = build(rec, "x");
+	json_t *obs[128];
+	size_t n = of_type(b, "Observation", obs, 128), found = 0;
+	for (size_t i = 0; i < n && i < 128; i++)
+		if (!strcmp(s(json_object_get(obs[i], "code"), "text"),
+			    "Systolic pressure, left posterior tibial artery, at rest")) {
+			found++;
+			assert_true(json_number_value(json_object_get(
+					    json_object_get(obs[i], "valueQuantity"), "value")) == 101);
+		}
+	assert_int_equal(found, 1);
+	json_decref(b);
+	json_decref(rec);
+}
+
 static void red_flags_come_first(void **state)
 {
 	(void)state;
@@ -371,6 +394,7 @@ int main(void)
 		cmocka_unit_test(references_resolve),
 		cmocka_unit_test(missing_fields_named_at_once),
 		cmocka_unit_test(status_follows_signature_and_state),
+		cmocka_unit_test(a_corrected_pressure_replaces_the_first),
 		cmocka_unit_test(red_flags_come_first),
 		cmocka_unit_test(authority_systems),
 	};
