@@ -167,8 +167,8 @@ enum tl_send_result tl_fhir_post(const struct tl_fhir_conf *conf, const char *to
 		OPT(CURLOPT_CAINFO, conf->ca_file);
 	OPT(CURLOPT_HTTPHEADER, h);
 	OPT(CURLOPT_POST, 1L);
+	OPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len); /* body need not end in NUL */
 	OPT(CURLOPT_POSTFIELDS, body);
-	OPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	OPT(CURLOPT_WRITEFUNCTION, on_body);
 	OPT(CURLOPT_WRITEDATA, &r);
 	OPT(CURLOPT_HEADERFUNCTION, on_header);

@@ -1,8 +1,8 @@
 # The FHIR Bundle checked by two independent validators, and delivered by tl_fhir_post
 # to a scripted local FHIR server (tests/records/fhir_server.mjs, node's http) answering
-# 201 with a transaction-response, 400 with an OperationOutcome, 500, or never: each
-# attempt ends DELIVERED, REJECTED with the server's issue texts, or RETRY (the timeout
-# within its deadline), with the bearer token and the FHIR content type sent.
+# 201 with a transaction-response, 400 with an OperationOutcome, 500, 429, a redirect, or
+# never: each attempt ends DELIVERED, REJECTED with the server's issue texts, or RETRY (the
+# timeout within its deadline), with the bearer token and the FHIR content type sent.
 source "$(dirname "$0")/lib.sh"
 command -v node >/dev/null || { say "SKIP: node missing"; exit 77; }
 [ -d "$TL_SOURCE_DIR/tests/node_modules/@medplum/core" ] && [ -d "$TL_SOURCE_DIR/tests/node_modules/fhir" ] ||
@@ -108,6 +108,17 @@ post 1000 "$WORK/signed.json" secret-token
 check "no answer: retry once the 1000 ms deadline has passed ($MS ms)" \
 	got RETRY 'no answer from .* within 1000 ms' 950 3000
 check "... after the request reached the server" test -s "$WORK/server.log"
+stop_server
+
+check "the server starts (429)" start_server 429
+post 5000 "$WORK/signed.json"
+check "429: retry (the server asks to come back later)" got RETRY '429 Too Many Requests'
+stop_server
+
+check "the server starts (302)" start_server 302
+post 5000 "$WORK/signed.json"
+check "302: rejected, the redirect not followed" got REJECTED '302 Found'
+check "... one request only" test "$(wc -l <"$WORK/server.log")" = 1
 stop_server
 
 # Nobody listens on that port any more: a connection error is worth another attempt.

@@ -6,13 +6,15 @@
 //   400      an OperationOutcome with two error issues
 //   500      an OperationOutcome (a transient failure)
 //   timeout  reads the request and never answers
+//   429      Too Many Requests (come back later)
+//   302      a redirect elsewhere
 // Stops at SIGTERM.
 import fs from 'node:fs';
 import http from 'node:http';
 
 const [mode, log] = process.argv.slice(2);
-if (!['201', '400', '500', 'timeout'].includes(mode) || !log) {
-	console.error('usage: fhir_server.mjs 201|400|500|timeout LOG');
+if (!['201', '400', '500', 'timeout', '429', '302'].includes(mode) || !log) {
+	console.error('usage: fhir_server.mjs 201|400|500|timeout|429|302 LOG');
 	process.exit(2);
 }
 
@@ -33,6 +35,14 @@ const server = http.createServer((req, res) => {
 		}) + '\n');
 		if (mode === 'timeout')
 			return; // the client's deadline has to end this
+		if (mode === '429') {
+			res.writeHead(429, {'Retry-After': '1'});
+			return res.end();
+		}
+		if (mode === '302') {
+			res.writeHead(302, {'Location': 'http://127.0.0.1:9/elsewhere'});
+			return res.end();
+		}
 		if (mode === '400')
 			return send(res, 400, {resourceType: 'OperationOutcome', issue: [
 				{severity: 'error', code: 'invalid',
