@@ -255,7 +255,7 @@ static json_t *obs_new(struct fb *b, const char *category, json_t *code)
 /* Adds an Observation made by obs_new (taken) and lists it among the report's results. */
 static void add_obs(struct fb *b, const char *role, json_t *obs)
 {
-	char url[URN_UUID_LEN], r[64];
+	char url[URN_UUID_LEN], r[96];
 	snprintf(r, sizeof r, "obs:%s", role);
 	urn_uuid(b->seed, r, url);
 	if (!obs) {
