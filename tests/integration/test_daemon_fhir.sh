@@ -79,4 +79,6 @@ fi
 check "no test 999: 404" expect 404 'no test 999' GET /v1/tests/999/fhir
 check "POST is not served: 405" expect 405 'takes GET' POST /v1/tests/$id/fhir
 check "--fhir takes a test id" bash -c "'$T' export --fhir x 2>/dev/null; test \$? = 2"
+stop_daemon
+check "the daemon stops cleanly (sanitizers: no leak, no error)" test "$DAEMON_STATUS" = 0
 finish
