@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fhir.h"
 
@@ -386,6 +387,35 @@ static void authority_systems(void **state)
 	assert_int_equal(tl_fhir_authority_system("HOSP", out, 20), -1); /* does not fit */
 }
 
+static void token_file(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/test_fhir_token.XXXXXX", tok[64];
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs("abc.DEF-123_x\n", f);
+	fclose(f);
+	struct tl_err err = {{0}};
+	assert_int_equal(tl_fhir_token_load(path, tok, sizeof tok, &err), 0);
+	assert_string_equal(tok, "abc.DEF-123_x");
+	assert_int_equal(tl_fhir_token_load(path, tok, 8, &err), -1); /* too long */
+	assert_non_null(strstr(err.msg, "1 to 7 characters"));
+	static const char *const bad[] = {"two words\n", "\n", "line\nbreak\n", "tab\there"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(bad[i], f);
+		fclose(f);
+		err.msg[0] = 0;
+		assert_int_equal(tl_fhir_token_load(path, tok, sizeof tok, &err), -1);
+		assert_non_null(strstr(err.msg, path));
+	}
+	unlink(path);
+	assert_int_equal(tl_fhir_token_load(path, tok, sizeof tok, &err), -1); /* gone */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +427,7 @@ int main(void)
 		cmocka_unit_test(a_corrected_pressure_replaces_the_first),
 		cmocka_unit_test(red_flags_come_first),
 		cmocka_unit_test(authority_systems),
+		cmocka_unit_test(token_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
