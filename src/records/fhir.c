@@ -206,8 +206,11 @@ static json_t *interpretation(const char *code, const char *text)
 	return json_pack("[o]", concept(V3_INTERP, code, display, text));
 }
 
+/* Sets o[key] to v (taken, also when o is NULL: an earlier allocation failed). */
 static void set(struct fb *b, json_t *o, const char *key, json_t *v)
 {
+	if (!o)
+		json_decref(v);
 	if (!o || !v || json_object_set_new(o, key, v))
 		b->oom = true;
 }
@@ -221,7 +224,9 @@ static void add_entry(struct fb *b, const char *full_url, json_t *res, const cha
 		b->oom = true;
 		return;
 	}
-	const char *type = json_string_value(json_object_get(res, "resourceType"));
+	/* a copy: json_pack reads it after taking (and, failing, freeing) res */
+	char type[32];
+	snprintf(type, sizeof type, "%s", json_string_value(json_object_get(res, "resourceType")));
 	char cond[128];
 	if (!if_none) {
 		json_t *ids = json_object_get(res, "identifier");

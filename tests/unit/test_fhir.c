@@ -416,6 +416,51 @@ static void token_file(void **state)
 	assert_int_equal(tl_fhir_token_load(path, tok, sizeof tok, &err), -1); /* gone */
 }
 
+/* Allocation failures: the Nth of jansson's allocations fails, for every N until the
+ * Bundle is built; each run answers NULL saying "out of memory", or a whole Bundle, and
+ * leaks nothing (valgrind.fhir, the sanitizer build). */
+static long alloc_left;
+
+static void *failing_malloc(size_t n)
+{
+	return alloc_left-- > 0 ? malloc(n) : NULL;
+}
+
+static void out_of_memory_everywhere(void **state)
+{
+	(void)state;
+	/* every kind of entry, fewer of each: the loop's cost grows with the square */
+	json_t *rec = fixture("fhir_hostile.json");
+	json_t *pr = json_object_get(rec, "pressures");
+	while (json_array_size(pr) > 3)
+		json_array_remove(pr, 1);
+	json_t *abi = json_object_get(json_object_get(rec, "abi"), "abi");
+	static const char *const sides[] = {"left", "right"};
+	for (int i = 0; i < 2; i++) {
+		json_t *post = json_object_get(json_object_get(abi, sides[i]), "post");
+		while (json_array_size(post) > 1)
+			json_array_remove(post, 1);
+	}
+	long n;
+	for (n = 0;; n++) {
+		alloc_left = n;
+		json_set_alloc_funcs(failing_malloc, free);
+		struct tl_err err = {{0}};
+		json_t *b = tl_fhir_bundle(rec, pdf, sizeof pdf - 1, "s", NOW, &err);
+		json_set_alloc_funcs(malloc, free);
+		if (b) {
+			json_decref(b);
+			break;
+		}
+		if (!strstr(err.msg, "out of memory"))
+			print_error("allocation %ld: %s\n", n, err.msg);
+		assert_non_null(strstr(err.msg, "out of memory"));
+	}
+	print_message("%ld allocations\n", n);
+	assert_true(n > 100); /* the loop really went through the builder */
+	json_decref(rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +473,7 @@ int main(void)
 		cmocka_unit_test(red_flags_come_first),
 		cmocka_unit_test(authority_systems),
 		cmocka_unit_test(token_file),
+		cmocka_unit_test(out_of_memory_everywhere),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
