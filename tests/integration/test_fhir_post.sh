@@ -38,11 +38,12 @@ out=$("${CHECK[@]}" "$WORK/bad_code.json" 2>&1) && rc=0 || rc=$?
 check "fhir refuses a code outside a required binding ($rc)" test "$rc" = 1
 check "... naming it" grep -q 'fhir: .*Patient.gender: Code "woman" not found' <<<"$out"
 
-# start_server MODE: the scripted server on a free port (PORT), ready when it says so.
+# start_server MODE [CERT KEY]: the scripted server on a free port (PORT), HTTPS with a
+# certificate, ready when it says so.
 start_server() {
 	rm -f "$WORK/server.log" "$WORK/server.out"
 	mkfifo "$WORK/server.out"
-	node "$REC/fhir_server.mjs" "$1" "$WORK/server.log" >"$WORK/server.out" &
+	node "$REC/fhir_server.mjs" "$1" "$WORK/server.log" "${@:2}" >"$WORK/server.out" &
 	SERVER_PID=$!
 	local line=""
 	read -r -t 30 line <"$WORK/server.out" || true
@@ -120,6 +121,31 @@ post 5000 "$WORK/signed.json"
 check "302: rejected, the redirect not followed" got REJECTED '302 Found'
 check "... one request only" test "$(wc -l <"$WORK/server.log")" = 1
 stop_server
+
+# TLS is verified: the server's certificate (for 127.0.0.1 only) must chain to the CA
+# file given, and name the host the URL does.
+if command -v openssl >/dev/null; then
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=fhir-test \
+		-addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+	check "the server starts (201, HTTPS)" start_server 201 "$WORK/cert.pem" "$WORK/key.pem"
+	line=$("$FHIR_TOOL" post "https://127.0.0.1:$PORT/fhir" 5000 "$WORK/signed.json" secret-token)
+	IFS=$'\t' read -r RESULT DETAIL MS <<<"$line"
+	say "     $RESULT | $DETAIL"
+	check "a certificate the system does not trust: retry, not delivered" got RETRY 'certificate'
+	line=$(FHIR_CA_FILE="$WORK/cert.pem" "$FHIR_TOOL" post "https://127.0.0.1:$PORT/fhir" 5000 \
+		"$WORK/signed.json" secret-token)
+	IFS=$'\t' read -r RESULT DETAIL MS <<<"$line"
+	check "... trusted through ca_file: delivered" got DELIVERED '^Patient/1/_history/1$'
+	line=$(FHIR_CA_FILE="$WORK/cert.pem" "$FHIR_TOOL" post "https://localhost:$PORT/fhir" 5000 \
+		"$WORK/signed.json" secret-token)
+	IFS=$'\t' read -r RESULT DETAIL MS <<<"$line"
+	say "     $RESULT | $DETAIL"
+	check "... but not for another host name: retry" got RETRY 'subject name|certificate'
+	check "only the trusted exchange reached the server" test "$(wc -l <"$WORK/server.log")" = 1
+	stop_server
+else
+	say "openssl missing: TLS verification not checked"
+fi
 
 # Nobody listens on that port any more: a connection error is worth another attempt.
 post 2000 "$WORK/signed.json"
