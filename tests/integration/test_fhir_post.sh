@@ -2,7 +2,8 @@
 # to a scripted local FHIR server (tests/records/fhir_server.mjs, node's http) answering
 # 201 with a transaction-response, 400 with an OperationOutcome, 500, 429, a redirect, or
 # never: each attempt ends DELIVERED, REJECTED with the server's issue texts, or RETRY (the
-# timeout within its deadline), with the bearer token and the FHIR content type sent.
+# timeout within its deadline), with the bearer token and the FHIR content type sent; over
+# HTTPS, the server's certificate is verified (ca_file, host name).
 source "$(dirname "$0")/lib.sh"
 command -v node >/dev/null || { say "SKIP: node missing"; exit 77; }
 [ -d "$TL_SOURCE_DIR/tests/node_modules/@medplum/core" ] && [ -d "$TL_SOURCE_DIR/tests/node_modules/fhir" ] ||
