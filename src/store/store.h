@@ -297,9 +297,10 @@ int tl_store_sha256_hex(const void *data, size_t len, char out[65]);
 /* The hash of a test's record as the report is rendered from it: tl_store_test_json and
  * tl_store_samples_json, keys sorted, compact. 0, or -1 + err (no such test too).
  * Of "demographics" and "order" (schema 8) only what the report shows counts: the
- * patient's family and given names and birth date, and only once one is known. A record
- * without them hashes exactly as before schema 8, so a report signed then does not look
- * amended; an accession, an authority or a sex entered after signing is no amendment. */
+ * patient's family and given names, birth date and sex, and only once one is known. A
+ * record without them hashes exactly as before schema 8, so a report signed then does
+ * not look amended; an accession, an authority or a physician entered after signing is
+ * no amendment. */
 int tl_store_record_hash(struct tl_store *st, int64_t test_id, char out[65], struct tl_err *err);
 /* The same hash of a record and its samples already read (tl_store_test_json,
  * tl_store_samples_json): 0, or -1 (out of memory). */

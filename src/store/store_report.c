@@ -20,7 +20,8 @@ int tl_store_sha256_hex(const void *data, size_t len, char out[65])
 }
 
 /* The record as hashed: without "demographics" and "order" (schema 8), and with the
- * patient's name and birth date, which the report shows, once one of them is known (store.h). */
+ * patient's name, birth date and sex, which the report shows, once one of them is known
+ * (store.h). */
 static json_t *as_hashed(const json_t *rec)
 {
 	json_t *r = json_copy((json_t *)rec);
@@ -30,10 +31,11 @@ static json_t *as_hashed(const json_t *rec)
 	json_object_del(r, "demographics");
 	json_object_del(r, "order");
 	json_t *family = json_object_get(demo, "family"), *given = json_object_get(demo, "given");
-	json_t *birth = json_object_get(demo, "birth_date");
-	if (json_is_string(family) || json_is_string(given) || json_is_string(birth)) {
-		json_t *shown = json_pack("{s:O?, s:O?, s:O?}", "family", family, "given", given,
-					  "birth_date", birth);
+	json_t *birth = json_object_get(demo, "birth_date"), *sex = json_object_get(demo, "sex");
+	if (json_is_string(family) || json_is_string(given) || json_is_string(birth) ||
+	    json_is_string(sex)) {
+		json_t *shown = json_pack("{s:O?, s:O?, s:O?, s:O?}", "family", family, "given", given,
+					  "birth_date", birth, "sex", sex);
 		if (!shown || json_object_set_new(r, "patient_on_report", shown) < 0) {
 			json_decref(r);
 			return NULL;

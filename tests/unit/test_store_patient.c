@@ -246,13 +246,19 @@ static void the_hash_counts_only_what_the_report_shows(void **state)
 	/* Sign it; then what the report does not show changes nothing. */
 	static const unsigned char pdf[] = "%PDF-1.5 x";
 	assert_int_equal(tl_store_report_sign(st, id, "dr.ana", AT, pdf, sizeof pdf - 1, now, &err), 1);
-	struct tl_store_fields d = {{"HOSP", NULL, NULL, NULL, "male"}, {true, false, false, false, true}};
+	struct tl_store_fields d = {{"HOSP", NULL, NULL, NULL, NULL}, {true, false, false, false, false}};
 	assert_int_equal(tl_store_patient_set(st, "MRN-6", &d, AT, "tech1", NULL, &err), 0);
 	struct tl_store_fields o = {{"ACC-1", "P1", "House", NULL}, {true, true, true, false}};
 	assert_int_equal(tl_store_order_set(st, id, &o, AT, "tech1", NULL, &err), 0);
 	record_hash(st, id, h);
 	assert_string_equal(h, now);
-	/* The name or the birth date is on the report: a change of either is an amendment. */
+	/* The name, birth date and sex are on the report: a change of one is an amendment. */
+	struct tl_store_fields sx = {{0}, {0}};
+	sx.set[TL_STORE_DEMO_SEX] = true;
+	sx.value[TL_STORE_DEMO_SEX] = "male";
+	assert_int_equal(tl_store_patient_set(st, "MRN-6", &sx, AT, "tech1", NULL, &err), 0);
+	record_hash(st, id, h);
+	assert_string_not_equal(h, now);
 	struct tl_store_fields b = {{0}, {0}};
 	b.set[TL_STORE_DEMO_BIRTH_DATE] = true;
 	b.value[TL_STORE_DEMO_BIRTH_DATE] = "1940-01-01";
@@ -267,7 +273,7 @@ static void the_hash_counts_only_what_the_report_shows(void **state)
 	record_hash(st, id, h2);
 	assert_string_not_equal(h2, h);
 	/* Cleared again: the hash of the record as signed. */
-	struct tl_store_fields clear = {{0}, {false, true, true, true, false}};
+	struct tl_store_fields clear = {{0}, {false, true, true, true, true}};
 	assert_int_equal(tl_store_patient_set(st, "MRN-6", &clear, AT, "tech1", NULL, &err), 0);
 	record_hash(st, id, h);
 	assert_string_equal(h, now);
