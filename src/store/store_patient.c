@@ -144,10 +144,12 @@ int tl_store_order_check(const struct tl_store_fields *f, struct tl_err *err)
 	return 0;
 }
 
-/* The row's columns first..first+n-1 as {keys[i]: text or null}; NULL if out of memory. */
-static json_t *fields_object(sqlite3_stmt *stmt, int first, const char *const *keys, int n)
+/* The row's columns first..first+n-1 as {keys[i]: text or null}, after "mrn" when it is
+ * given (so the object reads in the order of docs/api.md); NULL if out of memory. */
+static json_t *fields_object(sqlite3_stmt *stmt, int first, const char *const *keys, int n,
+			     const char *mrn)
 {
-	json_t *o = json_object();
+	json_t *o = mrn ? json_pack("{s:s}", "mrn", mrn) : json_object();
 	for (int i = 0; o && i < n; i++) {
 		const char *v = (const char *)sqlite3_column_text(stmt, first + i);
 		json_t *j = v ? json_string(v) : json_null();
@@ -161,8 +163,8 @@ static json_t *fields_object(sqlite3_stmt *stmt, int first, const char *const *k
 
 int tl_store_demographics_into(json_t *rec, sqlite3_stmt *stmt, int first, const char *mrn)
 {
-	json_t *demo = fields_object(stmt, first, demo_keys, TL_STORE_DEMO_N);
-	json_t *o = fields_object(stmt, first + TL_STORE_DEMO_N, order_keys, TL_STORE_ORDER_N);
+	json_t *demo = mrn ? fields_object(stmt, first, demo_keys, TL_STORE_DEMO_N, mrn) : NULL;
+	json_t *o = fields_object(stmt, first + TL_STORE_DEMO_N, order_keys, TL_STORE_ORDER_N, NULL);
 	json_t *order = o ? json_pack("{s:O, s:{s:O, s:O, s:O}}", "accession",
 				      json_object_get(o, "accession"), "ordering_physician", "id",
 				      json_object_get(o, "physician_id"), "family",
@@ -170,11 +172,6 @@ int tl_store_demographics_into(json_t *rec, sqlite3_stmt *stmt, int first, const
 				      json_object_get(o, "physician_given"))
 			  : NULL;
 	json_decref(o);
-	/* set_new takes its value even when it fails, and fails on a NULL one */
-	if (demo && json_object_set_new(demo, "mrn", mrn ? json_string(mrn) : json_null()) < 0) {
-		json_decref(demo);
-		demo = NULL;
-	}
 	if (!demo || !order) {
 		json_decref(demo);
 		json_decref(order);
@@ -205,7 +202,7 @@ static json_t *current(struct tl_store *st, const char *table, const char *cols,
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
-		o = fields_object(stmt, 0, keys, n);
+		o = fields_object(stmt, 0, keys, n, NULL);
 		if (!o)
 			tl_err_set(err, "store: %s: out of memory", what);
 	} else {
@@ -397,8 +394,8 @@ int tl_store_patient_get(struct tl_store *st, const char *mrn, json_t **out, str
 		rc = sqlite3_step(stmt);
 	int found = -1;
 	if (rc == SQLITE_ROW) {
-		json_t *o = fields_object(stmt, 0, demo_keys, TL_STORE_DEMO_N);
-		if (o && json_object_set_new(o, "mrn", json_string(mrn)) == 0) {
+		json_t *o = fields_object(stmt, 0, demo_keys, TL_STORE_DEMO_N, mrn);
+		if (o) {
 			*out = o;
 			found = 1;
 		} else {
