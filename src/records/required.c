@@ -5,7 +5,7 @@
  * (name, family part), PID-7 (date of birth) and PID-8 (administrative sex) are what an
  * interface engine matches a patient on. The filler order number (OBR-3, ORC-3) is the
  * accession the result answers. FHIR R4 Patient.identifier needs system and value alike.
- * docs/records.md says the same in full. */
+ * docs/demographics.md says the same in full. */
 #include "required.h"
 
 #include <stdio.h>

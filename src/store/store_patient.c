@@ -1,7 +1,7 @@
 /* store_patient.c - patient demographics and order data (schema version 8, issue 13):
  * what an HL7 PID / FHIR Patient needs of the patient, and what the order of a test is.
  * A change and its audit row are one transaction; the row's detail keeps the values the
- * change replaced, so nothing entered is lost (docs/records.md). */
+ * change replaced, so nothing entered is lost (docs/demographics.md). */
 #include "store_int.h"
 
 #include <inttypes.h>
