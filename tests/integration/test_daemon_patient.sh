@@ -131,4 +131,6 @@ if command -v pdftotext >/dev/null; then
 else
 	say "pdftotext is not installed: the signed-report checks are left out"
 fi
+stop_daemon
+check "the daemon stops cleanly (status $DAEMON_STATUS)" test "$DAEMON_STATUS" = 0
 finish
