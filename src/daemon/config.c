@@ -37,6 +37,12 @@ void tl_config_defaults(struct tl_config *c)
 	snprintf(c->box_max, sizeof c->box_max, "2");
 	c->debounce_ms = 50;
 	c->button_poll_ms = 10;
+	/* delivery: off until a destination is set */
+	c->hl7.d = (struct tl_delivery_conf){TL_SEND_ON_SIGN, 10000, 10, 1000, 300000};
+	snprintf(c->hl7.sending_application, sizeof c->hl7.sending_application, "TREADLAB");
+	snprintf(c->hl7.ed_type, sizeof c->hl7.ed_type, "Application");
+	snprintf(c->hl7.ed_subtype, sizeof c->hl7.ed_subtype, "PDF");
+	c->fhir.d = (struct tl_delivery_conf){TL_SEND_ON_SIGN, 30000, 10, 1000, 300000};
 }
 
 /* A configuration file is a few kilobytes; anything much larger is not one (and a
@@ -140,6 +146,56 @@ static int ms(struct loader *l, const char *sec, const char *key, const char *va
 	if (!integer(l, sec, key, val, lo, hi, &v))
 		return 0;
 	*out = v;
+	return 1;
+}
+
+/* A value that goes into an HL7 v2 field as it is (MSH-3..6, PV1-2, the ED type): no
+ * delimiter (| ^ ~ \ &) and no control character, which would change the message's
+ * structure rather than be escaped as text. */
+static int hl7_value(struct loader *l, const char *sec, const char *key, const char *val,
+		     char *dst, size_t cap)
+{
+	for (const char *p = val; *p; p++)
+		if (strchr("|^~\\&", *p) || (unsigned char)*p < 0x20 || *p == 0x7f)
+			return bad(l, "[%s] %s: '%s' holds an HL7 delimiter or a control character "
+				   "(none of | ^ ~ \\ & may appear)", sec, key, val);
+	return text(l, sec, key, val, dst, cap);
+}
+
+/* The keys [hl7] and [fhir] share: when to send and how to retry. */
+static int delivery_key(struct loader *l, const char *sec, const char *key, const char *val,
+			struct tl_delivery_conf *d)
+{
+	if (!strcmp(key, "trigger")) {
+		if (tl_send_trigger_parse(val, &d->trigger))
+			return bad(l, "[%s] trigger: '%s' is not one of sign, complete", sec, val);
+		return 1;
+	}
+	if (!strcmp(key, !strcmp(sec, "hl7") ? "ack_timeout_ms" : "timeout_ms"))
+		return integer(l, sec, key, val, 100, 600000, &d->timeout_ms);
+	if (!strcmp(key, "max_attempts"))
+		return integer(l, sec, key, val, 1, 1000, &d->max_attempts);
+	if (!strcmp(key, "retry_min_ms"))
+		return integer(l, sec, key, val, 10, 3600000, &d->retry_min_ms);
+	if (!strcmp(key, "retry_max_ms"))
+		return integer(l, sec, key, val, 10, 86400000, &d->retry_max_ms);
+	return bad(l, "[%s]: unknown key '%s'", sec, key);
+}
+
+/* [hl7] send_to: HOST:PORT, one destination (a name or an IPv4 address). */
+static int send_to(struct loader *l, const char *val, struct tl_hl7_conf *h)
+{
+	const char *colon = strrchr(val, ':');
+	char *end;
+	long port = colon ? strtol(colon + 1, &end, 10) : 0;
+	if (!colon || colon == val || !colon[1] || *end || port < 1 || port > 65535 ||
+	    strchr(val, ',') || strchr(val, ' ') || (size_t)(colon - val) >= sizeof h->host)
+		return bad(l, "[hl7] send_to: '%s' is not HOST:PORT (port 1 to 65535)", val);
+	if (!hosts(l, "hl7", "send_to", val, h->send_to, sizeof h->send_to))
+		return 0;
+	memcpy(h->host, val, (size_t)(colon - val));
+	h->host[colon - val] = '\0';
+	h->port = (int)port;
 	return 1;
 }
 
@@ -344,6 +400,41 @@ static int handler(void *user, const char *sec, const char *key, const char *val
 			return boolean(l, sec, key, val, &c->report_patient_page);
 		if (IS("report", "patient_guidance"))
 			return text(l, sec, key, val, c->report_guidance, sizeof c->report_guidance);
+	} else if (!strcmp(sec, "hl7")) {
+		/* HL7 v2 over MLLP to the interface engine (src/records; docs/records.md) */
+		struct tl_hl7_conf *h = &c->hl7;
+		if (IS("hl7", "send_to"))
+			return send_to(l, val, h);
+		if (IS("hl7", "sending_application"))
+			return hl7_value(l, sec, key, val, h->sending_application, sizeof h->sending_application);
+		if (IS("hl7", "sending_facility"))
+			return hl7_value(l, sec, key, val, h->sending_facility, sizeof h->sending_facility);
+		if (IS("hl7", "receiving_application"))
+			return hl7_value(l, sec, key, val, h->receiving_application, sizeof h->receiving_application);
+		if (IS("hl7", "receiving_facility"))
+			return hl7_value(l, sec, key, val, h->receiving_facility, sizeof h->receiving_facility);
+		if (IS("hl7", "patient_class"))
+			return hl7_value(l, sec, key, val, h->patient_class, sizeof h->patient_class);
+		if (IS("hl7", "ed_type"))
+			return hl7_value(l, sec, key, val, h->ed_type, sizeof h->ed_type);
+		if (IS("hl7", "ed_subtype"))
+			return hl7_value(l, sec, key, val, h->ed_subtype, sizeof h->ed_subtype);
+		return delivery_key(l, sec, key, val, &h->d);
+	} else if (!strcmp(sec, "fhir")) {
+		/* a FHIR R4 server (src/records; docs/records.md) */
+		if (IS("fhir", "url")) {
+			if (strncmp(val, "https://", 8) && strncmp(val, "http://", 7))
+				return bad(l, "[fhir] url: '%s' is not an http:// or https:// URL", val);
+			for (const char *p = val; *p; p++)
+				if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+					return bad(l, "[fhir] url: a space or control character in '%s'", val);
+			return text(l, sec, key, val, c->fhir.url, sizeof c->fhir.url);
+		}
+		if (IS("fhir", "token_file"))
+			return text(l, sec, key, val, c->fhir.token_file, sizeof c->fhir.token_file);
+		if (IS("fhir", "ca_file"))
+			return text(l, sec, key, val, c->fhir.ca_file, sizeof c->fhir.ca_file);
+		return delivery_key(l, sec, key, val, &c->fhir.d);
 	} else if (tl_driver_section_known(sec)) {
 		return driver_key(l, sec, key, val);
 	} else {
@@ -550,6 +641,15 @@ int tl_config_validate(const struct tl_config *c, const char *path, struct tl_er
 	}
 	if (!c->database[0]) {
 		tl_err_set(err, "%s: [store] database is empty", path);
+		return -1;
+	}
+	if (c->fhir.token_file[0] && access(c->fhir.token_file, R_OK) != 0) {
+		tl_err_set(err, "%s: [fhir] token_file %s cannot be read: %s", path, c->fhir.token_file,
+			   strerror(errno));
+		return -1;
+	}
+	if ((c->fhir.token_file[0] || c->fhir.ca_file[0]) && !c->fhir.url[0]) {
+		tl_err_set(err, "%s: [fhir] token_file/ca_file apply to 'url', which is not set", path);
 		return -1;
 	}
 	return 0;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "guard.h"
+#include "records.h"
 #include "session.h"
 #include "tl_err.h"
 #include "treadmill.h"
@@ -61,6 +62,9 @@ struct tl_config {
 	char report_logo[256];         /* PNG file */
 	bool report_patient_page;      /* add the page for the patient */
 	char report_guidance[256];     /* text file (UTF-8) printed on the patient's page */
+	/* [hl7] and [fhir]: where a test's record is delivered (src/records/records.h) */
+	struct tl_hl7_conf hl7;
+	struct tl_fhir_conf fhir;
 };
 
 void tl_config_defaults(struct tl_config *c);

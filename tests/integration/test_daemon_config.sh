@@ -26,6 +26,14 @@ check "button poll interval not a number" refused '[buttons]\npoll_ms = soon' "b
 check "negative debounce refused" refused '[buttons]\ndebounce_ms = -1' 'bad.conf:2: \[buttons\] debounce_ms: -1 is out of range \(0 to 1000\)'
 check "unknown serial framing" refused '[treadmill]\ndriver = modbus\nframing = 7E1' "bad.conf:3: \[treadmill\] framing: '7E1' is not one of 8E1, 8O1, 8N2, 8N1"
 check "unknown driver, with the registry's names" refused '[treadmill]\ndriver = magic' "bad.conf:2: \[treadmill\] driver: 'magic' is not one of sim, modbus, trackmaster\$"
+# the destinations of issue 13 ([hl7], [fhir])
+check "hl7 send_to without a port" refused '[hl7]\nsend_to = engine.example.org' "bad.conf:2: \[hl7\] send_to: 'engine.example.org' is not HOST:PORT \(port 1 to 65535\)"
+check "hl7 send_to port out of range" refused '[hl7]\nsend_to = 127.0.0.1:70000' 'bad.conf:2: \[hl7\] send_to: .127.0.0.1:70000. is not HOST:PORT'
+check "hl7 trigger" refused '[hl7]\ntrigger = later' "bad.conf:2: \[hl7\] trigger: 'later' is not one of sign, complete"
+check "an HL7 delimiter in a name" refused '[hl7]\nsending_facility = LAB|2' 'bad.conf:2: \[hl7\] sending_facility: .LAB\|2. holds an HL7 delimiter'
+check "fhir url without a scheme" refused '[fhir]\nurl = fhir.example.org/r4' "bad.conf:2: \[fhir\] url: 'fhir.example.org/r4' is not an http:// or https:// URL"
+check "fhir token file unreadable" refused '[fhir]\nurl = https://fhir.example.org/r4\ntoken_file = /nonexistent/token' '\[fhir\] token_file /nonexistent/token cannot be read'
+check "fhir has no ack_timeout_ms" refused '[fhir]\nack_timeout_ms = 100' "bad.conf:2: \[fhir\]: unknown key 'ack_timeout_ms'"
 
 # The driver's own keys are read through its option table (treadlabd --list-options).
 # accepted CONFIG-TEXT: --check-config says ok

@@ -65,7 +65,7 @@ page_table() {
 		printf "%s %s%s\t%s\t%s\t%s\n", sec, key, drv == "" ? "" : " " drv, def, lo, hi
 		key = ""
 	}
-	/^# \[[a-z_]+\]$/ { flush(); sec = substr($2, 2, length($2) - 2); drv = ""; next }
+	/^# \[[a-z0-9_]+\]$/ { flush(); sec = substr($2, 2, length($2) - 2); drv = ""; next }
 	/^# / { flush(); sec = ""; drv = ""; next }
 	/^## driver = [a-z_]+$/ { flush(); drv = $4; next }
 	/^## / { flush(); sec = ""; drv = ""; next }
@@ -77,7 +77,7 @@ page_table() {
 table=$(page_table)
 page_keys=$(cut -f1 <<<"$table" | sort)
 # config/treadlabd.conf: every key, set ("key = value") or shown commented (";key = value").
-conf_table=$(awk '/^\[[a-z_]+\]/ { s = substr($1, 2, length($1) - 2); next }
+conf_table=$(awk '/^\[[a-z0-9_]+\]/ { s = substr($1, 2, length($1) - 2); next }
 	s != "" && /^;?[a-z_]+ *=/ {
 		line = $0; commented = sub(/^;/, "", line)
 		k = line; sub(/ *=.*/, "", k); v = line; sub(/^[^=]*= */, "", v)
