@@ -105,6 +105,12 @@ int tl_store_check_real(double v, const char *name, bool nan_ok, const char *wha
 			struct tl_err *err);
 int tl_store_check_mrn(const char *mrn, const char *what, struct tl_err *err);
 
+/* ---- store_patient.c ---- */
+
+/* Adds "demographics" and "order" to a test's record from the row's columns first..
+ * first+8 (patients' five, then tests' four, as in TL_ST_TEST_GET); -1 if out of memory. */
+int tl_store_demographics_into(json_t *rec, sqlite3_stmt *stmt, int first, const char *mrn);
+
 /* ---- store_schema.c ---- */
 
 /* Reads the header: 0 and the schema version (0 for a new file) if the file is empty or a
