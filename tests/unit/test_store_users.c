@@ -143,7 +143,8 @@ static void version_5_gains_users(void **state)
 	struct fx *f = *state;
 	tl_store_close(fx_open(f));
 	sqlite3 *db = raw_open(f->path);
-	raw_exec(db, "DROP TABLE users; DROP TABLE reports; PRAGMA user_version = 5");
+	raw_exec(db, "DROP TABLE outbox_history; DROP TABLE outbox; DROP TABLE outbox_station;"
+		     " DROP TABLE users; DROP TABLE reports; PRAGMA user_version = 5");
 	sqlite3_close(db);
 	struct tl_store *st = fx_open(f);
 	struct tl_err err = {""};
