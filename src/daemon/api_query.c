@@ -60,6 +60,13 @@ json_t *tl_api_status_json(const struct tl_status *st, const struct tl_daemon *d
 	ok &= ep && tl_json_add_endpoints(ep, &st->ep, st->t_ms) == 0;
 	ok &= set(o, "endpoints", ep);
 	ok &= set(o, "time_scale", json_real(d->cfg.time_scale));
+	/* the outbox: results not yet in the medical record (docs/records.md) */
+	pthread_mutex_t *ob_mu = (pthread_mutex_t *)&d->ob_mu;
+	pthread_mutex_lock(ob_mu);
+	ok &= set(o, "outbox", json_pack("{s:i, s:i, s:o}", "undelivered", d->ob_undelivered,
+					 "failed", d->ob_failed,
+					 "alert", str_or_null(d->ob_alert, d->ob_alert[0])));
+	pthread_mutex_unlock(ob_mu);
 	if (!ok) {
 		json_decref(o);
 		return NULL;
