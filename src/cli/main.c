@@ -35,6 +35,7 @@ static const struct {
 	{"user", cmd_user, "add NAME --role technician|physician|admin | passwd NAME | disable NAME | enable NAME | list [--json]: accounts"},
 	{"report", cmd_report, "ID [-o FILE]: the test's report (PDF)"},
 	{"sign", cmd_sign, "ID --user NAME: a physician signs the test's report (asks the password)"},
+	{"outbox", cmd_outbox, "[list] [--json] | show ID [--json] | retry ID | cancel ID [--operator ID]: messages to the medical record"},
 	{"export", cmd_export, "--csv [--from DATE] [--to DATE] [-o FILE]: every test as CSV"},
 };
 
