@@ -78,11 +78,12 @@ int cmd_export(int argc, char **argv)
 	struct tl_client c;
 	if (tl_client_init(&c, &argc, argv))
 		return 1;
-	const char *from = NULL, *to = NULL, *out = NULL;
+	const char *from = NULL, *to = NULL, *out = NULL, *hl7 = NULL;
 	bool csv = false;
 	for (int i = 0; i < argc; i++) {
 		const char **dst = !strcmp(argv[i], "--from") ? &from
 				   : !strcmp(argv[i], "--to") ? &to
+				   : !strcmp(argv[i], "--hl7") ? &hl7
 				   : !strcmp(argv[i], "-o") || !strcmp(argv[i], "--output") ? &out
 				   : NULL;
 		if (!strcmp(argv[i], "--csv")) {
@@ -93,11 +94,29 @@ int cmd_export(int argc, char **argv)
 			*dst = argv[i];
 		} else {
 			return cli_usage("export: unexpected '%s' (usage: export --csv [--from DATE] "
-					 "[--to DATE] [-o FILE])", argv[i]);
+					 "[--to DATE] [-o FILE] | export --hl7 ID [-o FILE])", argv[i]);
 		}
 	}
+	if (hl7) {
+		/* the ORU^R01 a test would send, segments separated by CR as received */
+		if (csv || from || to)
+			return cli_usage("export: --hl7 ID is one test's message; --csv, --from and "
+					 "--to are for the CSV");
+		if (strspn(hl7, "0123456789") != strlen(hl7) || hl7[0] == '0' || strlen(hl7) > 18)
+			return cli_usage("export: --hl7 expects a test id (a positive number), got '%s'",
+					 hl7);
+		char p[64];
+		snprintf(p, sizeof p, "/v1/tests/%s/hl7", hl7);
+		char *msg;
+		size_t n;
+		if (tl_client_get_bytes(&c, p, &msg, &n))
+			return 1;
+		int rc = write_out(out, msg, n);
+		free(msg);
+		return rc;
+	}
 	if (!csv)
-		return cli_usage("export: --csv is the one format (export --csv [--from DATE] [--to DATE])");
+		return cli_usage("export: give --csv [--from DATE] [--to DATE] or --hl7 ID");
 	if ((from && !is_date(from)) || (to && !is_date(to)))
 		return cli_usage("export: --from and --to take a date YYYY-MM-DD, got '%s'",
 				 from && !is_date(from) ? from : to);

@@ -36,7 +36,8 @@ static const struct {
 	{"report", cmd_report, "ID [-o FILE]: the test's report (PDF)"},
 	{"sign", cmd_sign, "ID --user NAME: a physician signs the test's report (asks the password)"},
 	{"outbox", cmd_outbox, "[list] [--json] | show ID [--json] | retry ID | cancel ID [--operator ID]: messages to the medical record"},
-	{"export", cmd_export, "--csv [--from DATE] [--to DATE] [-o FILE]: every test as CSV"},
+	{"export", cmd_export, "--csv [--from DATE] [--to DATE] [-o FILE]: every test as CSV; "
+				"--hl7 ID [-o FILE]: the test's HL7 v2 ORU^R01, not sent"},
 };
 
 static void usage(FILE *out)
