@@ -73,18 +73,37 @@ static bool is_date(const char *s)
 	return strlen(s) == 10 && strspn(s, "0123456789-") == 10 && s[4] == '-' && s[7] == '-';
 }
 
+/* export --fhir ID: the FHIR Bundle the test would be sent as (GET /v1/tests/ID/fhir). */
+static int export_fhir(const struct tl_client *c, const char *id, const char *out, bool other)
+{
+	if (other)
+		return cli_usage("export: --fhir ID takes no --csv, --from or --to");
+	if (strspn(id, "0123456789") != strlen(id) || id[0] == '0' || strlen(id) > 18)
+		return cli_usage("export: --fhir expected a test id (a positive number), got '%s'", id);
+	char path[64];
+	snprintf(path, sizeof path, "/v1/tests/%s/fhir", id);
+	char *text;
+	size_t len;
+	if (tl_client_get_bytes(c, path, &text, &len))
+		return 1;
+	int rc = write_out(out, text, len);
+	free(text);
+	return rc;
+}
+
 int cmd_export(int argc, char **argv)
 {
 	struct tl_client c;
 	if (tl_client_init(&c, &argc, argv))
 		return 1;
-	const char *from = NULL, *to = NULL, *out = NULL, *hl7 = NULL;
+	const char *from = NULL, *to = NULL, *out = NULL, *hl7 = NULL, *fhir = NULL;
 	bool csv = false;
 	for (int i = 0; i < argc; i++) {
 		const char **dst = !strcmp(argv[i], "--from") ? &from
 				   : !strcmp(argv[i], "--to") ? &to
 				   : !strcmp(argv[i], "--hl7") ? &hl7
 				   : !strcmp(argv[i], "-o") || !strcmp(argv[i], "--output") ? &out
+				   : !strcmp(argv[i], "--fhir") ? &fhir
 				   : NULL;
 		if (!strcmp(argv[i], "--csv")) {
 			csv = true;
@@ -94,9 +113,13 @@ int cmd_export(int argc, char **argv)
 			*dst = argv[i];
 		} else {
 			return cli_usage("export: unexpected '%s' (usage: export --csv [--from DATE] "
-					 "[--to DATE] [-o FILE] | export --hl7 ID [-o FILE])", argv[i]);
+					 "[--to DATE] [-o FILE] | export --hl7 ID [-o FILE] | export --fhir ID [-o FILE])", argv[i]);
 		}
 	}
+	if (hl7 && fhir)
+		return cli_usage("export: --hl7 or --fhir, not both");
+	if (fhir)
+		return export_fhir(&c, fhir, out, csv || from || to);
 	if (hl7) {
 		/* the ORU^R01 a test would send, segments separated by CR as received */
 		if (csv || from || to)
@@ -116,7 +139,7 @@ int cmd_export(int argc, char **argv)
 		return rc;
 	}
 	if (!csv)
-		return cli_usage("export: give --csv [--from DATE] [--to DATE] or --hl7 ID");
+		return cli_usage("export: give --csv [--from DATE] [--to DATE], --hl7 ID or --fhir ID");
 	if ((from && !is_date(from)) || (to && !is_date(to)))
 		return cli_usage("export: --from and --to take a date YYYY-MM-DD, got '%s'",
 				 from && !is_date(from) ? from : to);

@@ -1,0 +1,62 @@
+// fhir_server.mjs MODE LOG - a scripted FHIR server for the records tests, on 127.0.0.1
+// at a free port; prints "listening PORT" once it accepts connections. Every request is
+// logged to LOG as one JSON line {method, path, authorization, content_type, body}.
+// MODE says how it answers a POST:
+//   201      a transaction-response Bundle (one 201 Created entry per request entry)
+//   400      an OperationOutcome with two error issues
+//   500      an OperationOutcome (a transient failure)
+//   timeout  reads the request and never answers
+// Stops at SIGTERM.
+import fs from 'node:fs';
+import http from 'node:http';
+
+const [mode, log] = process.argv.slice(2);
+if (!['201', '400', '500', 'timeout'].includes(mode) || !log) {
+	console.error('usage: fhir_server.mjs 201|400|500|timeout LOG');
+	process.exit(2);
+}
+
+function send(res, status, body) {
+	res.writeHead(status, {'Content-Type': 'application/fhir+json'});
+	res.end(JSON.stringify(body));
+}
+
+const server = http.createServer((req, res) => {
+	const chunks = [];
+	req.on('data', (c) => chunks.push(c));
+	req.on('end', () => {
+		const body = Buffer.concat(chunks).toString('utf8');
+		fs.appendFileSync(log, JSON.stringify({
+			method: req.method, path: req.url,
+			authorization: req.headers.authorization ?? null,
+			content_type: req.headers['content-type'] ?? null, body,
+		}) + '\n');
+		if (mode === 'timeout')
+			return; // the client's deadline has to end this
+		if (mode === '400')
+			return send(res, 400, {resourceType: 'OperationOutcome', issue: [
+				{severity: 'error', code: 'invalid',
+				 diagnostics: 'Patient.birthDate: 1956-02-30 is not a date'},
+				{severity: 'error', code: 'required',
+				 details: {text: 'DiagnosticReport.code is required'}}]});
+		if (mode === '500')
+			return send(res, 500, {resourceType: 'OperationOutcome', issue: [
+				{severity: 'fatal', code: 'exception', diagnostics: 'database unavailable'}]});
+		let entries = [];
+		try {
+			entries = JSON.parse(body).entry ?? [];
+		} catch {
+			return send(res, 400, {resourceType: 'OperationOutcome', issue: [
+				{severity: 'error', code: 'structure', diagnostics: 'body is not JSON'}]});
+		}
+		send(res, 201, {resourceType: 'Bundle', type: 'transaction-response',
+			entry: entries.map((e, i) => ({response: {
+				status: '201 Created',
+				location: `${e.request?.url ?? 'Resource'}/${i + 1}/_history/1`}}))});
+	});
+});
+server.listen(0, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
+process.on('SIGTERM', () => {
+	server.closeAllConnections();
+	server.close(() => process.exit(0));
+});
