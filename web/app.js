@@ -406,11 +406,24 @@ async function showProtocol() {
 }
 $('protocol').addEventListener('change', () => showProtocol().catch((e) => { $('start-error').textContent = e.message; }));
 
+// The optional demographics go to the patient before the start (a refused value stops
+// the start, with the daemon's words); the accession to the test once it has an id.
 $('start-form').addEventListener('submit', async (e) => {
 	e.preventDefault();
 	$('start-error').textContent = '';
+	const mrn = $('patient').value;
+	const demo = {};
+	for (const [id, key] of [['family', 'family'], ['given', 'given'], ['birth-date', 'birth_date'], ['sex', 'sex']])
+		if ($(id).value.trim()) demo[key] = $(id).value.trim();
+	const accession = $('accession').value.trim();
 	try {
-		await call('POST', '/v1/tests', {protocol: $('protocol').value, patient: $('patient').value});
+		if (Object.keys(demo).length)
+			await call('PUT', `/v1/patients/${encodeURIComponent(mrn)}`, demo);
+		const t = await call('POST', '/v1/tests', {protocol: $('protocol').value, patient: mrn});
+		if (accession && t && t.id != null)
+			await call('PUT', `/v1/tests/${t.id}/order`, {accession});
+		// once used: the next test (another patient, another order) starts from empty
+		for (const id of ['family', 'given', 'birth-date', 'sex', 'accession']) $(id).value = '';
 	} catch (err) {
 		$('start-error').textContent = err.message;
 	}
@@ -596,6 +609,12 @@ function renderResult(rec) {
 	const c = rec.classification;
 	const out = [];
 	$('result-test').textContent = `- test ${rec.id}, patient ${rec.patient}, ${rec.state}`;
+	const d = rec.demographics || {};
+	const name = [d.family, d.given].filter((x) => x).join(', ');
+	$('result-patient').textContent = name || d.birth_date
+		? `${name || 'name not given'}${d.birth_date ? `, born ${d.birth_date}` : ''}${d.sex ? `, ${d.sex}` : ''}` +
+		  `${rec.order && rec.order.accession ? `; accession ${rec.order.accession}` : ''}`
+		: '';
 	if (!c) {
 		$('result').replaceChildren(el('p', {}, 'Not classified yet.'));
 		return;

@@ -25,6 +25,8 @@ int cmd_list(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_pressure(int argc, char **argv);
 int cmd_findings(int argc, char **argv);
+int cmd_patient(int argc, char **argv);
+int cmd_order(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_ports(int argc, char **argv);
 int cmd_user(int argc, char **argv);

@@ -123,7 +123,7 @@ struct tl_api_request {
 	const struct listener *l;
 	int64_t id;      /* the {id} of the route's path; 0 if none */
 	int arg;         /* the route's arg */
-	char name[40];   /* the {name} of the route's path (an account); empty if none */
+	char name[65];   /* the {name} (an account) or {mrn} (a patient) of the route's path */
 	/* api_session.c: the login session of the request's cookie (TCP only) */
 	bool has_session;   /* a valid one: who */
 	bool stale_session; /* a cookie that is no session (ended, expired, unknown) */
@@ -260,6 +260,11 @@ enum MHD_Result tl_api_session_logout(struct tl_api *api, struct MHD_Connection 
 enum MHD_Result tl_api_users_list(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 enum MHD_Result tl_api_users_add(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 enum MHD_Result tl_api_users_change(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+
+/* api_patient.c: GET and PUT /v1/patients/{mrn} (rq->name), PUT /v1/tests/{id}/order */
+enum MHD_Result tl_api_get_patient(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+enum MHD_Result tl_api_put_patient(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+enum MHD_Result tl_api_put_order(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 
 /* api_protocol.c: GET /v1/protocols/{name} (rq->name) */
 enum MHD_Result tl_api_get_protocol(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);

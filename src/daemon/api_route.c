@@ -24,6 +24,9 @@ static const struct route routes[] = {
 	{"/v1/tests/{id}", "GET", tl_api_get_test, 0},
 	{"/v1/tests/{id}/pressures", "POST", tl_api_add_pressure, 0},
 	{"/v1/tests/{id}/findings", "PUT", tl_api_set_findings, 0},
+	{"/v1/tests/{id}/order", "PUT", tl_api_put_order, 0},
+	{"/v1/patients/{mrn}", "GET", tl_api_get_patient, 0},
+	{"/v1/patients/{mrn}", "PUT", tl_api_put_patient, 0},
 	{"/v1/tests/{id}/report.pdf", "GET", tl_api_get_report, 0},
 	{"/v1/tests/{id}/sign", "POST", tl_api_sign_report, 0},
 	{"/v1/tests/{id}/hl7", "GET", tl_api_get_hl7, 0},
@@ -63,10 +66,11 @@ size_t tl_api_parse_id(const char *s, int64_t *id)
 }
 
 /* Whether url is path, "{id}" standing for a test id (put in *id), "{name}" for an
- * account's name (1 to 32 of a-z 0-9 . _ -, copied to name). */
-static bool match(const char *path, const char *url, int64_t *id, char name[40])
+ * account's name (1 to 32 of a-z 0-9 . _ -, copied to name), "{mrn}" for a patient's MRN
+ * (1 to 64 of A-Z a-z 0-9 . _ -, as tl_api_valid_mrn, copied to name). */
+static bool match(const char *path, const char *url, int64_t *id, char name[65])
 {
-	static const char param[] = "{id}", pname[] = "{name}";
+	static const char param[] = "{id}", pname[] = "{name}", pmrn[] = "{mrn}";
 	while (*path) {
 		if (!strncmp(path, param, sizeof param - 1)) {
 			size_t n = tl_api_parse_id(url, id);
@@ -82,6 +86,15 @@ static bool match(const char *path, const char *url, int64_t *id, char name[40])
 			name[n] = '\0';
 			url += n;
 			path += sizeof pname - 1;
+		} else if (!strncmp(path, pmrn, sizeof pmrn - 1)) {
+			size_t n = strspn(url, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					       "0123456789._-");
+			if (!n || n > 64)
+				return false;
+			memcpy(name, url, n);
+			name[n] = '\0';
+			url += n;
+			path += sizeof pmrn - 1;
 		} else if (*path++ != *url++) {
 			return false;
 		}
@@ -97,7 +110,7 @@ enum MHD_Result tl_api_route(struct tl_api *api, struct MHD_Connection *c, const
 	size_t n_methods = 0;
 	for (size_t i = 0; i < n; i++) {
 		int64_t id = 0;
-		char name[40] = "";
+		char name[65] = "";
 		if (!match(routes[i].path, url, &id, name))
 			continue;
 		if (!strcmp(routes[i].method, method)) {
@@ -120,7 +133,7 @@ enum MHD_Result tl_api_route(struct tl_api *api, struct MHD_Connection *c, const
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		int64_t id;
-		char name[40];
+		char name[65];
 		if (!match(routes[i].path, url, &id, name))
 			continue;
 		size_t len = strlen(methods);

@@ -23,7 +23,7 @@
 #define QUIT_RETRY_MS 5000
 
 enum witem_kind { W_CREATE, W_EVENT, W_SAMPLES, W_STATE, W_ENDPOINTS, W_AUDIT, W_PRESSURE,
-		  W_FINDINGS, W_RECOMPUTE, W_BARRIER, W_QUIT };
+		  W_FINDINGS, W_RECOMPUTE, W_PATIENT, W_ORDER, W_BARRIER, W_QUIT };
 
 /* One queued item: a payload of its own per kind, so that a field cannot be read as
  * another kind's. Owned strings (char *) are freed with the item. */
@@ -56,6 +56,13 @@ struct w_findings {
 	char operator_id[64], peer[64];
 	char *json;
 };
+/* A patient's demographics (mrn) or a test's order: the fields set, each a value or
+ * null (cleared). */
+struct w_fields {
+	char mrn[65], operator_id[64], peer[64];
+	char v[TL_STORE_DEMO_N][TL_STORE_NAME_MAX + 1];
+	bool set[TL_STORE_DEMO_N], null[TL_STORE_DEMO_N];
+};
 struct w_barrier {
 	struct tl_reply *reply;
 	int http_status;
@@ -76,6 +83,7 @@ struct witem {
 		struct w_audit audit;
 		struct w_pressure pressure;
 		struct w_findings findings;
+		struct w_fields fields;
 		struct w_barrier barrier;
 	} u;
 };
@@ -165,7 +173,8 @@ static void show_fault(struct tl_writer *w, bool stop_the_walk)
 static void refused(struct tl_writer *w, const struct witem *it, const char *msg)
 {
 	say(LOG_ERR, msg);
-	bool clients = it->kind == W_PRESSURE || it->kind == W_FINDINGS;
+	bool clients = it->kind == W_PRESSURE || it->kind == W_FINDINGS || it->kind == W_PATIENT ||
+		       it->kind == W_ORDER;
 	remember_failure(w, clients ? 409 : 500, msg);
 	if (clients)
 		return; /* the client's mistake, answered to it; the store is fine */
@@ -242,6 +251,20 @@ static int apply(struct tl_writer *w, struct witem *it, struct tl_err *err)
 						or_null(it->u.findings.peer), it->at, err);
 	case W_RECOMPUTE:
 		return recompute(w, it->test_id, err);
+	case W_PATIENT:
+	case W_ORDER: {
+		const struct w_fields *fl = &it->u.fields;
+		struct tl_store_fields f = {{0}, {0}};
+		for (int i = 0; i < TL_STORE_DEMO_N; i++) {
+			f.set[i] = fl->set[i];
+			f.value[i] = fl->null[i] ? NULL : fl->v[i];
+		}
+		if (it->kind == W_ORDER)
+			return tl_store_order_set(w->st, it->test_id, &f, it->at, or_null(fl->operator_id),
+						  or_null(fl->peer), err);
+		return tl_store_patient_set(w->st, fl->mrn, &f, it->at, or_null(fl->operator_id),
+					    or_null(fl->peer), err) < 0 ? -1 : 0;
+	}
 	case W_CREATE:
 	case W_BARRIER:
 	case W_QUIT:
@@ -461,6 +484,17 @@ static void last_tries(struct tl_writer *w)
 		} else if (it->kind == W_FINDINGS) {
 			snprintf(msg, sizeof msg, "not recorded (%s): test %" PRId64 " findings by %s: %.300s",
 				 w->fault, it->test_id, it->u.findings.operator_id, it->u.findings.json);
+		} else if (it->kind == W_PATIENT || it->kind == W_ORDER) {
+			const struct w_fields *fl = &it->u.fields;
+			int len = snprintf(msg, sizeof msg, "not recorded (%s): %s %s%.0" PRId64 " by %s:",
+					   w->fault, it->kind == W_ORDER ? "the order of test" : "patient",
+					   fl->mrn, it->kind == W_ORDER ? it->test_id : 0, fl->operator_id);
+			for (int i = 0; i < TL_STORE_DEMO_N && len > 0 && (size_t)len < sizeof msg; i++)
+				if (fl->set[i])
+					len += snprintf(msg + len, sizeof msg - (size_t)len, " %s=%s",
+							it->kind == W_ORDER ? tl_store_order_key(i)
+									    : tl_store_demo_key(i),
+							fl->null[i] ? "null" : fl->v[i]);
 		}
 		if (msg[0])
 			say(LOG_ERR, msg);
@@ -725,6 +759,35 @@ void tl_writer_recompute(struct tl_writer *w, int64_t test_id)
 	struct witem *it = item(W_RECOMPUTE);
 	it->test_id = test_id;
 	push(w, it);
+}
+
+static void fields(struct tl_writer *w, enum witem_kind kind, const char *mrn, int64_t test_id,
+		   const struct tl_store_fields *f, const char *operator_id, const char *peer)
+{
+	struct witem *it = item(kind);
+	struct w_fields *fl = &it->u.fields;
+	it->test_id = test_id;
+	copy(fl->mrn, sizeof fl->mrn, mrn);
+	copy(fl->operator_id, sizeof fl->operator_id, operator_id);
+	copy(fl->peer, sizeof fl->peer, peer);
+	for (int i = 0; i < TL_STORE_DEMO_N; i++) {
+		fl->set[i] = f->set[i];
+		fl->null[i] = !f->value[i];
+		copy(fl->v[i], sizeof fl->v[i], f->value[i]);
+	}
+	push(w, it);
+}
+
+void tl_writer_patient(struct tl_writer *w, const char *mrn, const struct tl_store_fields *f,
+		       const char *operator_id, const char *peer)
+{
+	fields(w, W_PATIENT, mrn, -1, f, operator_id, peer);
+}
+
+void tl_writer_order(struct tl_writer *w, int64_t test_id, const struct tl_store_fields *f,
+		     const char *operator_id, const char *peer)
+{
+	fields(w, W_ORDER, "", test_id, f, operator_id, peer);
 }
 
 void tl_writer_barrier(struct tl_writer *w, struct tl_reply *reply, int http_status,

@@ -53,6 +53,12 @@ void tl_writer_pressure_by(struct tl_writer *w, int64_t test_id, const char *pha
 			   const char *peer);
 void tl_writer_findings_by(struct tl_writer *w, int64_t test_id, const char *json,
 			   const char *operator_id, const char *peer);
+/* A patient's demographics (created if new) and a test's order, each one transaction with
+ * its audit row (store.h); the caller checked the values (a refusal is answered 409). */
+void tl_writer_patient(struct tl_writer *w, const char *mrn, const struct tl_store_fields *f,
+		       const char *operator_id, const char *peer);
+void tl_writer_order(struct tl_writer *w, int64_t test_id, const struct tl_store_fields *f,
+		     const char *operator_id, const char *peer);
 /* Recomputes ABI and classification of a test from what the store holds. */
 void tl_writer_recompute(struct tl_writer *w, int64_t test_id);
 /* Completes reply (with http_status, or 500 if a write failed since the last barrier). */

@@ -355,12 +355,19 @@ static void patient(struct ctx *c)
 	field(c, MARGIN + half + 12, half, 72, "Test date", t, 1, &h);
 	c->y += h + 3;
 	h = 0;
-	const char *name = str(r, "patient_name");
-	if (name) {
-		field(c, MARGIN, half, 72, "Name", name, 2, &h);
+	/* The patient's demographics (schema 8: "demographics"), "Family, Given"; a record
+	 * of another source may carry patient_name, birth_date and sex at its top. */
+	const json_t *d = json_object_get(r, "demographics");
+	const char *fam = str(d, "family"), *giv = str(d, "given");
+	const char *birth = str(d, "birth_date") ? str(d, "birth_date") : str(r, "birth_date");
+	const char *sex = str(d, "sex") ? str(d, "sex") : str(r, "sex");
+	char full[256];
+	fmt(full, sizeof full, "%s%s%s", fam ? fam : "", fam && giv ? ", " : "", giv ? giv : "");
+	const char *name = full[0] ? full : str(r, "patient_name");
+	if (name || birth || sex) {
+		field(c, MARGIN, half, 72, "Name", name ? name : "-", 2, &h);
 		char bs[160];
-		fmt(bs, sizeof bs, "%s%s%s", str(r, "birth_date") ? str(r, "birth_date") : "-",
-		    str(r, "sex") ? ", " : "", str(r, "sex") ? str(r, "sex") : "");
+		fmt(bs, sizeof bs, "%s%s%s", birth ? birth : "-", sex ? ", " : "", sex ? sex : "");
 		field(c, MARGIN + half + 12, half, 72, "Born, sex", bs, 1, &h);
 		c->y += h + 3;
 		h = 0;

@@ -42,7 +42,7 @@
 struct tl_store;
 
 /* The schema version this code writes. */
-#define TL_STORE_SCHEMA_VERSION 8
+#define TL_STORE_SCHEMA_VERSION 9
 
 /* Opens (creating it if needed, mode 0640, and its -wal and -shm alike) the store at path
  * for reading and writing, checks it (PRAGMA quick_check) and migrates it to the current
@@ -219,7 +219,9 @@ int tl_store_test_exists(struct tl_store *st, int64_t test_id, struct tl_err *er
  *  "pressures":[...as tl_store_pressures_json...],
  *  "findings":<parsed or null>,"findings_operator","findings_at",
  *  "abi":<parsed or null>,"classification":<parsed or null>,
- *  "software_version":<the treadlab version that created the test, null if not recorded>}
+ *  "software_version":<the treadlab version that created the test, null if not recorded>,
+ *  "demographics":{"mrn","assigning_authority","family","given","birth_date","sex"},
+ *  "order":{"accession","ordering_physician":{"id","family","given"}}}
  * Unknown values are JSON null. */
 json_t *tl_store_test_json(struct tl_store *st, int64_t test_id, struct tl_err *err);
 
@@ -293,7 +295,12 @@ json_t *tl_store_users_json(struct tl_store *st, struct tl_err *err);
 int tl_store_sha256_hex(const void *data, size_t len, char out[65]);
 
 /* The hash of a test's record as the report is rendered from it: tl_store_test_json and
- * tl_store_samples_json, keys sorted, compact. 0, or -1 + err (no such test too). */
+ * tl_store_samples_json, keys sorted, compact. 0, or -1 + err (no such test too).
+ * Of "demographics" and "order" (schema 8) only what the report shows counts: the
+ * patient's family and given names, birth date and sex, and only once one is known. A
+ * record without them hashes exactly as before schema 8, so a report signed then does
+ * not look amended; an accession, an authority or a physician entered after signing is
+ * no amendment. */
 int tl_store_record_hash(struct tl_store *st, int64_t test_id, char out[65], struct tl_err *err);
 /* The same hash of a record and its samples already read (tl_store_test_json,
  * tl_store_samples_json): 0, or -1 (out of memory). */
@@ -408,6 +415,68 @@ struct tl_store_signed_report {
  * (or no such test), -1 + err (also when the stored bytes no longer match their hash). */
 int tl_store_report_latest(struct tl_store *st, int64_t test_id, struct tl_store_signed_report *out,
 			   struct tl_err *err);
+
+/* ---- patient demographics and order data (schema version 8, issue 13) ----
+ * Per patient (by MRN): what an HL7 PID or a FHIR Patient needs. Per test: its order.
+ * Every field may be unknown (NULL, JSON null). A change names the fields it writes; the
+ * others keep their value. Each change is one transaction with its audit row, whose
+ * detail keeps the values it replaced: {"mrn"|"test", "previous":{...}|null, "value":{...}}
+ * (command "patient" or "order"), so nothing entered is ever lost.
+ * Values: assigning_authority, accession and physician id are identifiers (1..64
+ * printable bytes); family and given names 1..TL_STORE_NAME_MAX printable bytes; no
+ * leading or trailing space in any; birth_date a real date YYYY-MM-DD, not after the
+ * day of the change, not before 1880; sex female|male|other|unknown (FHIR
+ * administrative-gender; HL7 maps it to F|M|O|U). */
+#define TL_STORE_NAME_MAX 100
+
+enum tl_store_demo_field {
+	TL_STORE_DEMO_AUTHORITY,
+	TL_STORE_DEMO_FAMILY,
+	TL_STORE_DEMO_GIVEN,
+	TL_STORE_DEMO_BIRTH_DATE,
+	TL_STORE_DEMO_SEX,
+	TL_STORE_DEMO_N
+};
+enum tl_store_order_field {
+	TL_STORE_ORDER_ACCESSION,
+	TL_STORE_ORDER_PHYSICIAN_ID,
+	TL_STORE_ORDER_PHYSICIAN_FAMILY,
+	TL_STORE_ORDER_PHYSICIAN_GIVEN,
+	TL_STORE_ORDER_N
+};
+
+/* A change: field i is written when set[i], with value[i] (NULL clears it). */
+struct tl_store_fields {
+	const char *value[TL_STORE_DEMO_N];
+	bool set[TL_STORE_DEMO_N];
+};
+
+/* The JSON key of a field: "assigning_authority", ..., and for the order "accession",
+ * "physician_id", "physician_family", "physician_given". */
+const char *tl_store_demo_key(enum tl_store_demo_field f);
+const char *tl_store_order_key(enum tl_store_order_field f);
+
+/* Checks the values a change sets (today_utc: a UTC time, the day a birth date may not
+ * be after). 0, or -1 + err naming the field ("birth_date '2099-01-01' is after today
+ * (2026-11-26)"), without the "store: " prefix: the API answers it as it is. */
+int tl_store_demographics_check(const struct tl_store_fields *f, const char *today_utc,
+				struct tl_err *err);
+int tl_store_order_check(const struct tl_store_fields *f, struct tl_err *err);
+
+/* Writes a patient's demographics, creating the patient if the MRN is new (a lab
+ * registers the patient before the walk). at_utc is when (and the day birth_date is
+ * checked against); operator_id and peer as for tl_store_audit_by. Returns 1 if the
+ * patient was created, 0 if changed, -1 + err. */
+int tl_store_patient_set(struct tl_store *st, const char *mrn, const struct tl_store_fields *f,
+			 const char *at_utc, const char *operator_id, const char *peer,
+			 struct tl_err *err);
+/* The demographics of a patient: 1 and *out = {"mrn","assigning_authority","family",
+ * "given","birth_date","sex"} (unknown: null), 0 if there is no such patient, -1 + err. */
+int tl_store_patient_get(struct tl_store *st, const char *mrn, json_t **out, struct tl_err *err);
+/* Writes a test's order (fields TL_STORE_ORDER_*). 0, or -1 + err ("no test 12"). */
+int tl_store_order_set(struct tl_store *st, int64_t test_id, const struct tl_store_fields *f,
+		       const char *at_utc, const char *operator_id, const char *peer,
+		       struct tl_err *err);
 
 /* Calls fn for each test started in [from, to) (UTC times; NULL: no bound), oldest first,
  * with {"id","patient","protocol","operator","state","end_reason","started_at","ended_at",

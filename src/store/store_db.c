@@ -55,7 +55,9 @@ static const char *const stmt_sql[TL_ST_COUNT] = {
 			   "t.end_reason, t.started_at, t.ended_at, t.time_scale, t.cot_s, "
 			   "t.pwt_s, t.icd_m, t.acd_m, t.walking_time_s, t.distance_m, "
 			   "t.recovery_s, t.protocol_json, t.findings_json, t.findings_operator, "
-			   "t.findings_at, t.abi_json, t.classification_json, t.software_version "
+			   "t.findings_at, t.abi_json, t.classification_json, t.software_version, "
+			   "p.assigning_authority, p.family, p.given, p.birth_date, p.sex, "
+			   "t.accession, t.physician_id, t.physician_family, t.physician_given "
 			   "FROM tests t JOIN patients p ON p.id = t.patient_id WHERE t.id = ?1",
 	[TL_ST_EVENTS_GET] = "SELECT t_ms, kind, source, operator, detail, value, recorded_at "
 			     "FROM events WHERE test_id = ?1 ORDER BY t_ms, id",

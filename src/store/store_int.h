@@ -112,6 +112,12 @@ int tl_store_outbox_add_in(struct tl_store *st, int64_t test_id, int version,
 			   const struct tl_store_outbox_plan *plan, const char *now,
 			   struct tl_err *err);
 
+/* ---- store_patient.c ---- */
+
+/* Adds "demographics" and "order" to a test's record from the row's columns first..
+ * first+8 (patients' five, then tests' four, as in TL_ST_TEST_GET); -1 if out of memory. */
+int tl_store_demographics_into(json_t *rec, sqlite3_stmt *stmt, int first, const char *mrn);
+
 /* ---- store_schema.c ---- */
 
 /* Reads the header: 0 and the schema version (0 for a new file) if the file is empty or a

@@ -245,6 +245,13 @@ static json_t *test_query(struct tl_store *st, const void *arg, const char *what
 		tl_err_set(err, "store: %s: no test %" PRId64, what, test_id);
 	else
 		tl_store_fail_db(st, what, err);
+	/* demographics and order (schema 8): the columns after test_cols' */
+	if (t && tl_store_demographics_into(t, stmt, (int)N_COLS(test_cols),
+					     json_string_value(json_object_get(t, "patient"))) < 0) {
+		tl_err_set(err, "store: %s: out of memory building JSON", what);
+		json_decref(t);
+		t = NULL;
+	}
 	tl_store_stmt_done(stmt);
 	if (!t)
 		return NULL;

@@ -19,10 +19,36 @@ int tl_store_sha256_hex(const void *data, size_t len, char out[65])
 	return 0;
 }
 
+/* The record as hashed: without "demographics" and "order" (schema 8), and with the
+ * patient's name, birth date and sex, which the report shows, once one of them is known
+ * (store.h). */
+static json_t *as_hashed(const json_t *rec)
+{
+	json_t *r = json_copy((json_t *)rec);
+	if (!r)
+		return NULL;
+	json_t *demo = json_object_get(rec, "demographics");
+	json_object_del(r, "demographics");
+	json_object_del(r, "order");
+	json_t *family = json_object_get(demo, "family"), *given = json_object_get(demo, "given");
+	json_t *birth = json_object_get(demo, "birth_date"), *sex = json_object_get(demo, "sex");
+	if (json_is_string(family) || json_is_string(given) || json_is_string(birth) ||
+	    json_is_string(sex)) {
+		json_t *shown = json_pack("{s:O?, s:O?, s:O?, s:O?}", "family", family, "given", given,
+					  "birth_date", birth, "sex", sex);
+		if (!shown || json_object_set_new(r, "patient_on_report", shown) < 0) {
+			json_decref(r);
+			return NULL;
+		}
+	}
+	return r;
+}
+
 int tl_store_record_hash_of(const json_t *rec, const json_t *samples, char out[65])
 {
 	/* Keys sorted and numbers at full precision: the same record, the same text. */
-	json_t *both = json_pack("{s:O, s:O}", "record", rec, "samples", samples);
+	json_t *r = as_hashed(rec);
+	json_t *both = r ? json_pack("{s:o, s:O}", "record", r, "samples", samples) : NULL;
 	char *text = both ? json_dumps(both, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(17))
 			  : NULL;
 	json_decref(both);

@@ -167,7 +167,22 @@ static const char *const migrations[TL_STORE_SCHEMA_VERSION] = {
 	"CREATE TRIGGER reports_no_delete BEFORE DELETE ON reports BEGIN"
 	"  SELECT RAISE(ABORT, 'a signed report is never deleted');"
 	"END;",
-	/* 7 -> 8 (issue 13, the outbox; one self-contained step, to be renumbered freely):
+	/* 7 -> 8 (issue 13, into the medical record): what an HL7 PID or a FHIR Patient
+	 * needs of the patient (assigning authority of the MRN, name, birth date as
+	 * YYYY-MM-DD, FHIR administrative gender) and what the order of a test is (accession,
+	 * ordering physician). NULL is "not entered"; the values a change replaces are kept
+	 * in its audit row's detail (store_patient.c). */
+	"ALTER TABLE patients ADD COLUMN assigning_authority TEXT;"
+	"ALTER TABLE patients ADD COLUMN family TEXT;"
+	"ALTER TABLE patients ADD COLUMN given TEXT;"
+	"ALTER TABLE patients ADD COLUMN birth_date TEXT;"
+	"ALTER TABLE patients ADD COLUMN sex TEXT"
+	"  CHECK (sex IN ('female', 'male', 'other', 'unknown'));"
+	"ALTER TABLE tests ADD COLUMN accession TEXT;"
+	"ALTER TABLE tests ADD COLUMN physician_id TEXT;"
+	"ALTER TABLE tests ADD COLUMN physician_family TEXT;"
+	"ALTER TABLE tests ADD COLUMN physician_given TEXT;",
+	/* 8 -> 9 (issue 13, the outbox; one self-contained step, to be renumbered freely):
 	 * each message to the medical record is stored before it is sent and never deleted;
 	 * outbox_history keeps every attempt and its answer. One message per test, kind and
 	 * report version (0: a completed test's unsigned rendering) unless re-sent on

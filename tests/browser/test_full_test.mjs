@@ -2,7 +2,9 @@
 // the protocol's stage table, start, the live stage change, onset and max presses, the
 // plot's marks, relief, pressures at rest and after exercise (a refused one shows the
 // daemon's message beside its field), findings, finish, the result with its
-// classification, the patient's history; axe on every screen, a screenshot of each.
+// classification, the patient's history; axe on every screen, a screenshot of each. The
+// start form's optional name, birth date, sex and accession reach the record (issue 13)
+// and the result shows them.
 import {addUser, axe, check, login, launch, newPage, run, screenshot, startDaemon, startTest, state,
 	stopDaemon, until, viaSocket} from './lib.mjs';
 
@@ -35,11 +37,22 @@ await run('browser.full_test', async () => {
 	await axe(page, 'station (idle)');
 	await screenshot(page, '02-station-idle');
 
+	await page.getByLabel('Family name', {exact: true}).fill('Doe');
+	await page.getByLabel('Given name', {exact: true}).fill('Jane');
+	await page.getByLabel('Birth date', {exact: true}).fill('1950-03-01');
+	await page.getByLabel('Sex', {exact: true}).selectOption('female');
+	await page.getByLabel('Accession (order) number', {exact: true}).fill('ACC-GS1');
 	await startTest(page, 'MRN-GS1');
 	const st0 = await viaSocket('GET', '/v1/status');
 	check('the daemon runs the test the page started', st0.json.state === 'running' && st0.json.patient === 'MRN-GS1'
 		&& st0.json.protocol === 'gardner-skinner', st0.text);
 	const testId = st0.json.test_id;
+	const pat = (await viaSocket('GET', '/v1/patients/MRN-GS1')).json;
+	check('the start form\'s name, birth date and sex are the patient\'s', pat.family === 'Doe' && pat.given === 'Jane'
+		&& pat.birth_date === '1950-03-01' && pat.sex === 'female', JSON.stringify(pat));
+	await until('the accession', async () =>
+		(await viaSocket('GET', `/v1/tests/${testId}`)).json.order.accession === 'ACC-GS1');
+	check('... and the accession the test\'s order', true);
 	await page.locator('#v-stage').filter({hasText: /^1 of \d+/}).waitFor();
 	await page.locator('#v-stage').filter({hasText: /^2 of \d+ \(3\.2 km\/h, 2\.0 %\)/}).waitFor();
 	check('the live view shows the stage change to stage 2 (2 %)', true);
@@ -129,6 +142,8 @@ await run('browser.full_test', async () => {
 	check('the ABI table: right rest 0.77 (abnormal)', await page.locator('table.abi').getByText('0.77 (abnormal)').isVisible());
 	check('the endpoints with the end reason', await page.locator('table.endpoints').getByText('max claudication').isVisible());
 	check('findings with their source', (await page.locator('.findings .source').count()) > 0);
+	const who = await page.locator('#result-patient').textContent();
+	check('the result names the patient and the birth date', /Doe, Jane, born 1950-03-01/.test(who), who);
 	const pdf = await page.evaluate(async (id) => {
 		const r = await fetch(`/v1/tests/${id}/report.pdf`);
 		return [r.status, r.headers.get('Content-Type')];

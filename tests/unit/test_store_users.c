@@ -144,7 +144,13 @@ static void version_5_gains_users(void **state)
 	tl_store_close(fx_open(f));
 	sqlite3 *db = raw_open(f->path);
 	raw_exec(db, "DROP TABLE outbox_history; DROP TABLE outbox; DROP TABLE outbox_station;"
-		     " DROP TABLE users; DROP TABLE reports; PRAGMA user_version = 5");
+		     " DROP TABLE users; DROP TABLE reports;"
+		     "ALTER TABLE patients DROP COLUMN assigning_authority;"
+		     "ALTER TABLE patients DROP COLUMN family; ALTER TABLE patients DROP COLUMN given;"
+		     "ALTER TABLE patients DROP COLUMN birth_date; ALTER TABLE patients DROP COLUMN sex;"
+		     "ALTER TABLE tests DROP COLUMN accession; ALTER TABLE tests DROP COLUMN physician_id;"
+		     "ALTER TABLE tests DROP COLUMN physician_family;"
+		     "ALTER TABLE tests DROP COLUMN physician_given; PRAGMA user_version = 5");
 	sqlite3_close(db);
 	struct tl_store *st = fx_open(f);
 	struct tl_err err = {""};
