@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fhir.h"
 #include "mllp.h"
 #include "records.h"
 #include "store.h"
@@ -83,6 +84,45 @@ static const struct tl_delivery_conf *conf_of(const struct tl_daemon *d, const c
 	return !strcmp(kind, "fhir") ? &d->cfg.fhir.d : &d->cfg.hl7.d;
 }
 
+/* The bearer token: the first line of token_file, read at each attempt (a token renewed
+ * on disk is used from the next attempt on). */
+static int read_token(const char *path, char *out, size_t cap, char *why, size_t wcap)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(why, wcap, "token_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	bool ok = fgets(out, (int)cap, f) != NULL;
+	fclose(f);
+	out[ok ? strcspn(out, "\r\n") : 0] = 0;
+	if (!out[0]) {
+		snprintf(why, wcap, "token_file %s: empty", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* One FHIR POST (tl_fhir_post: its own deadline; a stop waits for it). */
+static void post_fhir(struct tl_outbox *o, const struct tl_store_outbox_msg *m,
+		      struct tl_mllp_answer *ans)
+{
+	const struct tl_fhir_conf *fc = &o->d->cfg.fhir;
+	char token[4096] = "";
+	if (fc->token_file[0] &&
+	    read_token(fc->token_file, token, sizeof token, ans->detail, sizeof ans->detail) < 0) {
+		ans->result = TL_SEND_RETRY;
+		snprintf(ans->event, sizeof ans->event, "token");
+		return;
+	}
+	ans->result = tl_fhir_post(fc, token[0] ? token : NULL, (const char *)m->payload, m->len,
+				   ans->detail, sizeof ans->detail);
+	snprintf(ans->event, sizeof ans->event, "http %s",
+		 ans->result == TL_SEND_DELIVERED ? "2xx" : ans->result == TL_SEND_REJECTED ? "4xx"
+											  : "retry");
+	memset(token, 0, sizeof token);
+}
+
 /* One attempt at m and what it came to, recorded. */
 static void deliver(struct tl_outbox *o, struct tl_store_outbox_msg *m)
 {
@@ -98,7 +138,11 @@ static void deliver(struct tl_outbox *o, struct tl_store_outbox_msg *m)
 	int attempt = m->attempts + 1;
 	const struct tl_delivery_conf *dc = conf_of(o->d, m->kind);
 	struct tl_mllp_answer ans;
-	tl_mllp_send(&o->mllp, m->payload, m->len, m->control_id, dc->timeout_ms, o->stop_efd, &ans);
+	if (!strcmp(m->kind, "fhir"))
+		post_fhir(o, m, &ans);
+	else
+		tl_mllp_send(&o->mllp, m->payload, m->len, m->control_id, dc->timeout_ms, o->stop_efd,
+			     &ans);
 	tl_utc_now(now);
 	const char *state = "queued";
 	char next[32] = "", alert[300] = "";
@@ -141,7 +185,7 @@ static void deliver(struct tl_outbox *o, struct tl_store_outbox_msg *m)
 	publish(o, alert[0] ? alert : NULL);
 }
 
-static const char *const kinds[] = {"hl7"};
+static const char *const kinds[] = {"hl7", "fhir"};
 
 static void *run(void *arg)
 {
@@ -157,7 +201,7 @@ static void *run(void *arg)
 		TL_WARNING("outbox: %d message(s) were being sent when the daemon stopped: sending "
 			   "them again with the same control id", n);
 	publish(o, NULL);
-	bool hl7 = d->cfg.hl7.send_to[0] != 0;
+	bool hl7 = d->cfg.hl7.send_to[0] != 0, fhir = d->cfg.fhir.url[0] != 0;
 	for (;;) {
 		pthread_mutex_lock(&o->mu);
 		bool stop = o->stop;
@@ -168,7 +212,7 @@ static void *run(void *arg)
 		int64_t wait_ms = 3600 * 1000;
 		bool sent = false;
 		for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
-			if (!strcmp(kinds[k], "hl7") && !hl7)
+			if ((!strcmp(kinds[k], "hl7") && !hl7) || (!strcmp(kinds[k], "fhir") && !fhir))
 				continue;
 			struct tl_store_outbox_msg m;
 			char next[32];
