@@ -259,6 +259,8 @@ void tl_mllp_send(struct tl_mllp *m, const unsigned char *msg, size_t len, const
 		answer(out, TL_SEND_RETRY, w == 0 ? "timeout" : "broken", why);
 		return;
 	}
+	/* ack_timeout_ms counts from the message written (treadlabd.conf(5)) */
+	deadline = now_ms() + timeout_ms;
 	char other[160] = "";
 	for (;;) {
 		size_t s, e, used;

@@ -36,7 +36,8 @@ struct tl_mllp_answer {
 };
 
 /* Sends msg (segments ending in CR) whose MSH-10 is control_id and waits for its ACK,
- * the whole answer within timeout_ms (not per read). An ACK for another control id is
+ * the whole answer within timeout_ms of the message written (not per read; connecting
+ * and writing have timeout_ms too). An ACK for another control id is
  * not this message's: it is skipped. AA/CA: delivered; AE/CE: rejected; AR/CR, no ACK by
  * the deadline, a refused or broken connection: retry. If cancel_fd (>= 0) becomes
  * readable the attempt ends at once as a retry ("cancelled"). */
