@@ -1,5 +1,5 @@
 /* treadlab outbox [--json] | show ID [--json] | retry ID [--operator ID] |
- * cancel ID [--operator ID]: the messages to the medical record, through the daemon's
+ * cancel ID [--operator ID] | send TEST-ID [--operator ID]: the messages to the medical record, through the daemon's
  * API (docs/api.md, The outbox; docs/records.md). */
 #include <errno.h>
 #include <jansson.h>
@@ -23,8 +23,8 @@ static int parse_id(const char *sub, const char *s, long long *out)
 	errno = 0;
 	long long n = s ? strtoll(s, &end, 10) : 0;
 	if (!s || *end || errno || n <= 0)
-		return cli_usage("outbox %s: '%s' is not a message id (a positive number)", sub,
-				 s ? s : "");
+		return cli_usage("outbox %s: '%s' is not a %s id (a positive number)", sub,
+				 s ? s : "", strcmp(sub, "send") ? "message" : "test");
 	*out = n;
 	return 0;
 }
@@ -91,7 +91,10 @@ static int show(const struct tl_client *c, long long id, bool json)
 static int act(const struct tl_client *c, const char *sub, long long id, const char *op)
 {
 	char path[64];
-	snprintf(path, sizeof path, "/v1/outbox/%lld/%s", id, sub);
+	if (!strcmp(sub, "send"))
+		snprintf(path, sizeof path, "/v1/tests/%lld/send", id);
+	else
+		snprintf(path, sizeof path, "/v1/outbox/%lld/%s", id, sub);
 	json_t *body = op ? json_pack("{s:s}", "operator", op) : json_object();
 	if (!body)
 		return cli_fail("outbox %s: out of memory", sub);
@@ -99,7 +102,14 @@ static int act(const struct tl_client *c, const char *sub, long long id, const c
 	json_decref(body);
 	if (!r)
 		return 1;
-	printf("message %lld: %s (control id %s)\n", id, str(r, "state"), str(r, "control_id"));
+	if (!strcmp(sub, "send")) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(json_object_get(r, "outbox"), k, v)
+			printf("test %lld: %s %s\n", id, k, json_string_value(v));
+	} else {
+		printf("message %lld: %s (control id %s)\n", id, str(r, "state"), str(r, "control_id"));
+	}
 	json_decref(r);
 	return 0;
 }
@@ -130,8 +140,8 @@ int cmd_outbox(int argc, char **argv)
 			return cli_usage("outbox: unexpected argument '%s'", id);
 		return list(&c, json);
 	}
-	if (strcmp(sub, "show") && strcmp(sub, "retry") && strcmp(sub, "cancel"))
-		return cli_usage("outbox: unknown subcommand '%s' (list, show, retry, cancel)", sub);
+	if (strcmp(sub, "show") && strcmp(sub, "retry") && strcmp(sub, "cancel") && strcmp(sub, "send"))
+		return cli_usage("outbox: unknown subcommand '%s' (list, show, retry, cancel, send)", sub);
 	int rc = parse_id(sub, id, &n);
 	if (rc)
 		return rc;

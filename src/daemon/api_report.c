@@ -248,7 +248,7 @@ enum MHD_Result tl_api_sign_report(struct tl_api *api, struct MHD_Connection *c,
 	struct tl_outbox_build ob = {.rec = rec, .pdf = pdf, .len = len, .signer = u.name};
 	struct tl_store_outbox_plan plan;
 	snprintf(ob.now, sizeof ob.now, "%s", at);
-	tl_outbox_plan_sign(&api->d->cfg, &ob, &plan);
+	tl_outbox_plan(&api->d->cfg, true, &ob, &plan);
 	st = tl_store_open_current(api->d->cfg.database, &err);
 	int version = st ? tl_store_report_sign_send(st, rq->id, u.name, at, pdf, len, hash, &plan,
 						     &err) : -1;
@@ -258,23 +258,9 @@ enum MHD_Result tl_api_sign_report(struct tl_api *api, struct MHD_Connection *c,
 		goto out;
 	}
 	audit_sign(api, c, u.name, rq->id, "ok");
-	json_t *sent = json_object();
-	for (size_t i = 0; sent && i < plan.n; i++) {
-		const char *m = ob.missing[strcmp(plan.kinds[i], "hl7") ? 1 : 0];
-		char note[360];
-		snprintf(note, sizeof note, "not sent: %s", m);
-		json_object_set_new(sent, plan.kinds[i], json_string(m[0] ? note : "queued"));
-		if (m[0]) {
-			/* kept in the audit trail; `treadlab outbox send` once the data is there */
-			json_t *d = json_pack("{s:I, s:s, s:s}", "test", (json_int_t)rq->id, "kind",
-					      plan.kinds[i], "why", m);
-			char *detail = d ? json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-			json_decref(d);
-			tl_writer_audit_by(api->d->writer, u.name, NULL, "outbox queue", detail,
-					   "not sent");
-			free(detail);
-		}
-	}
+	char peer[64];
+	tl_api_peer_of(c, peer, sizeof peer);
+	json_t *sent = tl_outbox_plan_result(&plan, &ob, rq->id, api->d->writer, u.name, peer);
 	tl_outbox_wake(api->d->outbox);
 	json_t *j = json_pack("{s:I, s:i, s:s, s:s, s:s, s:o*}", "test", (json_int_t)rq->id, "version",
 			      version, "signed_by", u.name, "signed_at", at, "pdf_sha256", sha,

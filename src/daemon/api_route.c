@@ -32,6 +32,7 @@ static const struct route routes[] = {
 	{"/v1/tests/{id}/hl7", "GET", tl_api_get_hl7, 0},
 	{"/v1/tests/{id}/fhir", "GET", tl_api_get_fhir, 0},
 	{"/v1/export.csv", "GET", tl_api_get_export, 0},
+	{"/v1/tests/{id}/send", "POST", tl_api_outbox_send, 0},
 	{"/v1/outbox", "GET", tl_api_get_outbox, 0},
 	{"/v1/outbox/{id}", "GET", tl_api_get_outbox_msg, 0},
 	{"/v1/outbox/{id}/retry", "POST", tl_api_outbox_act, 0},

@@ -3,7 +3,9 @@
 #define TL_OUTBOX_BUILD_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "store.h"
@@ -14,12 +16,21 @@ struct tl_outbox_build {
 	const unsigned char *pdf; /* the PDF as signed */
 	size_t len;
 	const char *signer;
-	char now[32];             /* the signature's time: the messages' time */
+	char now[32];             /* the messages' time */
+	char signed_at[32];       /* the signature's time; empty: now */
 	char missing[2][300];     /* [0] hl7, [1] fhir: why it was not queued; empty if it was */
 };
 
-/* The plan of a signature: each destination configured with trigger = sign. */
-void tl_outbox_plan_sign(const struct tl_config *cfg, struct tl_outbox_build *b,
-			 struct tl_store_outbox_plan *plan);
+/* The plan of every destination configured (on_sign_only: those with trigger = sign, for
+ * a signature). */
+void tl_outbox_plan(const struct tl_config *cfg, bool on_sign_only, struct tl_outbox_build *b,
+		    struct tl_store_outbox_plan *plan);
+
+/* {"hl7":"queued"|"not sent: <why>", ...} of a plan just carried out; NULL if out of
+ * memory. Each kind not sent is audited (command "outbox queue", result "not sent"). */
+struct tl_writer;
+json_t *tl_outbox_plan_result(const struct tl_store_outbox_plan *plan,
+			      const struct tl_outbox_build *b, int64_t test_id,
+			      struct tl_writer *w, const char *who, const char *peer);
 
 #endif

@@ -340,6 +340,14 @@ int tl_store_report_sign_send(struct tl_store *st, int64_t test_id, const char *
 
 bool tl_store_outbox_kind_ok(const char *kind);
 
+/* Queues plan's messages for a test's report version in one transaction (an operator's
+ * `treadlab outbox send` once the data a message needs is recorded). Returns how many were
+ * queued (0: err says why the last was not: built with missing data, or already queued),
+ * or -1 + err. */
+int tl_store_outbox_queue(struct tl_store *st, int64_t test_id, int version,
+			  const struct tl_store_outbox_plan *plan, const char *now,
+			  struct tl_err *err);
+
 /* Queues a message already built (tests, and a message queued again on purpose:
  * resend_of names the earlier one, 0 if none). The control id is the store's: read it
  * back with tl_store_outbox_msg_json. Returns the id, 0 if the test already has a message

@@ -147,8 +147,27 @@ int tl_store_outbox_add_in(struct tl_store *st, int64_t test_id, int version,
 		}
 		if (r > 0)
 			n++;
+		else
+			*err = e; /* why this one was not queued */
 	}
 	return n;
+}
+
+int tl_store_outbox_queue(struct tl_store *st, int64_t test_id, int version,
+			  const struct tl_store_outbox_plan *plan, const char *now,
+			  struct tl_err *err)
+{
+	char what[TL_STORE_WHAT_MAX];
+	snprintf(what, sizeof what, "queuing the messages of test %" PRId64, test_id);
+	if (tl_store_check_writable(st, what, err) < 0 ||
+	    tl_store_check_utc(now, "now", what, err) < 0 || tl_store_begin_write(st, what, err) < 0)
+		return -1;
+	int n = tl_store_outbox_add_in(st, test_id, version, plan, now, err);
+	if (n < 0) {
+		tl_store_rollback(st);
+		return -1;
+	}
+	return tl_store_commit(st, what, err) < 0 ? -1 : n;
 }
 
 int64_t tl_store_outbox_add(struct tl_store *st, int64_t test_id, const char *kind, int version,

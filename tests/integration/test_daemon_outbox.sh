@@ -7,8 +7,8 @@
 # resent; `outbox retry` sends a failed message again (same MSH-10); `outbox cancel`
 # stops one. Then the daemon is killed (SIGKILL) while the peer holds a message without
 # answering: after the restart it is delivered once more with the same MSH-10 and
-# nothing else changed. A signature of a record without demographics succeeds, its
-# message not queued, and says what is missing.
+# nothing else changed. A signature of a record lacking what the message needs succeeds,
+# its message not queued, saying what is missing; `outbox send` queues it once completed.
 source "$(dirname "$0")/lib.sh"
 command -v node >/dev/null || { say "SKIP: node missing"; exit 77; }
 PEER_JS="$TL_SOURCE_DIR/tests/records/mllp_peer.mjs"
@@ -165,10 +165,13 @@ check "twice the same MSH-10" log_is "$c5" 2
 check "the first attempt ended broken" test "$(field "$m5" '[.history[].event] | index("broken") != null')" = true
 check "nothing is ever deleted" bash -c "sqlite3 '$DB' 'DELETE FROM outbox' 2>&1 | grep -q 'never deleted'"
 
-say "== a record without demographics: signed, not sent =="
+say "== a record without demographics: signed, not sent; outbox send once completed =="
+"$T" patient OB02 --family Roe --birth-date 1960-01-01 --sex male >/dev/null
 id2=$("$T" start --protocol gardner-skinner --patient OB02)
-"$T" estop >/dev/null
-wait_for '"state":"(emergency_stopped|complete)"' 30 || true
+"$T" onset >/dev/null
+"$T" max >/dev/null
+check "a second walk ends at the operator's max" wait_for '"state":"recovery"' 30
+"$T" finish >/dev/null
 n_before=$(ob --json | jq length)
 out=$(sign "$id2" 2>&1)
 check "the signature succeeds" grep -q "report version 1 signed by dr.ana" <<<"$out"
@@ -177,6 +180,20 @@ check "nothing queued" test "$(ob --json | jq length)" = "$n_before"
 check "the audit trail says why" audited "outbox queue" "not sent" 1
 check "... naming what is missing" \
 	test "$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE command = 'outbox queue' AND detail LIKE '%missing%'")" = 1
+
+out=$("$T" outbox send "$id2" 2>&1) && rc=0 || rc=$?
+check "outbox send refuses while it is still missing ($rc)" \
+	bash -c "test $rc = 1 && grep -q 'nothing queued for test $id2: hl7: not sent: .*missing' <<<'$out'"
+# What the report shows (name, birth date, sex) was there at the signature; the rest
+# (the MRN's authority, the accession) comes now.
+"$T" order "$id2" --accession ACC-2 >/dev/null
+"$T" patient OB02 --authority HOSP >/dev/null
+out=$("$T" outbox send "$id2" 2>&1) || true # the check says what came
+check "once the data is there, outbox send queues it ($out)" grep -q "test $id2: hl7 queued" <<<"$out"
+m_send=$(last_id)
+check "... and it is delivered" wait_state "$m_send" delivered
+check "sent again: refused, it is already queued (one per version)" \
+	expect 409 "already has its hl7 message of report version 1" POST "/v1/tests/$id2/send"
 
 say "== SIGKILL during an attempt: delivered once after the restart =="
 peer silent
@@ -194,7 +211,7 @@ check "the peer got it once, the same MSH-10" log_is "$c6" 1
 check "its history says it was resumed" test "$(field "$m6" '[.history[].event] | index("resumed") != null')" = true
 check "every other message is as it was" \
 	test "$(sqlite3 "$DB" "SELECT group_concat(id || ':' || state || ':' || attempts, ' ') FROM outbox WHERE id != $m6")" = "$before"
-check "the list shows each message" bash -c "test \$('$T' outbox | grep -c ' hl7 ') = 6"
+check "the list shows each message" bash -c "test \$('$T' outbox | grep -c ' hl7 ') = 7"
 check "it stops promptly on SIGTERM" stop_daemon
 check "... cleanly" test "$DAEMON_STATUS" = 0
 finish
