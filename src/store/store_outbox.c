@@ -99,8 +99,10 @@ static int insert_msg(struct tl_store *st, int64_t test_id, const char *kind, in
 	size_t len = len_in;
 	if (build) {
 		int b = build(arg, kind, control, version, &payload, &len, err);
-		if (b <= 0)
+		if (b <= 0) {
+			free(payload); /* a builder that declined after all */
 			return b;
+		}
 	}
 	const unsigned char *bytes = build ? payload : payload_in;
 	s = prep(st, "INSERT INTO outbox (id, test_id, kind, report_version, resend_of, control_id,"

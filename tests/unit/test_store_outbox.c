@@ -160,11 +160,14 @@ static void sending_resumes_and_nothing_is_deleted(void **state)
 static int build_ok(void *arg, const char *kind, const char *control_id, int version,
 		    unsigned char **payload, size_t *len, struct tl_err *err)
 {
-	(void)err;
 	int *mode = arg;
 	if (*mode < 0) {
 		tl_err_set(err, "build: refused");
 		return -1;
+	}
+	if (*mode == 0) {
+		tl_err_set(err, "build: missing family name");
+		return 0;
 	}
 	char s[128];
 	snprintf(s, sizeof s, "MSH|^~\\&|%s|%s|v%d\r", kind, control_id, version);
