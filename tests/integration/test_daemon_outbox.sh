@@ -214,4 +214,42 @@ check "every other message is as it was" \
 check "the list shows each message" bash -c "test \$('$T' outbox | grep -c ' hl7 ') = 7"
 check "it stops promptly on SIGTERM" stop_daemon
 check "... cleanly" test "$DAEMON_STATUS" = 0
+
+say "== FHIR through the same outbox: 201 delivered, 400 failed with the OperationOutcome =="
+FHIR_PID=""
+# fhir MODE: a scripted FHIR server (tests/records/fhir_server.mjs) and a daemon sending to it
+fhir() {
+	[ -z "$FHIR_PID" ] || { kill "$FHIR_PID"; wait "$FHIR_PID" 2>/dev/null || true; }
+	stop_daemon
+	: >"$WORK/fhir.log"
+	rm -f "$WORK/fhir.out"
+	mkfifo "$WORK/fhir.out"
+	node "$TL_SOURCE_DIR/tests/records/fhir_server.mjs" "$1" "$WORK/fhir.log" >"$WORK/fhir.out" &
+	FHIR_PID=$!
+	local line
+	read -r -t 30 line <"$WORK/fhir.out"
+	write_config "$WORK/f.conf" "[daemon]" "tick_hz = 100" "[sim]" "time_scale = 20" \
+		"[fhir]" "url = http://127.0.0.1:${line#listening }/fhir" "token_file = $WORK/token" \
+		"timeout_ms = 2000" "max_attempts = 2" "retry_min_ms = 100" "retry_max_ms = 200"
+	start_daemon "$WORK/f.conf"
+}
+trap '[ -z "$FHIR_PID" ] || kill "$FHIR_PID" 2>/dev/null; stop_peer; cleanup' EXIT
+printf 'secret-token-1\n' >"$WORK/token"
+fhir 201
+out=$(sign "$id")
+check "the signature queues the Bundle ($out)" grep -q "fhir queued" <<<"$out"
+mf=$(last_id)
+check "delivered" wait_state "$mf" delivered
+check "the server got it once, with the bearer token" \
+	test "$(jq -r .authorization "$WORK/fhir.log")" = "Bearer secret-token-1"
+check "a transaction Bundle" \
+	bash -c "jq -r .body '$WORK/fhir.log' | jq -e '.resourceType == \"Bundle\" and .type == \"transaction\"' >/dev/null"
+fhir 400
+sign "$id" >/dev/null
+mf2=$(last_id)
+check "a 400 fails the Bundle at once" wait_state "$mf2" failed
+check "with the OperationOutcome's text" \
+	bash -c "'$T' outbox show $mf2 --json | jq -r .last_error | grep -q '1956-02-30 is not a date'"
+check "not resent" test "$(wc -l <"$WORK/fhir.log")" = 1
+stop_daemon
 finish
