@@ -155,6 +155,9 @@ static void deliver(struct tl_outbox *o, struct tl_store_outbox_msg *m)
 		state = "failed";
 		snprintf(alert, sizeof alert, "the %s message %" PRId64 " of test %" PRId64
 			 " was rejected (%s): %.200s", m->kind, m->id, m->test_id, ans.event, ans.detail);
+	} else if (!strcmp(ans.event, "cancelled")) {
+		/* the daemon is stopping: not the receiver's failure; due again at the next start */
+		snprintf(next, sizeof next, "%s", now);
 	} else if (attempt >= dc->max_attempts) {
 		state = "failed";
 		snprintf(alert, sizeof alert, "the %s message %" PRId64 " of test %" PRId64
