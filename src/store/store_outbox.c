@@ -417,9 +417,7 @@ static int operator_change(struct tl_store *st, int64_t id, const char *from_sql
 		return -1;
 	if (tl_store_begin_write(st, what, err) < 0)
 		return -1;
-	char sql[256];
-	snprintf(sql, sizeof sql, "SELECT state FROM outbox WHERE id = ?1");
-	sqlite3_stmt *s = prep(st, sql);
+	sqlite3_stmt *s = prep(st, "SELECT state FROM outbox WHERE id = ?1");
 	int rc = s && sqlite3_bind_int64(s, 1, id) == SQLITE_OK ? sqlite3_step(s) : SQLITE_ERROR;
 	char state[16] = "";
 	if (rc == SQLITE_ROW)
@@ -558,9 +556,9 @@ json_t *tl_store_outbox_msg_json(struct tl_store *st, int64_t id, bool with_payl
 	if (arr && json_array_size(arr) == 1) {
 		msg = json_incref(json_array_get(arr, 0));
 		if (with_payload && sqlite3_step(s) == SQLITE_ROW) {
-			/* the message as text (an HL7 message or JSON: both are UTF-8 text) */
-			json_t *p = json_stringn_nocheck((const char *)sqlite3_column_blob(s, 13),
-							 (size_t)sqlite3_column_bytes(s, 13));
+			/* the message as text (an HL7 message or JSON: UTF-8 text; null if not) */
+			json_t *p = json_stringn((const char *)sqlite3_column_blob(s, 13),
+						  (size_t)sqlite3_column_bytes(s, 13));
 			json_object_set_new(msg, "payload", p ? p : json_null());
 		}
 	} else if (arr) {
