@@ -144,6 +144,10 @@ static void deliver(struct tl_outbox *o, struct tl_store_outbox_msg *m)
 		tl_mllp_send(&o->mllp, m->payload, m->len, m->control_id, dc->timeout_ms, o->stop_efd,
 			     &ans);
 	tl_utc_now(now);
+	/* The receiver's text may be in any encoding: kept as printable ASCII. */
+	for (char *c = ans.detail; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+			*c = '?';
 	const char *state = "queued";
 	char next[32] = "", alert[300] = "";
 	if (ans.result == TL_SEND_DELIVERED) {
@@ -171,10 +175,16 @@ static void deliver(struct tl_outbox *o, struct tl_store_outbox_msg *m)
 	if (alert[0])
 		TL_ERROR("outbox: %s", alert);
 	for (;;) {
+		tl_store_fault_clear(o->st);
 		int r = tl_store_outbox_outcome(o->st, m->id, ans.event, ans.detail, state,
 						next[0] ? next : NULL, now, &err);
 		if (r >= 0)
 			break;
+		if (!tl_store_fault(o->st)) {
+			/* refused, not failed: no retry changes it; resumed at the next start */
+			TL_ERROR("outbox: %s", err.msg);
+			break;
+		}
 		/* The answer came; only the store failed: keep it until the store takes it. */
 		TL_WARNING("outbox: %s", err.msg);
 		pthread_mutex_lock(&o->mu);

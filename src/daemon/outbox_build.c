@@ -74,7 +74,7 @@ json_t *tl_outbox_plan_result(const struct tl_store_outbox_plan *plan,
 	json_t *sent = json_object();
 	for (size_t i = 0; sent && i < plan->n; i++) {
 		const char *m = b->missing[strcmp(plan->kinds[i], "hl7") ? 1 : 0];
-		char note[360];
+		char note[sizeof b->missing[0] + 16];
 		snprintf(note, sizeof note, "not sent: %s", m);
 		if (json_object_set_new(sent, plan->kinds[i], json_string(m[0] ? note : "queued"))) {
 			json_decref(sent);

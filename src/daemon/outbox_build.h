@@ -18,7 +18,7 @@ struct tl_outbox_build {
 	const char *signer;
 	char now[32];             /* the messages' time */
 	char signed_at[32];       /* the signature's time; empty: now */
-	char missing[2][300];     /* [0] hl7, [1] fhir: why it was not queued; empty if it was */
+	char missing[2][sizeof ((struct tl_err *)0)->msg]; /* [0] hl7, [1] fhir: why not queued */
 };
 
 /* The plan of every destination configured (on_sign_only: those with trigger = sign, for

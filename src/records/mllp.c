@@ -161,7 +161,7 @@ static int connect_to(struct tl_mllp *m, int64_t deadline, int cancel_fd, char *
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
 	int g = getaddrinfo(m->host, port, &hints, &ai);
 	if (g) {
-		snprintf(why, cap, "%s:%d: %s", m->host, m->port, gai_strerror(g));
+		snprintf(why, cap, "%.100s:%d: %s", m->host, m->port, gai_strerror(g));
 		return -1;
 	}
 	int fd = -1, e = 0;
@@ -189,7 +189,7 @@ static int connect_to(struct tl_mllp *m, int64_t deadline, int cancel_fd, char *
 	}
 	freeaddrinfo(ai);
 	if (fd < 0) {
-		snprintf(why, cap, "connecting to %s:%d: %s", m->host, m->port, strerror(e));
+		snprintf(why, cap, "connecting to %.100s:%d: %s", m->host, m->port, strerror(e));
 		return -1;
 	}
 	int one = 1;
@@ -253,7 +253,7 @@ void tl_mllp_send(struct tl_mllp *m, const unsigned char *msg, size_t len, const
 	if (w > 0)
 		w = write_all(m->fd, eb, 2, deadline, cancel_fd);
 	if (w <= 0) {
-		snprintf(why, sizeof why, "sending to %s:%d: %s", m->host, m->port,
+		snprintf(why, sizeof why, "sending to %.100s:%d: %.100s", m->host, m->port,
 			 w == 0 ? "not written by the deadline" : strerror(errno));
 		tl_mllp_close(m);
 		answer(out, TL_SEND_RETRY, w == 0 ? "timeout" : "broken", why);
@@ -291,7 +291,7 @@ void tl_mllp_send(struct tl_mllp *m, const unsigned char *msg, size_t len, const
 		}
 		int r = wait_fd(m->fd, POLLIN, deadline, cancel_fd);
 		if (r <= 0) {
-			snprintf(why, sizeof why, "%s within %d ms%s%s",
+			snprintf(why, sizeof why, "%s within %d ms%s%.150s",
 				 r == 0 ? "no ACK" : "cancelled: no ACK", timeout_ms, other[0] ? "; " : "",
 				 other);
 			tl_mllp_close(m);
@@ -302,8 +302,8 @@ void tl_mllp_send(struct tl_mllp *m, const unsigned char *msg, size_t len, const
 		if (got < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
 			continue;
 		if (got <= 0) {
-			snprintf(why, sizeof why, "%s:%d %s before the ACK%s%s", m->host, m->port,
-				 got == 0 ? "closed the connection" : strerror(errno),
+			snprintf(why, sizeof why, "%.100s:%d %.80s before the ACK%s%.150s", m->host,
+				 m->port, got == 0 ? "closed the connection" : strerror(errno),
 				 other[0] ? "; " : "", other);
 			tl_mllp_close(m);
 			answer(out, TL_SEND_RETRY, "broken", why);
