@@ -1,7 +1,9 @@
 # A full Gardner-Skinner test through treadlabd over the Trackmaster protocol on a pty,
 # paced at the protocol's 4800 baud, the patient pressing on a button box (second pty).
-# The record is checked, and so is what the daemon put on the wire: A0 (never A1), a
-# command at least every 250 ms of real time while the belt ran, elevations in 0.5 %.
+# The record is checked, and so is what the daemon put on the wire: A0 (never A1), no
+# stop by the treadmill's disconnect watchdog (0.5 s without a command) while the belt
+# ran, elevations in 0.5 %. The largest gap between commands is printed, not asserted
+# (tests assert behaviour; hil/bench measures timing).
 source "$(dirname "$0")/lib_hil.sh"
 
 K=20
@@ -27,8 +29,9 @@ gap_ms=$(awk '/event belt-start/ { on = 1; last = $1; next }
 	/event belt-stop/ { if (on && ($1 - last) * 1000 > max) max = ($1 - last) * 1000; on = 0 }
 	on && $2 == "rx" { if (($1 - last) * 1000 > max) max = ($1 - last) * 1000; last = $1 }
 	END { printf "%.1f", max }' "$SIM_LOG")
-check "a command at least every 250 ms while the belt ran (largest gap $gap_ms ms)" \
-	awk -v g="$gap_ms" 'BEGIN { exit !(g > 0 && g <= 250) }'
+say "     largest gap between commands while the belt ran: $gap_ms ms (the device stops after 500)"
+check "commands reached treadsim while the belt ran" awk -v g="$gap_ms" 'BEGIN { exit !(g > 0) }'
+check "the disconnect watchdog never stopped the belt" bash -c "! grep -q 'belt-stop watchdog' '$SIM_LOG'"
 n_a4=$(grep -c 'rx trackmaster A4 ' "$SIM_LOG")
 check "elevation commands were sent ($n_a4)" test "$n_a4" -gt 4
 check "every elevation command is in 0.5 % steps (last digit 0 or 5)" \

@@ -8,6 +8,7 @@
  *   api_cmd.c     commands to the control thread (start, onset, ..., estop)
  *   api_query.c   reads: status, tests, protocols, metrics
  *   api_edit.c    changes to a recorded test (pressures, findings)
+ *   api_patient.c patients' demographics and tests' orders (issue 13)
  *   api_events.c  the event stream (Server-Sent Events)
  *   api_text.c    checks of text, request bodies' parsing, the e-stop's body, peers
  *   api_pool.c    read-only store connections shared by the request threads

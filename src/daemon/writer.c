@@ -486,9 +486,13 @@ static void last_tries(struct tl_writer *w)
 				 w->fault, it->test_id, it->u.findings.operator_id, it->u.findings.json);
 		} else if (it->kind == W_PATIENT || it->kind == W_ORDER) {
 			const struct w_fields *fl = &it->u.fields;
-			int len = snprintf(msg, sizeof msg, "not recorded (%s): %s %s%.0" PRId64 " by %s:",
-					   w->fault, it->kind == W_ORDER ? "the order of test" : "patient",
-					   fl->mrn, it->kind == W_ORDER ? it->test_id : 0, fl->operator_id);
+			char what[96];
+			if (it->kind == W_ORDER)
+				snprintf(what, sizeof what, "the order of test %" PRId64, it->test_id);
+			else
+				snprintf(what, sizeof what, "patient %s", fl->mrn);
+			int len = snprintf(msg, sizeof msg, "not recorded (%s): %s by %s:", w->fault, what,
+					   fl->operator_id);
 			for (int i = 0; i < TL_STORE_DEMO_N && len > 0 && (size_t)len < sizeof msg; i++)
 				if (fl->set[i])
 					len += snprintf(msg + len, sizeof msg - (size_t)len, " %s=%s",

@@ -185,7 +185,7 @@ int tl_store_demographics_into(json_t *rec, sqlite3_stmt *stmt, int first, const
 }
 
 /* The current values of one row (SELECT <cols> FROM <table> WHERE <key> = ?1) as an
- * object; -1 + err. */
+ * object; NULL + err ("no test 12" when there is no such row). */
 static json_t *current(struct tl_store *st, const char *table, const char *cols,
 		       const char *key, const char *const *keys, int n, int64_t id,
 		       const char *what, struct tl_err *err)
@@ -205,6 +205,9 @@ static json_t *current(struct tl_store *st, const char *table, const char *cols,
 		o = fields_object(stmt, 0, keys, n, NULL);
 		if (!o)
 			tl_err_set(err, "store: %s: out of memory", what);
+	} else if (rc == SQLITE_DONE) {
+		tl_err_set(err, "store: %s: no %s %" PRId64, what, strcmp(table, "tests") ? "row" : "test",
+			   id);
 	} else {
 		tl_store_fail_db(st, what, err);
 	}
@@ -216,11 +219,16 @@ static json_t *current(struct tl_store *st, const char *table, const char *cols,
  * the caller's write transaction. prev NULL: the row was just created. */
 static int change(struct tl_store *st, const char *table, const char *key, int64_t id,
 		  const char *const *keys, const char *const *cols, int n, json_t *prev,
-		  const struct tl_store_fields *f, const char *command, json_t *subject,
-		  const char *at_utc, const char *operator_id, const char *peer, const char *what,
+		  const struct tl_store_fields *f, const char *command, const char *subject_key,
+		  json_t *subject, const char *at_utc, const char *operator_id, const char *peer, const char *what,
 		  struct tl_err *err)
 {
 	json_t *value = prev ? json_deep_copy(prev) : json_object();
+	for (int i = 0; value && !prev && i < n; i++) /* a new row: unknown but what is set */
+		if (json_object_set_new(value, keys[i], json_null()) < 0) {
+			json_decref(value);
+			value = NULL;
+		}
 	char sql[512];
 	int len = snprintf(sql, sizeof sql, "UPDATE %s SET ", table);
 	int n_set = 0;
@@ -237,14 +245,8 @@ static int change(struct tl_store *st, const char *table, const char *key, int64
 				cols[i], i + 2);
 		n_set++;
 	}
-	for (int i = 0; value && i < n; i++) /* a new row: the others are unknown */
-		if (!json_object_get(value, keys[i]) && json_object_set_new(value, keys[i], json_null()) < 0) {
-			json_decref(value);
-			value = NULL;
-		}
 	snprintf(sql + len, sizeof sql - (size_t)len, " WHERE %s = ?1", key);
-	json_t *detail = value ? json_pack("{s:O, s:O, s:O}", command[0] == 'o' ? "test" : "mrn",
-					   subject, "previous", prev ? prev : json_null(), "value", value)
+	json_t *detail = value ? json_pack("{s:O, s:O, s:O}", subject_key, subject, "previous", prev ? prev : json_null(), "value", value)
 			       : NULL;
 	json_decref(value);
 	char *text = detail ? json_dumps(detail, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
@@ -363,7 +365,7 @@ int tl_store_patient_set(struct tl_store *st, const char *mrn, const struct tl_s
 					   "sex"};
 	json_t *subject = json_string(mrn);
 	rc = subject ? change(st, "patients", "id", pid, demo_keys, cols, TL_STORE_DEMO_N, prev, f,
-			      "patient", subject, at_utc, operator_id, peer, what, err)
+			      "patient", "mrn", subject, at_utc, operator_id, peer, what, err)
 		     : (tl_err_set(err, "store: %s: out of memory", what), -1);
 	json_decref(subject);
 	json_decref(prev);
@@ -424,12 +426,7 @@ int tl_store_order_set(struct tl_store *st, int64_t test_id, const struct tl_sto
 		return refuse(err, what);
 	if (tl_store_begin_write(st, what, err) < 0)
 		return -1;
-	int exists = tl_store_test_exists(st, test_id, err);
-	if (exists <= 0) {
-		if (exists == 0)
-			tl_err_set(err, "store: %s: no test %" PRId64, what, test_id);
-		goto fail;
-	}
+	/* no such test: current() says so */
 	json_t *prev = current(st, "tests", order_cols, "id", order_keys, TL_STORE_ORDER_N,
 			       test_id, what, err);
 	if (!prev)
@@ -438,7 +435,7 @@ int tl_store_order_set(struct tl_store *st, int64_t test_id, const struct tl_sto
 					   "physician_given"};
 	json_t *subject = json_integer(test_id);
 	int rc = subject ? change(st, "tests", "id", test_id, order_keys, cols, TL_STORE_ORDER_N,
-				  prev, f, "order", subject, at_utc, operator_id, peer, what, err)
+				  prev, f, "order", "test", subject, at_utc, operator_id, peer, what, err)
 			 : (tl_err_set(err, "store: %s: out of memory", what), -1);
 	json_decref(subject);
 	json_decref(prev);

@@ -3,6 +3,7 @@
 # (a technician may, a physician may not), every bad body refused with the field named,
 # the record's "demographics" and "order" in the shape the HL7 and FHIR builders read,
 # the values replaced kept in the audit trail, and treadlab patient / order round trips.
+# (The signed report with demographics: integration.report_demographics.)
 source "$(dirname "$0")/lib.sh"
 command -v sqlite3 >/dev/null || { say "sqlite3 is not installed"; exit 77; }
 
@@ -109,4 +110,7 @@ check "... the audit names the account" test "$(sqlite3 "$DB" \
 check "... which the body cannot replace (403)" test "$(tcp -b "$WORK/tina" -H "X-CSRF-Token: $tina" -X PUT \
 	-d '{"family":"X","operator":"alice"}' "$url/v1/patients/PAT01")" = 403
 check "the physician's attempt changed nothing" test "$("$T" patient PAT01 --json | jq -r .family)" = Tech
+
+stop_daemon
+check "the daemon stops cleanly (status $DAEMON_STATUS)" test "$DAEMON_STATUS" = 0
 finish
