@@ -79,18 +79,14 @@ __attribute__((format(printf, 2, 3))) static void putf(struct buf *b, const char
 static void esc(struct buf *b, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-		switch (*p) {
-		case '\\': puts_(b, "\\E\\"); break;
-		case '|': puts_(b, "\\F\\"); break;
-		case '^': puts_(b, "\\S\\"); break;
-		case '&': puts_(b, "\\T\\"); break;
-		case '~': puts_(b, "\\R\\"); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				putf(b, "\\X%02X\\", *p); /* CR, LF, MLLP's VT and FS among them */
-			else
-				putc_(b, (char)*p);
-		}
+		static const char delim[] = "\\|^&~", name[] = "EFSTR";
+		const char *d = strchr(delim, *p);
+		if (d)
+			putf(b, "\\%c\\", name[d - delim]);
+		else if (*p < 0x20 || *p == 0x7f)
+			putf(b, "\\X%02X\\", *p); /* CR, LF, MLLP's VT and FS among them */
+		else
+			putc_(b, (char)*p);
 	}
 }
 
@@ -228,7 +224,7 @@ static bool number(const json_t *o, const char *key, double *v)
 	if (!json_is_number(j))
 		return false;
 	*v = json_number_value(j);
-	return isfinite(*v);
+	return isfinite(*v) && fabs(*v) < 1e12; /* num() rounds through a long long */
 }
 
 /* What the message needs of the patient and the order. */
@@ -773,10 +769,15 @@ static void base64(struct buf *b, const unsigned char *d, size_t n)
 	}
 }
 
+static bool has_person(const json_t *p)
+{
+	return str(p, "id") || str(p, "family") || str(p, "given");
+}
+
 /* The caller's name of a person: id^family^given (XCN); nothing when all are absent. */
 static void person(struct buf *b, const json_t *p)
 {
-	if (!str(p, "id") && !str(p, "family") && !str(p, "given"))
+	if (!has_person(p))
 		return;
 	esc(b, str(p, "id"));
 	putc_(b, '^');
@@ -890,8 +891,10 @@ int tl_hl7_oru(const json_t *record, const unsigned char *pdf, size_t pdf_len,
 	esc(&body, w.accession);
 	field(&s, 3);
 	esc(&body, w.accession);
-	field(&s, 12);
-	person(&body, w.physician);
+	if (has_person(w.physician)) {
+		field(&s, 12);
+		person(&body, w.physician);
+	}
 	seg_end(&s);
 
 	s = seg_begin(&body, "OBR");

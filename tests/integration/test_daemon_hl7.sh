@@ -39,7 +39,7 @@ for f in "$WORK/unit"/*.hl7; do
 	check "hl7v2 strict parse and our checks: unit message '$name'" hl7ok "$f" "${args[@]}"
 	n=$((n + 1))
 done
-check "the unit test wrote its 7 messages ($n)" test "$n" = 7
+check "the unit test wrote its 8 messages ($n)" test "$n" = 8
 check "the hostile names read back unchanged (5 values)" \
 	bash -c "node '$CHECK' '$WORK/unit/hostile.hl7' --expect '$WORK/unit/hostile.expect.json' | grep -q '5 values read back'"
 check "PV1 only with a patient class, ED only with a report" \
@@ -85,8 +85,17 @@ for s in brachial-left:150 brachial-right:148 pt-left:62 pt-right:70; do
 done
 "$T" relief --posture standing >/dev/null
 "$T" finish >/dev/null
-printf 'physician-pw-1\n' | "$T" user add dr.hl7 --role physician >/dev/null
-check "the physician signs" bash -c "printf 'physician-pw-1\n' | '$T' sign $id --user dr.hl7 >/dev/null"
+# Signing renders the report; under ThreadSanitizer fontconfig's lazy start (a pango
+# thread) is reported as a race, outside this code and not in the TSan stage otherwise:
+# there the message is checked without a report.
+if ldd "$D" 2>/dev/null | grep -q libtsan; then
+	say "ThreadSanitizer build: not signed, the message is checked without a report"
+	signed=false
+else
+	signed=true
+	printf 'physician-pw-1\n' | "$T" user add dr.hl7 --role physician >/dev/null
+	check "the physician signs" bash -c "printf 'physician-pw-1\n' | '$T' sign $id --user dr.hl7 >/dev/null"
+fi
 
 missing="missing patient MRN; MRN assigning authority; family name; birth date; sex; order accession number"
 check "the preview names every missing field at once (422)" \
@@ -100,19 +109,26 @@ check "treadlab export --hl7 needs a test id" bash -c "'$T' export --hl7 abc 2>/
 
 # The record as the daemon keeps it, with demographics and an order added as the
 # demographics work will store them (hostile names), and the signed PDF.
-"$T" report "$id" -o "$WORK/signed.pdf"
+build=() want=(--no-ed)
+if $signed; then
+	"$T" report "$id" -o "$WORK/signed.pdf"
+	build=(--pdf "$WORK/signed.pdf") want=(--ed --pdf "$WORK/signed.pdf")
+fi
 "$T" show "$id" --json | jq '. + {demographics: {mrn: "MRN-77", assigning_authority: "HOSP&EAST",
 	family: "Müller|^~\\&\r\nX", given: "Zoë", birth_date: "1950-01-02", sex: "female"},
 	order: {accession: "ACC^1", ordering_physician: {id: "P1", family: "House", given: "G~r"}}}' >"$WORK/rec.json"
 jq -n '{"PID.5.1": "Müller|^~\\&\r\nX", "PID.5.2": "Zoë", "PID.3.1": "MRN-77",
 	"ORC.2.1": "ACC^1", "OBR.16.3": "G~r"}' >"$WORK/expect.json"
-check "the daemon's record builds a message" bash -c "'$HL7_BUILD' '$WORK/rec.json' --pdf '$WORK/signed.pdf' --patient-class O >'$WORK/daemon.hl7'"
-check "hl7v2 strict parse and our checks: the daemon's record, signed PDF embedded" \
-	hl7ok "$WORK/daemon.hl7" --pv1 --ed --pdf "$WORK/signed.pdf" --expect "$WORK/expect.json"
+check "the daemon's record builds a message" \
+	bash -c '"$1" "$2" "${@:4}" --patient-class O >"$3"' _ "$HL7_BUILD" "$WORK/rec.json" "$WORK/daemon.hl7" "${build[@]}"
+check "hl7v2 strict parse and our checks: the daemon's record$($signed && echo ', signed PDF embedded')" \
+	hl7ok "$WORK/daemon.hl7" --pv1 "${want[@]}" --expect "$WORK/expect.json"
 check "the message holds the daemon's own results (PWT as recorded)" \
 	grep -q "|NM|PWT^Peak walking time^99TLB||$(jq -r .pwt_s "$WORK/rec.json")|s^s^UCUM|" "$WORK/daemon.hl7"
 check "... and the post-exercise ankle pressure it was given" \
 	grep -q '|pt-left-post-1|62|mm\[Hg\]' "$WORK/daemon.hl7"
+stop_daemon
+check "the daemon stops cleanly (status $DAEMON_STATUS)" test "$DAEMON_STATUS" = 0
 # Kept for a look.
 mkdir -p "$TL_BUILD_DIR/artifacts/hl7"
 cp "$WORK/daemon.hl7" "$TL_BUILD_DIR/artifacts/hl7/daemon.hl7"

@@ -179,6 +179,12 @@ static void pv1_only_with_a_patient_class(void **state)
 	char *m = build("pv1", rec, NULL, 0, &c, NULL);
 	assert_segment(m, "|F\rPV1|1|O\rORC|RE|");
 	free(m);
+	/* without an ordering physician ORC ends at the filler order number */
+	json_object_del(json_object_get(rec, "order"), "ordering_physician");
+	m = build("nophysician", rec, NULL, 0, &c, NULL);
+	assert_segment(m, "\rORC|RE|ACC-2026-0001|ACC-2026-0001\rOBR|1|");
+	assert_segment(m, "|20261126185212.753+0000||||||||||||||20261126190000.123+0000|||F\r");
+	free(m);
 	json_decref(rec);
 }
 
