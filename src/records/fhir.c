@@ -4,6 +4,7 @@
 #include "fhir.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -123,35 +124,48 @@ int tl_fhir_authority_system(const char *authority, char *out, size_t cap)
 	return n >= 0 && (size_t)n < cap ? 0 : -1;
 }
 
+/* Appends ", what" (or "what" first) to buf, never past its end. */
+__attribute__((format(printf, 4, 5)))
+static void missing(char *buf, size_t cap, size_t *k, const char *fmt, ...)
+{
+	if (*k && *k + 2 < cap)
+		*k += (size_t)snprintf(buf + *k, cap - *k, ", ");
+	if (*k + 1 >= cap)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + *k, cap - *k, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*k = *k + (size_t)n < cap ? *k + (size_t)n : cap - 1;
+}
+
 /* Everything a Bundle needs that the record may lack: all of it named at once. */
 static int check_required(const json_t *rec, struct tl_err *err)
 {
 	char miss[400] = "";
 	size_t k = 0;
-#define MISSING(...) (k += (size_t)snprintf(miss + k, k < sizeof miss ? sizeof miss - k : 0, \
-					     "%s", k ? ", " : ""), \
-		      k += (size_t)snprintf(miss + k, k < sizeof miss ? sizeof miss - k : 0, __VA_ARGS__))
 	const json_t *d = json_object_get(rec, "demographics");
 	const json_t *o = json_object_get(rec, "order");
 	if (!json_is_integer(json_object_get(rec, "id")))
-		MISSING("id");
+		missing(miss, sizeof miss, &k, "id");
 	if (!str(rec, "started_at"))
-		MISSING("started_at");
+		missing(miss, sizeof miss, &k, "started_at");
 	static const char *const dem[] = {"mrn", "assigning_authority", "family", "birth_date",
 					  "sex"};
 	for (size_t i = 0; i < sizeof dem / sizeof *dem; i++)
 		if (!str(d, dem[i]))
-			MISSING("demographics.%s", dem[i]);
+			missing(miss, sizeof miss, &k, "demographics.%s", dem[i]);
 	const char *bd = str(d, "birth_date"), *sex = str(d, "sex");
 	if (bd && (strlen(bd) != 10 || strspn(bd, "0123456789-") != 10 || bd[4] != '-' ||
 		   bd[7] != '-' || strchr(bd, '-') != bd + 4 || strrchr(bd, '-') != bd + 7))
-		MISSING("demographics.birth_date as YYYY-MM-DD (not '%.10s')", bd);
+		missing(miss, sizeof miss, &k, "demographics.birth_date as YYYY-MM-DD (not '%.10s')", bd);
 	if (sex && strcmp(sex, "female") && strcmp(sex, "male") && strcmp(sex, "other") &&
 	    strcmp(sex, "unknown"))
-		MISSING("demographics.sex as female, male, other or unknown (not '%.16s')", sex);
+		missing(miss, sizeof miss, &k,
+			"demographics.sex as female, male, other or unknown (not '%.16s')", sex);
 	if (!str(o, "accession"))
-		MISSING("order.accession");
-#undef MISSING
+		missing(miss, sizeof miss, &k, "order.accession");
 	if (!k)
 		return 0;
 	json_t *id = json_object_get(rec, "id");
@@ -192,8 +206,11 @@ static json_t *interpretation(const char *code, const char *text)
 	return json_pack("[o]", concept(V3_INTERP, code, display, text));
 }
 
+/* Sets o[key] to v (taken, also when o is NULL: an earlier allocation failed). */
 static void set(struct fb *b, json_t *o, const char *key, json_t *v)
 {
+	if (!o)
+		json_decref(v);
 	if (!o || !v || json_object_set_new(o, key, v))
 		b->oom = true;
 }
@@ -207,7 +224,9 @@ static void add_entry(struct fb *b, const char *full_url, json_t *res, const cha
 		b->oom = true;
 		return;
 	}
-	const char *type = json_string_value(json_object_get(res, "resourceType"));
+	/* a copy: json_pack reads it after taking (and, failing, freeing) res */
+	char type[32];
+	snprintf(type, sizeof type, "%s", json_string_value(json_object_get(res, "resourceType")));
 	char cond[128];
 	if (!if_none) {
 		json_t *ids = json_object_get(res, "identifier");
@@ -241,7 +260,7 @@ static json_t *obs_new(struct fb *b, const char *category, json_t *code)
 /* Adds an Observation made by obs_new (taken) and lists it among the report's results. */
 static void add_obs(struct fb *b, const char *role, json_t *obs)
 {
-	char url[URN_UUID_LEN], r[64];
+	char url[URN_UUID_LEN], r[96];
 	snprintf(r, sizeof r, "obs:%s", role);
 	urn_uuid(b->seed, r, url);
 	if (!obs) {

@@ -48,4 +48,9 @@ int tl_fhir_authority_system(const char *authority, char *out, size_t cap);
 enum tl_send_result tl_fhir_post(const struct tl_fhir_conf *conf, const char *token,
 				 const char *body, size_t len, char *detail, size_t cap);
 
+/* Reads the bearer token of [fhir] token_file: one line (a final newline is dropped) of
+ * 1 to cap-1 characters, none of them a space or a control character (RFC 6750's token
+ * syntax has neither). 0, or -1 with err naming the file and what is wrong. */
+int tl_fhir_token_load(const char *path, char *out, size_t cap, struct tl_err *err);
+
 #endif

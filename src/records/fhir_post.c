@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "protocol_files.h"
+
 /* The answer is read for its OperationOutcome or its first location: a server that
  * sends more is not kept past this. */
 #define RESPONSE_MAX (256 * 1024)
@@ -167,8 +169,8 @@ enum tl_send_result tl_fhir_post(const struct tl_fhir_conf *conf, const char *to
 		OPT(CURLOPT_CAINFO, conf->ca_file);
 	OPT(CURLOPT_HTTPHEADER, h);
 	OPT(CURLOPT_POST, 1L);
+	OPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len); /* body need not end in NUL */
 	OPT(CURLOPT_POSTFIELDS, body);
-	OPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	OPT(CURLOPT_WRITEFUNCTION, on_body);
 	OPT(CURLOPT_WRITEDATA, &r);
 	OPT(CURLOPT_HEADERFUNCTION, on_header);
@@ -219,4 +221,27 @@ out:
 	curl_easy_cleanup(c);
 	free(r.p);
 	return result;
+}
+
+int tl_fhir_token_load(const char *path, char *out, size_t cap, struct tl_err *err)
+{
+	size_t len;
+	char *text = tl_read_file(path, &len, err);
+	if (!text)
+		return -1;
+	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		len--;
+	bool ok = len && len < cap;
+	for (size_t i = 0; ok && i < len; i++)
+		ok = (unsigned char)text[i] > ' ' && text[i] != 0x7f;
+	if (ok) {
+		memcpy(out, text, len);
+		out[len] = 0;
+	} else {
+		tl_err_set(err, "[fhir] token_file %s: the token must be one line of 1 to %zu "
+				"characters without spaces or control characters", path, cap - 1);
+	}
+	explicit_bzero(text, len);
+	free(text);
+	return ok ? 0 : -1;
 }

@@ -41,9 +41,21 @@ else
 	say "     $out"
 fi
 
-printf 'physician-pw-1\n' | "$T" user add dr.ana --role physician >/dev/null
-printf 'physician-pw-1\n' | "$T" sign "$id" --user dr.ana >/dev/null
-"$T" report "$id" -o "$WORK/signed.pdf"
+# Signing renders the report; under ThreadSanitizer fontconfig's lazy start (a pango
+# thread) is reported as a race outside this code: there the Bundle is checked unsigned.
+if ldd "$D" 2>/dev/null | grep -q libtsan; then
+	say "ThreadSanitizer build: not signed, the Bundle is checked without a report"
+	signed=false
+	sig=null
+	pdf=()
+else
+	signed=true
+	printf 'physician-pw-1\n' | "$T" user add dr.ana --role physician >/dev/null
+	printf 'physician-pw-1\n' | "$T" sign "$id" --user dr.ana >/dev/null
+	"$T" report "$id" -o "$WORK/signed.pdf"
+	sig='{signed_by: "dr.ana", signed_at: "2026-11-26T17:00:00.000Z"}'
+	pdf=("$WORK/signed.pdf")
+fi
 
 if [ "$has_demographics" = true ]; then
 	check "treadlab export --fhir writes the Bundle" "$T" export --fhir "$id" -o "$WORK/b.json"
@@ -53,18 +65,24 @@ else
 		assigning_authority: "2.16.840.1.113883.19.5", family: "O'"'"'Brien", given: "Zoë",
 		birth_date: "1956-03-14", sex: "female"}, order: {accession: "ACC-77",
 		ordering_physician: {id: "dr.lee", family: "Lee", given: null}},
-		signature: {signed_by: "dr.ana", signed_at: "2026-11-26T17:00:00.000Z"}}' >"$WORK/rec.json"
-	"$FHIR_TOOL" bundle "$WORK/rec.json" "preview-$id" 2026-11-26T17:00:00.000Z "$WORK/signed.pdf" \
+		signature: '"$sig"'}' >"$WORK/rec.json"
+	"$FHIR_TOOL" bundle "$WORK/rec.json" "preview-$id" 2026-11-26T17:00:00.000Z "${pdf[@]}" \
 		>"$WORK/b.json" && rc=0 || rc=$?
 	check "the builder makes the Bundle of the daemon's record ($rc)" test "$rc" = 0
 fi
 out=$("${CHECK[@]}" "$WORK/b.json" 2>&1) && rc=0 || rc=$?
 say "     $(head -5 <<<"$out")"
 check "the Bundle passes @medplum/core and fhir ($rc)" test "$rc" = 0
-check "the report is final, signed by dr.ana" test "$(jq -r '.entry[] | .resource | select(.resourceType == "DiagnosticReport") | .status + " " + .resultsInterpreter[0].display' "$WORK/b.json")" = "final dr.ana"
-jq -r '.entry[] | .resource | select(.resourceType == "DiagnosticReport") | .presentedForm[0].data' \
-	"$WORK/b.json" | base64 -d >"$WORK/form.pdf"
-check "its presentedForm is the signed PDF, byte for byte" cmp -s "$WORK/form.pdf" "$WORK/signed.pdf"
+report='.entry[] | .resource | select(.resourceType == "DiagnosticReport")'
+if $signed; then
+	check "the report is final, signed by dr.ana" \
+		test "$(jq -r "$report"' | .status + " " + .resultsInterpreter[0].display' "$WORK/b.json")" = "final dr.ana"
+	jq -r "$report | .presentedForm[0].data" "$WORK/b.json" | base64 -d >"$WORK/form.pdf"
+	check "its presentedForm is the signed PDF, byte for byte" cmp -s "$WORK/form.pdf" "$WORK/signed.pdf"
+else
+	check "unsigned, the report is preliminary, without a PDF" \
+		test "$(jq -r "$report"' | .status + " " + (.presentedForm | tostring)' "$WORK/b.json")" = "preliminary null"
+fi
 check "the Patient is created on condition of its MRN" test "$(jq -r '.entry[0].request.ifNoneExist' "$WORK/b.json")" = \
 	"identifier=urn:oid:2.16.840.1.113883.19.5|FHIR01"
 pwt=$("$T" show "$id" --json | jq .pwt_s)
@@ -79,4 +97,6 @@ fi
 check "no test 999: 404" expect 404 'no test 999' GET /v1/tests/999/fhir
 check "POST is not served: 405" expect 405 'takes GET' POST /v1/tests/$id/fhir
 check "--fhir takes a test id" bash -c "'$T' export --fhir x 2>/dev/null; test \$? = 2"
+stop_daemon
+check "the daemon stops cleanly (sanitizers: no leak, no error)" test "$DAEMON_STATUS" = 0
 finish

@@ -1,8 +1,9 @@
 # The FHIR Bundle checked by two independent validators, and delivered by tl_fhir_post
 # to a scripted local FHIR server (tests/records/fhir_server.mjs, node's http) answering
-# 201 with a transaction-response, 400 with an OperationOutcome, 500, or never: each
-# attempt ends DELIVERED, REJECTED with the server's issue texts, or RETRY (the timeout
-# within its deadline), with the bearer token and the FHIR content type sent.
+# 201 with a transaction-response, 400 with an OperationOutcome, 500, 429, a redirect, or
+# never: each attempt ends DELIVERED, REJECTED with the server's issue texts, or RETRY (the
+# timeout within its deadline), with the bearer token and the FHIR content type sent; over
+# HTTPS, the server's certificate is verified (ca_file, host name).
 source "$(dirname "$0")/lib.sh"
 command -v node >/dev/null || { say "SKIP: node missing"; exit 77; }
 [ -d "$TL_SOURCE_DIR/tests/node_modules/@medplum/core" ] && [ -d "$TL_SOURCE_DIR/tests/node_modules/fhir" ] ||
@@ -38,11 +39,12 @@ out=$("${CHECK[@]}" "$WORK/bad_code.json" 2>&1) && rc=0 || rc=$?
 check "fhir refuses a code outside a required binding ($rc)" test "$rc" = 1
 check "... naming it" grep -q 'fhir: .*Patient.gender: Code "woman" not found' <<<"$out"
 
-# start_server MODE: the scripted server on a free port (PORT), ready when it says so.
+# start_server MODE [CERT KEY]: the scripted server on a free port (PORT), HTTPS with a
+# certificate, ready when it says so.
 start_server() {
 	rm -f "$WORK/server.log" "$WORK/server.out"
 	mkfifo "$WORK/server.out"
-	node "$REC/fhir_server.mjs" "$1" "$WORK/server.log" >"$WORK/server.out" &
+	node "$REC/fhir_server.mjs" "$1" "$WORK/server.log" "${@:2}" >"$WORK/server.out" &
 	SERVER_PID=$!
 	local line=""
 	read -r -t 30 line <"$WORK/server.out" || true
@@ -109,6 +111,42 @@ check "no answer: retry once the 1000 ms deadline has passed ($MS ms)" \
 	got RETRY 'no answer from .* within 1000 ms' 950 3000
 check "... after the request reached the server" test -s "$WORK/server.log"
 stop_server
+
+check "the server starts (429)" start_server 429
+post 5000 "$WORK/signed.json"
+check "429: retry (the server asks to come back later)" got RETRY '429 Too Many Requests'
+stop_server
+
+check "the server starts (302)" start_server 302
+post 5000 "$WORK/signed.json"
+check "302: rejected, the redirect not followed" got REJECTED '302 Found'
+check "... one request only" test "$(wc -l <"$WORK/server.log")" = 1
+stop_server
+
+# TLS is verified: the server's certificate (for 127.0.0.1 only) must chain to the CA
+# file given, and name the host the URL does.
+if command -v openssl >/dev/null; then
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=fhir-test \
+		-addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+	check "the server starts (201, HTTPS)" start_server 201 "$WORK/cert.pem" "$WORK/key.pem"
+	line=$("$FHIR_TOOL" post "https://127.0.0.1:$PORT/fhir" 5000 "$WORK/signed.json" secret-token)
+	IFS=$'\t' read -r RESULT DETAIL MS <<<"$line"
+	say "     $RESULT | $DETAIL"
+	check "a certificate the system does not trust: retry, not delivered" got RETRY 'certificate'
+	line=$(FHIR_CA_FILE="$WORK/cert.pem" "$FHIR_TOOL" post "https://127.0.0.1:$PORT/fhir" 5000 \
+		"$WORK/signed.json" secret-token)
+	IFS=$'\t' read -r RESULT DETAIL MS <<<"$line"
+	check "... trusted through ca_file: delivered" got DELIVERED '^Patient/1/_history/1$'
+	line=$(FHIR_CA_FILE="$WORK/cert.pem" "$FHIR_TOOL" post "https://localhost:$PORT/fhir" 5000 \
+		"$WORK/signed.json" secret-token)
+	IFS=$'\t' read -r RESULT DETAIL MS <<<"$line"
+	say "     $RESULT | $DETAIL"
+	check "... but not for another host name: retry" got RETRY 'subject name|certificate'
+	check "only the trusted exchange reached the server" test "$(wc -l <"$WORK/server.log")" = 1
+	stop_server
+else
+	say "openssl missing: TLS verification not checked"
+fi
 
 # Nobody listens on that port any more: a connection error is worth another attempt.
 post 2000 "$WORK/signed.json"

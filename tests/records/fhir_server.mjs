@@ -1,18 +1,22 @@
-// fhir_server.mjs MODE LOG - a scripted FHIR server for the records tests, on 127.0.0.1
-// at a free port; prints "listening PORT" once it accepts connections. Every request is
+// fhir_server.mjs MODE LOG [CERT KEY] - a scripted FHIR server for the records tests, on
+// 127.0.0.1 at a free port (HTTPS with CERT and KEY, PEM files); prints "listening PORT"
+// once it accepts connections. Every request is
 // logged to LOG as one JSON line {method, path, authorization, content_type, body}.
 // MODE says how it answers a POST:
 //   201      a transaction-response Bundle (one 201 Created entry per request entry)
 //   400      an OperationOutcome with two error issues
 //   500      an OperationOutcome (a transient failure)
 //   timeout  reads the request and never answers
+//   429      Too Many Requests (come back later)
+//   302      a redirect elsewhere
 // Stops at SIGTERM.
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 
-const [mode, log] = process.argv.slice(2);
-if (!['201', '400', '500', 'timeout'].includes(mode) || !log) {
-	console.error('usage: fhir_server.mjs 201|400|500|timeout LOG');
+const [mode, log, cert, key] = process.argv.slice(2);
+if (!['201', '400', '500', 'timeout', '429', '302'].includes(mode) || !log) {
+	console.error('usage: fhir_server.mjs 201|400|500|timeout|429|302 LOG');
 	process.exit(2);
 }
 
@@ -21,7 +25,7 @@ function send(res, status, body) {
 	res.end(JSON.stringify(body));
 }
 
-const server = http.createServer((req, res) => {
+const handler = (req, res) => {
 	const chunks = [];
 	req.on('data', (c) => chunks.push(c));
 	req.on('end', () => {
@@ -33,6 +37,14 @@ const server = http.createServer((req, res) => {
 		}) + '\n');
 		if (mode === 'timeout')
 			return; // the client's deadline has to end this
+		if (mode === '429') {
+			res.writeHead(429, {'Retry-After': '1'});
+			return res.end();
+		}
+		if (mode === '302') {
+			res.writeHead(302, {'Location': 'http://127.0.0.1:9/elsewhere'});
+			return res.end();
+		}
 		if (mode === '400')
 			return send(res, 400, {resourceType: 'OperationOutcome', issue: [
 				{severity: 'error', code: 'invalid',
@@ -54,7 +66,9 @@ const server = http.createServer((req, res) => {
 				status: '201 Created',
 				location: `${e.request?.url ?? 'Resource'}/${i + 1}/_history/1`}}))});
 	});
-});
+};
+const server = cert ? https.createServer({cert: fs.readFileSync(cert), key: fs.readFileSync(key)}, handler)
+	: http.createServer(handler);
 server.listen(0, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
 process.on('SIGTERM', () => {
 	server.closeAllConnections();

@@ -1,7 +1,8 @@
 /* fhir_tool - the FHIR builder and poster from the command line, for the records tests:
  *   fhir_tool bundle RECORD.json SEED NOW [PDF]   the Bundle on standard output
  *   fhir_tool post URL TIMEOUT_MS FILE [TOKEN]    one attempt: "RESULT<TAB>detail<TAB>ms"
- * RESULT is DELIVERED, REJECTED or RETRY (tl_fhir_post). */
+ * RESULT is DELIVERED, REJECTED or RETRY (tl_fhir_post); $FHIR_CA_FILE, when set, is
+ * the CA file TLS verifies the server against. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,9 @@ static int post(int argc, char **argv)
 	struct tl_fhir_conf conf = {0};
 	snprintf(conf.url, sizeof conf.url, "%s", argv[2]);
 	conf.d.timeout_ms = atoi(argv[3]);
+	const char *ca = getenv("FHIR_CA_FILE");
+	if (ca)
+		snprintf(conf.ca_file, sizeof conf.ca_file, "%s", ca);
 	size_t len;
 	char *body = slurp(argv[4], &len);
 	if (!body) {

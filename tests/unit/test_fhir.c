@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fhir.h"
 
@@ -386,6 +387,85 @@ static void authority_systems(void **state)
 	assert_int_equal(tl_fhir_authority_system("HOSP", out, 20), -1); /* does not fit */
 }
 
+static void token_file(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/test_fhir_token.XXXXXX", tok[64];
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs("abc.DEF-123_x\n", f);
+	fclose(f);
+	struct tl_err err = {{0}};
+	assert_int_equal(tl_fhir_token_load(path, tok, sizeof tok, &err), 0);
+	assert_string_equal(tok, "abc.DEF-123_x");
+	assert_int_equal(tl_fhir_token_load(path, tok, 8, &err), -1); /* too long */
+	assert_non_null(strstr(err.msg, "1 to 7 characters"));
+	static const char *const bad[] = {"two words\n", "\n", "line\nbreak\n", "tab\there"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(bad[i], f);
+		fclose(f);
+		err.msg[0] = 0;
+		assert_int_equal(tl_fhir_token_load(path, tok, sizeof tok, &err), -1);
+		assert_non_null(strstr(err.msg, path));
+	}
+	unlink(path);
+	assert_int_equal(tl_fhir_token_load(path, tok, sizeof tok, &err), -1); /* gone */
+}
+
+/* Allocation failures: the Nth of jansson's allocations fails, for every N until the
+ * Bundle is built; each run answers NULL saying "out of memory", or a whole Bundle, and
+ * leaks nothing (valgrind.fhir, the sanitizer build). */
+static long alloc_left;
+
+static void *failing_malloc(size_t n)
+{
+	return alloc_left-- > 0 ? malloc(n) : NULL;
+}
+
+static void out_of_memory_everywhere(void **state)
+{
+	(void)state;
+	/* every kind of entry, fewer of each: the loop's cost grows with the square */
+	json_t *rec = fixture("fhir_hostile.json");
+	json_t *pr = json_object_get(rec, "pressures");
+	while (json_array_size(pr) > 2)
+		json_array_remove(pr, 1);
+	json_t *abi = json_object_get(rec, "abi");
+	json_object_del(json_object_get(abi, "abi"), "right");
+	json_object_del(json_object_get(abi, "tbi"), "right");
+	json_t *post = json_object_get(json_object_get(json_object_get(abi, "abi"), "left"), "post");
+	while (json_array_size(post) > 1)
+		json_array_remove(post, 1);
+	static const char *const gone[] = {"icd_m", "walking_time_s", "distance_m", "recovery_s"};
+	for (size_t i = 0; i < sizeof gone / sizeof *gone; i++)
+		json_object_set_new(rec, gone[i], json_null());
+	json_t *flags = json_object_get(json_object_get(rec, "classification"), "red_flags");
+	while (json_array_size(flags) > 1)
+		json_array_remove(flags, 1);
+	long n;
+	for (n = 0;; n++) {
+		alloc_left = n;
+		json_set_alloc_funcs(failing_malloc, free);
+		struct tl_err err = {{0}};
+		json_t *b = tl_fhir_bundle(rec, pdf, sizeof pdf - 1, "s", NOW, &err);
+		json_set_alloc_funcs(malloc, free);
+		if (b) {
+			json_decref(b);
+			break;
+		}
+		if (!strstr(err.msg, "out of memory"))
+			print_error("allocation %ld: %s\n", n, err.msg);
+		assert_non_null(strstr(err.msg, "out of memory"));
+	}
+	print_message("%ld allocations\n", n);
+	assert_true(n > 100); /* the loop really went through the builder */
+	json_decref(rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +477,8 @@ int main(void)
 		cmocka_unit_test(a_corrected_pressure_replaces_the_first),
 		cmocka_unit_test(red_flags_come_first),
 		cmocka_unit_test(authority_systems),
+		cmocka_unit_test(token_file),
+		cmocka_unit_test(out_of_memory_everywhere),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
