@@ -284,6 +284,11 @@ int cmd_sign(int argc, char **argv)
 	       json_string_value(json_object_get(r, "signed_by")),
 	       json_string_value(json_object_get(r, "signed_at")),
 	       json_string_value(json_object_get(r, "pdf_sha256")));
+	/* what went to the outbox: "queued", or "not sent: missing ..." (docs/records.md) */
+	const char *k;
+	json_t *v;
+	json_object_foreach(json_object_get(r, "outbox"), k, v)
+		printf("test %lld: %s %s\n", n, k, json_string_value(v));
 	json_decref(r);
 	return 0;
 }

@@ -198,6 +198,11 @@ enum MHD_Result tl_api_cmd_start(struct tl_api *api, struct MHD_Connection *c, s
 enum MHD_Result tl_api_cmd_simple(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 /* api_query.c */
 enum MHD_Result tl_api_get_status(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+/* api_outbox.c */
+enum MHD_Result tl_api_get_outbox(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+enum MHD_Result tl_api_get_outbox_msg(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+enum MHD_Result tl_api_outbox_act(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+enum MHD_Result tl_api_outbox_send(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 enum MHD_Result tl_api_get_tests(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 enum MHD_Result tl_api_get_test(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 enum MHD_Result tl_api_get_protocols(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);

@@ -65,6 +65,13 @@ json_t *tl_api_status_json(const struct tl_status *st, const struct tl_daemon *d
 	for (int i = 0; rm && i < d->cfg.session.n_reminders; i++)
 		ok &= json_array_append_new(rm, json_integer(d->cfg.session.reminder_min[i])) == 0;
 	ok &= set(o, "reminder_minutes", rm);
+	/* the outbox: results not yet in the medical record (docs/records.md) */
+	pthread_mutex_t *ob_mu = (pthread_mutex_t *)&d->ob_mu;
+	pthread_mutex_lock(ob_mu);
+	ok &= set(o, "outbox", json_pack("{s:i, s:i, s:o}", "undelivered", d->ob_undelivered,
+					 "failed", d->ob_failed,
+					 "alert", str_or_null(d->ob_alert, d->ob_alert[0])));
+	pthread_mutex_unlock(ob_mu);
 	if (!ok) {
 		json_decref(o);
 		return NULL;

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "outbox.h"
+#include "outbox_build.h"
 #include "report.h"
 #include "store.h"
 #include "writer.h"
@@ -241,16 +243,28 @@ enum MHD_Result tl_api_sign_report(struct tl_api *api, struct MHD_Connection *c,
 		ret = tl_api_send_error(c, 500, "%s", err.msg);
 		goto out;
 	}
+	/* The messages to the medical record are queued in the signature's transaction
+	 * (outbox_build.c): a crash loses neither, and neither goes twice. */
+	struct tl_outbox_build ob = {.rec = rec, .pdf = pdf, .len = len, .signer = u.name};
+	struct tl_store_outbox_plan plan;
+	snprintf(ob.now, sizeof ob.now, "%s", at);
+	tl_outbox_plan(&api->d->cfg, true, &ob, &plan);
 	st = tl_store_open_current(api->d->cfg.database, &err);
-	int version = st ? tl_store_report_sign(st, rq->id, u.name, at, pdf, len, hash, &err) : -1;
+	int version = st ? tl_store_report_sign_send(st, rq->id, u.name, at, pdf, len, hash, &plan,
+						     &err) : -1;
 	char sha[65];
 	if (version < 0 || tl_store_sha256_hex(pdf, len, sha) < 0) {
 		ret = tl_api_send_error(c, 500, "%s", err.msg);
 		goto out;
 	}
 	audit_sign(api, c, u.name, rq->id, "ok");
-	json_t *j = json_pack("{s:I, s:i, s:s, s:s, s:s}", "test", (json_int_t)rq->id, "version",
-			      version, "signed_by", u.name, "signed_at", at, "pdf_sha256", sha);
+	char peer[64];
+	tl_api_peer_of(c, peer, sizeof peer);
+	json_t *sent = tl_outbox_plan_result(&plan, &ob, rq->id, api->d->writer, u.name, peer);
+	tl_outbox_wake(api->d->outbox);
+	json_t *j = json_pack("{s:I, s:i, s:s, s:s, s:s, s:o*}", "test", (json_int_t)rq->id, "version",
+			      version, "signed_by", u.name, "signed_at", at, "pdf_sha256", sha,
+			      "outbox", sent);
 	ret = j ? tl_api_send_json(c, 201, j) : tl_api_send_error(c, 500, "signing: out of memory");
 out:
 	tl_store_close(st);

@@ -130,6 +130,12 @@ struct tl_daemon {
 
 	struct tl_writer *writer;
 	struct tl_api *api;
+
+	/* the outbox's sender (outbox.h) and what status shows of it (under ob_mu) */
+	struct tl_outbox *outbox;
+	pthread_mutex_t ob_mu;
+	int ob_undelivered, ob_failed;
+	char ob_alert[300];    /* the last message that failed, empty once none stands failed */
 };
 
 /* devices.c: the treadmill and the patient buttons of the configuration. */

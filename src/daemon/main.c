@@ -18,6 +18,7 @@
 
 #include "api.h"
 #include "daemon.h"
+#include "outbox.h"
 #include "tl_log.h"
 #include "writer.h"
 
@@ -187,9 +188,16 @@ int main(int argc, char **argv)
 		fail(err.msg);
 		goto out_lock;
 	}
-	if (tl_devices_open(&d, &err)) {
+	/* After the writer: the store is migrated. Messages a dead daemon left are resumed. */
+	pthread_mutex_init(&d.ob_mu, NULL);
+	d.outbox = tl_outbox_start(&d, &err);
+	if (!d.outbox) {
 		fail(err.msg);
 		goto out_writer;
+	}
+	if (tl_devices_open(&d, &err)) {
+		fail(err.msg);
+		goto out_outbox;
 	}
 	d.st.connected = true;
 	if (tl_control_start(&d, &control)) {
@@ -230,6 +238,8 @@ out_control:
 	tl_api_stop(d.api);
 out_driver:
 	tl_devices_close(&d);
+out_outbox:
+	tl_outbox_stop(d.outbox);
 out_writer:
 	tl_writer_stop(d.writer);
 out_lock:

@@ -42,7 +42,7 @@
 struct tl_store;
 
 /* The schema version this code writes. */
-#define TL_STORE_SCHEMA_VERSION 8
+#define TL_STORE_SCHEMA_VERSION 9
 
 /* Opens (creating it if needed, mode 0640, and its -wal and -shm alike) the store at path
  * for reading and writing, checks it (PRAGMA quick_check) and migrates it to the current
@@ -312,6 +312,102 @@ int tl_store_record_hash_of(const json_t *rec, const json_t *samples, char out[6
 int tl_store_report_sign(struct tl_store *st, int64_t test_id, const char *signer,
 			 const char *signed_at, const unsigned char *pdf, size_t len,
 			 const char *record_hash, struct tl_err *err);
+
+/* ---- the outbox (issue 13; docs/records.md, The outbox) ---- */
+
+/* Builds one message inside the transaction that stores it: for kind ("hl7" or "fhir")
+ * with its control id (MSH-10, or the Bundle's id) and the report version it carries.
+ * Returns 1 with *payload (malloc'd, taken) and *len, 0 to queue nothing of this kind
+ * (err says why), -1 + err to undo the whole transaction. */
+typedef int (*tl_store_outbox_build_fn)(void *arg, const char *kind, const char *control_id,
+					int report_version, unsigned char **payload, size_t *len,
+					struct tl_err *err);
+
+/* The messages a signature (or a completion) queues in its own transaction. */
+struct tl_store_outbox_plan {
+	const char *kinds[2];
+	size_t n;
+	tl_store_outbox_build_fn build;
+	void *arg;
+};
+
+/* tl_store_report_sign that also queues plan's messages (plan NULL: none) in the same
+ * transaction, each carrying the new version: both are committed, or neither. */
+int tl_store_report_sign_send(struct tl_store *st, int64_t test_id, const char *signer,
+			      const char *signed_at, const unsigned char *pdf, size_t len,
+			      const char *record_hash, const struct tl_store_outbox_plan *plan,
+			      struct tl_err *err);
+
+bool tl_store_outbox_kind_ok(const char *kind);
+
+/* Queues plan's messages for a test's report version in one transaction (an operator's
+ * `treadlab outbox send` once the data a message needs is recorded). Returns how many were
+ * queued (0: err says why the last was not: built with missing data, or already queued),
+ * or -1 + err. */
+int tl_store_outbox_queue(struct tl_store *st, int64_t test_id, int version,
+			  const struct tl_store_outbox_plan *plan, const char *now,
+			  struct tl_err *err);
+
+/* Queues a message already built (tests, and a message queued again on purpose:
+ * resend_of names the earlier one, 0 if none). The control id is the store's: read it
+ * back with tl_store_outbox_msg_json. Returns the id, 0 if the test already has a message
+ * of this kind and version (and resend_of is 0), -1 + err. */
+int64_t tl_store_outbox_add(struct tl_store *st, int64_t test_id, const char *kind, int version,
+			    int64_t resend_of, const unsigned char *payload, size_t len,
+			    const char *now, struct tl_err *err);
+
+/* At start: messages left 'sending' by a daemon that died go back to 'queued' (due now),
+ * each with a history line "resumed". Returns how many, or -1 + err. */
+int tl_store_outbox_resume(struct tl_store *st, const char *now, struct tl_err *err);
+
+struct tl_store_outbox_msg {
+	int64_t id, test_id;
+	char kind[8];
+	char control_id[64];
+	char state[16];
+	int attempts;
+	char next_at[32];
+	unsigned char *payload; /* malloc'd, NUL-terminated after len bytes */
+	size_t len;
+};
+void tl_store_outbox_msg_free(struct tl_store_outbox_msg *m);
+
+/* The oldest queued message of kind due at now: 1 and *out (free it with
+ * tl_store_outbox_msg_free); 0 if none is due (next_at: when the earliest queued one is,
+ * empty if none is queued); -1 + err. */
+int tl_store_outbox_next(struct tl_store *st, const char *kind, const char *now,
+			 struct tl_store_outbox_msg *out, char next_at[32], struct tl_err *err);
+
+/* queued -> sending, attempts + 1, history "attempt". 1, 0 if it is no longer queued
+ * (cancelled meanwhile), -1 + err. */
+int tl_store_outbox_attempt(struct tl_store *st, int64_t id, const char *now, struct tl_err *err);
+
+/* The answer to an attempt: history event (e.g. "ack AA", "timeout") with detail, and the
+ * new state: "delivered", "failed", or "queued" again due at next_at (history "retry").
+ * 1, 0 if the message was not being sent, -1 + err. */
+int tl_store_outbox_outcome(struct tl_store *st, int64_t id, const char *event, const char *detail,
+			    const char *state, const char *next_at, const char *now,
+			    struct tl_err *err);
+
+/* An operator's act (who: the account or operator, NULL: unknown): retry queues a failed or
+ * cancelled message again, due now, with a new round of attempts and the same control id;
+ * cancel stops a queued or failed one. 1 done, 0 no such message, -2 not in a state it
+ * applies to (err says which), -1 + err. */
+int tl_store_outbox_retry(struct tl_store *st, int64_t id, const char *who, const char *now,
+			  struct tl_err *err);
+int tl_store_outbox_cancel(struct tl_store *st, int64_t id, const char *who, const char *now,
+			   struct tl_err *err);
+
+/* Every message, oldest first, without its bytes: [{"id","test","kind","report_version",
+ * "resend_of","control_id","created_at","state","attempts","next_at","last_error",
+ * "delivered_at","bytes"}]. */
+json_t *tl_store_outbox_json(struct tl_store *st, struct tl_err *err);
+/* One message as above with "history":[{"at","event","detail"}] (and "payload", the
+ * message as text, when asked); NULL + err ("store: no outbox message 3") if none. */
+json_t *tl_store_outbox_msg_json(struct tl_store *st, int64_t id, bool with_payload,
+				 struct tl_err *err);
+/* Messages not delivered (queued, sending or failed) and of these the failed ones. */
+int tl_store_outbox_counts(struct tl_store *st, int *undelivered, int *failed, struct tl_err *err);
 
 struct tl_store_signed_report {
 	int version;

@@ -105,6 +105,13 @@ int tl_store_check_real(double v, const char *name, bool nan_ok, const char *wha
 			struct tl_err *err);
 int tl_store_check_mrn(const char *mrn, const char *what, struct tl_err *err);
 
+/* store_outbox.c: queues plan's messages for test_id inside the open write transaction.
+ * Returns how many were queued, or -1 + err. */
+struct tl_store_outbox_plan;
+int tl_store_outbox_add_in(struct tl_store *st, int64_t test_id, int version,
+			   const struct tl_store_outbox_plan *plan, const char *now,
+			   struct tl_err *err);
+
 /* ---- store_patient.c ---- */
 
 /* Adds "demographics" and "order" to a test's record from the row's columns first..

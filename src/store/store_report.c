@@ -89,6 +89,15 @@ int tl_store_report_sign(struct tl_store *st, int64_t test_id, const char *signe
 			 const char *signed_at, const unsigned char *pdf, size_t len,
 			 const char *record_hash, struct tl_err *err)
 {
+	return tl_store_report_sign_send(st, test_id, signer, signed_at, pdf, len, record_hash,
+					 NULL, err);
+}
+
+int tl_store_report_sign_send(struct tl_store *st, int64_t test_id, const char *signer,
+			      const char *signed_at, const unsigned char *pdf, size_t len,
+			      const char *record_hash, const struct tl_store_outbox_plan *plan,
+			      struct tl_err *err)
+{
 	char what[TL_STORE_WHAT_MAX];
 	snprintf(what, sizeof what, "signing the report of test %" PRId64, test_id);
 	if (tl_store_check_writable(st, what, err) < 0 ||
@@ -141,6 +150,9 @@ int tl_store_report_sign(struct tl_store *st, int64_t test_id, const char *signe
 	}
 	sqlite3_finalize(stmt);
 	stmt = NULL;
+	/* The signature's messages commit with it: a crash loses neither or both. */
+	if (plan && plan->n && tl_store_outbox_add_in(st, test_id, version, plan, signed_at, err) < 0)
+		goto fail;
 	if (tl_store_commit(st, what, err) < 0)
 		return -1;
 	return version;

@@ -182,6 +182,45 @@ static const char *const migrations[TL_STORE_SCHEMA_VERSION] = {
 	"ALTER TABLE tests ADD COLUMN physician_id TEXT;"
 	"ALTER TABLE tests ADD COLUMN physician_family TEXT;"
 	"ALTER TABLE tests ADD COLUMN physician_given TEXT;",
+	/* 8 -> 9 (issue 13, the outbox; one self-contained step, to be renumbered freely):
+	 * each message to the medical record is stored before it is sent and never deleted;
+	 * outbox_history keeps every attempt and its answer. One message per test, kind and
+	 * report version (0: a completed test's unsigned rendering) unless re-sent on
+	 * purpose (resend_of). outbox_station holds this database's random prefix of the
+	 * control ids (MSH-10), so two stations never use the same one. */
+	"CREATE TABLE outbox_station (prefix TEXT NOT NULL);"
+	"INSERT INTO outbox_station VALUES (upper(hex(randomblob(4))));"
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  test_id INTEGER NOT NULL REFERENCES tests(id),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('hl7', 'fhir')),"
+	"  report_version INTEGER NOT NULL CHECK (report_version >= 0),"
+	"  resend_of INTEGER REFERENCES outbox(id),"
+	"  control_id TEXT NOT NULL UNIQUE,"
+	"  payload BLOB NOT NULL,"
+	"  created_at TEXT NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'delivered', 'failed',"
+	"                                       'cancelled')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"
+	"  next_at TEXT NOT NULL,"
+	"  last_error TEXT,"
+	"  delivered_at TEXT);"
+	"CREATE UNIQUE INDEX outbox_once ON outbox(test_id, kind, report_version)"
+	"  WHERE resend_of IS NULL;"
+	"CREATE INDEX outbox_due ON outbox(kind, state, next_at);"
+	"CREATE TABLE outbox_history ("
+	"  id INTEGER PRIMARY KEY,"
+	"  outbox_id INTEGER NOT NULL REFERENCES outbox(id),"
+	"  at TEXT NOT NULL,"
+	"  event TEXT NOT NULL,"
+	"  detail TEXT);"
+	"CREATE INDEX outbox_history_msg ON outbox_history(outbox_id, id);"
+	"CREATE TRIGGER outbox_no_delete BEFORE DELETE ON outbox BEGIN"
+	"  SELECT RAISE(ABORT, 'an outbox message is never deleted: cancel it');"
+	"END;"
+	"CREATE TRIGGER outbox_history_no_delete BEFORE DELETE ON outbox_history BEGIN"
+	"  SELECT RAISE(ABORT, 'the outbox history is never deleted');"
+	"END;",
 };
 
 static int pragma_int(struct tl_store *st, const char *sql, int *out, const char *what,
