@@ -4,16 +4,16 @@
 #   segment out of order, hostile text that does not read back);
 # - every message the unit test builds (test_hl7 with TL_HL7_DUMP), hostile text read
 #   back unchanged;
-# - a whole test on the simulated daemon, signed: the preview (GET /v1/tests/{id}/hl7,
-#   treadlab export --hl7) is refused while it runs (409) and, as the store keeps no
-#   demographics yet, with every missing field named (422); the daemon's record with
-#   demographics and order added (hostile names) and its signed PDF make a message
-#   (hl7_build) that passes the checker with the PDF's bytes embedded.
+# - a whole test on the simulated daemon: the preview (GET /v1/tests/{id}/hl7, treadlab
+#   export --hl7) is refused while it runs (409) and, before the demographics and the
+#   order are recorded, with every missing field named (422); then, recorded (hostile
+#   names) and signed, the message passes the checker with the signed PDF's bytes
+#   embedded.
 # Skips (77) without node or tests/node_modules (npm ci in tests/).
 source "$(dirname "$0")/lib.sh"
 command -v node >/dev/null || { say "SKIP: node missing"; exit 77; }
 [ -d "$TL_SOURCE_DIR/tests/node_modules/hl7v2" ] || { say "SKIP: tests/node_modules (npm ci in tests/) missing"; exit 77; }
-: "${HL7_BUILD:?run through ctest}" "${HL7_UNIT:?run through ctest}"
+: "${HL7_UNIT:?run through ctest}"
 CHECK="$TL_SOURCE_DIR/tests/records/check_hl7.mjs"
 
 # hl7ok FILE [ARGS]: the checker accepts the message (its line, or its error, shown).
@@ -85,11 +85,7 @@ for s in brachial-left:150 brachial-right:148 pt-left:62 pt-right:70; do
 done
 "$T" relief --posture standing >/dev/null
 "$T" finish >/dev/null
-signed=true
-printf 'physician-pw-1\n' | "$T" user add dr.hl7 --role physician >/dev/null
-check "the physician signs" bash -c "printf 'physician-pw-1\n' | '$T' sign $id --user dr.hl7 >/dev/null"
-
-missing="missing patient MRN; MRN assigning authority; family name; birth date; sex; order accession number"
+missing="missing MRN assigning authority; family name; birth date; sex; order accession number"
 check "the preview names every missing field at once (422)" \
 	expect 422 "test $id cannot be sent: $missing" GET "/v1/tests/$id/hl7"
 out=$("$T" export --hl7 "$id" 2>&1) && rc=0 || rc=$?
@@ -99,24 +95,22 @@ out=$("$T" export --hl7 999 2>&1) && rc=0 || rc=$?
 check "treadlab export --hl7 of no test says so ($rc)" bash -c "test $rc -ne 0 && grep -q 'no test 999' <<<\"\$1\"" _ "$out"
 check "treadlab export --hl7 needs a test id" bash -c "'$T' export --hl7 abc 2>/dev/null; test \$? = 2"
 
-# The record as the daemon keeps it, with demographics and an order added as the
-# demographics work will store them (hostile names), and the signed PDF.
-build=() want=(--no-ed)
-if $signed; then
-	"$T" report "$id" -o "$WORK/signed.pdf"
-	build=(--pdf "$WORK/signed.pdf") want=(--ed --pdf "$WORK/signed.pdf")
-fi
-"$T" show "$id" --json | jq '. + {demographics: {mrn: "MRN-77", assigning_authority: "HOSP&EAST",
-	family: "Müller|^~\\&\r\nX", given: "Zoë", birth_date: "1950-01-02", sex: "female"},
-	order: {accession: "ACC^1", ordering_physician: {id: "P1", family: "House", given: "G~r"}}}' >"$WORK/rec.json"
-jq -n '{"PID.5.1": "Müller|^~\\&\r\nX", "PID.5.2": "Zoë", "PID.3.1": "MRN-77",
+# The patient's demographics and the order, as the technician records them (hostile
+# names: every HL7 delimiter, non-ASCII), then the physician signs.
+check "the demographics are recorded" "$T" patient HL701 --authority 'HOSP&EAST' \
+	--family 'Müller|^~\&X' --given Zoë --birth-date 1950-01-02 --sex female
+check "the order is recorded" "$T" order "$id" --accession 'ACC^1' --physician-id P1 \
+	--physician-family House --physician-given 'G~r'
+printf 'physician-pw-1\n' | "$T" user add dr.hl7 --role physician >/dev/null
+check "the physician signs" bash -c "printf 'physician-pw-1\n' | '$T' sign $id --user dr.hl7 >/dev/null"
+"$T" report "$id" -o "$WORK/signed.pdf"
+jq -n '{"PID.5.1": "Müller|^~\\&X", "PID.5.2": "Zoë", "PID.3.1": "HL701",
 	"ORC.2.1": "ACC^1", "OBR.16.3": "G~r"}' >"$WORK/expect.json"
-check "the daemon's record builds a message" \
-	bash -c '"$1" "$2" "${@:4}" --patient-class O >"$3"' _ "$HL7_BUILD" "$WORK/rec.json" "$WORK/daemon.hl7" "${build[@]}"
-check "hl7v2 strict parse and our checks: the daemon's record$($signed && echo ', signed PDF embedded')" \
-	hl7ok "$WORK/daemon.hl7" --pv1 "${want[@]}" --expect "$WORK/expect.json"
+check "treadlab export --hl7 prints the message" "$T" export --hl7 "$id" -o "$WORK/daemon.hl7"
+check "hl7v2 strict parse and our checks: the daemon's message, signed PDF embedded" \
+	hl7ok "$WORK/daemon.hl7" --pv1 --ed --pdf "$WORK/signed.pdf" --expect "$WORK/expect.json"
 check "the message holds the daemon's own results (PWT as recorded)" \
-	grep -q "|NM|PWT^Peak walking time^99TLB||$(jq -r .pwt_s "$WORK/rec.json")|s^s^UCUM|" "$WORK/daemon.hl7"
+	grep -q "|NM|PWT^Peak walking time^99TLB||$("$T" show "$id" --json | jq -r .pwt_s)|s^s^UCUM|" "$WORK/daemon.hl7"
 check "... and the post-exercise ankle pressure it was given" \
 	grep -q '|pt-left-post-1|62|mm\[Hg\]' "$WORK/daemon.hl7"
 stop_daemon
