@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "abi.h"
+#include "required.h"
 
 #define UCUM "http://unitsofmeasure.org"
 #define LOINC "http://loinc.org"
@@ -140,40 +141,31 @@ static void missing(char *buf, size_t cap, size_t *k, const char *fmt, ...)
 		*k = *k + (size_t)n < cap ? *k + (size_t)n : cap - 1;
 }
 
-/* Everything a Bundle needs that the record may lack: all of it named at once. */
+/* Everything a Bundle needs that the record may lack: the test's own id and start (the
+ * store always gives them), then the patient's and the order's fields
+ * (tl_records_check_required names every missing one at once), then their form. */
 static int check_required(const json_t *rec, struct tl_err *err)
 {
-	char miss[400] = "";
-	size_t k = 0;
+	json_t *id = json_object_get(rec, "id");
+	if (!json_is_integer(id) || !str(rec, "started_at")) {
+		tl_err_set(err, "FHIR: the record has no %s", json_is_integer(id) ? "started_at" : "id");
+		return -1;
+	}
+	if (tl_records_check_required(rec, err) < 0)
+		return -1;
 	const json_t *d = json_object_get(rec, "demographics");
-	const json_t *o = json_object_get(rec, "order");
-	if (!json_is_integer(json_object_get(rec, "id")))
-		missing(miss, sizeof miss, &k, "id");
-	if (!str(rec, "started_at"))
-		missing(miss, sizeof miss, &k, "started_at");
-	static const char *const dem[] = {"mrn", "assigning_authority", "family", "birth_date",
-					  "sex"};
-	for (size_t i = 0; i < sizeof dem / sizeof *dem; i++)
-		if (!str(d, dem[i]))
-			missing(miss, sizeof miss, &k, "demographics.%s", dem[i]);
+	char bad[200] = "";
+	size_t k = 0;
 	const char *bd = str(d, "birth_date"), *sex = str(d, "sex");
-	if (bd && (strlen(bd) != 10 || strspn(bd, "0123456789-") != 10 || bd[4] != '-' ||
-		   bd[7] != '-' || strchr(bd, '-') != bd + 4 || strrchr(bd, '-') != bd + 7))
-		missing(miss, sizeof miss, &k, "demographics.birth_date as YYYY-MM-DD (not '%.10s')", bd);
-	if (sex && strcmp(sex, "female") && strcmp(sex, "male") && strcmp(sex, "other") &&
+	if (strlen(bd) != 10 || strspn(bd, "0123456789-") != 10 || bd[4] != '-' || bd[7] != '-' ||
+	    strchr(bd, '-') != bd + 4 || strrchr(bd, '-') != bd + 7)
+		missing(bad, sizeof bad, &k, "birth date '%.10s' is not a date YYYY-MM-DD", bd);
+	if (strcmp(sex, "female") && strcmp(sex, "male") && strcmp(sex, "other") &&
 	    strcmp(sex, "unknown"))
-		missing(miss, sizeof miss, &k,
-			"demographics.sex as female, male, other or unknown (not '%.16s')", sex);
-	if (!str(o, "accession"))
-		missing(miss, sizeof miss, &k, "order.accession");
+		missing(bad, sizeof bad, &k, "sex '%.16s' is not female, male, other or unknown", sex);
 	if (!k)
 		return 0;
-	json_t *id = json_object_get(rec, "id");
-	if (json_is_integer(id))
-		tl_err_set(err, "FHIR: test %lld cannot be sent: missing %s",
-			   (long long)json_integer_value(id), miss);
-	else
-		tl_err_set(err, "FHIR: the test cannot be sent: missing %s", miss);
+	tl_err_set(err, "test %lld cannot be sent: %s", (long long)json_integer_value(id), bad);
 	return -1;
 }
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "abi.h"
+#include "required.h"
 
 /* Local codes (HL7 v2.5.1 2.A.7: "99zzz" names a locally defined coding system). */
 #define LOCAL "99TLB"
@@ -250,13 +251,15 @@ static void add_problem(char *list, size_t cap, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Every required field, checked at once: the error lists all that are missing or
- * malformed. (The demographics' own check, tl_records_check_required, may replace this.) */
+/* The fields the message needs (tl_records_check_required names every missing one at
+ * once), then their form: a malformed birth date or sex is named with its value. */
 static int check_required(const json_t *rec, long long id, struct who *w, struct tl_err *err)
 {
+	if (tl_records_check_required(rec, err) < 0)
+		return -1;
 	const json_t *d = json_object_get(rec, "demographics");
 	const json_t *o = json_object_get(rec, "order");
-	char missing[300] = "", bad[300] = "";
+	char bad[300] = "";
 	memset(w, 0, sizeof *w);
 	w->mrn = str(d, "mrn");
 	w->authority = str(d, "assigning_authority");
@@ -265,34 +268,18 @@ static int check_required(const json_t *rec, long long id, struct who *w, struct
 	w->accession = str(o, "accession");
 	w->physician = json_object_get(o, "ordering_physician");
 	const char *birth = str(d, "birth_date"), *sex = str(d, "sex");
-	if (!w->mrn)
-		add_problem(missing, sizeof missing, "patient MRN");
-	if (!w->authority)
-		add_problem(missing, sizeof missing, "MRN assigning authority");
-	if (!w->family)
-		add_problem(missing, sizeof missing, "family name");
-	if (!birth)
-		add_problem(missing, sizeof missing, "birth date");
-	else if (!hl7_date(birth, w->birth))
+	if (!hl7_date(birth, w->birth))
 		add_problem(bad, sizeof bad, "birth date '%.32s' is not a date YYYY-MM-DD", birth);
-	if (!sex) {
-		add_problem(missing, sizeof missing, "sex");
-	} else {
-		static const char *const names[] = {"female", "male", "other", "unknown"};
-		static const char *const codes[] = {"F", "M", "O", "U"};
-		for (size_t i = 0; i < 4 && !w->sex; i++)
-			if (!strcmp(sex, names[i]))
-				w->sex = codes[i];
-		if (!w->sex)
-			add_problem(bad, sizeof bad,
-				    "sex '%.32s' is not female, male, other or unknown", sex);
-	}
-	if (!w->accession)
-		add_problem(missing, sizeof missing, "order accession number");
-	if (!*missing && !*bad)
+	static const char *const names[] = {"female", "male", "other", "unknown"};
+	static const char *const codes[] = {"F", "M", "O", "U"};
+	for (size_t i = 0; i < 4 && !w->sex; i++)
+		if (!strcmp(sex, names[i]))
+			w->sex = codes[i];
+	if (!w->sex)
+		add_problem(bad, sizeof bad, "sex '%.32s' is not female, male, other or unknown", sex);
+	if (!*bad)
 		return 0;
-	tl_err_set(err, "hl7: test %lld cannot be sent%s%s%s%s", id,
-		   *missing ? ": missing " : "", missing, *bad ? (*missing ? "; " : ": ") : "", bad);
+	tl_err_set(err, "test %lld cannot be sent: %s", id, bad);
 	return -1;
 }
 

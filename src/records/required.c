@@ -36,9 +36,6 @@ int tl_records_check_required(const json_t *record, struct tl_err *err)
 	for (size_t i = 0; i < sizeof patient / sizeof patient[0]; i++) {
 		if (present(demo, patient[i].key))
 			continue;
-		/* a record without demographics still names its patient */
-		if (!strcmp(patient[i].key, "mrn") && present(record, "patient"))
-			continue;
 		size_t len = strlen(pmiss);
 		snprintf(pmiss + len, sizeof pmiss - len, "%s%s", n++ ? ", " : "", patient[i].words);
 	}

@@ -26,7 +26,7 @@ done
 out=$("$T" export --fhir "$id" 2>&1) && rc=0 || rc=$?
 check "before the demographics and the order are recorded the Bundle is refused ($rc)" test "$rc" = 1
 check "... naming every missing field, with HTTP 422" grep -q \
-	'missing demographics.assigning_authority, demographics.family, demographics.birth_date, demographics.sex, order.accession (HTTP 422)' \
+	'test [0-9]* cannot be sent: missing patient assigning authority, family name, birth date, sex; order accession (HTTP 422)' \
 	<<<"$out"
 say "     $out"
 # The record's patient and order, before signing (the signature covers the name).

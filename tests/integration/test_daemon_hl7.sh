@@ -85,7 +85,7 @@ for s in brachial-left:150 brachial-right:148 pt-left:62 pt-right:70; do
 done
 "$T" relief --posture standing >/dev/null
 "$T" finish >/dev/null
-missing="missing MRN assigning authority; family name; birth date; sex; order accession number"
+missing="missing patient assigning authority, family name, birth date, sex; order accession"
 check "the preview names every missing field at once (422)" \
 	expect 422 "test $id cannot be sent: $missing" GET "/v1/tests/$id/hl7"
 out=$("$T" export --hl7 "$id" 2>&1) && rc=0 || rc=$?

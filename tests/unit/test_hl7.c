@@ -252,8 +252,8 @@ static void missing_fields_listed_at_once(void **state)
 	json_object_del(rec, "demographics");
 	json_object_del(rec, "order");
 	assert_int_equal(build_err(rec, &err), -1);
-	assert_string_equal(err.msg, "hl7: test 1 cannot be sent: missing patient MRN; MRN assigning "
-				     "authority; family name; birth date; sex; order accession number");
+	assert_string_equal(err.msg, "test 1 cannot be sent: missing patient MRN, assigning "
+				     "authority, family name, birth date, sex; order accession");
 	json_decref(rec);
 
 	/* nulls and empty strings are missing too; malformed values said what they are */
@@ -264,8 +264,12 @@ static void missing_fields_listed_at_once(void **state)
 	json_object_set_new(d, "sex", json_string("F"));
 	json_object_set_new(json_object_get(rec, "order"), "accession", json_null());
 	assert_int_equal(build_err(rec, &err), -1);
-	assert_string_equal(err.msg, "hl7: test 1 cannot be sent: missing patient MRN; order "
-				     "accession number; birth date '1950-02-30' is not a date "
+	assert_string_equal(err.msg, "test 1 cannot be sent: missing patient MRN; order accession");
+	/* once present, their form: named with the value */
+	json_object_set_new(d, "mrn", json_string("MRN-1"));
+	json_object_set_new(json_object_get(rec, "order"), "accession", json_string("ACC-1"));
+	assert_int_equal(build_err(rec, &err), -1);
+	assert_string_equal(err.msg, "test 1 cannot be sent: birth date '1950-02-30' is not a date "
 				     "YYYY-MM-DD; sex 'F' is not female, male, other or unknown");
 	json_decref(rec);
 }

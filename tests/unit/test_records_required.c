@@ -64,8 +64,8 @@ static void a_record_without_demographics_lacks_all(void **state)
 	json_t *r = json_pack("{s:i, s:s}", "id", 3, "patient", "MRN-3");
 	struct tl_err err = {""};
 	assert_int_equal(tl_records_check_required(r, &err), -1);
-	assert_string_equal(err.msg, "test 3 cannot be sent: missing patient assigning authority, "
-				     "family name, birth date, sex; order accession");
+	assert_string_equal(err.msg, "test 3 cannot be sent: missing patient MRN, assigning "
+				     "authority, family name, birth date, sex; order accession");
 	json_decref(r);
 	r = json_object();
 	assert_int_equal(tl_records_check_required(r, &err), -1);
