@@ -169,6 +169,11 @@ static int delivery_key(struct loader *l, const char *sec, const char *key, cons
 	if (!strcmp(key, "trigger")) {
 		if (tl_send_trigger_parse(val, &d->trigger))
 			return bad(l, "[%s] trigger: '%s' is not one of sign, complete", sec, val);
+		/* Sending when a test ends, unsigned, is not built: refused rather than
+		 * accepted and silently never sent (docs/records.md, Known limits). */
+		if (d->trigger == TL_SEND_ON_COMPLETE)
+			return bad(l, "[%s] trigger: 'complete' (send when a test ends) is not built yet; "
+				   "only 'sign' is", sec);
 		return 1;
 	}
 	if (!strcmp(key, !strcmp(sec, "hl7") ? "ack_timeout_ms" : "timeout_ms"))

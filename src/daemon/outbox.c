@@ -214,11 +214,6 @@ static void *run(void *arg)
 		TL_WARNING("outbox: %d message(s) were being sent when the daemon stopped: sending "
 			   "them again with the same control id", n);
 	publish(o, NULL);
-	/* Said at every start, so that a site relying on it knows (docs/records.md). */
-	if ((d->cfg.hl7.send_to[0] && d->cfg.hl7.d.trigger == TL_SEND_ON_COMPLETE) ||
-	    (d->cfg.fhir.url[0] && d->cfg.fhir.d.trigger == TL_SEND_ON_COMPLETE))
-		TL_WARNING("outbox: trigger = complete is not supported yet: nothing is queued when "
-			   "a test ends; `treadlab outbox send TEST-ID` queues a signed test's messages");
 	bool hl7 = d->cfg.hl7.send_to[0] != 0, fhir = d->cfg.fhir.url[0] != 0;
 	for (;;) {
 		pthread_mutex_lock(&o->mu);

@@ -30,6 +30,7 @@ check "unknown driver, with the registry's names" refused '[treadmill]\ndriver =
 check "hl7 send_to without a port" refused '[hl7]\nsend_to = engine.example.org' "bad.conf:2: \[hl7\] send_to: 'engine.example.org' is not HOST:PORT \(port 1 to 65535\)"
 check "hl7 send_to port out of range" refused '[hl7]\nsend_to = 127.0.0.1:70000' 'bad.conf:2: \[hl7\] send_to: .127.0.0.1:70000. is not HOST:PORT'
 check "hl7 trigger" refused '[hl7]\ntrigger = later' "bad.conf:2: \[hl7\] trigger: 'later' is not one of sign, complete"
+check "trigger = complete is refused, not silently ignored" refused '[fhir]\ntrigger = complete' "bad.conf:2: \[fhir\] trigger: 'complete' \(send when a test ends\) is not built yet; only 'sign' is"
 check "an HL7 delimiter in a name" refused '[hl7]\nsending_facility = LAB|2' 'bad.conf:2: \[hl7\] sending_facility: .LAB\|2. holds an HL7 delimiter'
 check "fhir url without a scheme" refused '[fhir]\nurl = fhir.example.org/r4' "bad.conf:2: \[fhir\] url: 'fhir.example.org/r4' is not an http:// or https:// URL"
 check "fhir token file unreadable" refused '[fhir]\nurl = https://fhir.example.org/r4\ntoken_file = /nonexistent/token' '\[fhir\] token_file /nonexistent/token cannot be read'
