@@ -376,6 +376,13 @@ function render(st) {
 	const alarm = [st.alarm && `Alarm: ${st.alarm}`, st.store_error && `Not recorded: ${st.store_error}`].filter(Boolean).join(' ');
 	$('v-alarm').textContent = alarm;
 	$('v-alarm').hidden = !alarm;
+	// results not yet in the medical record (the outbox: treadlab outbox, docs/records.md)
+	const ob = st.outbox || {};
+	const obText = ob.undelivered ? `${ob.undelivered} result${ob.undelivered === 1 ? '' : 's'} not yet delivered to the medical record` +
+		(ob.failed ? ` (${ob.failed} failed${ob.alert ? ': ' + ob.alert : ''}; see treadlab outbox)` : '') : '';
+	$('v-outbox').textContent = obText;
+	$('v-outbox').hidden = !obText;
+	$('v-outbox').dataset.failed = ob.failed ? 'yes' : 'no';
 	const rem = reminderText(st);
 	$('v-reminder').textContent = rem;
 	$('v-reminder').hidden = !rem;
