@@ -9,7 +9,8 @@
 //   timeout  reads the request and never answers
 //   429      Too Many Requests (come back later)
 //   302      a redirect elsewhere
-// Stops at SIGTERM.
+// The environment may set PORT (instead of any free one) and SAVE_DIR (each POST's body is
+// also written there as bundle-N.json, for a validator to read). Stops at SIGTERM.
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -25,11 +26,14 @@ function send(res, status, body) {
 	res.end(JSON.stringify(body));
 }
 
+let saved = 0;
 const handler = (req, res) => {
 	const chunks = [];
 	req.on('data', (c) => chunks.push(c));
 	req.on('end', () => {
 		const body = Buffer.concat(chunks).toString('utf8');
+		if (process.env.SAVE_DIR && req.method === 'POST')
+			fs.writeFileSync(`${process.env.SAVE_DIR}/bundle-${++saved}.json`, body);
 		fs.appendFileSync(log, JSON.stringify({
 			method: req.method, path: req.url,
 			authorization: req.headers.authorization ?? null,
@@ -69,7 +73,7 @@ const handler = (req, res) => {
 };
 const server = cert ? https.createServer({cert: fs.readFileSync(cert), key: fs.readFileSync(key)}, handler)
 	: http.createServer(handler);
-server.listen(0, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
+server.listen(Number(process.env.PORT || 0), '127.0.0.1', () => console.log(`listening ${server.address().port}`));
 process.on('SIGTERM', () => {
 	server.closeAllConnections();
 	server.close(() => process.exit(0));
