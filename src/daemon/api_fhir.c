@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "fhir.h"
-#include "store.h"
 #include "tl_clock.h"
 
 enum MHD_Result tl_api_get_fhir(struct tl_api *api, struct MHD_Connection *c,
@@ -20,41 +19,27 @@ enum MHD_Result tl_api_get_fhir(struct tl_api *api, struct MHD_Connection *c,
 	enum MHD_Result ret;
 	if (!tl_api_test_exists(api, c, rq->id, &ret))
 		return ret;
+	struct tl_api_signed sg;
+	if (!tl_api_signed_read(api, c, rq->id, &sg, &ret))
+		return ret;
+	json_t *rec = sg.rec;
 	struct tl_err err;
-	struct tl_store *st = tl_api_pool_take(api->pool, &err);
-	if (!st)
-		return tl_api_send_error(c, 500, "%s", err.msg);
-	json_t *rec = NULL;
-	struct tl_store_signed_report sr = {0};
-	char hash[65];
-	int has_signed = 0;
-	bool ok = (rec = tl_store_test_json(st, rq->id, &err)) &&
-		  tl_store_record_hash(st, rq->id, hash, &err) == 0 &&
-		  (has_signed = tl_store_report_latest(st, rq->id, &sr, &err)) >= 0;
-	tl_api_pool_give(api->pool, st, !ok);
-	if (!ok) {
-		json_decref(rec);
-		free(sr.pdf);
-		return tl_api_send_error(c, 500, "%s", err.msg);
-	}
 	/* A report signed before the record changed is not this record's: no PDF, and the
 	 * Bundle is preliminary. */
-	bool current = has_signed == 1 && !strcmp(sr.record_sha256, hash);
+	bool current = sg.current;
 	if (current &&
 	    json_object_set_new(rec, "signature",
-				json_pack("{s:s, s:s, s:i}", "signed_by", sr.signed_by, "signed_at",
-					  sr.signed_at, "version", sr.version))) {
-		json_decref(rec);
-		free(sr.pdf);
+				json_pack("{s:s, s:s, s:i}", "signed_by", sg.signed_by, "signed_at",
+					  sg.signed_at, "version", sg.version))) {
+		tl_api_signed_free(&sg);
 		return tl_api_send_oom(c);
 	}
 	char seed[40], now[32];
 	snprintf(seed, sizeof seed, "preview-%lld", (long long)rq->id);
 	tl_utc_now(now);
-	json_t *b = tl_fhir_bundle(rec, current ? sr.pdf : NULL, current ? sr.len : 0, seed, now,
+	json_t *b = tl_fhir_bundle(rec, current ? sg.pdf : NULL, current ? sg.len : 0, seed, now,
 				   &err);
-	json_decref(rec);
-	free(sr.pdf);
+	tl_api_signed_free(&sg);
 	if (!b)
 		return strstr(err.msg, "out of memory") ? tl_api_send_oom(c)
 							: tl_api_send_error(c, 422, "%s", err.msg);

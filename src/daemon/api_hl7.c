@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "hl7.h"
-#include "store.h"
 #include "tl_clock.h"
 
 static bool in_progress(const char *state)
@@ -31,42 +30,28 @@ enum MHD_Result tl_api_get_hl7(struct tl_api *api, struct MHD_Connection *c,
 	enum MHD_Result ret;
 	if (!tl_api_test_exists(api, c, rq->id, &ret))
 		return ret;
+	struct tl_api_signed sg;
+	if (!tl_api_signed_read(api, c, rq->id, &sg, &ret))
+		return ret;
+	json_t *rec = sg.rec;
 	struct tl_err err;
-	struct tl_store *st = tl_api_pool_take(api->pool, &err);
-	if (!st)
-		return tl_api_send_error(c, 500, "%s", err.msg);
-	json_t *rec = NULL;
-	struct tl_store_signed_report sr = {0};
-	char hash[65];
-	int has_signed = 0;
-	bool ok = (rec = tl_store_test_json(st, rq->id, &err)) &&
-		  tl_store_record_hash(st, rq->id, hash, &err) == 0 &&
-		  (has_signed = tl_store_report_latest(st, rq->id, &sr, &err)) >= 0;
-	tl_api_pool_give(api->pool, st, !ok);
-	if (!ok) {
-		json_decref(rec);
-		free(sr.pdf);
-		return tl_api_send_error(c, 500, "%s", err.msg);
-	}
 	const char *state = json_string_value(json_object_get(rec, "state"));
 	if (in_progress(state)) {
 		ret = tl_api_send_error(c, 409, "test %lld is still in progress (state %s): its "
 					"message is built once it is finished", (long long)rq->id, state);
-		json_decref(rec);
-		free(sr.pdf);
+		tl_api_signed_free(&sg);
 		return ret;
 	}
-	bool current = has_signed && !strcmp(sr.record_sha256, hash);
+	bool current = sg.current;
 	char ctl[32], now[32];
 	if (snprintf(ctl, sizeof ctl, "TL%lld-preview", (long long)rq->id) > 20)
 		snprintf(ctl, sizeof ctl, "P%lld", (long long)rq->id);
 	tl_utc_now(now);
 	char *msg;
 	size_t len;
-	int rc = tl_hl7_oru(rec, current ? sr.pdf : NULL, current ? sr.len : 0, &api->d->cfg.hl7,
+	int rc = tl_hl7_oru(rec, current ? sg.pdf : NULL, current ? sg.len : 0, &api->d->cfg.hl7,
 			    ctl, now, &msg, &len, &err);
-	json_decref(rec);
-	free(sr.pdf);
+	tl_api_signed_free(&sg);
 	if (rc < 0)
 		return tl_api_send_error(c, strstr(err.msg, "out of memory") ? 500 : 422, "%s", err.msg);
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, msg, MHD_RESPMEM_MUST_FREE);

@@ -176,6 +176,23 @@ void tl_api_snapshot(struct tl_daemon *d, struct tl_status *out);
 /* Sends test id's record (200), 404 if there is none. */
 enum MHD_Result tl_api_send_test(struct tl_api *api, struct MHD_Connection *c, int64_t id);
 /* Whether test id exists; sends 404/500 (in *ret) and returns false if not. */
+/* A test's record with its latest signed report (api_report.c): the messages to the
+ * medical record (HL7, FHIR, the outbox) embed that report while it is the record's own,
+ * i.e. signed since the record last changed (current). */
+struct tl_api_signed {
+	json_t *rec;
+	bool has;            /* a version was signed: the fields below are its */
+	bool current;        /* ... and the record is what was signed */
+	int version;
+	char signed_by[65], signed_at[32];
+	unsigned char *pdf;  /* the PDF as signed (malloc'd), NULL if none */
+	size_t len;
+};
+/* Fills s from the pool's connection: true, or false after answering (500) in *ret. */
+bool tl_api_signed_read(struct tl_api *api, struct MHD_Connection *c, int64_t id,
+			struct tl_api_signed *s, enum MHD_Result *ret);
+void tl_api_signed_free(struct tl_api_signed *s);
+
 bool tl_api_test_exists(struct tl_api *api, struct MHD_Connection *c, int64_t id,
 			enum MHD_Result *ret);
 

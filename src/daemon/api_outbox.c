@@ -115,42 +115,30 @@ enum MHD_Result tl_api_outbox_send(struct tl_api *api, struct MHD_Connection *c,
 	if (!plan.n)
 		return tl_api_send_error(c, 409, "no destination is configured ([hl7] send_to, "
 					 "[fhir] url in treadlabd.conf)");
-	struct tl_err err;
-	struct tl_store *st = tl_api_pool_take(api->pool, &err);
-	if (!st)
-		return tl_api_send_error(c, 500, "%s", err.msg);
-	json_t *rec = NULL;
-	struct tl_store_signed_report sr = {0};
-	char hash[65];
-	int has = 0;
-	ok = (rec = tl_store_test_json(st, rq->id, &err)) &&
-	     tl_store_record_hash(st, rq->id, hash, &err) == 0 &&
-	     (has = tl_store_report_latest(st, rq->id, &sr, &err)) >= 0;
-	tl_api_pool_give(api->pool, st, !ok);
-	st = NULL;
-	if (!ok) {
-		ret = tl_api_send_error(c, 500, "%s", err.msg);
-		goto out;
-	}
-	if (!has) {
+	struct tl_api_signed sg;
+	if (!tl_api_signed_read(api, c, rq->id, &sg, &ret))
+		return ret;
+	struct tl_err err = {""};
+	struct tl_store *st;
+	if (!sg.has) {
 		ret = tl_api_send_error(c, 409, "test %lld has no signed report: a physician signs "
 					"it (that queues its messages)", (long long)rq->id);
 		goto out;
 	}
-	if (strcmp(sr.record_sha256, hash)) {
+	if (!sg.current) {
 		ret = tl_api_send_error(c, 409, "the record of test %lld changed since version %d was "
 					"signed: sign it again (that queues its messages)",
-					(long long)rq->id, sr.version);
+					(long long)rq->id, sg.version);
 		goto out;
 	}
-	ob.rec = rec;
-	ob.pdf = sr.pdf;
-	ob.len = sr.len;
-	ob.signer = sr.signed_by;
-	snprintf(ob.signed_at, sizeof ob.signed_at, "%s", sr.signed_at);
+	ob.rec = sg.rec;
+	ob.pdf = sg.pdf;
+	ob.len = sg.len;
+	ob.signer = sg.signed_by;
+	snprintf(ob.signed_at, sizeof ob.signed_at, "%s", sg.signed_at);
 	tl_utc_now(ob.now);
 	st = tl_store_open_current(api->d->cfg.database, &err);
-	int n = st ? tl_store_outbox_queue(st, rq->id, sr.version, &plan, ob.now, &err) : -1;
+	int n = st ? tl_store_outbox_queue(st, rq->id, sg.version, &plan, ob.now, &err) : -1;
 	tl_store_close(st);
 	if (n < 0) {
 		ret = tl_api_send_error(c, 500, "%s", err.msg);
@@ -176,9 +164,8 @@ enum MHD_Result tl_api_outbox_send(struct tl_api *api, struct MHD_Connection *c,
 	}
 	tl_outbox_wake(api->d->outbox);
 	ret = tl_api_send_json(c, 201, json_pack("{s:I, s:i, s:o*}", "test", (json_int_t)rq->id,
-						 "version", sr.version, "outbox", sent));
+						 "version", sg.version, "outbox", sent));
 out:
-	json_decref(rec);
-	free(sr.pdf);
+	tl_api_signed_free(&sg);
 	return ret;
 }

@@ -97,6 +97,47 @@ static int report_opts(const struct tl_config *cfg, struct tl_report_opts *o, ch
 	return 0;
 }
 
+bool tl_api_signed_read(struct tl_api *api, struct MHD_Connection *c, int64_t id,
+			struct tl_api_signed *s, enum MHD_Result *ret)
+{
+	memset(s, 0, sizeof *s);
+	struct tl_err err;
+	struct tl_store *st = tl_api_pool_take(api->pool, &err);
+	if (!st) {
+		*ret = tl_api_send_error(c, 500, "%s", err.msg);
+		return false;
+	}
+	struct tl_store_signed_report sr = {0};
+	char hash[65];
+	int has = 0;
+	bool ok = (s->rec = tl_store_test_json(st, id, &err)) &&
+		  tl_store_record_hash(st, id, hash, &err) == 0 &&
+		  (has = tl_store_report_latest(st, id, &sr, &err)) >= 0;
+	tl_api_pool_give(api->pool, st, !ok);
+	if (!ok) {
+		free(sr.pdf);
+		tl_api_signed_free(s);
+		*ret = tl_api_send_error(c, 500, "%s", err.msg);
+		return false;
+	}
+	s->has = has == 1;
+	s->current = s->has && !strcmp(sr.record_sha256, hash);
+	s->version = sr.version;
+	memcpy(s->signed_by, sr.signed_by, sizeof s->signed_by);
+	memcpy(s->signed_at, sr.signed_at, sizeof s->signed_at);
+	s->pdf = sr.pdf;
+	s->len = sr.len;
+	return true;
+}
+
+void tl_api_signed_free(struct tl_api_signed *s)
+{
+	json_decref(s->rec);
+	free(s->pdf);
+	s->rec = NULL;
+	s->pdf = NULL;
+}
+
 enum MHD_Result tl_api_get_report(struct tl_api *api, struct MHD_Connection *c,
 				  struct tl_api_request *rq)
 {
