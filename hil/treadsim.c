@@ -948,7 +948,7 @@ static void chan_input(struct sim *s, int i, int64_t t_us)
 	ssize_t r = read(c->fd, c->rx + c->rx_len, sizeof c->rx - c->rx_len);
 	if (r <= 0) {
 		if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-			if (c->kind == CH_TCP)
+			if (c->kind == CH_TCP || c->kind == CH_CUFF_TCP)
 				drop_chan(s, i);
 		}
 		return;

@@ -53,12 +53,11 @@ int tl_cuff_mark_at(const struct tl_cuff_sample *s, size_t n, int64_t press_ms, 
 		v = s[i].mmhg + (s[i + 1].mmhg - s[i].mmhg) * f;
 		interval = (int)gap;
 	}
-	/* The rate over the samples within the window either side (at least the bracket). */
-	size_t a = i, b = i + 1 < n ? i + 1 : i;
+	/* The rate over the window before the press, up to the sample that closes the
+	 * bracket: what follows the press is the vent it ordered, not the deflation. */
+	size_t a = i, b = i + 1 < n && s[i].t_ms != press_ms ? i + 1 : i;
 	while (a > 0 && s[a - 1].t_ms >= press_ms - TL_CUFF_RATE_WINDOW_MS)
 		a--;
-	while (b + 1 < n && s[b + 1].t_ms <= press_ms + TL_CUFF_RATE_WINDOW_MS)
-		b++;
 	if (a == b && a > 0)
 		a--;
 	double rate = 0;

@@ -48,7 +48,7 @@ struct tl_cuff_mark {
 	double rate_mmhg_s; /* the deflation rate measured around it (positive: falling) */
 };
 
-/* The window around the press over which the deflation rate is measured. */
+/* The window before the press over which the deflation rate is measured. */
 #define TL_CUFF_RATE_WINDOW_MS 1000
 
 /* The pressure at press_ms from n samples in strictly increasing time order. Refused

@@ -32,6 +32,12 @@ static void mark_interpolates_between_samples(void **state)
 	assert_int_equal(m.interval_ms, 100);
 	assert_near(m.rate_mmhg_s, 2.0, 1e-9);
 	assert_int_equal(m.t_ms, 1525);
+	/* The rate is the deflation before the press, not the vent after it. */
+	for (size_t k = 6; k < n; k++)
+		s[k].mmhg = s[5].mmhg - 0.2 - 6.0 * (double)(k - 6);
+	assert_int_equal(tl_cuff_mark_at(s, n, 1500, 250, &m, &err), 0);
+	assert_near(m.rate_mmhg_s, 2.0, 1e-9);
+	ramp(s, n);
 	/* On a sample exactly. */
 	assert_int_equal(tl_cuff_mark_at(s, n, 2000, 250, &m, &err), 0);
 	assert_near(m.mmhg, 178.0, 1e-9);
