@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../src/core/cuff.h" /* the core's, not drivers/cuff_source.h */
@@ -45,6 +46,7 @@ struct cuff_fx {
 	struct tl_cuff_sample s[CUFF_MAX_SAMPLES];
 	size_t n;
 	int64_t press_ms;    /* the foot switch byte arrived (host's clock); -1: none */
+	double press_ms_f;   /* the same, to the microsecond */
 	int bad;             /* readings refused during the cycle */
 	char last_err[256];
 };
@@ -179,7 +181,10 @@ static inline bool cuff_box_pressed(void)
 	while ((r = read(cfx.box_fd, b, sizeof b)) > 0)
 		for (ssize_t i = 0; i < r; i++)
 			if (b[i] == '3' && cfx.press_ms < 0) {
-				cfx.press_ms = hil_now_ms();
+				struct timespec ts;
+				clock_gettime(CLOCK_MONOTONIC, &ts);
+				cfx.press_ms_f = (double)ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+				cfx.press_ms = (int64_t)cfx.press_ms_f;
 				pressed = true;
 			}
 	return pressed;
