@@ -44,7 +44,7 @@ static double pct(double *v, int n, double p)
 static void row(const char *what, double *v, int n, const char *unit)
 {
 	double p50 = pct(v, n, 50), p99 = pct(v, n, 99), max = v[n - 1];
-	printf("  %-34s p50 %7.2f  p99 %7.2f  max %7.2f %s\n", what, p50, p99, max, unit);
+	printf("  %-34s p50 %8.3f  p99 %8.3f  max %8.3f %s\n", what, p50, p99, max, unit);
 }
 
 static bool idle(int timeout_ms)
