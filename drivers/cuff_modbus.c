@@ -154,7 +154,7 @@ static void cm_close(struct tl_cuff *c)
 		return;
 	if (m->ctx) {
 		/* Whatever state the cuff is in, it is left open to the air. */
-		if (m->prof.inflator && modbus_get_socket(m->ctx) >= 0 && cm_vent(c, 0))
+		if (m->prof.inflator && cm_vent(c, 0))
 			TL_WARNING("cuff-modbus %s: vent at close failed: %s", m->prof.name, c->err);
 		if (!m->tcp && modbus_get_socket(m->ctx) >= 0) {
 			int fd = modbus_get_socket(m->ctx);

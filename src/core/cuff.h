@@ -103,8 +103,8 @@ struct tl_cuff_cycle {
 void tl_cuff_cycle_init(struct tl_cuff_cycle *c, const struct tl_cuff_cycle_cfg *cfg);
 const char *tl_cuff_state_name(enum tl_cuff_state s);
 
-/* Starts a cycle from idle: TL_CUFF_DO_INFLATE; -1 (cast) is never returned: a start in
- * any other state returns TL_CUFF_DO_NOTHING and sets why. */
+/* Starts a cycle from idle: TL_CUFF_DO_INFLATE. In any other state it starts nothing:
+ * TL_CUFF_DO_NOTHING, with why set. */
 enum tl_cuff_action tl_cuff_cycle_start(struct tl_cuff_cycle *c, int64_t now_ms);
 /* One pressure reading at now_ms: the transitions and the limits. */
 enum tl_cuff_action tl_cuff_cycle_step(struct tl_cuff_cycle *c, int64_t now_ms, double mmhg);
