@@ -839,6 +839,22 @@ static int fate_command(struct sim *s, int i, const char *line, int64_t t_us, ch
 	return 2;
 }
 
+/* The console's emergency-stop reset: a latched stop released once the belt is at rest, as
+ * an operator resets the treadmill's stop switch. Nothing restarts the belt: the host must
+ * send a start. Lets a benchmark stop the same belt many times (hil/README.md). */
+static void estop_reset(struct sim *s, int64_t real_ms, char *msg, size_t n)
+{
+	struct sim_dev *d = &s->dev;
+	tl_belt_advance(&d->belt, sim_dev_sim_ms(d, real_ms));
+	if (d->belt.speed_kmh > 0) {
+		snprintf(msg, n, "estop-reset: the belt is still moving (%.3f km/h)", d->belt.speed_kmh);
+		return;
+	}
+	bool was = d->belt.estopped;
+	tl_belt_reset(&d->belt, sim_dev_sim_ms(d, real_ms));
+	snprintf(msg, n, "ok estop-reset%s", was ? "" : " (none was latched)");
+}
+
 static void control_line(struct sim *s, int i, const char *line, int64_t t_us)
 {
 	char msg[1000];
@@ -858,6 +874,8 @@ static void control_line(struct sim *s, int i, const char *line, int64_t t_us)
 			 d->belt.grade_pct, d->watchdog_ms, d->watchdog_tripped, d->key_pulled,
 			 d->drive_fault_code, d->boot_count, sim_dev_homing(d, ms),
 			 sim_dev_button_bits(d, ms), out);
+	} else if (!strcmp(line, "estop-reset")) {
+		estop_reset(s, ms, msg, sizeof msg);
 	} else if (s->has_cuff && sim_cuff_control(&s->cuff, line, t_us, msg, sizeof msg, &plug_rc)) {
 		/* answered below */
 	} else if (!plug_command(s, line, t_us, msg, sizeof msg, &plug_rc)) {
@@ -1131,6 +1149,8 @@ static void usage(FILE *out)
 		"                         new slave; the host must reopen it\n"
 		"                         clear: every fault off, a watchdog trip reset, all\n"
 		"                         plugged back (the belt is never restarted)\n"
+		"                         estop-reset: a latched emergency stop released once\n"
+		"                         the belt is at rest (the belt is not restarted)\n"
 		"                         drop / hold: the next reply not yet given a fate is\n"
 		"                         dropped (its request acted on) / held until\n"
 		"                         'release[=MS]' (held replies leave MS apart);\n"

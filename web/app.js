@@ -33,8 +33,14 @@ const fmt = {
 };
 
 const WALKING = ['running', 'resting', 'stopping', 'recovery'];
-// the post-exercise minutes the daemon reminds of by default ([daemon] reminder_minutes)
+// the post-exercise minutes the daemon reminds of by default; the status says which it
+// is configured with ([daemon] reminder_minutes)
 const POST_MINUTES = [1, 3, 5, 10];
+// the post-exercise criteria the daemon names (docs/clinical.md), in a technician's words
+const CRITERIA = {
+	post_abi_le_0_90: 'post-exercise ABI <= 0.90', abi_fall_gt_20pct: 'ABI fall > 20 %',
+	ankle_fall_gt_30mmhg: 'ankle pressure fall > 30 mmHg', delayed_recovery_gt_3min: 'ankle pressure recovery > 3 min',
+};
 const SITES = [
 	['brachial-right', 'Arm (brachial) right'], ['brachial-left', 'Arm (brachial) left'],
 	['pt-right', 'PT right'], ['dp-right', 'DP right'], ['pt-left', 'PT left'], ['dp-left', 'DP left'],
@@ -67,6 +73,8 @@ const app = {
 	protocol: null,      // its protocol, expanded (GET /v1/protocols/{name})
 	samples: [],         // [{t, speed, grade}] for the live plot
 	recordId: null,      // the test the pressure, findings and result screens show
+	record: null,        // its record as last read
+	reminders: POST_MINUTES, // the daemon's post-exercise reminder minutes
 	es: null, connected: false, retry: null, watchdog: null,
 };
 
@@ -140,11 +148,12 @@ for (const btn of document.querySelectorAll('#nav [data-screen]'))
 /* ---------- the emergency stop: a click, or Escape anywhere, any time ---------- */
 
 async function doEstop(how) {
+	const sent = estop(); // the request leaves before the page does anything else
 	const msg = $('estop-msg');
 	msg.textContent = `EMERGENCY STOP sent (${how}) at ${new Date().toLocaleTimeString()}`;
 	msg.className = 'estop-msg sent';
 	try {
-		const r = await estop();
+		const r = await sent;
 		if (!r.ok) {
 			let j = null;
 			try { j = await r.json(); } catch (e) { /* no body */ }
@@ -278,6 +287,10 @@ async function resync(st) {
 function onStatus(st, first) {
 	const newTest = st.test_id !== app.testId;
 	app.status = st;
+	if (Array.isArray(st.reminder_minutes) && String(st.reminder_minutes) !== String(app.reminders)) {
+		app.reminders = st.reminder_minutes;
+		buildPressureTable();
+	}
 	if (newTest) {
 		app.testId = st.test_id;
 		app.samples = [];
@@ -331,7 +344,7 @@ function reminderText(st) {
 	if (!stop) return '';
 	const since = st.t_s - stop.t_s; // test time since the belt stopped
 	const due = $('v-reminder').dataset.due;
-	const next = POST_MINUTES.find((m) => m * 60 > since);
+	const next = app.reminders.find((m) => m * 60 > since);
 	let text = due ? `Take the minute-${due} pressures now. ` : '';
 	if (next != null)
 		text += `Post-exercise pressures: minute ${next} in ${fmt.mmss((next * 60 - since) / (st.time_scale || 1))}`;
@@ -366,6 +379,10 @@ function render(st) {
 	const rem = reminderText(st);
 	$('v-reminder').textContent = rem;
 	$('v-reminder').hidden = !rem;
+	// also where the technician types the pressures, when that is this test's table
+	const here = app.recordId === app.testId ? rem : '';
+	$('r-reminder').textContent = here;
+	$('r-reminder').hidden = !here;
 	const marks = app.events.filter((e) => ['onset', 'max', 'stop', 'estop'].includes(e.kind))
 		.map((e) => ({t: e.t_s, label: e.kind === 'onset' && e.detail === 'repeat' ? 'onset (repeat)' : e.kind}));
 	const tmax = app.protocol && app.protocol.name === st.protocol ? Math.min(app.protocol.max_duration_s, st.t_s + 120) : 0;
@@ -457,8 +474,23 @@ function fieldId(phase, minute, site) {
 	return `p-${phase}${minute == null ? '' : minute}-${site}`;
 }
 
+const ankle = (site) => /^(pt|dp)-/.test(site);
+
+// The post-exercise columns: the daemon's reminder minutes, and any other minute the
+// record has (a pressure recorded from the command line).
+function postMinutes() {
+	const rec = (app.record && app.record.pressures || []).filter((p) => p.phase === 'post' && Number.isInteger(p.minute));
+	return [...new Set([...app.reminders, ...rec.map((p) => p.minute)])].sort((a, b) => a - b);
+}
+
+// Built again when the minutes change; values typed and not yet sent are kept.
 function buildPressureTable() {
-	const cols = [['rest', null, 'Rest'], ...POST_MINUTES.map((m) => ['post', m, `Post ${m} min`])];
+	const minutes = postMinutes();
+	if ($('pressures').dataset.minutes === String(minutes)) return;
+	const typed = [...$('pressures').querySelectorAll('input[type=number]')].filter((i) => i.value !== '' && i.dataset.sent !== sentKey(i))
+		.map((i) => [i.id, i.value, $(`${i.id}-nc`) && $(`${i.id}-nc`).checked]);
+	$('pressures').dataset.minutes = String(minutes);
+	const cols = [['rest', null, 'Rest'], ...minutes.map((m) => ['post', m, `Post ${m} min`])];
 	$('pressures').tHead.replaceChildren(el('tr', {}, el('th', {scope: 'col'}, 'Site'),
 		...cols.map(([, , label]) => el('th', {scope: 'col'}, label))));
 	$('pressures').tBodies[0].replaceChildren(...SITES.map(([site, name]) => el('tr', {},
@@ -472,28 +504,59 @@ function buildPressureTable() {
 			if (minute != null) input.dataset.minute = String(minute);
 			input.addEventListener('change', () => sendPressure(input));
 			input.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); sendPressure(input); } });
-			return el('td', {}, input, el('span', {id: `${id}-msg`, class: 'field-msg', 'aria-live': 'polite'}));
+			// An ankle artery that does not compress at the cuff's maximum: the number is
+			// then the cuff pressure reached (docs/api.md, pressures).
+			const nc = ankle(site) ? el('label', {class: 'nc'}, el('input', {type: 'checkbox', id: `${id}-nc`,
+				'aria-label': `${name}, ${label}: noncompressible`, onchange: () => sendPressure(input)}), ' noncompressible') : null;
+			return el('td', {}, input, nc, el('span', {id: `${id}-msg`, class: 'field-msg', 'aria-live': 'polite'}));
 		}))));
+	for (const [id, value, nc] of typed) {
+		if (!$(id)) continue;
+		$(id).value = value;
+		if (nc) $(`${id}-nc`).checked = true;
+	}
+	if (app.record && app.record.id === app.recordId) fillRecord(app.record, false);
+}
+
+// Another test's record: the table starts empty.
+function clearPressures(id) {
+	$('pressures').dataset.test = String(id);
+	for (const input of $('pressures').querySelectorAll('input')) {
+		if (input.type === 'checkbox') input.checked = false;
+		else input.value = '';
+		delete input.dataset.sent;
+		delete input.dataset.refused;
+		input.removeAttribute('aria-invalid');
+	}
+	for (const m of $('pressures').querySelectorAll('.field-msg')) m.replaceChildren();
+}
+
+// What a field holds: its number, and for an ankle whether it is noncompressible.
+function sentKey(input) {
+	const nc = $(`${input.id}-nc`);
+	return `${input.value}${nc && nc.checked ? ' nc' : ''}`;
 }
 
 async function sendPressure(input, confirm) {
-	if (input.value === '' || input.dataset.sent === input.value) return;
+	const key = sentKey(input);
+	if (input.value === '' || input.dataset.sent === key) return;
 	// Enter and then leaving the field would send a refused value twice.
-	if (!confirm && input.dataset.refused === input.value) return;
+	if (!confirm && input.dataset.refused === key) return;
 	const msg = $(`${input.id}-msg`);
 	const body = {phase: input.dataset.phase, site: input.dataset.site, mmhg: Number(input.value)};
 	if (input.dataset.minute) body.minute = Number(input.dataset.minute);
+	if (key.endsWith(' nc')) body.noncompressible = true;
 	if (confirm) body.confirm_implausible = true;
 	try {
 		const rec = await call('POST', `/v1/tests/${app.recordId}/pressures`, body);
-		input.dataset.sent = input.value;
+		input.dataset.sent = key;
 		delete input.dataset.refused;
 		input.removeAttribute('aria-invalid');
 		msg.textContent = 'recorded';
 		msg.className = 'field-msg ok';
 		fillRecord(rec, false);
 	} catch (e) {
-		if (e.status) input.dataset.refused = input.value; // the daemon refused it (not: no answer)
+		if (e.status) input.dataset.refused = key; // the daemon refused it (not: no answer)
 		input.setAttribute('aria-invalid', 'true');
 		msg.textContent = e.message;
 		msg.className = 'field-msg error';
@@ -512,14 +575,27 @@ function buildQuestions() {
 }
 
 function fillRecord(rec, withFindings) {
+	app.record = rec;
 	$('record-test').textContent = `- test ${rec.id}, patient ${rec.patient}`;
+	if ($('pressures').dataset.test !== String(rec.id)) clearPressures(rec.id);
+	if ($('pressures').dataset.minutes !== String(postMinutes())) {
+		buildPressureTable(); // fills the record in again
+		return fillFindings(rec, withFindings);
+	}
+	// the last of a field's pressures is the one that counts (the record keeps them all)
 	for (const p of rec.pressures || []) {
 		const input = $(fieldId(p.phase, p.minute == null ? null : Math.round(p.minute), p.site));
-		if (input && document.activeElement !== input) {
+		const nc = input && $(`${input.id}-nc`);
+		if (input && document.activeElement !== input && (!nc || document.activeElement !== nc)) {
 			input.value = String(p.mmhg);
-			input.dataset.sent = input.value;
+			if (nc) nc.checked = !!p.noncompressible;
+			input.dataset.sent = sentKey(input);
 		}
 	}
+	fillFindings(rec, withFindings);
+}
+
+function fillFindings(rec, withFindings) {
 	if (!withFindings) return;
 	const f = rec.findings || {};
 	for (const box of document.querySelectorAll('#findings [name=location]'))
@@ -572,23 +648,35 @@ $('findings').addEventListener('submit', async (e) => {
 
 /* ---------- result ---------- */
 
+// A post-exercise index the daemon left null (docs/api.md) because the leg's ankle artery
+// was noncompressible at that point: an arm pressure and a noncompressible ankle recorded.
+function postNoncompressible(rec, side, minute) {
+	const at = (rec.pressures || []).filter((p) => p.phase === 'post' && Math.abs(p.minute - minute) < 1e-6);
+	const last = (site) => at.filter((p) => p.site === site).pop();
+	const arm = ['brachial-left', 'brachial-right'].map(last).some((p) => p && p.mmhg > 0);
+	return arm && [`pt-${side}`, `dp-${side}`].map(last).some((p) => p && p.noncompressible);
+}
+
 function abiTable(rec) {
 	const abi = rec.abi && rec.abi.abi;
 	if (!abi) return el('p', {}, 'No ABI yet: it needs an arm and an ankle pressure.');
 	const minutes = [...new Set(['left', 'right'].flatMap((s) => (abi[s] && abi[s].post || []).map((p) => p.minute)))].sort((a, b) => a - b);
-	const postCat = (v) => (v == null ? '' : v <= 0.9 ? ' (abnormal)' : '');
+	// the daemon's categories (2016 AHA/ACC, docs/clinical.md, ABI) on its index to 0.01
+	const postCat = (v) => (v == null ? '' : ` (${v <= 0.9 ? 'abnormal' : v <= 0.99 ? 'borderline' : v <= 1.4 ? 'normal' : 'noncompressible'})`);
 	return el('table', {class: 'abi'}, el('caption', {}, 'Ankle-brachial index'),
 		el('thead', {}, el('tr', {}, el('th', {scope: 'col'}, 'Side'), el('th', {scope: 'col'}, 'Rest'),
 			...minutes.map((m) => el('th', {scope: 'col'}, `Post ${m} min`)), el('th', {scope: 'col'}, 'Criteria'))),
 		el('tbody', {}, ...['right', 'left'].map((side) => {
 			const a = abi[side] || {};
 			return el('tr', {}, el('th', {scope: 'row'}, side),
-				el('td', {}, a.rest == null ? '-' : `${fmt.num(a.rest, 2)} (${a.rest_category})`),
+				el('td', {}, a.rest != null ? `${fmt.num(a.rest, 2)} (${a.rest_category})`
+					: a.rest_category === 'noncompressible' ? 'noncompressible' : '-'),
 				...minutes.map((m) => {
 					const p = (a.post || []).find((q) => q.minute === m);
+					if (p && p.abi == null && postNoncompressible(rec, side, m)) return el('td', {}, 'noncompressible');
 					return el('td', {}, !p || p.abi == null ? '-' : `${fmt.num(p.abi, 2)}${postCat(p.abi)}${p.fall_pct != null ? `, fall ${fmt.num(p.fall_pct, 0)} %` : ''}`);
 				}),
-				el('td', {}, (a.criteria || []).join(', ') || '-'));
+				el('td', {}, (a.criteria || []).map((k) => CRITERIA[k] || k).join('; ') || '-'));
 		})));
 }
 

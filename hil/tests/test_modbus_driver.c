@@ -92,6 +92,27 @@ static void tcp_moves_belt_and_lift(void **state)
 	moves_belt_and_lift(SIM_TCP);
 }
 
+/* treadsim's `estop-reset` (the console's reset, which bench_estop.mjs --rtu uses): the
+ * device ignores starts after an emergency stop until it; refused while the belt moves. */
+static void estop_reset_releases_the_latch_at_rest(void **state)
+{
+	(void)state;
+	up(SIM_RTU, NULL); /* real time: the belt takes 750 ms to stop */
+	run_belt();
+	assert_int_equal(fx.tm.ops->emergency_stop(&fx.tm, hil_now_ms()), 0);
+	char reply[400];
+	assert_int_equal(sim_control(&fx.sim, "estop-reset", reply, sizeof reply), -1);
+	assert_non_null(strstr(reply, "the belt is still moving"));
+	assert_true(sim_wait_state(&fx.sim, "running=0 speed_kmh=0.000", 5000));
+	assert_int_equal(fx.tm.ops->start(&fx.tm, hil_now_ms()), 0);
+	assert_int_equal(sim_control(&fx.sim, "state", reply, sizeof reply), 0);
+	assert_non_null(strstr(reply, "running=0")); /* latched: the start was ignored */
+	assert_int_equal(sim_control(&fx.sim, "estop-reset", reply, sizeof reply), 0);
+	assert_string_equal(reply, "ok estop-reset");
+	assert_int_equal(fx.tm.ops->start(&fx.tm, hil_now_ms()), 0);
+	assert_true(sim_wait_state(&fx.sim, "running=1", 2000));
+}
+
 static void refuses_device_with_watchdog_off(void **state)
 {
 	(void)state;
@@ -491,6 +512,7 @@ int main(void)
 		cmocka_unit_test_teardown(rtu_moves_belt_and_lift, teardown),
 		cmocka_unit_test_teardown(modbus_button_shares_the_poll_read, teardown),
 		cmocka_unit_test_teardown(tcp_moves_belt_and_lift, teardown),
+		cmocka_unit_test_teardown(estop_reset_releases_the_latch_at_rest, teardown),
 		cmocka_unit_test_teardown(refuses_device_with_watchdog_off, teardown),
 		cmocka_unit_test_teardown(refuses_device_with_watchdog_too_long, teardown),
 		cmocka_unit_test_teardown(refuses_profile_with_unverified_facts, teardown),

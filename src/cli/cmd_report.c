@@ -73,17 +73,42 @@ static bool is_date(const char *s)
 	return strlen(s) == 10 && strspn(s, "0123456789-") == 10 && s[4] == '-' && s[7] == '-';
 }
 
+/* export --fhir ID: the FHIR Bundle the test would be sent as (GET /v1/tests/ID/fhir). */
+/* One test's message as the daemon would deliver it (kind "hl7": the ORU^R01, segments
+ * separated by CR; "fhir": the Bundle), written as received. */
+static int export_message(const struct tl_client *c, const char *kind, const char *id,
+			  const char *out, bool other)
+{
+	if (other)
+		return cli_usage("export: --%s ID is one test's message; --csv, --from and --to "
+				 "are for the CSV", kind);
+	if (strspn(id, "0123456789") != strlen(id) || id[0] == '0' || strlen(id) > 18)
+		return cli_usage("export: --%s expects a test id (a positive number), got '%s'",
+				 kind, id);
+	char path[64];
+	snprintf(path, sizeof path, "/v1/tests/%s/%s", id, kind);
+	char *text;
+	size_t len;
+	if (tl_client_get_bytes(c, path, &text, &len))
+		return 1;
+	int rc = write_out(out, text, len);
+	free(text);
+	return rc;
+}
+
 int cmd_export(int argc, char **argv)
 {
 	struct tl_client c;
 	if (tl_client_init(&c, &argc, argv))
 		return 1;
-	const char *from = NULL, *to = NULL, *out = NULL;
+	const char *from = NULL, *to = NULL, *out = NULL, *hl7 = NULL, *fhir = NULL;
 	bool csv = false;
 	for (int i = 0; i < argc; i++) {
 		const char **dst = !strcmp(argv[i], "--from") ? &from
 				   : !strcmp(argv[i], "--to") ? &to
+				   : !strcmp(argv[i], "--hl7") ? &hl7
 				   : !strcmp(argv[i], "-o") || !strcmp(argv[i], "--output") ? &out
+				   : !strcmp(argv[i], "--fhir") ? &fhir
 				   : NULL;
 		if (!strcmp(argv[i], "--csv")) {
 			csv = true;
@@ -93,11 +118,15 @@ int cmd_export(int argc, char **argv)
 			*dst = argv[i];
 		} else {
 			return cli_usage("export: unexpected '%s' (usage: export --csv [--from DATE] "
-					 "[--to DATE] [-o FILE])", argv[i]);
+					 "[--to DATE] [-o FILE] | export --hl7 ID [-o FILE] | export --fhir ID [-o FILE])", argv[i]);
 		}
 	}
+	if (hl7 && fhir)
+		return cli_usage("export: --hl7 or --fhir, one at a time");
+	if (hl7 || fhir)
+		return export_message(&c, hl7 ? "hl7" : "fhir", hl7 ? hl7 : fhir, out, csv || from || to);
 	if (!csv)
-		return cli_usage("export: --csv is the one format (export --csv [--from DATE] [--to DATE])");
+		return cli_usage("export: give --csv [--from DATE] [--to DATE], --hl7 ID or --fhir ID");
 	if ((from && !is_date(from)) || (to && !is_date(to)))
 		return cli_usage("export: --from and --to take a date YYYY-MM-DD, got '%s'",
 				 from && !is_date(from) ? from : to);

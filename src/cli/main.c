@@ -35,7 +35,9 @@ static const struct {
 	{"user", cmd_user, "add NAME --role technician|physician|admin | passwd NAME | disable NAME | enable NAME | list [--json]: accounts"},
 	{"report", cmd_report, "ID [-o FILE]: the test's report (PDF)"},
 	{"sign", cmd_sign, "ID --user NAME: a physician signs the test's report (asks the password)"},
-	{"export", cmd_export, "--csv [--from DATE] [--to DATE] [-o FILE]: every test as CSV"},
+	{"export", cmd_export, "--csv [--from DATE] [--to DATE] [-o FILE]: every test as CSV; "
+				"--hl7 ID [-o FILE]: the test's HL7 v2 ORU^R01, not sent; "
+				"--fhir ID [-o FILE]: its FHIR Bundle, not sent"},
 };
 
 static void usage(FILE *out)

@@ -211,6 +211,11 @@ enum MHD_Result tl_api_get_report(struct tl_api *api, struct MHD_Connection *c, 
 enum MHD_Result tl_api_get_export(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 /* POST /v1/tests/{id}/sign {"user","password"}: a physician signs the report. */
 enum MHD_Result tl_api_sign_report(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+/* api_hl7.c: GET /v1/tests/{id}/hl7, the ORU^R01 the test would send (not sent) */
+enum MHD_Result tl_api_get_hl7(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+
+/* api_fhir.c: GET /v1/tests/{id}/fhir, the FHIR Bundle the test would be sent as */
+enum MHD_Result tl_api_get_fhir(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 
 /* api_session.c: accounts' sessions (docs/api.md, Accounts and sessions) */
 int tl_api_sessions_start(struct tl_api *api, struct tl_err *err);

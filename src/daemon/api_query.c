@@ -60,6 +60,11 @@ json_t *tl_api_status_json(const struct tl_status *st, const struct tl_daemon *d
 	ok &= ep && tl_json_add_endpoints(ep, &st->ep, st->t_ms) == 0;
 	ok &= set(o, "endpoints", ep);
 	ok &= set(o, "time_scale", json_real(d->cfg.time_scale));
+	/* the page counts down to these ([daemon] reminder_minutes) */
+	json_t *rm = json_array();
+	for (int i = 0; rm && i < d->cfg.session.n_reminders; i++)
+		ok &= json_array_append_new(rm, json_integer(d->cfg.session.reminder_min[i])) == 0;
+	ok &= set(o, "reminder_minutes", rm);
 	if (!ok) {
 		json_decref(o);
 		return NULL;

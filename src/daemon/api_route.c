@@ -26,6 +26,8 @@ static const struct route routes[] = {
 	{"/v1/tests/{id}/findings", "PUT", tl_api_set_findings, 0},
 	{"/v1/tests/{id}/report.pdf", "GET", tl_api_get_report, 0},
 	{"/v1/tests/{id}/sign", "POST", tl_api_sign_report, 0},
+	{"/v1/tests/{id}/hl7", "GET", tl_api_get_hl7, 0},
+	{"/v1/tests/{id}/fhir", "GET", tl_api_get_fhir, 0},
 	{"/v1/export.csv", "GET", tl_api_get_export, 0},
 	{"/v1/onset", "POST", tl_api_cmd_simple, CMD_ONSET},
 	{"/v1/max", "POST", tl_api_cmd_simple, CMD_MAX},

@@ -3,7 +3,7 @@
 set -euo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${TL_FUZZ_BUILD:-$SRC/build-fuzz}
-TARGETS=(protocol config profile trackmaster modbus findings api_body)
+TARGETS=(protocol config profile trackmaster modbus findings api_body hl7)
 
 # fuzz_build: configures and builds the targets with clang (ASan + UBSan + coverage).
 fuzz_build() {
@@ -33,6 +33,7 @@ seed_dirs() {
 			jq -c .findings "$f" >"$BUILD/seeds/findings/$(basename "$f")"
 		done
 		echo "$BUILD/seeds/findings" ;;
+	hl7) echo "$SRC/tests/data/hl7" ;;
 	esac
 }
 

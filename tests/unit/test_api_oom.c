@@ -66,6 +66,9 @@ static void fill(void)
 {
 	snprintf(daemon_.cfg.driver, sizeof daemon_.cfg.driver, "sim");
 	daemon_.cfg.time_scale = 1.0;
+	daemon_.cfg.session.n_reminders = 2;
+	daemon_.cfg.session.reminder_min[0] = 2;
+	daemon_.cfg.session.reminder_min[1] = 4;
 	status_.state = TL_STATE_RUNNING;
 	status_.end_reason = TL_END_NONE;
 	status_.test_id = 12;
@@ -107,6 +110,10 @@ static void test_status(void **state)
 	assert_string_equal(json_string_value(json_object_get(o, "state")), "running");
 	assert_int_equal(json_object_size(json_object_get(o, "endpoints")), 9);
 	assert_non_null(json_object_get(json_object_get(o, "treadmill"), "error"));
+	/* the configured reminder minutes, which the page counts down to */
+	json_t *rm = json_object_get(o, "reminder_minutes");
+	assert_int_equal(json_array_size(rm), 2);
+	assert_int_equal(json_integer_value(json_array_get(rm, 1)), 4);
 	reference = json_dumps(o, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	json_decref(o);
 	assert_non_null(reference);
