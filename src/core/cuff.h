@@ -19,16 +19,17 @@
 
 #include "tl_err.h"
 
-/* IEC 80601-2-30 (automated non-invasive sphygmomanometers), adult mode: the cuff
- * pressure never above 300 mmHg, and not above 15 mmHg for longer than 180 s
- * (docs/hardware.md, "Cuff safety limits"). */
+/* IEC 80601-2-30 (automated non-invasive sphygmomanometers), adult mode, as quoted (its
+ * text unverified here): the cuff pressure never above 300 mmHg, and not above 15 mmHg
+ * for longer than 180 s (docs/hardware.md, "Cuff safety limits"). */
 #define TL_CUFF_MAX_MMHG 300.0
 #define TL_CUFF_VENOUS_MMHG 15.0
 #define TL_CUFF_MAX_ABOVE_VENOUS_MS 180000
 /* AHA scientific statement on measuring the ABI (Aboyans V et al., Circulation
  * 2012;126:2890-2909): inflate about 20 mmHg past the point where the Doppler signal
- * disappears, deflate slowly; 2 mmHg/s is the default rate here (docs/clinical.md,
- * "Cuff deflation"). */
+ * disappears, deflate slowly. 2 mmHg/s, the default here, is a slow manual deflation's
+ * usual rate, unverified against the statement's text (docs/clinical.md, "Cuff
+ * deflation"). */
 #define TL_CUFF_DEFLATE_MMHG_S 2.0
 #define TL_CUFF_DEFLATE_MIN_MMHG_S 1.0
 #define TL_CUFF_DEFLATE_MAX_MMHG_S 5.0
