@@ -96,4 +96,76 @@ int sim_rtu_request_len(const uint8_t *buf, size_t len);
 size_t sim_trackmaster_handle(struct sim_dev *d, const uint8_t *buf, size_t len, uint8_t *resp,
 			      size_t *resp_len, int64_t real_ms);
 
+/* ---- the cuff (sim_cuff.c): an inflator on its own wire, a virtual patient's systolic
+ * pressures and a Doppler "signal back" that presses the foot switch ---------------- */
+
+#include "cuff_profile.h"
+
+#define SIM_CUFF_SITES 12
+#define SIM_CUFF_MINUTES 8
+
+struct sim_cuff_site {
+	char name[16];
+	double rest;
+	double post[SIM_CUFF_MINUTES]; /* at the scenario's minutes */
+};
+
+struct sim_cuff_scenario {
+	unsigned seed;
+	int reaction_ms, jitter_ms;
+	int nminutes;
+	int minutes[SIM_CUFF_MINUTES];
+	int nsites;
+	struct sim_cuff_site site[SIM_CUFF_SITES];
+};
+
+enum sim_cuff_mode { CUFF_IDLE, CUFF_INFLATE, CUFF_HOLD, CUFF_DEFLATE, CUFF_VENT };
+
+struct sim_cuff {
+	struct tl_cuff_profile prof;
+	struct sim_cuff_scenario sc;
+	FILE *log;
+	bool commanded;          /* a Modbus wire: the watchdog applies */
+	int watchdog_ms;         /* vent when nothing was heard this long while inflated */
+	enum sim_cuff_mode mode;
+	double mmhg;
+	double setpoint, rate;   /* as written */
+	uint16_t command;
+	int64_t last_us;         /* the model's time */
+	int64_t heard_us;        /* last request */
+	int64_t above_since_us;  /* above venous pressure since; -1: not */
+	bool manual;             /* a technician's cycle (`cuff-cycle`): vents after the press */
+	int site;                /* where the cuff is */
+	int phase;               /* -1 rest, else the index into minutes */
+	bool occluded;           /* the cuff was above the true pressure: no Doppler signal */
+	int64_t press_due_us;    /* -1: none */
+	double press_true;
+	int box_pending;         /* foot switch presses the button box still has to send */
+	int presses, vents;
+	uint64_t rng;
+	/* text output */
+	int text_period_ms;
+	char text_format[64];
+	int64_t next_line_us;
+	int garble;              /* lines still to garble */
+	bool stuck;              /* the printed value is frozen */
+	double stuck_mmhg;
+	unsigned status_vented;  /* bits of why the device vented by itself (status register) */
+};
+
+/* Loads a scenario file; 0, or -1 with why = "file:line: reason". */
+int sim_cuff_scenario_load(const char *path, struct sim_cuff_scenario *sc, char *why, size_t n);
+void sim_cuff_init(struct sim_cuff *k, int64_t t_us);
+/* A request reached the cuff (feeds its watchdog). */
+void sim_cuff_heard(struct sim_cuff *k, int64_t t_us);
+/* Advances the pressure, the Doppler and the watchdogs to t_us; fills line (cap bytes) with
+ * a text line to send when one is due (returns its length, 0: none). */
+size_t sim_cuff_advance(struct sim_cuff *k, int64_t t_us, bool text, char *line, size_t cap);
+/* The cuff's Modbus PDU, as sim_modbus_pdu. */
+size_t sim_cuff_pdu(struct sim_cuff *k, const uint8_t *req, size_t len, uint8_t *resp, int64_t t_us);
+/* `cuff-...` control commands: 1 with the reply in msg (rc 0 or -1 in *rc), 0: not one. */
+int sim_cuff_control(struct sim_cuff *k, const char *line, int64_t t_us, char *msg, size_t n, int *rc);
+/* The next time the cuff needs the loop (a press due), INT64_MAX if none. */
+int64_t sim_cuff_next_due(const struct sim_cuff *k);
+
 #endif

@@ -40,7 +40,7 @@
 #define SILENCE_US 20000     /* an RTU frame is over after this much silence (unpaced) */
 #define PARTIAL_TM_US 100000 /* a Trackmaster command missing its digits this long is dropped */
 
-enum chan_kind { CH_RTU, CH_TCP, CH_TM, CH_BOX };
+enum chan_kind { CH_RTU, CH_TCP, CH_TM, CH_BOX, CH_CUFF_RTU, CH_CUFF_TCP, CH_CUFF_TEXT };
 
 struct out_frame {
 	int64_t due_us;
@@ -76,6 +76,12 @@ struct chan {
 	int nheld;
 };
 
+/* The cuff's channels (sim_cuff.c): its own wire, never the treadmill's. */
+static bool is_cuff(const struct chan *c)
+{
+	return c->kind >= CH_CUFF_RTU;
+}
+
 /* What becomes of the next replies the treadmill sends (`drop`, `hold` on the control
  * socket), one fate a reply, in order: a test puts exactly one request "on the wire" for
  * as long as it needs (held until `release`), or loses exactly one reply (dropped, the
@@ -102,6 +108,9 @@ struct sim {
 	int nfates;
 	int held_total;        /* replies held since the start, released or lost since or not */
 	int ctl_awaiting[MAX_CTL]; /* `await-held=N`: answered once held_total >= N; 0: none */
+	bool has_cuff;         /* --cuff-*: the simulated cuff (sim_cuff.c) */
+	struct sim_cuff cuff;
+	int cuff_listen_fd;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -242,30 +251,30 @@ static void open_pty(struct sim *s, enum chan_kind kind, const char *link, const
 }
 
 /* Loopback only: a simulated treadmill must never be reachable from the ward network. */
-static void open_tcp(struct sim *s, const char *addr, const char *port_file)
+static int open_tcp(const char *opt, const char *addr, const char *port_file)
 {
 	char host[64];
 	const char *colon = strrchr(addr, ':');
 	if (!colon || colon == addr || (size_t)(colon - addr) >= sizeof host)
-		die("--modbus-tcp wants ADDR:PORT, not '%s'", addr);
+		die("%s wants ADDR:PORT, not '%s'", opt, addr);
 	memcpy(host, addr, (size_t)(colon - addr));
 	host[colon - addr] = '\0';
 	char *end;
 	long port = strtol(colon + 1, &end, 10);
 	if (*end || port < 0 || port > 65535)
-		die("--modbus-tcp: bad port '%s'", colon + 1);
+		die("%s: bad port '%s'", opt, colon + 1);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	if (!strcmp(host, "localhost"))
 		snprintf(host, sizeof host, "127.0.0.1");
 	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-		die("--modbus-tcp: '%s' is not an IPv4 address", host);
+		die("%s: '%s' is not an IPv4 address", opt, host);
 	if ((ntohl(sa.sin_addr.s_addr) >> 24) != 127)
-		die("--modbus-tcp: refusing %s: treadsim listens on loopback (127.0.0.0/8) only", host);
+		die("%s: refusing %s: treadsim listens on loopback (127.0.0.0/8) only", opt, host);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, 8))
-		die("--modbus-tcp %s: %s", addr, strerror(errno));
+		die("%s %s: %s", opt, addr, strerror(errno));
 	socklen_t sl = sizeof sa;
 	getsockname(fd, (struct sockaddr *)&sa, &sl);
 	if (port_file) {
@@ -273,7 +282,7 @@ static void open_tcp(struct sim *s, const char *addr, const char *port_file)
 		if (!f || fprintf(f, "%u\n", ntohs(sa.sin_port)) < 0 || fclose(f))
 			die("cannot write %s", port_file);
 	}
-	s->listen_fd = fd;
+	return fd;
 }
 
 static void open_control(struct sim *s, const char *path)
@@ -296,7 +305,7 @@ static void open_control(struct sim *s, const char *path)
  * (docs/hardware.md, Modbus RTU timing). */
 static int64_t rtu_gap_us(const struct sim *s, const struct chan *c)
 {
-	if (c->kind != CH_RTU || s->baud <= 0)
+	if ((c->kind != CH_RTU && c->kind != CH_CUFF_RTU) || s->baud <= 0)
 		return 0;
 	return s->baud > 19200 ? 1750 : 11000000 / s->baud * 7 / 2;
 }
@@ -355,7 +364,7 @@ static void hold(struct sim *s, struct chan *c, const uint8_t *b, size_t n, int6
 static void queue(struct sim *s, struct chan *c, const uint8_t *b, size_t n, size_t req_len,
 		  int64_t t_us)
 {
-	if (c->kind == CH_BOX || s->nfates == 0) {
+	if (c->kind == CH_BOX || is_cuff(c) || s->nfates == 0) {
 		enqueue(s, c, b, n, req_len, t_us);
 		return;
 	}
@@ -415,6 +424,8 @@ static int64_t next_due(const struct sim *s)
 		if (s->ch[i].pending && s->ch[i].pending_at_us < d)
 			d = s->ch[i].pending_at_us;
 	}
+	if (s->has_cuff && sim_cuff_next_due(&s->cuff) < d)
+		d = sim_cuff_next_due(&s->cuff);
 	return d;
 }
 
@@ -424,9 +435,15 @@ static int64_t next_due(const struct sim *s)
 static void rtu_reply(struct sim *s, struct chan *c, const uint8_t *f, size_t n, int64_t ms,
 		      size_t req_len, int64_t t_us)
 {
-	sim_dev_heard(&s->dev, ms);
 	uint8_t resp[260];
-	size_t len = sim_modbus_pdu(&s->dev, &s->prof, f + 1, n - 3, resp + 1, ms);
+	size_t len;
+	if (c->kind == CH_CUFF_RTU) {
+		sim_cuff_heard(&s->cuff, t_us);
+		len = sim_cuff_pdu(&s->cuff, f + 1, n - 3, resp + 1, t_us);
+	} else {
+		sim_dev_heard(&s->dev, ms);
+		len = sim_modbus_pdu(&s->dev, &s->prof, f + 1, n - 3, resp + 1, ms);
+	}
 	if (f[0] == 0 || len == 0)
 		return; /* broadcast: no reply */
 	resp[0] = (uint8_t)s->unit_id;
@@ -535,9 +552,15 @@ static void tcp_input(struct sim *s, int i, int64_t t_us)
 			log_frame(s, "rx-other-unit", c, f, 6 + len, t_us);
 		} else {
 			log_frame(s, "rx", c, f, 6 + len, t_us);
-			sim_dev_heard(&s->dev, ms);
 			uint8_t resp[270];
-			size_t n = sim_modbus_pdu(&s->dev, &s->prof, f + 7, len - 1, resp + 7, ms);
+			size_t n;
+			if (c->kind == CH_CUFF_TCP) {
+				sim_cuff_heard(&s->cuff, t_us);
+				n = sim_cuff_pdu(&s->cuff, f + 7, len - 1, resp + 7, t_us);
+			} else {
+				sim_dev_heard(&s->dev, ms);
+				n = sim_modbus_pdu(&s->dev, &s->prof, f + 7, len - 1, resp + 7, ms);
+			}
 			memcpy(resp, f, 4);
 			resp[4] = (uint8_t)((n + 1) >> 8);
 			resp[5] = (uint8_t)(n + 1);
@@ -581,6 +604,9 @@ static void tm_input(struct sim *s, struct chan *c, int64_t t_us, bool silence)
 	}
 }
 
+static void log_event(struct sim *s, int64_t t_us, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 static void patient_box(struct sim *s, int64_t t_us)
 {
 	struct chan *box = NULL;
@@ -594,6 +620,14 @@ static void patient_box(struct sim *s, int64_t t_us)
 			if (box)
 				queue(s, box, &b, 1, 0, t_us);
 		}
+	/* The cuff's foot switch: a third key on the same box. */
+	for (; s->cuff.box_pending > 0; s->cuff.box_pending--) {
+		uint8_t b = '3';
+		if (box)
+			queue(s, box, &b, 1, 0, t_us);
+		else
+			log_event(s, t_us, "cuff-footswitch-lost no --button-box");
+	}
 }
 
 /* ---- unplugging and plugging a pty channel -------------------------------------------------- */
@@ -659,7 +693,7 @@ static int plug_all(struct sim *s, int64_t t_us, char *why, size_t n)
 
 static bool is_pty(const struct chan *c)
 {
-	return c->kind != CH_TCP;
+	return c->kind != CH_TCP && c->kind != CH_CUFF_TCP;
 }
 
 /* `unplug[=treadmill|box|all]` (default: the treadmill's channel) and `plug[=...]`
@@ -686,16 +720,18 @@ static int plug_command(struct sim *s, const char *line, int64_t t_us, char *msg
 	const char *arg = line + strlen(cmd);
 	arg = *arg ? arg + 1 : out ? "treadmill" : "all";
 	bool tread = !strcmp(arg, "treadmill"), box = !strcmp(arg, "box"), all = !strcmp(arg, "all");
+	bool cuff = !strcmp(arg, "cuff");
 	*rc = -1;
-	if (!tread && !box && !all) {
-		snprintf(msg, n, "%s: unknown channel '%s' (treadmill, box, all)", cmd, arg);
+	if (!tread && !box && !all && !cuff) {
+		snprintf(msg, n, "%s: unknown channel '%s' (treadmill, box, cuff, all)", cmd, arg);
 		return 1;
 	}
 	int matched = 0, changed = 0;
 	char why[400] = "";
 	for (int i = 0; i < s->nch; i++) {
 		struct chan *c = &s->ch[i];
-		if (!is_pty(c) || (tread && c->kind == CH_BOX) || (box && c->kind != CH_BOX))
+		if (!is_pty(c) || (tread && (c->kind == CH_BOX || is_cuff(c))) ||
+		    (box && c->kind != CH_BOX) || (cuff && !is_cuff(c)))
 			continue;
 		matched++;
 		if (out && !c->unplugged) {
@@ -840,6 +876,8 @@ static void control_line(struct sim *s, int i, const char *line, int64_t t_us)
 			 sim_dev_button_bits(d, ms), out);
 	} else if (!strcmp(line, "estop-reset")) {
 		estop_reset(s, ms, msg, sizeof msg);
+	} else if (s->has_cuff && sim_cuff_control(&s->cuff, line, t_us, msg, sizeof msg, &plug_rc)) {
+		/* answered below */
 	} else if (!plug_command(s, line, t_us, msg, sizeof msg, &plug_rc)) {
 		/* `clear` also plugs back whatever is unplugged, as it ends every fault. */
 		char why[400];
@@ -895,6 +933,18 @@ static void accept_tcp(struct sim *s)
 	add_chan(s, CH_TCP, fd, "modbus-tcp");
 }
 
+static void accept_cuff_tcp(struct sim *s)
+{
+	int fd = accept4(s->cuff_listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if ((s->dev.wire_faults & SIM_F_DISCONNECT) || s->nch == MAX_CH) {
+		close(fd);
+		return;
+	}
+	add_chan(s, CH_CUFF_TCP, fd, "cuff-modbus-tcp");
+}
+
 static void accept_control(struct sim *s)
 {
 	int fd = accept4(s->ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -916,7 +966,7 @@ static void chan_input(struct sim *s, int i, int64_t t_us)
 	ssize_t r = read(c->fd, c->rx + c->rx_len, sizeof c->rx - c->rx_len);
 	if (r <= 0) {
 		if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-			if (c->kind == CH_TCP)
+			if (c->kind == CH_TCP || c->kind == CH_CUFF_TCP)
 				drop_chan(s, i);
 		}
 		return;
@@ -929,16 +979,19 @@ static void chan_input(struct sim *s, int i, int64_t t_us)
 	c->rx_last_us = t_us;
 	switch (c->kind) {
 	case CH_RTU:
+	case CH_CUFF_RTU:
 		rtu_input(s, c, t_us, false);
 		break;
 	case CH_TCP:
+	case CH_CUFF_TCP:
 		tcp_input(s, i, t_us); /* may drop the channel: c is stale after this */
 		return;
 	case CH_TM:
 		tm_input(s, c, t_us, false);
 		break;
 	case CH_BOX:
-		c->rx_len = 0; /* the box only talks */
+	case CH_CUFF_TEXT:
+		c->rx_len = 0; /* the box and the gauge only talk */
 		break;
 	}
 	if (c->rx_len == sizeof c->rx)
@@ -954,7 +1007,7 @@ static void silences(struct sim *s, int64_t t_us)
 		struct chan *c = &s->ch[i];
 		if (!c->rx_len)
 			continue;
-		if (c->kind == CH_RTU && t_us - c->rx_last_us >= rtu_silence)
+		if ((c->kind == CH_RTU || c->kind == CH_CUFF_RTU) && t_us - c->rx_last_us >= rtu_silence)
 			rtu_input(s, c, t_us, true);
 		else if (c->kind == CH_TM && t_us - c->rx_last_us >= PARTIAL_TM_US)
 			tm_input(s, c, t_us, true);
@@ -964,8 +1017,21 @@ static void silences(struct sim *s, int64_t t_us)
 static void disconnect_tcp(struct sim *s)
 {
 	for (int i = s->nch - 1; i >= 0; i--)
-		if (s->ch[i].kind == CH_TCP)
+		if (s->ch[i].kind == CH_TCP || s->ch[i].kind == CH_CUFF_TCP)
 			drop_chan(s, i);
+}
+
+/* The cuff's model, and the line its gauge prints when one is due. */
+static void cuff_advance(struct sim *s, int64_t t)
+{
+	struct chan *text = NULL;
+	for (int i = 0; i < s->nch; i++)
+		if (s->ch[i].kind == CH_CUFF_TEXT)
+			text = &s->ch[i];
+	char line[200];
+	size_t n = sim_cuff_advance(&s->cuff, t, text != NULL, line, sizeof line);
+	if (n && text && text->fd >= 0)
+		queue(s, text, (const uint8_t *)line, n, 0, t);
 }
 
 static void run(struct sim *s, const sigset_t *unblocked)
@@ -974,18 +1040,21 @@ static void run(struct sim *s, const sigset_t *unblocked)
 		int64_t t = now_us();
 		sim_dev_advance(&s->dev, t / 1000);
 		log_belt(s, t);
+		if (s->has_cuff)
+			cuff_advance(s, t);
 		patient_box(s, t);
 		if (s->dev.wire_faults & SIM_F_DISCONNECT)
 			disconnect_tcp(s);
 		send_due(s, t);
 		silences(s, t);
-		struct pollfd p[MAX_CH + MAX_CTL + 2];
+		struct pollfd p[MAX_CH + MAX_CTL + 3];
 		int n = 0;
 		for (int i = 0; i < s->nch; i++)
 			p[n++] = (struct pollfd){.fd = s->ch[i].fd, .events = POLLIN};
 		int listen_at = n;
 		p[n++] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
 		p[n++] = (struct pollfd){.fd = s->ctl_fd, .events = POLLIN};
+		p[n++] = (struct pollfd){.fd = s->cuff_listen_fd, .events = POLLIN};
 		int ctl_at = n;
 		for (int i = 0; i < MAX_CTL; i++)
 			p[n++] = (struct pollfd){.fd = s->ctl[i], .events = POLLIN};
@@ -1006,6 +1075,8 @@ static void run(struct sim *s, const sigset_t *unblocked)
 			accept_tcp(s);
 		if (p[listen_at + 1].revents & POLLIN)
 			accept_control(s);
+		if (p[listen_at + 2].revents & POLLIN)
+			accept_cuff_tcp(s);
 		for (int i = 0; i < MAX_CTL; i++)
 			if (s->ctl[i] >= 0 && (p[ctl_at + i].revents & (POLLIN | POLLHUP)))
 				control_input(s, i, t);
@@ -1026,6 +1097,8 @@ static void cleanup(struct sim *s)
 	}
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
+	if (s->cuff_listen_fd >= 0)
+		close(s->cuff_listen_fd);
 	for (int i = 0; i < MAX_CTL; i++)
 		if (s->ctl[i] >= 0)
 			close(s->ctl[i]);
@@ -1088,8 +1161,29 @@ static void usage(FILE *out)
 		"                         control commands and events: 'event belt-start',\n"
 		"                         'event belt-stop WHY last_rx=S', 'event unplug CHANNEL\n"
 		"                         PTS link=LINK', 'event plug CHANNEL NEW_PTS link=LINK'\n"
+		"  --cuff-modbus-rtu LINK a simulated cuff inflator, Modbus RTU on its own pty\n"
+		"  --cuff-modbus-tcp ADDR:PORT  ... or Modbus TCP on loopback (port 0: any)\n"
+		"  --cuff-tcp-port-file FILE    write the cuff's TCP port to FILE before 'ready'\n"
+		"  --cuff-text LINK       a cuff gauge printing a line every period on a pty\n"
+		"  --cuff-scenario FILE   the virtual patient's true pressures per site (required\n"
+		"                         with a cuff; format in hil/README.md)\n"
+		"  --cuff-profile FILE    the cuff's register map (default: %s)\n"
+		"  --cuff-watchdog-ms N   the cuff vents when no request came for N ms while it\n"
+		"                         is inflated (default 1000)\n"
+		"  --cuff-text-format F   the gauge's line, {site} and {mmhg} replaced\n"
+		"                         (default '{site} {mmhg} mmHg')\n"
+		"  --cuff-text-period-ms N  a line every N ms (default 50)\n"
+		"                         The foot switch (the Doppler's 'signal back') is key '3'\n"
+		"                         of --button-box. Control: cuff-state, cuff-site=NAME,\n"
+		"                         cuff-phase=rest|MIN, cuff-cycle[=MMHG] (a technician's\n"
+		"                         inflation, deflated at cuff-rate=MMHG_S, vented after the\n"
+		"                         press), cuff-garble=N (N bad lines), cuff-stuck=1|0,\n"
+		"                         unplug=cuff / plug=cuff. Log events: 'event cuff-inflate',\n"
+		"                         'event cuff-deflate', 'event cuff-signal-back',\n"
+		"                         'event cuff-footswitch', 'event cuff-vent WHY', 'event\n"
+		"                         cuff-idle'\n"
 		"  --version              print the version and exit\n",
-		TREADSIM_PROFILE);
+		TREADSIM_PROFILE, TREADSIM_CUFF_PROFILE);
 }
 
 static double num_opt(const char *name, const char *v, double lo, double hi)
@@ -1100,6 +1194,8 @@ static double num_opt(const char *name, const char *v, double lo, double hi)
 		die("%s: '%s' is not a number in %g..%g", name, v, lo, hi);
 	return d;
 }
+
+static struct sim s;
 
 int main(int argc, char **argv)
 {
@@ -1112,8 +1208,17 @@ int main(int argc, char **argv)
 		{"time-scale", required_argument, 0, 'k'}, {"fault", required_argument, 0, 'f'},
 		{"control", required_argument, 0, 'c'}, {"baud", required_argument, 0, 'B'},
 		{"log", required_argument, 0, 'l'}, {"help", no_argument, 0, 'h'},
-		{"version", no_argument, 0, 'V'}, {0, 0, 0, 0},
+		{"version", no_argument, 0, 'V'},
+		{"cuff-modbus-rtu", required_argument, 0, 1001}, {"cuff-modbus-tcp", required_argument, 0, 1002},
+		{"cuff-tcp-port-file", required_argument, 0, 1003}, {"cuff-text", required_argument, 0, 1004},
+		{"cuff-scenario", required_argument, 0, 1005}, {"cuff-profile", required_argument, 0, 1006},
+		{"cuff-watchdog-ms", required_argument, 0, 1007},
+		{"cuff-text-format", required_argument, 0, 1008},
+		{"cuff-text-period-ms", required_argument, 0, 1009}, {0, 0, 0, 0},
 	};
+	const char *cuff_rtu = NULL, *cuff_tcp = NULL, *cuff_port_file = NULL, *cuff_text = NULL;
+	const char *cuff_scenario = NULL, *cuff_profile = TREADSIM_CUFF_PROFILE, *cuff_format = NULL;
+	int cuff_watchdog = 1000, cuff_period = 50;
 	const char *rtu = NULL, *tcp = NULL, *tm = NULL, *box = NULL, *profile = TREADSIM_PROFILE;
 	const char *port_file = NULL, *control = NULL, *log_path = NULL;
 	const char *faults[16];
@@ -1141,6 +1246,15 @@ int main(int argc, char **argv)
 				die("too many --fault options");
 			faults[nfaults++] = optarg;
 			break;
+		case 1001: cuff_rtu = optarg; break;
+		case 1002: cuff_tcp = optarg; break;
+		case 1003: cuff_port_file = optarg; break;
+		case 1004: cuff_text = optarg; break;
+		case 1005: cuff_scenario = optarg; break;
+		case 1006: cuff_profile = optarg; break;
+		case 1007: cuff_watchdog = (int)num_opt("--cuff-watchdog-ms", optarg, 50, 60000); break;
+		case 1008: cuff_format = optarg; break;
+		case 1009: cuff_period = (int)num_opt("--cuff-text-period-ms", optarg, 5, 10000); break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("treadsim %s\n", TREADLAB_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -1148,17 +1262,27 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		die("unexpected argument '%s'", argv[optind]);
-	if (!rtu && !tcp && !tm) {
+	bool cuff = cuff_rtu || cuff_tcp || cuff_text;
+	if (!rtu && !tcp && !tm && !cuff) {
 		usage(stderr);
 		return 2;
 	}
 	if (tm && (rtu || tcp))
 		die("one treadmill at a time: --trackmaster or Modbus, not both");
-	if (box && !tm && !rtu && !tcp)
-		die("--button-box needs a treadmill: --modbus-rtu, --modbus-tcp or --trackmaster");
+	if (box && !tm && !rtu && !tcp && !cuff)
+		die("--button-box needs a treadmill (--modbus-rtu, --modbus-tcp, --trackmaster) or a cuff");
+	if (cuff && !cuff_scenario)
+		die("a cuff needs --cuff-scenario FILE (the virtual patient's true pressures)");
+	if (!cuff && (cuff_scenario || cuff_port_file || cuff_format))
+		die("--cuff-scenario, --cuff-tcp-port-file and --cuff-text-format need a cuff: "
+		    "--cuff-modbus-rtu, --cuff-modbus-tcp or --cuff-text");
+	if (cuff_format && !strstr(cuff_format, "{mmhg}"))
+		die("--cuff-text-format '%s' has no {mmhg}", cuff_format);
+	if (cuff_format && strlen(cuff_format) >= sizeof s.cuff.text_format)
+		die("--cuff-text-format: longer than %zu characters", sizeof s.cuff.text_format - 1);
 
-	static struct sim s;
 	s.listen_fd = -1;
+	s.cuff_listen_fd = -1;
 	s.ctl_fd = -1;
 	for (int i = 0; i < MAX_CTL; i++)
 		s.ctl[i] = -1;
@@ -1185,6 +1309,23 @@ int main(int argc, char **argv)
 	if (s.log)
 		fprintf(s.log, "# treadsim frame log: CLOCK_MONOTONIC seconds, direction, channel, "
 			"bytes in hex\n");
+	if (cuff) {
+		char why[600];
+		if (sim_cuff_scenario_load(cuff_scenario, &s.cuff.sc, why, sizeof why))
+			die("--cuff-scenario: %s", why);
+		if (tl_cuff_profile_load(cuff_profile, &s.cuff.prof, &err))
+			die("--cuff-profile: %s", err.msg);
+		if (!s.cuff.prof.inflator && (cuff_rtu || cuff_tcp))
+			die("--cuff-profile %s is a manometer: the simulated cuff is an inflator", cuff_profile);
+		s.has_cuff = true;
+		s.cuff.log = s.log;
+		s.cuff.commanded = cuff_rtu || cuff_tcp;
+		s.cuff.watchdog_ms = cuff_watchdog;
+		s.cuff.text_period_ms = cuff_period;
+		if (cuff_format)
+			snprintf(s.cuff.text_format, sizeof s.cuff.text_format, "%s", cuff_format);
+		sim_cuff_init(&s.cuff, now_us());
+	}
 
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGTERM, &sa, NULL);
@@ -1203,7 +1344,13 @@ int main(int argc, char **argv)
 	if (box)
 		open_pty(&s, CH_BOX, box, "button-box");
 	if (tcp)
-		open_tcp(&s, tcp, port_file);
+		s.listen_fd = open_tcp("--modbus-tcp", tcp, port_file);
+	if (cuff_rtu)
+		open_pty(&s, CH_CUFF_RTU, cuff_rtu, "cuff-modbus-rtu");
+	if (cuff_text)
+		open_pty(&s, CH_CUFF_TEXT, cuff_text, "cuff-text");
+	if (cuff_tcp)
+		s.cuff_listen_fd = open_tcp("--cuff-modbus-tcp", cuff_tcp, cuff_port_file);
 	if (control)
 		open_control(&s, control);
 	for (int i = 0; i < nfaults; i++) {
