@@ -109,6 +109,9 @@ check "the peer got it once, MSH-10 $c1" log_is "$c1" 1
 check "as an ORU^R01" grep -q " ORU^R01" "$WORK/peer.log"
 check "one attempt, delivered_at set" test "$(field "$m1" .attempts)/$(field "$m1" '.delivered_at != null')" = 1/true
 payload "$m1" >"$WORK/m1.hl7"
+curl -s --unix-socket "$TREADLAB_SOCKET" "http://treadlabd/v1/outbox/$m1?payload=1" | jq -j .payload >"$WORK/m1.raw"
+check "npm hl7v2 strict parse and our checks: the message as delivered, the signed PDF embedded" \
+	node "$TL_SOURCE_DIR/tests/records/check_hl7.mjs" "$WORK/m1.raw" --ed
 check "the message stored names its MSH-10 and our facility" \
 	bash -c "head -1 '$WORK/m1.hl7' | grep -F 'MSH|^~\\&|TREADLAB|VASCLAB|' | grep -Fq '|$c1|P|2.5.1'"
 check "... and embeds the signed PDF (an ED OBX)" grep -q '^OBX|[0-9]*|ED|' "$WORK/m1.hl7"
@@ -251,5 +254,15 @@ check "a 400 fails the Bundle at once" wait_state "$mf2" failed
 check "with the OperationOutcome's text" \
 	bash -c "'$T' outbox show $mf2 --json | jq -r .last_error | grep -q '1956-02-30 is not a date'"
 check "not resent" test "$(wc -l <"$WORK/fhir.log")" = 1
+for mode in 500 timeout; do
+	fhir "$mode"
+	sign "$id" >/dev/null
+	m=$(last_id)
+	check "a server answering $mode: retried, then failed after max_attempts (2)" wait_state "$m" failed 30
+	check "... two attempts reached the server" test "$(wc -l <"$WORK/fhir.log")" = 2
+	check "... the same Bundle both times" test "$(jq -r .body "$WORK/fhir.log" | sort -u | wc -l)" = 1
+	check "... the reason kept ($(field "$m" .last_error))" \
+		bash -c "'$T' outbox show $m --json | jq -r .last_error | grep -Eqi '$([ "$mode" = 500 ] && echo 'database unavailable|500' || echo 'no answer from .* within')'"
+done
 stop_daemon
 finish
