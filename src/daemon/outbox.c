@@ -206,14 +206,6 @@ static void *run(void *arg)
 	struct tl_daemon *d = o->d;
 	struct tl_err err;
 	char now[32];
-	tl_utc_now(now);
-	int n = tl_store_outbox_resume(o->st, now, &err);
-	if (n < 0)
-		TL_ERROR("outbox: %s", err.msg);
-	else if (n > 0)
-		TL_WARNING("outbox: %d message(s) were being sent when the daemon stopped: sending "
-			   "them again with the same control id", n);
-	publish(o, NULL);
 	bool hl7 = d->cfg.hl7.send_to[0] != 0, fhir = d->cfg.fhir.url[0] != 0;
 	for (;;) {
 		pthread_mutex_lock(&o->mu);
@@ -292,6 +284,19 @@ struct tl_outbox *tl_outbox_start(struct tl_daemon *d, struct tl_err *err)
 	pthread_cond_init(&o->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&o->mu, NULL);
+	/* Before the thread and before the daemon says it is ready: messages a dead daemon
+	 * left 'sending' go back to the queue, and the status has its counts. Nothing else
+	 * writes to the store during start-up (another program's write would meet a lock). */
+	char now[32];
+	tl_utc_now(now);
+	struct tl_err e;
+	int n = tl_store_outbox_resume(o->st, now, &e);
+	if (n < 0)
+		TL_ERROR("outbox: %s", e.msg);
+	else if (n > 0)
+		TL_WARNING("outbox: %d message(s) were being sent when the daemon stopped: sending "
+			   "them again with the same control id", n);
+	publish(o, NULL);
 	if (pthread_create(&o->th, NULL, run, o)) {
 		tl_err_set(err, "outbox: cannot start the sender thread");
 		pthread_cond_destroy(&o->cv);

@@ -4,8 +4,9 @@ source "$(dirname "$0")/lib.sh"
 
 write_config "$WORK/d.conf" "[daemon]" "tick_hz = 100" "[sim]" "time_scale = 20"
 start_daemon "$WORK/d.conf"
-# Make the next insert into tests fail.
-sqlite3 "$WORK/treadlab.db" "CREATE TRIGGER fail_tests BEFORE INSERT ON tests BEGIN SELECT RAISE(ABORT, 'simulated store failure'); END;"
+# Make the next insert into tests fail (another program writing: it waits for the
+# daemon's lock, as any tool beside a live database should).
+sqlite3 -cmd ".timeout 5000" "$WORK/treadlab.db" "CREATE TRIGGER fail_tests BEFORE INSERT ON tests BEGIN SELECT RAISE(ABORT, 'simulated store failure'); END;"
 
 out=$("$T" start --protocol gardner-skinner --patient FAIL01 2>&1) && rc=0 || rc=$?
 check "start fails ($rc)" test "$rc" -ne 0
@@ -17,7 +18,7 @@ check "the belt was never commanded on" test "$(jq -r .command.belt_on <<<"$st")
 check "status shows the store error" grep -q 'simulated store failure' <<<"$(jq -r .store_error <<<"$st")"
 check "no start event reached the stream" bash -c "! timeout 3 '$T' watch --json --count 5 | grep -q '\"kind\":\"start\"'"
 
-sqlite3 "$WORK/treadlab.db" "DROP TRIGGER fail_tests;"
+sqlite3 -cmd ".timeout 5000" "$WORK/treadlab.db" "DROP TRIGGER fail_tests;"
 id=$("$T" start --protocol gardner-skinner --patient FAIL01)
 check "with the store healthy a test starts and is recorded" test "$("$T" show "$id" --json | jq -r .state)" = running
 check "its status has no store error" test "$("$T" status --json | jq -r .store_error)" = null
