@@ -297,7 +297,12 @@ function onStatus(st, first) {
 		app.events = [];
 		renderEvents();
 		$('v-reminder').dataset.due = '';
-		if (app.testId != null) app.recordId = app.testId;
+		if (app.testId != null && app.recordId !== app.testId) {
+			app.recordId = app.testId;
+			// a screen opened before the first status said "no test yet": it shows this test now
+			const load = {record: loadRecord, result: loadResult}[document.body.dataset.screen];
+			if (load) load();
+		}
 	}
 	if (newTest || first) resync(st);
 	const last = app.samples[app.samples.length - 1];
