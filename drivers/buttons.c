@@ -28,6 +28,7 @@ void tl_button_config_default(struct tl_button_config *c)
 		.max_line = TL_LINE_DSR,
 		.onset_byte = '1',
 		.max_byte = '2',
+		.foot_byte = '3',
 		.onset_mask = 0x1,
 		.max_mask = 0x2,
 	};
@@ -35,7 +36,7 @@ void tl_button_config_default(struct tl_button_config *c)
 
 const char *tl_press_kind_name(enum tl_press_kind k)
 {
-	return k == TL_PRESS_MAX ? "max" : "onset";
+	return k == TL_PRESS_MAX ? "max" : k == TL_PRESS_FOOT ? "foot" : "onset";
 }
 
 int tl_button_parse_lines(const char *spec, struct tl_button_config *c, char *err, size_t n)
@@ -45,7 +46,7 @@ int tl_button_parse_lines(const char *spec, struct tl_button_config *c, char *er
 		unsigned bit;
 	} lines[] = {{"CTS", TL_LINE_CTS}, {"DSR", TL_LINE_DSR}, {"DCD", TL_LINE_DCD},
 		     {"RI", TL_LINE_RI}};
-	unsigned onset = 0, max = 0;
+	unsigned onset = 0, max = 0, foot = 0;
 	const char *s = spec;
 	while (*s) {
 		const char *comma = strchr(s, ',');
@@ -59,7 +60,7 @@ int tl_button_parse_lines(const char *spec, struct tl_button_config *c, char *er
 		item[len] = '\0';
 		char *eq = strchr(item, '=');
 		if (!eq) {
-			snprintf(err, n, "button lines: '%s' is not LINE=onset|max", item);
+			snprintf(err, n, "button lines: '%s' is not LINE=onset|max|foot", item);
 			return -1;
 		}
 		*eq = '\0';
@@ -71,24 +72,26 @@ int tl_button_parse_lines(const char *spec, struct tl_button_config *c, char *er
 			snprintf(err, n, "button lines: unknown line '%s' (CTS, DSR, DCD, RI)", item);
 			return -1;
 		}
-		unsigned *dst = !strcmp(eq + 1, "onset") ? &onset : !strcmp(eq + 1, "max") ? &max : NULL;
+		unsigned *dst = !strcmp(eq + 1, "onset") ? &onset : !strcmp(eq + 1, "max") ? &max
+				: !strcmp(eq + 1, "foot") ? &foot : NULL;
 		if (!dst) {
-			snprintf(err, n, "button lines: unknown press '%s' (onset, max)", eq + 1);
+			snprintf(err, n, "button lines: unknown press '%s' (onset, max, foot)", eq + 1);
 			return -1;
 		}
-		if (*dst || bit == onset || bit == max) {
+		if (*dst || bit == onset || bit == max || bit == foot) {
 			snprintf(err, n, "button lines '%s': a line or a press appears twice", spec);
 			return -1;
 		}
 		*dst = bit;
 		s += len + (comma ? 1 : 0);
 	}
-	if (!onset && !max) {
+	if (!onset && !max && !foot) {
 		snprintf(err, n, "button lines: nothing mapped");
 		return -1;
 	}
 	c->onset_line = onset;
 	c->max_line = max;
+	c->foot_line = foot;
 	return 0;
 }
 
@@ -133,7 +136,7 @@ bool tl_holdoff_accept(struct tl_holdoff *h, enum tl_press_kind kind, int64_t no
 /* Two debounced inputs, one per press kind, shared by the modem and Modbus sources. */
 struct levels {
 	struct tl_button_config cfg;
-	struct tl_debounce onset, max;
+	struct tl_debounce onset, max, foot;
 	struct tl_serial_link link;    /* modem, box */
 	struct tl_holdoff holdoff;     /* box */
 	struct tl_treadmill *tm;       /* Modbus */
@@ -149,7 +152,7 @@ static int emit(const struct tl_button *b, struct tl_press *out, int max, int n,
 	return n;
 }
 
-static int feed_levels(struct tl_button *b, struct levels *s, bool onset, bool maxp,
+static int feed_levels(struct tl_button *b, struct levels *s, bool onset, bool maxp, bool foot,
 		       int64_t now_ms, struct tl_press *out, int max)
 {
 	int n = 0;
@@ -158,6 +161,8 @@ static int feed_levels(struct tl_button *b, struct levels *s, bool onset, bool m
 		n = emit(b, out, max, n, TL_PRESS_ONSET, t);
 	if (tl_debounce_update(&s->max, maxp, now_ms, &t))
 		n = emit(b, out, max, n, TL_PRESS_MAX, t);
+	if (tl_debounce_update(&s->foot, foot, now_ms, &t))
+		n = emit(b, out, max, n, TL_PRESS_FOOT, t);
 	return n;
 }
 
@@ -195,7 +200,8 @@ static int modem_poll(struct tl_button *b, int64_t now_ms, struct tl_press *out,
 		s->traced_lines = lines;
 	}
 	return feed_levels(b, s, s->cfg.onset_line && (lines & s->cfg.onset_line),
-			   s->cfg.max_line && (lines & s->cfg.max_line), now_ms, out, max);
+			   s->cfg.max_line && (lines & s->cfg.max_line),
+			   s->cfg.foot_line && (lines & s->cfg.foot_line), now_ms, out, max);
 }
 
 static int box_poll(struct tl_button *b, int64_t now_ms, struct tl_press *out, int max)
@@ -212,6 +218,8 @@ static int box_poll(struct tl_button *b, int64_t now_ms, struct tl_press *out, i
 				kind = TL_PRESS_ONSET;
 			else if (buf[i] == s->cfg.max_byte)
 				kind = TL_PRESS_MAX;
+			else if (s->cfg.foot_byte && buf[i] == s->cfg.foot_byte)
+				kind = TL_PRESS_FOOT;
 			else
 				continue; /* line noise, newlines */
 			if (tl_holdoff_accept(&s->holdoff, kind, now_ms))
@@ -237,7 +245,8 @@ static int modbus_poll(struct tl_button *b, int64_t now_ms, struct tl_press *out
 		return -1;
 	}
 	return feed_levels(b, s, s->cfg.onset_mask && (v & s->cfg.onset_mask),
-			   s->cfg.max_mask && (v & s->cfg.max_mask), now_ms, out, max);
+			   s->cfg.max_mask && (v & s->cfg.max_mask),
+			   s->cfg.foot_mask && (v & s->cfg.foot_mask), now_ms, out, max);
 }
 
 static const struct tl_button_ops modem_ops = {
@@ -290,7 +299,7 @@ int tl_button_modem_open(struct tl_button *b, struct tl_serial_link *link,
 	s->link = *link;
 	*link = (struct tl_serial_link){0};
 	unsigned lines;
-	if (!c->onset_line && !c->max_line) {
+	if (!c->onset_line && !c->max_line && !c->foot_line) {
 		set_err(b, "button-modem: no line is mapped to a press");
 		tl_button_close(b);
 		return -1;
@@ -303,6 +312,7 @@ int tl_button_modem_open(struct tl_button *b, struct tl_serial_link *link,
 	/* Whatever is held at start is the rest level, not a press. */
 	tl_debounce_init(&s->onset, c->debounce_ms, c->onset_line && (lines & c->onset_line), now_ms);
 	tl_debounce_init(&s->max, c->debounce_ms, c->max_line && (lines & c->max_line), now_ms);
+	tl_debounce_init(&s->foot, c->debounce_ms, c->foot_line && (lines & c->foot_line), now_ms);
 	return 0;
 }
 
@@ -318,8 +328,9 @@ int tl_button_box_open(struct tl_button *b, struct tl_serial_link *link,
 	s->link = *link;
 	*link = (struct tl_serial_link){0};
 	s->holdoff.hold_ms = c->debounce_ms;
-	if (c->onset_byte == c->max_byte) {
-		set_err(b, "button-box: onset and max use the same byte");
+	if (c->onset_byte == c->max_byte || c->foot_byte == c->onset_byte ||
+	    c->foot_byte == c->max_byte) {
+		set_err(b, "button-box: onset, max and the foot switch need different bytes");
 		tl_button_close(b);
 		return -1;
 	}
@@ -350,6 +361,7 @@ int tl_button_modbus_open(struct tl_button *b, struct tl_treadmill *tm,
 	}
 	tl_debounce_init(&s->onset, c->debounce_ms, c->onset_mask && (v & c->onset_mask), now_ms);
 	tl_debounce_init(&s->max, c->debounce_ms, c->max_mask && (v & c->max_mask), now_ms);
+	tl_debounce_init(&s->foot, c->debounce_ms, c->foot_mask && (v & c->foot_mask), now_ms);
 	tl_modbus_treadmill_share_button(tm);
 	return 0;
 }

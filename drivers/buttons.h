@@ -1,4 +1,5 @@
-/* buttons.h - the patient's button: onset and maximal claudication presses.
+/* buttons.h - the patient's button (onset and maximal claudication presses) and the
+ * technician's foot switch (the Doppler signal is back: issue 15, src/daemon/cuffd.h).
  *
  * A button source is a small ops table plus private data, like a treadmill driver.
  * Sources: a switch between an output and an input modem line of a serial port
@@ -17,7 +18,7 @@
 #include "serial_link.h"
 #include "treadmill.h"
 
-enum tl_press_kind { TL_PRESS_ONSET, TL_PRESS_MAX };
+enum tl_press_kind { TL_PRESS_ONSET, TL_PRESS_MAX, TL_PRESS_FOOT };
 
 struct tl_press {
 	enum tl_press_kind kind;
@@ -51,17 +52,22 @@ struct tl_button_config {
 				* sample); the box ignores a repeat of the same byte within it */
 	unsigned onset_line;   /* TL_LINE_* bit for onset, 0: none (modem) */
 	unsigned max_line;     /* TL_LINE_* bit for max, 0: none (modem) */
+	unsigned foot_line;    /* TL_LINE_* bit for the foot switch, 0: none (modem) */
 	uint8_t onset_byte;    /* byte meaning onset (box), default '1' */
 	uint8_t max_byte;      /* byte meaning max (box), default '2' */
+	uint8_t foot_byte;     /* byte meaning the foot switch (box), default '3' */
 	uint16_t onset_mask;   /* bits of the Modbus `button` value meaning onset, default 1 */
 	uint16_t max_mask;     /* bits meaning max, default 2 (0: none) */
+	uint16_t foot_mask;    /* bits meaning the foot switch, default 0 (none) */
 };
 
-/* Defaults: 50 ms debounce, CTS = onset, DSR = max, '1' / '2', bit 0 / bit 1. */
+/* Defaults: 50 ms debounce, CTS = onset, DSR = max, no foot line, '1' / '2' / '3', bit 0 /
+ * bit 1 / none. */
 void tl_button_config_default(struct tl_button_config *c);
 
-/* Parses a modem-line map such as "CTS=onset,DSR=max" (lines CTS, DSR, DCD, RI; each
- * kind at most once) into c->onset_line / c->max_line. Returns 0 or -1 with err set. */
+/* Parses a modem-line map such as "CTS=onset,DSR=max,DCD=foot" (lines CTS, DSR, DCD, RI;
+ * each kind at most once) into c->onset_line / max_line / foot_line. Returns 0 or -1 with
+ * err set. */
 int tl_button_parse_lines(const char *spec, struct tl_button_config *c, char *err, size_t n);
 
 const char *tl_press_kind_name(enum tl_press_kind k);
@@ -110,8 +116,8 @@ bool tl_debounce_update(struct tl_debounce *d, bool raw, int64_t now_ms, int64_t
  * accepted less than hold_ms before. */
 struct tl_holdoff {
 	int hold_ms;
-	bool seen[2];
-	int64_t last_ms[2];
+	bool seen[3];
+	int64_t last_ms[3];
 };
 bool tl_holdoff_accept(struct tl_holdoff *h, enum tl_press_kind kind, int64_t now_ms);
 

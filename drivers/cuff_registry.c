@@ -21,6 +21,15 @@ const struct tl_cuff_ops *tl_cuff_find(const char *name)
 	return NULL;
 }
 
+bool tl_cuff_option_known(const char *key)
+{
+	for (size_t i = 0; tl_cuff_sources[i]; i++)
+		for (const struct tl_driver_option *o = tl_cuff_sources[i]->options; o && o->key; o++)
+			if (!strcmp(o->key, key))
+				return true;
+	return false;
+}
+
 void tl_cuff_names(char *buf, size_t cap)
 {
 	size_t n = 0;

@@ -82,6 +82,9 @@ struct tl_cuff {
 extern const struct tl_cuff_ops *const tl_cuff_sources[];
 
 const struct tl_cuff_ops *tl_cuff_find(const char *name);
+/* Whether any source has the [cuff] key (a key of another source is told apart from a
+ * typo). */
+bool tl_cuff_option_known(const char *key);
 void tl_cuff_names(char *buf, size_t cap);
 
 /* The option tables, read as the treadmill drivers' are (treadmill.h, registry.c). */

@@ -162,6 +162,15 @@ static int button_presses(struct tl_tick *t, int64_t real_ms, int64_t now, const
 		seen += n;
 		for (int k = 0; k < n; k++) {
 			struct tl_err err;
+			if (p[k].kind == TL_PRESS_FOOT) {
+				/* the cuff's, not the session's: the cuff keeps real time */
+				if (t->hooks->foot)
+					t->hooks->foot(t->ctx, p[k].t_ms, p[k].source);
+				else
+					say(t, LOG_INFO, "%s foot switch ignored: no cuff is configured",
+					    p[k].source);
+				continue;
+			}
 			int64_t at = tl_clock_test_of_real(t->clock, p[k].t_ms);
 			if (at > now)
 				at = now;

@@ -66,6 +66,10 @@ struct tl_tick_hooks {
 	void (*sample)(void *ctx, const struct tl_tick_sample *s);
 	/* A line for the log (syslog priorities). */
 	void (*log)(void *ctx, int priority, const char *msg);
+	/* The technician's foot switch (the Doppler signal is back), pressed at real_ms (the
+	 * clock's real ms, the cuff's samples' time base); source names the button source.
+	 * NULL: the press is logged and ignored (no cuff). */
+	void (*foot)(void *ctx, int64_t real_ms, const char *source);
 };
 
 /* What is due next (tl_tick_plan). */

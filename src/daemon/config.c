@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "buttons.h"
+#include "record_findings.h"
 #include "tl_log.h"
 
 #include <arpa/inet.h>
@@ -35,6 +36,17 @@ void tl_config_defaults(struct tl_config *c)
 	c->box_baud = 9600;
 	snprintf(c->box_onset, sizeof c->box_onset, "1");
 	snprintf(c->box_max, sizeof c->box_max, "2");
+	snprintf(c->box_foot, sizeof c->box_foot, "3");
+	/* [cuff]: none until a source is named; the series' order is the usual one of an
+	 * ABI: arms first, then the right ankle, then the left (docs/clinical.md) */
+	static const char *const order[] = {"brachial-right", "pt-right", "dp-right",
+					    "brachial-left", "pt-left", "dp-left"};
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+		snprintf(c->cuff_sites[i], sizeof c->cuff_sites[i], "%s", order[i]);
+	c->cuff_n_sites = (int)(sizeof order / sizeof order[0]);
+	tl_cuff_cycle_cfg_default(&c->cuff_cycle);
+	c->cuff_sample_ms = 50;
+	c->cuff_max_gap_ms = 500;
 	c->debounce_ms = 50;
 	c->button_poll_ms = 10;
 	/* delivery: off until a destination is set */
@@ -54,6 +66,7 @@ void tl_config_defaults(struct tl_config *c)
 struct loader {
 	struct tl_config *c;
 	const struct tl_treadmill_ops *drv; /* the file's driver (first pass); NULL: unknown */
+	const struct tl_cuff_ops *cuff;     /* the file's [cuff] source (first pass); NULL: none */
 	char msg[300]; /* the first error, without file:line */
 	char seen[CONFIG_MAX_KEYS][80]; /* "section\nkey" of every key set so far */
 	int n_seen;
@@ -256,12 +269,84 @@ static int driver_key(struct loader *l, const char *sec, const char *key, const 
 	return bad(l, "%s", why);
 }
 
+/* [cuff] sites: the order of a series, each a pressure site once. */
+static int cuff_sites(struct loader *l, const char *val)
+{
+	struct tl_config *c = l->c;
+	char buf[256];
+	if (strlen(val) >= sizeof buf)
+		return bad(l, "[cuff] sites: too long");
+	snprintf(buf, sizeof buf, "%s", val);
+	int n = 0;
+	char *save = NULL;
+	for (char *tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		if (!tl_pressure_site_valid(tok))
+			return bad(l, "[cuff] sites: '%s' is not one of brachial-left, brachial-right, "
+				   "pt-left, dp-left, pt-right, dp-right, toe-left, toe-right", tok);
+		for (int i = 0; i < n; i++)
+			if (!strcmp(c->cuff_sites[i], tok))
+				return bad(l, "[cuff] sites: '%s' appears twice", tok);
+		if (n == TL_CUFF_SITES_MAX)
+			return bad(l, "[cuff] sites: more than %d sites", TL_CUFF_SITES_MAX);
+		snprintf(c->cuff_sites[n++], sizeof c->cuff_sites[0], "%s", tok);
+	}
+	if (n == 0)
+		return bad(l, "[cuff] sites: no site given");
+	c->cuff_n_sites = n;
+	return 1;
+}
+
+/* [cuff]: the daemon's keys, then the source's own (its option table). */
+static int cuff_key(struct loader *l, const char *key, const char *val)
+{
+	struct tl_config *c = l->c;
+	const char *sec = "cuff";
+	struct tl_cuff_cycle_cfg *y = &c->cuff_cycle;
+	if (!strcmp(key, "source")) {
+		if (!strcmp(val, "none"))
+			return text(l, sec, key, "", c->cuff_source, sizeof c->cuff_source);
+		if (!tl_cuff_find(val)) {
+			char names[160];
+			tl_cuff_names(names, sizeof names);
+			return bad(l, "[cuff] source: '%s' is not none or one of %s", val, names);
+		}
+		return text(l, sec, key, val, c->cuff_source, sizeof c->cuff_source);
+	}
+	if (!strcmp(key, "sites"))
+		return cuff_sites(l, val);
+	/* the safety limits are checked together in tl_config_validate (src/core/cuff.h) */
+	if (!strcmp(key, "ceiling_mmhg"))
+		return num(l, sec, key, val, 0, 1000, &y->ceiling_mmhg);
+	if (!strcmp(key, "deflate_mmhg_s"))
+		return num(l, sec, key, val, 0, 100, &y->rate_mmhg_s);
+	if (!strcmp(key, "max_above_venous_ms"))
+		return integer(l, sec, key, val, 1, 3600000, &y->max_above_venous_ms);
+	if (!strcmp(key, "inflate_limit_ms"))
+		return integer(l, sec, key, val, 1, 3600000, &y->inflate_limit_ms);
+	if (!strcmp(key, "sample_ms"))
+		return integer(l, sec, key, val, 5, 500, &c->cuff_sample_ms);
+	if (!strcmp(key, "max_gap_ms"))
+		return integer(l, sec, key, val, 10, 5000, &c->cuff_max_gap_ms);
+	if (!l->cuff)
+		return tl_cuff_option_known(key) ? 1 : bad(l, "[cuff]: unknown key '%s'", key);
+	char why[300];
+	int rc = tl_cuff_opts_set(l->cuff, &c->cuff_opts, sec, key, val, why, sizeof why);
+	if (rc == 0)
+		return 1;
+	if (rc == -2)
+		return bad(l, "[cuff]: unknown key '%s'%s", key,
+			   tl_cuff_option_known(key) ? " for this source" : "");
+	return bad(l, "%s", why);
+}
+
 /* First pass: the file's [treadmill] driver, which may come after the driver's keys. A
  * name too long for a driver's is cut and then found in no registry: the second pass
  * reports it on its line. */
 struct first_pass {
 	bool found;
 	char name[64];
+	bool cuff_found; /* and the [cuff] source */
+	char cuff[64];
 };
 
 static int find_driver(void *user, const char *sec, const char *key, const char *val)
@@ -270,6 +355,10 @@ static int find_driver(void *user, const char *sec, const char *key, const char 
 	if (key && !fp->found && !strcmp(sec, "treadmill") && !strcmp(key, "driver")) {
 		fp->found = true;
 		snprintf(fp->name, sizeof fp->name, "%s", val);
+	}
+	if (key && !fp->cuff_found && !strcmp(sec, "cuff") && !strcmp(key, "source")) {
+		fp->cuff_found = true;
+		snprintf(fp->cuff, sizeof fp->cuff, "%s", val);
 	}
 	return 1;
 }
@@ -373,10 +462,11 @@ static int handler(void *user, const char *sec, const char *key, const char *val
 			return text(l, sec, key, val, c->box_device, sizeof c->box_device);
 		if (IS("buttons", "box_baud"))
 			return integer(l, sec, key, val, 1200, 115200, &c->box_baud);
-		if (IS("buttons", "box_onset") || IS("buttons", "box_max")) {
+		if (IS("buttons", "box_onset") || IS("buttons", "box_max") || IS("buttons", "box_foot")) {
 			if (strlen(val) != 1)
 				return bad(l, "[buttons] %s: one character, got '%s'", key, val);
-			return text(l, sec, key, val, key[4] == 'o' ? c->box_onset : c->box_max, 4);
+			return text(l, sec, key, val, key[4] == 'o' ? c->box_onset
+						      : key[4] == 'm' ? c->box_max : c->box_foot, 4);
 		}
 		if (IS("buttons", "modbus"))
 			return boolean(l, sec, key, val, &c->modbus_button);
@@ -405,6 +495,8 @@ static int handler(void *user, const char *sec, const char *key, const char *val
 			return boolean(l, sec, key, val, &c->report_patient_page);
 		if (IS("report", "patient_guidance"))
 			return text(l, sec, key, val, c->report_guidance, sizeof c->report_guidance);
+	} else if (!strcmp(sec, "cuff")) {
+		return cuff_key(l, key, val);
 	} else if (!strcmp(sec, "hl7")) {
 		/* HL7 v2 over MLLP to the interface engine (src/records; docs/records.md) */
 		struct tl_hl7_conf *h = &c->hl7;
@@ -554,6 +646,12 @@ int tl_config_load(struct tl_config *c, const char *path, struct tl_err *err)
 		snprintf(c->driver, sizeof c->driver, "%s", c->drv->name);
 		tl_driver_opts_defaults(c->drv, &c->drv_opts);
 	}
+	l->cuff = fp.cuff_found ? tl_cuff_find(fp.cuff) : c->cuff_ops;
+	if (l->cuff != c->cuff_ops) { /* another source: its own defaults */
+		c->cuff_ops = l->cuff;
+		if (l->cuff)
+			tl_cuff_opts_defaults(l->cuff, &c->cuff_opts);
+	}
 	int line = ini_parse_string(text, handler, l);
 	free(text);
 	int rc = 0;
@@ -639,6 +737,22 @@ int tl_config_validate(const struct tl_config *c, const char *path, struct tl_er
 		tl_err_set(err, "%s: [buttons] modbus = true needs a driver with a button register "
 			   "(driver = %s)", path, names);
 		return -1;
+	}
+	if (c->cuff_source[0]) {
+		struct tl_err e;
+		if (tl_cuff_cycle_cfg_check(&c->cuff_cycle, &e)) {
+			tl_err_set(err, "%s: [cuff] %s", path, e.msg);
+			return -1;
+		}
+		if (tl_cuff_opts_check(c->cuff_ops, &c->cuff_opts, why, sizeof why)) {
+			tl_err_set(err, "%s: [cuff] source = %s %s", path, c->cuff_source, why);
+			return -1;
+		}
+		if (c->cuff_max_gap_ms < 2 * c->cuff_sample_ms) {
+			tl_err_set(err, "%s: [cuff] max_gap_ms %d is less than two samples (sample_ms %d)",
+				   path, c->cuff_max_gap_ms, c->cuff_sample_ms);
+			return -1;
+		}
 	}
 	if (!c->socket[0] && !c->listen[0]) {
 		tl_err_set(err, "%s: [api] neither socket nor listen is set: nothing could control the daemon", path);

@@ -7,9 +7,14 @@
 #ifndef TL_CONFIG_H
 #define TL_CONFIG_H
 
+/* At most this many sites in a cuff series (the eight pressure sites). */
+#define TL_CUFF_SITES_MAX 8
+
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cuff.h"
+#include "cuff_source.h"
 #include "guard.h"
 #include "records.h"
 #include "session.h"
@@ -48,7 +53,7 @@ struct tl_config {
 	char modem_lines[64];     /* e.g. "CTS=onset,DSR=max" */
 	char box_device[256];     /* serial port of a button box that sends a byte */
 	int box_baud;
-	char box_onset[4], box_max[4]; /* the bytes (one character each) */
+	char box_onset[4], box_max[4], box_foot[4]; /* the bytes (one character each) */
 	bool modbus_button;       /* the Modbus treadmill's button register */
 	int debounce_ms;          /* 0: a press counts on its first sample */
 	int button_poll_ms;       /* button polls between ticks while the patient walks */
@@ -62,6 +67,16 @@ struct tl_config {
 	char report_logo[256];         /* PNG file */
 	bool report_patient_page;      /* add the page for the patient */
 	char report_guidance[256];     /* text file (UTF-8) printed on the patient's page */
+	/* [cuff] an ankle or arm pressure cuff the daemon reads (src/daemon/cuffd.h); the
+	 * source's own keys through its option table (drivers/cuff_source.h) */
+	char cuff_source[32];                 /* a name in tl_cuff_sources; "": no cuff */
+	const struct tl_cuff_ops *cuff_ops;   /* that source */
+	struct tl_driver_optbuf cuff_opts;    /* its options struct */
+	char cuff_sites[TL_CUFF_SITES_MAX][24]; /* the lab's order of a series */
+	int cuff_n_sites;
+	struct tl_cuff_cycle_cfg cuff_cycle;  /* ceiling, deflation rate, time limits */
+	int cuff_sample_ms;                   /* how often a source without a descriptor is read */
+	int cuff_max_gap_ms;                  /* the widest gap between the samples around a press */
 	/* [hl7] and [fhir]: where a test's record is delivered (src/records/records.h) */
 	struct tl_hl7_conf hl7;
 	struct tl_fhir_conf fhir;

@@ -131,6 +131,9 @@ struct tl_daemon {
 	struct tl_writer *writer;
 	struct tl_api *api;
 
+	/* the cuff thread (cuffd.h); NULL when [cuff] names no source */
+	struct tl_cuffd *cuffd;
+
 	/* the outbox's sender (outbox.h) and what status shows of it (under ob_mu) */
 	struct tl_outbox *outbox;
 	pthread_mutex_t ob_mu;

@@ -29,6 +29,7 @@ static int open_buttons(struct tl_daemon *d, struct tl_err *err)
 	bc.debounce_ms = c->debounce_ms;
 	bc.onset_byte = (uint8_t)c->box_onset[0];
 	bc.max_byte = (uint8_t)c->box_max[0];
+	bc.foot_byte = (uint8_t)c->box_foot[0];
 	char why[160];
 	if (tl_button_parse_lines(c->modem_lines, &bc, why, sizeof why)) {
 		tl_err_set(err, "[buttons] modem_lines: %s", why);

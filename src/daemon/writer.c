@@ -51,6 +51,9 @@ struct w_pressure {
 	char phase[16], site[64], operator_id[64], peer[64];
 	double minute, mmhg;
 	unsigned flags; /* enum tl_store_pressure_flag bits */
+	char source[32];                /* "manual", or the cuff's source */
+	bool cuff;                      /* a cuff's reading: meta holds how it was measured */
+	struct tl_store_cuff_meta meta;
 };
 struct w_findings {
 	char operator_id[64], peer[64];
@@ -241,9 +244,14 @@ static int apply(struct tl_writer *w, struct witem *it, struct tl_err *err)
 					 it->u.audit.detail, it->u.audit.result, err);
 	case W_PRESSURE: {
 		const struct w_pressure *p = &it->u.pressure;
+		if (p->cuff)
+			return tl_store_pressure_add_cuff(w->st, it->test_id, p->phase, p->minute,
+							  p->site, p->mmhg, &p->meta,
+							  or_null(p->operator_id), or_null(p->peer),
+							  p->source, it->at, err);
 		return tl_store_pressure_add_by(w->st, it->test_id, p->phase, p->minute, p->site,
 						p->mmhg, p->flags, or_null(p->operator_id),
-						or_null(p->peer), "manual", it->at, err);
+						or_null(p->peer), p->source, it->at, err);
 	}
 	case W_FINDINGS:
 		return tl_store_findings_set_by(w->st, it->test_id, it->u.findings.json,
@@ -738,6 +746,27 @@ void tl_writer_pressure_by(struct tl_writer *w, int64_t test_id, const char *pha
 	p->minute = minute;
 	p->mmhg = mmhg;
 	p->flags = flags;
+	copy(p->source, sizeof p->source, "manual");
+	push(w, it);
+}
+
+void tl_writer_pressure_cuff(struct tl_writer *w, int64_t test_id, const char *phase,
+			     double minute, const char *site, double mmhg,
+			     const struct tl_store_cuff_meta *meta, const char *source,
+			     const char *operator_id, const char *peer)
+{
+	struct witem *it = item(W_PRESSURE);
+	struct w_pressure *p = &it->u.pressure;
+	it->test_id = test_id;
+	copy(p->phase, sizeof p->phase, phase);
+	copy(p->site, sizeof p->site, site);
+	copy(p->operator_id, sizeof p->operator_id, operator_id);
+	copy(p->peer, sizeof p->peer, peer);
+	copy(p->source, sizeof p->source, source);
+	p->minute = minute;
+	p->mmhg = mmhg;
+	p->cuff = true;
+	p->meta = *meta;
 	push(w, it);
 }
 

@@ -51,6 +51,12 @@ void tl_writer_findings(struct tl_writer *w, int64_t test_id, const char *json,
 void tl_writer_pressure_by(struct tl_writer *w, int64_t test_id, const char *phase, double minute,
 			   const char *site, double mmhg, unsigned flags, const char *operator_id,
 			   const char *peer);
+/* A cuff's reading at the foot switch (src/daemon/cuffd.h): source names the device, meta
+ * how it was measured; operator_id the series' operator, peer the switch ("button-box"). */
+void tl_writer_pressure_cuff(struct tl_writer *w, int64_t test_id, const char *phase,
+			     double minute, const char *site, double mmhg,
+			     const struct tl_store_cuff_meta *meta, const char *source,
+			     const char *operator_id, const char *peer);
 void tl_writer_findings_by(struct tl_writer *w, int64_t test_id, const char *json,
 			   const char *operator_id, const char *peer);
 /* A patient's demographics (created if new) and a test's order, each one transaction with

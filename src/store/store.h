@@ -42,7 +42,7 @@
 struct tl_store;
 
 /* The schema version this code writes. */
-#define TL_STORE_SCHEMA_VERSION 9
+#define TL_STORE_SCHEMA_VERSION 10
 
 /* Opens (creating it if needed, mode 0640, and its -wal and -shm alike) the store at path
  * for reading and writing, checks it (PRAGMA quick_check) and migrates it to the current
@@ -185,6 +185,18 @@ int tl_store_pressure_add_by(struct tl_store *st, int64_t test_id, const char *p
 int tl_store_findings_set_by(struct tl_store *st, int64_t test_id, const char *findings_json,
 			     const char *operator_id, const char *peer, const char *at_utc,
 			     struct tl_err *err);
+/* How a cuff reading was measured (schema 10): the gap between the two samples around the
+ * foot switch press and the deflation rate there, kept beside the value. */
+struct tl_store_cuff_meta {
+	int interval_ms;
+	double deflation_mmhg_s;
+};
+/* tl_store_pressure_add_by for a cuff's reading; source names the device ("cuff-modbus"). */
+int tl_store_pressure_add_cuff(struct tl_store *st, int64_t test_id, const char *phase,
+			       double minute, const char *site, double mmhg,
+			       const struct tl_store_cuff_meta *m, const char *operator_id,
+			       const char *peer, const char *source, const char *at_utc,
+			       struct tl_err *err);
 /* The history of test_id, oldest first: [{"at","what":"pressure"|"findings","operator",
  * "peer","test_state","previous":<JSON or null>,"value":<JSON>}]; [] if none (also for a
  * test that does not exist). */

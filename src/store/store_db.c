@@ -34,8 +34,9 @@ static const char *const stmt_sql[TL_ST_COUNT] = {
 				 "walking_time_s = ?6, distance_m = ?7, recovery_s = ?8 "
 				 "WHERE id = ?1",
 	[TL_ST_PRESSURE_ADD] = "INSERT INTO pressures (test_id, phase, minute, site, mmhg, "
-			       "operator, source, recorded_at, noncompressible, confirmed, peer) "
-			       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+			       "operator, source, recorded_at, noncompressible, confirmed, peer, "
+			       "interval_ms, deflation_mmhg_s) "
+			       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 	[TL_ST_FINDINGS_SET] = "UPDATE tests SET findings_json = ?2, findings_operator = ?3, "
 			       "findings_at = ?4, findings_peer = ?5 WHERE id = ?1",
 	[TL_ST_RESULTS_SET] = "UPDATE tests SET abi_json = ?2, classification_json = ?3 "
@@ -62,7 +63,7 @@ static const char *const stmt_sql[TL_ST_COUNT] = {
 	[TL_ST_EVENTS_GET] = "SELECT t_ms, kind, source, operator, detail, value, recorded_at "
 			     "FROM events WHERE test_id = ?1 ORDER BY t_ms, id",
 	[TL_ST_PRESSURES_GET] = "SELECT phase, minute, site, mmhg, noncompressible, confirmed, "
-				"operator, source, recorded_at "
+				"operator, source, recorded_at, interval_ms, deflation_mmhg_s "
 				"FROM pressures WHERE test_id = ?1 "
 				"ORDER BY phase = 'post', minute, id",
 	[TL_ST_SAMPLES_GET] = "SELECT t_ms, target_speed_kmh, actual_speed_kmh, target_grade_pct, "

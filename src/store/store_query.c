@@ -7,6 +7,7 @@
 #include "store_int.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,10 @@ enum col_kind {
 	COL_TEXT,
 	COL_JSON, /* JSON text, parsed into the document */
 	COL_T_S,  /* integer milliseconds, given as seconds */
+	/* as COL_INT and COL_REAL, but a NULL leaves the key out (a column newer than the
+	 * records already signed, whose hash must not change) */
+	COL_INT_OPT,
+	COL_REAL_OPT,
 };
 
 struct col {
@@ -52,6 +57,9 @@ static const struct col pressure_cols[] = {
 	{"phase", COL_TEXT},    {"minute", COL_REAL}, {"site", COL_TEXT},	 {"mmhg", COL_REAL},
 	{"noncompressible", COL_BOOL}, {"confirmed", COL_BOOL},
 	{"operator", COL_TEXT}, {"source", COL_TEXT}, {"recorded_at", COL_TEXT},
+	/* a cuff's reading (schema 10); absent from a typed one, so the hash of a record
+	 * signed before them is unchanged */
+	{"interval_ms", COL_INT_OPT}, {"deflation_mmhg_s", COL_REAL_OPT},
 };
 static const struct col sample_cols[] = {
 	{"t_s", COL_T_S},		{"target_speed_kmh", COL_REAL},
@@ -77,12 +85,14 @@ static json_t *col_value(struct tl_store *st, sqlite3_stmt *stmt, int i, enum co
 	char name[64];
 	switch (kind) {
 	case COL_INT:
+	case COL_INT_OPT:
 		v = json_integer(sqlite3_column_int64(stmt, i));
 		break;
 	case COL_BOOL:
 		v = json_boolean(sqlite3_column_int64(stmt, i) != 0);
 		break;
 	case COL_REAL:
+	case COL_REAL_OPT:
 		v = json_real(sqlite3_column_double(stmt, i));
 		break;
 	case COL_T_S:
@@ -121,6 +131,9 @@ static json_t *row_object(struct tl_store *st, sqlite3_stmt *stmt, const struct 
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++) {
+		if ((cols[i].kind == COL_INT_OPT || cols[i].kind == COL_REAL_OPT) &&
+		    sqlite3_column_type(stmt, (int)i) == SQLITE_NULL)
+			continue;
 		json_t *v = col_value(st, stmt, (int)i, cols[i].kind, cols[i].key, what, err);
 		if (!v || json_object_set_new(o, cols[i].key, v) < 0) {
 			if (v)

@@ -221,6 +221,23 @@ static const char *const migrations[TL_STORE_SCHEMA_VERSION] = {
 	"CREATE TRIGGER outbox_history_no_delete BEFORE DELETE ON outbox_history BEGIN"
 	"  SELECT RAISE(ABORT, 'the outbox history is never deleted');"
 	"END;",
+	/* 9 -> 10 (issue 15, the cuff): a pressure read from a cuff at the foot switch keeps
+	 * how it was measured: the gap between the two samples around the press and the
+	 * deflation rate there (together they bound its error). NULL for a typed pressure.
+	 * The history trigger records them too. */
+	"ALTER TABLE pressures ADD COLUMN interval_ms INTEGER CHECK (interval_ms >= 0);"
+	"ALTER TABLE pressures ADD COLUMN deflation_mmhg_s REAL;"
+	"DROP TRIGGER pressures_history;"
+	"CREATE TRIGGER pressures_history AFTER INSERT ON pressures BEGIN"
+	"  INSERT INTO record_changes (test_id, at, what, operator, peer, test_state, previous, value)"
+	"  SELECT new.test_id, new.recorded_at, 'pressure', new.operator, new.peer, t.state, NULL,"
+	"         json_object('phase', new.phase, 'minute', new.minute, 'site', new.site,"
+	"                     'mmhg', new.mmhg, 'noncompressible', new.noncompressible,"
+	"                     'confirmed', new.confirmed, 'source', new.source,"
+	"                     'interval_ms', new.interval_ms,"
+	"                     'deflation_mmhg_s', new.deflation_mmhg_s)"
+	"  FROM tests t WHERE t.id = new.test_id;"
+	"END;",
 };
 
 static int pragma_int(struct tl_store *st, const char *sql, int *out, const char *what,

@@ -364,10 +364,36 @@ int tl_store_pressure_add_flags(struct tl_store *st, int64_t test_id, const char
 					operator_id, NULL, source, at_utc, err);
 }
 
+static int pressure_add(struct tl_store *st, int64_t test_id, const char *phase, double minute,
+			const char *site, double mmhg, unsigned flags,
+			const struct tl_store_cuff_meta *m, const char *operator_id,
+			const char *peer, const char *source, const char *at_utc,
+			struct tl_err *err);
+
 int tl_store_pressure_add_by(struct tl_store *st, int64_t test_id, const char *phase,
 			     double minute, const char *site, double mmhg, unsigned flags,
 			     const char *operator_id, const char *peer, const char *source,
 			     const char *at_utc, struct tl_err *err)
+{
+	return pressure_add(st, test_id, phase, minute, site, mmhg, flags, NULL, operator_id, peer,
+			    source, at_utc, err);
+}
+
+int tl_store_pressure_add_cuff(struct tl_store *st, int64_t test_id, const char *phase,
+			       double minute, const char *site, double mmhg,
+			       const struct tl_store_cuff_meta *m, const char *operator_id,
+			       const char *peer, const char *source, const char *at_utc,
+			       struct tl_err *err)
+{
+	return pressure_add(st, test_id, phase, minute, site, mmhg, 0, m, operator_id, peer,
+			    source, at_utc, err);
+}
+
+static int pressure_add(struct tl_store *st, int64_t test_id, const char *phase, double minute,
+			const char *site, double mmhg, unsigned flags,
+			const struct tl_store_cuff_meta *m, const char *operator_id,
+			const char *peer, const char *source, const char *at_utc,
+			struct tl_err *err)
 {
 	char what[TL_STORE_WHAT_MAX];
 	snprintf(what, sizeof what, "adding a pressure to test %" PRId64, test_id);
@@ -389,6 +415,11 @@ int tl_store_pressure_add_by(struct tl_store *st, int64_t test_id, const char *p
 	    tl_store_check_id(peer, "peer", true, what, err) < 0 ||
 	    tl_store_check_utc(at_utc, "recorded_at", what, err) < 0)
 		return -1;
+	if (m && !(m->interval_ms >= 0 && isfinite(m->deflation_mmhg_s))) {
+		tl_err_set(err, "store: %s: sampling interval %d ms or deflation rate %g mmHg/s "
+			   "is not a measurement", what, m->interval_ms, m->deflation_mmhg_s);
+		return -1;
+	}
 	if (check_pressure_room(st, test_id, what, err) < 0)
 		return -1;
 	sqlite3_stmt *stmt = tl_store_stmt(st, TL_ST_PRESSURE_ADD, what, err);
@@ -404,7 +435,9 @@ int tl_store_pressure_add_by(struct tl_store *st, int64_t test_id, const char *p
 	    tl_store_bind_text(stmt, 8, at_utc) != SQLITE_OK ||
 	    sqlite3_bind_int(stmt, 9, (flags & TL_STORE_PRESSURE_NONCOMPRESSIBLE) != 0) != SQLITE_OK ||
 	    sqlite3_bind_int(stmt, 10, (flags & TL_STORE_PRESSURE_CONFIRMED) != 0) != SQLITE_OK ||
-	    tl_store_bind_text(stmt, 11, peer) != SQLITE_OK)
+	    tl_store_bind_text(stmt, 11, peer) != SQLITE_OK ||
+	    (m ? sqlite3_bind_int(stmt, 12, m->interval_ms) : sqlite3_bind_null(stmt, 12)) != SQLITE_OK ||
+	    (m ? sqlite3_bind_double(stmt, 13, m->deflation_mmhg_s) : sqlite3_bind_null(stmt, 13)) != SQLITE_OK)
 		return bind_failed(st, stmt, what, err);
 	return write_single(st, stmt, test_id, false, what, err);
 }

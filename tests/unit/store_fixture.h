@@ -167,6 +167,21 @@ static inline struct tl_store_sample fx_sample(int64_t t_ms)
 					.distance_m = (double)t_ms / 1000.0 * 0.89};
 }
 
+/* Takes schema 10's step back (the cuff's measurement columns and the history trigger
+ * that records them): the file is then as schema 9 left it. */
+#define FX_UNDO_V10                                                                            \
+	"DROP TRIGGER pressures_history;"                                                      \
+	"ALTER TABLE pressures DROP COLUMN interval_ms;"                                       \
+	"ALTER TABLE pressures DROP COLUMN deflation_mmhg_s;"                                  \
+	"CREATE TRIGGER pressures_history AFTER INSERT ON pressures BEGIN"                     \
+	"  INSERT INTO record_changes (test_id, at, what, operator, peer, test_state, previous, value)" \
+	"  SELECT new.test_id, new.recorded_at, 'pressure', new.operator, new.peer, t.state, NULL," \
+	"         json_object('phase', new.phase, 'minute', new.minute, 'site', new.site,"     \
+	"                     'mmhg', new.mmhg, 'noncompressible', new.noncompressible,"       \
+	"                     'confirmed', new.confirmed, 'source', new.source)"               \
+	"  FROM tests t WHERE t.id = new.test_id;"                                             \
+	"END;"
+
 /* Schema version 1 exactly as the first migration made it, written without the store,
  * with one patient (OLD-7), one complete test (1) and its onset event. */
 static const char fx_v1_schema[] =

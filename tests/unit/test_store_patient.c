@@ -284,7 +284,7 @@ static void the_hash_counts_only_what_the_report_shows(void **state)
 static void back_to_7(const char *path)
 {
 	sqlite3 *db = raw_open(path);
-	raw_exec(db, "DROP TABLE outbox_history; DROP TABLE outbox; DROP TABLE outbox_station;"
+	raw_exec(db, FX_UNDO_V10 "DROP TABLE outbox_history; DROP TABLE outbox; DROP TABLE outbox_station;"
 		     "ALTER TABLE patients DROP COLUMN assigning_authority;"
 		     "ALTER TABLE patients DROP COLUMN family;"
 		     "ALTER TABLE patients DROP COLUMN given;"

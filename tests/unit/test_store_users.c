@@ -143,7 +143,7 @@ static void version_5_gains_users(void **state)
 	struct fx *f = *state;
 	tl_store_close(fx_open(f));
 	sqlite3 *db = raw_open(f->path);
-	raw_exec(db, "DROP TABLE outbox_history; DROP TABLE outbox; DROP TABLE outbox_station;"
+	raw_exec(db, FX_UNDO_V10 "DROP TABLE outbox_history; DROP TABLE outbox; DROP TABLE outbox_station;"
 		     " DROP TABLE users; DROP TABLE reports;"
 		     "ALTER TABLE patients DROP COLUMN assigning_authority;"
 		     "ALTER TABLE patients DROP COLUMN family; ALTER TABLE patients DROP COLUMN given;"
