@@ -57,21 +57,6 @@ static int transact(struct tl_cuff *c, enum op op, const struct tl_cuff_reg_def 
 	return -1;
 }
 
-static int connect_ctx(struct tl_cuff *c, struct cm *m, const struct tl_cuff_modbus_opts *o)
-{
-	struct tl_modbus_link_opts lo = {
-		.who = "cuff-modbus", .device = o->device, .baud = o->baud, .framing = o->framing,
-		.tcp = o->tcp, .unit_id = o->unit_id, .timeout_ms = o->response_timeout_ms,
-		.default_timeout_ms = DEFAULT_TIMEOUT_MS, .min_gap_ms = m->prof.min_gap_ms,
-	};
-	struct tl_err err;
-	if (tl_modbus_link_open(&m->link, &lo, &err)) {
-		set_err(c, "%s", err.msg);
-		return -1;
-	}
-	return 0;
-}
-
 static int cm_vent(struct tl_cuff *c, int64_t now_ms);
 
 static void cm_close(struct tl_cuff *c)
@@ -124,7 +109,16 @@ static int cm_open(struct tl_cuff *c, const void *opts)
 		goto fail;
 	}
 	m->retries = o->retries < 0 ? 0 : o->retries > MAX_RETRIES ? MAX_RETRIES : o->retries;
-	if (connect_ctx(c, m, o) || cm_read(c, 0, &r) < 0)
+	struct tl_modbus_link_opts lo = {
+		.who = "cuff-modbus", .device = o->device, .baud = o->baud, .framing = o->framing,
+		.tcp = o->tcp, .unit_id = o->unit_id, .timeout_ms = o->response_timeout_ms,
+		.default_timeout_ms = DEFAULT_TIMEOUT_MS, .min_gap_ms = m->prof.min_gap_ms,
+	};
+	if (tl_modbus_link_open(&m->link, &lo, &err)) {
+		set_err(c, "%s", err.msg);
+		goto fail;
+	}
+	if (cm_read(c, 0, &r) < 0)
 		goto fail;
 	return 0;
 fail:

@@ -36,63 +36,37 @@ static const char *const *const class_units[] = {
 
 enum section { S_DEVICE, S_REGISTERS, S_COMMAND };
 
-static int device_key(struct tl_profile_reader *rd, struct tl_cuff_profile *p, const char *key,
-		      const char *v)
+static int device_key(struct tl_profile_reader *rd, const char *key, char *v, void *ctx)
 {
 	static const char *const keys[] = {TL_PROFILE_DEVICE_KEYS};
+	struct tl_cuff_profile *p = ctx;
 	int i = tl_profile_key(rd, keys, TL_PROFILE_DEVICE_NKEYS, key);
 	return i < 0 ? -1 : tl_profile_device_key(rd, i, key, v, &TL_PROFILE_DEVICE_OF(p));
 }
 
-static int register_key(struct tl_profile_reader *rd, struct tl_cuff_profile *p,
-			const char *key, char *v)
+static int register_key(struct tl_profile_reader *rd, const char *key, char *v, void *ctx)
 {
+	/* Pressures, rates and control words are 16-bit registers, never bits. */
+	static const struct tl_profile_kinds kinds = {
+		.any = 1u << TL_REG_HOLDING | 1u << TL_REG_INPUT,
+		.why = "a cuff register is a 16-bit register", .writable = 1u << TL_REG_HOLDING};
+	struct tl_cuff_profile *p = ctx;
 	int k = 0;
 	while (k < TL_CREG_N && strcmp(key, reg_info[k].name))
 		k++;
 	if (k == TL_CREG_N)
 		return tl_profile_fail(rd, "unknown register '%s' (pressure, setpoint, rate, command, "
 				       "status)", key);
-	struct tl_cuff_reg_def *r = &p->reg[k];
-	if (r->present)
-		return tl_profile_fail(rd, "duplicate register '%s' (first on line %d)", key, r->line);
-	char *w[4];
-	int kind = tl_profile_reg_kind(rd, key, v, w);
-	if (kind < 0)
-		return -1;
-	if (kind == TL_REG_COIL || kind == TL_REG_DISCRETE)
-		return tl_profile_fail(rd, "%s: a cuff register is a 16-bit register (holding or "
-				       "input), not %s", key, w[0]);
-	if (reg_info[k].writable && kind != TL_REG_HOLDING)
-		return tl_profile_fail(rd, "%s must be writable (holding), not %s", key, w[0]);
-	if (tl_profile_reg_rest(rd, key, w, class_units[reg_info[k].units], &r->address, &r->scale,
-				r->units, sizeof r->units))
-		return -1;
-	r->kind = (enum tl_reg_kind)kind;
-	r->present = true;
-	r->line = rd->line;
-	return 0;
+	return tl_profile_register(rd, key, v, &kinds, reg_info[k].writable,
+				   class_units[reg_info[k].units], &TL_PROFILE_REG_OF(&p->reg[k]));
 }
 
-static int command_key(struct tl_profile_reader *rd, struct tl_cuff_profile *p,
-		       const char *key, char *v)
+static int command_key(struct tl_profile_reader *rd, const char *key, char *v, void *ctx)
 {
 	static const char *const keys[] = {"inflate", "deflate", "vent"};
-	struct tl_cmd_seq *seqs[] = {&p->cmd_inflate, &p->cmd_deflate, &p->cmd_vent};
-	int i = tl_profile_key(rd, keys, 3, key);
-	return i < 0 ? -1 : tl_profile_cmd_seq(rd, key, v, seqs[i]);
-}
-
-static int take_key(struct tl_profile_reader *rd, const char *key, char *v, void *ctx)
-{
-	switch ((enum section)rd->section) {
-	case S_DEVICE:
-		return device_key(rd, ctx, key, v);
-	case S_REGISTERS:
-		return register_key(rd, ctx, key, v);
-	default:
-		return command_key(rd, ctx, key, v);
-	}
+	struct tl_cuff_profile *p = ctx;
+	struct tl_cmd_seq *const seqs[] = {&p->cmd_inflate, &p->cmd_deflate, &p->cmd_vent};
+	return tl_profile_command(rd, keys, seqs, 3, key, v);
 }
 
 static int check_complete(struct tl_profile_reader *rd, struct tl_cuff_profile *p)
@@ -124,9 +98,10 @@ static int check_complete(struct tl_profile_reader *rd, struct tl_cuff_profile *
 int tl_cuff_profile_parse(const char *text, const char *name, struct tl_cuff_profile *p,
 			  struct tl_err *err)
 {
-	static const char *const sections[] = {"device", "registers", "command", NULL};
-	static const struct tl_profile_spec spec = {.sections = sections, .list_sections = true,
-						    .key = take_key};
+	static const struct tl_profile_section sections[] = {
+		[S_DEVICE] = {"device", device_key}, [S_REGISTERS] = {"registers", register_key},
+		[S_COMMAND] = {"command", command_key}, {0}};
+	static const struct tl_profile_spec spec = {.sections = sections, .list_sections = true};
 	*p = (struct tl_cuff_profile){0};
 	snprintf(p->path, sizeof p->path, "%s", name);
 	struct tl_profile_reader rd;

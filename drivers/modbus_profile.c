@@ -63,10 +63,10 @@ static const char *const *const class_units[] = {
 
 enum section { S_DEVICE, S_REGISTERS, S_COMMAND, S_STATUS };
 
-static int device_key(struct tl_profile_reader *rd, struct tl_modbus_profile *p, const char *key,
-		      const char *v)
+static int device_key(struct tl_profile_reader *rd, const char *key, char *v, void *ctx)
 {
 	static const char *const keys[] = {TL_PROFILE_DEVICE_KEYS, "kmh_per_hz"};
+	struct tl_modbus_profile *p = ctx;
 	int i = tl_profile_key(rd, keys, TL_PROFILE_DEVICE_NKEYS + 1, key);
 	if (i < 0)
 		return -1;
@@ -77,44 +77,32 @@ static int device_key(struct tl_profile_reader *rd, struct tl_modbus_profile *p,
 	return 0;
 }
 
-static int register_key(struct tl_profile_reader *rd, struct tl_modbus_profile *p,
-			const char *key, char *v)
+static int register_key(struct tl_profile_reader *rd, const char *key, char *v, void *ctx)
 {
+	/* Any kind; a setpoint or control word must be one the master can write. */
+	static const struct tl_profile_kinds kinds = {
+		.any = 0xf, .writable = 1u << TL_REG_HOLDING | 1u << TL_REG_COIL};
+	struct tl_modbus_profile *p = ctx;
 	int k = tl_reg_key_find(key);
 	if (k < 0)
 		return tl_profile_fail(rd, "unknown register '%s'", key);
-	struct tl_reg *r = &p->reg[k];
-	if (r->present)
-		return tl_profile_fail(rd, "duplicate register '%s' (first on line %d)", key, r->line);
-	char *w[4];
-	int kind = tl_profile_reg_kind(rd, key, v, w);
-	if (kind < 0)
-		return -1;
-	if (key_info[k].writable && kind != TL_REG_HOLDING && kind != TL_REG_COIL)
-		return tl_profile_fail(rd, "%s must be writable (holding or coil), not %s", key, w[0]);
-	if (tl_profile_reg_rest(rd, key, w, class_units[key_info[k].units], &r->address, &r->scale,
-				r->units, sizeof r->units))
-		return -1;
-	r->kind = (enum tl_reg_kind)kind;
-	r->present = true;
-	r->line = rd->line;
-	return 0;
+	return tl_profile_register(rd, key, v, &kinds, key_info[k].writable,
+				   class_units[key_info[k].units], &TL_PROFILE_REG_OF(&p->reg[k]));
 }
 
-static int command_key(struct tl_profile_reader *rd, struct tl_modbus_profile *p,
-		       const char *key, char *v)
+static int command_key(struct tl_profile_reader *rd, const char *key, char *v, void *ctx)
 {
 	static const char *const keys[] = {"start", "stop", "estop"};
-	struct tl_cmd_seq *seqs[] = {&p->cmd_start, &p->cmd_stop, &p->cmd_estop};
-	int i = tl_profile_key(rd, keys, 3, key);
-	return i < 0 ? -1 : tl_profile_cmd_seq(rd, key, v, seqs[i]);
+	struct tl_modbus_profile *p = ctx;
+	struct tl_cmd_seq *const seqs[] = {&p->cmd_start, &p->cmd_stop, &p->cmd_estop};
+	return tl_profile_command(rd, keys, seqs, 3, key, v);
 }
 
-static int status_key(struct tl_profile_reader *rd, struct tl_modbus_profile *p,
-		      const char *key, const char *v)
+static int status_key(struct tl_profile_reader *rd, const char *key, char *v, void *ctx)
 {
 	static const char *const keys[] = {"running", "estop", "key_pulled", "watchdog_tripped",
 					   "drive_fault", "homing"};
+	struct tl_modbus_profile *p = ctx;
 	uint16_t *dst[] = {&p->st_running, &p->st_estop, &p->st_key_pulled, &p->st_watchdog,
 			   &p->st_fault, &p->st_homing};
 	int i = tl_profile_key(rd, keys, 6, key);
@@ -123,20 +111,6 @@ static int status_key(struct tl_profile_reader *rd, struct tl_modbus_profile *p,
 	if (tl_profile_u16(v, dst[i]) || *dst[i] == 0)
 		return tl_profile_fail(rd, "%s: bad bit mask '%s' (1..0xffff)", key, v);
 	return 0;
-}
-
-static int take_key(struct tl_profile_reader *rd, const char *key, char *v, void *ctx)
-{
-	switch ((enum section)rd->section) {
-	case S_DEVICE:
-		return device_key(rd, ctx, key, v);
-	case S_REGISTERS:
-		return register_key(rd, ctx, key, v);
-	case S_COMMAND:
-		return command_key(rd, ctx, key, v);
-	default:
-		return status_key(rd, ctx, key, v);
-	}
 }
 
 static int check_complete(struct tl_profile_reader *rd, struct tl_modbus_profile *p)
@@ -166,8 +140,10 @@ static int check_complete(struct tl_profile_reader *rd, struct tl_modbus_profile
 int tl_modbus_profile_parse(const char *text, const char *name, struct tl_modbus_profile *p,
 			    struct tl_err *err)
 {
-	static const char *const sections[] = {"device", "registers", "command", "status", NULL};
-	static const struct tl_profile_spec spec = {.sections = sections, .key = take_key};
+	static const struct tl_profile_section sections[] = {
+		[S_DEVICE] = {"device", device_key}, [S_REGISTERS] = {"registers", register_key},
+		[S_COMMAND] = {"command", command_key}, [S_STATUS] = {"status", status_key}, {0}};
+	static const struct tl_profile_spec spec = {.sections = sections};
 	*p = (struct tl_modbus_profile){0};
 	snprintf(p->path, sizeof p->path, "%s", name);
 	struct tl_profile_reader rd;

@@ -395,21 +395,6 @@ static int read_keys(struct tl_treadmill *tm, const enum tl_reg_key *keys, int n
 
 /* ---- open / close --------------------------------------------------------------- */
 
-static int connect_ctx(struct tl_treadmill *tm, struct mb *m, const struct tl_modbus_opts *o)
-{
-	struct tl_modbus_link_opts lo = {
-		.who = "modbus", .device = o->device, .baud = o->baud, .framing = o->framing,
-		.tcp = o->tcp_addr, .unit_id = o->unit_id, .timeout_ms = o->response_timeout_ms,
-		.default_timeout_ms = DEFAULT_TIMEOUT_MS, .min_gap_ms = m->prof.min_gap_ms,
-	};
-	struct tl_err err;
-	if (tl_modbus_link_open(&m->link, &lo, &err)) {
-		set_err(tm, "%s", err.msg);
-		return -1;
-	}
-	return 0;
-}
-
 static void mb_close(struct tl_treadmill *tm)
 {
 	struct mb *m = tm->priv;
@@ -486,7 +471,16 @@ static int mb_open(struct tl_treadmill *tm, const void *opts)
 		goto fail;
 	}
 	m->retries = o->retries < 0 ? 0 : o->retries > MAX_RETRIES ? MAX_RETRIES : o->retries;
-	if (connect_ctx(tm, m, o) || check_device(tm, o))
+	struct tl_modbus_link_opts lo = {
+		.who = "modbus", .device = o->device, .baud = o->baud, .framing = o->framing,
+		.tcp = o->tcp_addr, .unit_id = o->unit_id, .timeout_ms = o->response_timeout_ms,
+		.default_timeout_ms = DEFAULT_TIMEOUT_MS, .min_gap_ms = m->prof.min_gap_ms,
+	};
+	if (tl_modbus_link_open(&m->link, &lo, &err)) {
+		set_err(tm, "%s", err.msg);
+		goto fail;
+	}
+	if (check_device(tm, o))
 		goto fail;
 	return 0;
 fail:

@@ -81,15 +81,18 @@ static int section_header(struct tl_profile_reader *r, char *s)
 	if (!e || e[1])
 		return tl_profile_fail(r, "malformed section header");
 	*e = '\0';
-	const char *const *names = r->spec->sections;
+	const struct tl_profile_section *sec = r->spec->sections;
 	int i = 0;
-	while (names[i] && strcmp(s + 1, names[i]))
+	while (sec[i].name && strcmp(s + 1, sec[i].name))
 		i++;
-	if (!names[i]) {
+	if (!sec[i].name) {
 		if (!r->spec->list_sections)
 			return tl_profile_fail(r, "unknown section [%s]", s + 1);
+		const char *names[TL_PROFILE_MAX_SECTIONS];
 		char list[200];
-		join(list, sizeof list, names, -1, false);
+		for (int j = 0; j < i; j++)
+			names[j] = sec[j].name;
+		join(list, sizeof list, names, i, false);
 		return tl_profile_fail(r, "unknown section [%s] (%s)", s + 1, list);
 	}
 	if (r->section_line[i])
@@ -122,7 +125,7 @@ static int parse_line(struct tl_profile_reader *r, char *s, void *ctx)
 		return tl_profile_fail(r, "%s: missing value", key);
 	if (r->section < 0)
 		return tl_profile_fail(r, "'%s' outside a section", key);
-	return r->spec->key(r, key, v, ctx);
+	return r->spec->sections[r->section].key(r, key, v, ctx);
 }
 
 int tl_profile_parse(struct tl_profile_reader *r, const char *text, const char *file,
@@ -155,7 +158,7 @@ int tl_profile_key(struct tl_profile_reader *r, const char *const *keys, int n, 
 		char list[200];
 		join(list, sizeof list, keys, n, false);
 		return tl_profile_fail(r, "unknown key '%s' in [%s] (%s)", key,
-				       r->spec->sections[r->section], list);
+				       r->spec->sections[r->section].name, list);
 	}
 	unsigned *seen = &r->keys_seen[r->section];
 	if (*seen & (1u << i))
@@ -220,8 +223,25 @@ static int split_words(char *s, char **w, int max)
 	return n;
 }
 
-int tl_profile_reg_kind(struct tl_profile_reader *r, const char *key, char *v, char *w[4])
+/* The names of the kinds in mask, "a or b". */
+static void kind_list(char *dst, size_t cap, unsigned mask)
 {
+	const char *names[4];
+	int n = 0;
+	for (int k = 0; k < 4; k++)
+		if (mask & (1u << k))
+			names[n++] = tl_reg_kind_name((enum tl_reg_kind)k);
+	join(dst, cap, names, n, true);
+}
+
+int tl_profile_register(struct tl_profile_reader *r, const char *key, char *v,
+			const struct tl_profile_kinds *kinds, bool writable,
+			const char *const *units, const struct tl_profile_reg_ref *reg)
+{
+	if (*reg->present)
+		return tl_profile_fail(r, "duplicate register '%s' (first on line %d)", key,
+				       *reg->line);
+	char *w[4], list[100];
 	int n = split_words(v, w, 4);
 	if (n != 4)
 		return tl_profile_fail(r, "%s: expected 'kind address scale units', got %d words",
@@ -232,41 +252,47 @@ int tl_profile_reg_kind(struct tl_profile_reader *r, const char *key, char *v, c
 	if (kind == 4)
 		return tl_profile_fail(r, "%s: unknown kind '%s' (holding, input, coil, discrete)",
 				       key, w[0]);
-	return kind;
-}
-
-int tl_profile_reg_rest(struct tl_profile_reader *r, const char *key, char *const w[4],
-			const char *const *units, uint16_t *address, double *scale,
-			char *units_out, size_t units_size)
-{
-	if (tl_profile_u16(w[1], address))
+	if (!(kinds->any & (1u << kind))) {
+		kind_list(list, sizeof list, kinds->any);
+		return tl_profile_fail(r, "%s: %s (%s), not %s", key, kinds->why, list, w[0]);
+	}
+	if (writable && !(kinds->writable & (1u << kind))) {
+		kind_list(list, sizeof list, kinds->writable);
+		return tl_profile_fail(r, "%s must be writable (%s), not %s", key, list, w[0]);
+	}
+	if (tl_profile_u16(w[1], reg->address))
 		return tl_profile_fail(r, "%s: bad address '%s' (0..65535, decimal or 0x hex)", key,
 				       w[1]);
-	if (tl_profile_positive(w[2], scale))
+	if (tl_profile_positive(w[2], reg->scale))
 		return tl_profile_fail(r, "%s: bad scale '%s' (a positive number)", key, w[2]);
-	int i = 0;
-	while (units[i] && strcmp(w[3], units[i]))
-		i++;
-	if (!units[i]) {
-		char list[100];
+	int u = 0;
+	while (units[u] && strcmp(w[3], units[u]))
+		u++;
+	if (!units[u]) {
 		join(list, sizeof list, units, -1, true);
 		return tl_profile_fail(r, "%s: units '%s' do not fit (expected %s)", key, w[3], list);
 	}
-	snprintf(units_out, units_size, "%s", w[3]);
+	snprintf(reg->units, reg->units_size, "%s", w[3]);
+	*reg->kind = (enum tl_reg_kind)kind;
+	*reg->present = true;
+	*reg->line = r->line;
 	return 0;
 }
 
-int tl_profile_cmd_seq(struct tl_profile_reader *r, const char *key, char *v,
-		       struct tl_cmd_seq *seq)
+int tl_profile_command(struct tl_profile_reader *r, const char *const *keys,
+		       struct tl_cmd_seq *const *seqs, int n, const char *key, char *v)
 {
+	int i = tl_profile_key(r, keys, n, key);
+	if (i < 0)
+		return -1;
 	char *w[TL_PROFILE_MAX_SEQ];
-	int n = split_words(v, w, TL_PROFILE_MAX_SEQ);
-	if (n == 0 || n > TL_PROFILE_MAX_SEQ)
+	int nw = split_words(v, w, TL_PROFILE_MAX_SEQ);
+	if (nw == 0 || nw > TL_PROFILE_MAX_SEQ)
 		return tl_profile_fail(r, "%s: expected 1 to %d values", key, TL_PROFILE_MAX_SEQ);
-	for (int j = 0; j < n; j++)
-		if (tl_profile_u16(w[j], &seq->value[j]))
+	for (int j = 0; j < nw; j++)
+		if (tl_profile_u16(w[j], &seqs[i]->value[j]))
 			return tl_profile_fail(r, "%s: bad value '%s' (0..65535)", key, w[j]);
-	seq->n = n;
+	seqs[i]->n = nw;
 	return 0;
 }
 

@@ -17,12 +17,16 @@
 
 struct tl_profile_reader;
 
-/* A profile's shape: its sections (NULL-terminated, the first one "device") and what
- * takes a `key = value` line of the section r->section. */
-struct tl_profile_spec {
-	const char *const *sections;
-	bool list_sections; /* name the sections in "unknown section [x]" */
+/* A section of a profile and what takes its `key = value` lines. */
+struct tl_profile_section {
+	const char *name;
 	int (*key)(struct tl_profile_reader *r, const char *key, char *value, void *ctx);
+};
+
+/* A profile's shape: its sections, the first one [device], ended by a NULL name. */
+struct tl_profile_spec {
+	const struct tl_profile_section *sections;
+	bool list_sections; /* name the sections in "unknown section [x]" */
 };
 
 struct tl_profile_reader {
@@ -39,7 +43,7 @@ struct tl_profile_reader {
  * ("path: reason"). */
 char *tl_profile_read_file(const char *path, struct tl_err *err);
 
-/* Reads text line by line, handing each `key = value` to spec->key. Returns 0 (the
+/* Reads text line by line, handing each `key = value` to its section. Returns 0 (the
  * profile then checks itself as a whole, r->line at the last line), or -1 with err. */
 int tl_profile_parse(struct tl_profile_reader *r, const char *text, const char *file,
 		     const struct tl_profile_spec *spec, void *ctx, struct tl_err *err);
@@ -75,17 +79,38 @@ int tl_profile_device_key(struct tl_profile_reader *r, int i, const char *key, c
 /* At the end: the [device] section named the device and its source. */
 int tl_profile_device_complete(struct tl_profile_reader *r);
 
-/* A register line, "kind address scale units", in two steps so that each profile checks
- * the kind its own way in between: the words and the kind (-1 with err), then the rest,
- * the units one of `units` (NULL-terminated) and copied to units_out. */
-int tl_profile_reg_kind(struct tl_profile_reader *r, const char *key, char *v, char *w[4]);
-int tl_profile_reg_rest(struct tl_profile_reader *r, const char *key, char *const w[4],
-			const char *const *units, uint16_t *address, double *scale,
-			char *units_out, size_t units_size);
+/* Where a profile keeps one register (struct tl_reg, struct tl_cuff_reg_def). */
+struct tl_profile_reg_ref {
+	bool *present;
+	enum tl_reg_kind *kind;
+	uint16_t *address;
+	double *scale;
+	char *units;
+	size_t units_size;
+	int *line;
+};
+#define TL_PROFILE_REG_OF(reg)                                                                \
+	((struct tl_profile_reg_ref){&(reg)->present, &(reg)->kind, &(reg)->address,          \
+				     &(reg)->scale, (reg)->units, sizeof (reg)->units, &(reg)->line})
 
-/* A command sequence: 1 to TL_PROFILE_MAX_SEQ words of 0..65535. */
-int tl_profile_cmd_seq(struct tl_profile_reader *r, const char *key, char *v,
-		       struct tl_cmd_seq *seq);
+/* The kinds a profile's registers may be, as bits 1 << kind: any register (the others
+ * refused with "key: why (kinds), not kind") and a writable one. */
+struct tl_profile_kinds {
+	unsigned any;
+	const char *why;
+	unsigned writable;
+};
+
+/* A register line, "kind address scale units", once per register; units one of `units`
+ * (NULL-terminated). */
+int tl_profile_register(struct tl_profile_reader *r, const char *key, char *v,
+			const struct tl_profile_kinds *kinds, bool writable,
+			const char *const *units, const struct tl_profile_reg_ref *reg);
+
+/* A command key, one of keys[0..n) once each: 1 to TL_PROFILE_MAX_SEQ words of 0..65535
+ * into *seqs[i]. */
+int tl_profile_command(struct tl_profile_reader *r, const char *const *keys,
+		       struct tl_cmd_seq *const *seqs, int n, const char *key, char *v);
 
 /* 0..65535, decimal or 0x hex, no sign: 0 or -1. */
 int tl_profile_u16(const char *s, uint16_t *out);
