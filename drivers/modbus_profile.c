@@ -79,9 +79,11 @@ static int device_key(struct tl_profile_reader *rd, const char *key, char *v, vo
 
 static int register_key(struct tl_profile_reader *rd, const char *key, char *v, void *ctx)
 {
-	/* Any kind; a setpoint or control word must be one the master can write. */
+	/* Any of the four kinds; a setpoint or control word one the master can write. */
 	static const struct tl_profile_kinds kinds = {
-		.any = 0xf, .writable = 1u << TL_REG_HOLDING | 1u << TL_REG_COIL};
+		.any = 1u << TL_REG_HOLDING | 1u << TL_REG_INPUT | 1u << TL_REG_COIL |
+		       1u << TL_REG_DISCRETE,
+		.writable = 1u << TL_REG_HOLDING | 1u << TL_REG_COIL};
 	struct tl_modbus_profile *p = ctx;
 	int k = tl_reg_key_find(key);
 	if (k < 0)

@@ -23,7 +23,8 @@ struct tl_profile_section {
 	int (*key)(struct tl_profile_reader *r, const char *key, char *value, void *ctx);
 };
 
-/* A profile's shape: its sections, the first one [device], ended by a NULL name. */
+/* A profile's shape: its sections (at most TL_PROFILE_MAX_SECTIONS), the first one
+ * [device], ended by a NULL name. */
 struct tl_profile_spec {
 	const struct tl_profile_section *sections;
 	bool list_sections; /* name the sections in "unknown section [x]" */
