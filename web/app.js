@@ -826,7 +826,8 @@ function renderCuff(st) {
 	$('cuff-post').disabled = ro || noTest || !!s;
 	$('cuff-minute').disabled = ro || noTest || !!s;
 	$('cuff-inflate').hidden = !c.can_inflate;
-	$('cuff-inflate').disabled = ro || !s || c.connected === false || ['inflating', 'deflating'].includes(c.state);
+	// the daemon inflates a cuff that is down (idle) only
+	$('cuff-inflate').disabled = ro || !s || c.connected === false || c.state !== 'idle';
 	$('cuff-mark').disabled = ro || !s;
 	$('cuff-skip').disabled = ro || !s || !s.next;
 	$('cuff-skip').title = s && s.next ? `go on to ${siteName(s.next)}` : '';

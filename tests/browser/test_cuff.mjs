@@ -13,7 +13,7 @@ import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import {BUILD, SRC, WORK, addUser, axe, check, launch, login, newPage, run, screenshot, startDaemon, startTest,
+import {ARTIFACTS, BUILD, SRC, WORK, addUser, axe, check, launch, login, newPage, run, screenshot, startDaemon, startTest,
 	state, stopDaemon, until, viaSocket} from './lib.mjs';
 
 const SIM_CTL = path.join(WORK, 'sim.ctl');
@@ -78,17 +78,33 @@ async function probeTo(site) {
 	if (!a.startsWith('ok')) throw new Error(`treadsim cuff-site ${site}: ${a}`);
 }
 
+// The page shows the cuff on its way down, below P: a press now is a reading (the first
+// samples after the ceiling are not yet falling, and the daemon refuses a press there).
+async function deflatingBelow(page, p) {
+	await page.locator('#cuff-state').filter({hasText: 'deflating'}).waitFor({timeout: 60000});
+	await until(`the cuff below ${p} mmHg`, async () => {
+		const v = await page.locator('#cuff-mmhg').getAttribute('data-mmhg');
+		return v !== '' && Number(v) < p;
+	});
+}
+
 const simLog = () => (fs.existsSync(SIM_LOG) ? fs.readFileSync(SIM_LOG, 'utf8') : '');
 const cuff = async () => (await viaSocket('GET', '/v1/cuff')).json;
 const record = async (id) => (await viaSocket('GET', `/v1/tests/${id}`)).json;
 const readings = (rec, phase, minute, site) =>
 	rec.pressures.filter((p) => p.phase === phase && p.site === site && (phase === 'rest' || p.minute === minute));
 
+let daemon = null;
 await run('browser.cuff', async () => {
 	const sim = await startSim();
 	try {
 		await main();
 	} finally {
+		// the daemon first: it vents the cuff as it stops, treadsim must be there to hear it
+		if (daemon) await stopDaemon(daemon);
+		// treadsim's log beside the screenshots: what the cuff did, for a failure's reader
+		fs.mkdirSync(ARTIFACTS, {recursive: true});
+		if (fs.existsSync(SIM_LOG)) fs.copyFileSync(SIM_LOG, path.join(ARTIFACTS, 'cuff-treadsim.log'));
 		if (sim.exitCode === null) {
 			const gone = new Promise((r) => sim.on('exit', r));
 			sim.kill('SIGTERM');
@@ -107,6 +123,7 @@ async function main() {
 		'[cuff]', 'source = cuff-modbus', `tcp = 127.0.0.1:${cuffPort}`,
 		`profile = ${path.join(SRC, 'config/devices/sim-cuff.profile')}`,
 		`sites = ${ORDER.join(',')}`, 'ceiling_mmhg = 160', 'deflate_mmhg_s = 5'].join('\n'));
+	daemon = d;
 	addUser('tina', 'technician', 'tina password 12');
 	await until('the daemon connected to the cuff', async () => (await cuff()).connected === true);
 
@@ -117,7 +134,7 @@ async function main() {
 	const testId = (await viaSocket('GET', '/v1/status')).json.test_id;
 	await page.getByRole('button', {name: 'Pressures and findings'}).click();
 	await page.locator('#record-test').filter({hasText: `test ${testId}`}).waitFor();
-	const panel = page.getByRole('region', {name: 'Cuff'});
+	const panel = page.getByRole('region', {name: 'Cuff', exact: true});
 	await panel.waitFor();
 	check('the cuff panel shows above the pressure table', await page.evaluate(() =>
 		!!(document.getElementById('cuff-panel').compareDocumentPosition(document.getElementById('pressures')) &
@@ -219,7 +236,7 @@ async function main() {
 	await post.click();
 	await page.locator('#cuff-series').filter({hasText: 'minute 1 after exercise'}).waitFor();
 	check('the post series\' first cell is highlighted', await page.locator('td.cuff-current #p-post1-brachial-right').count() === 1);
-	await page.locator('#cuff-state').filter({hasText: 'deflating'}).waitFor({timeout: 60000});
+	await deflatingBelow(page, 150);
 	const presses0 = Number((await simCuff()).presses);
 	await page.getByRole('button', {name: /Signal back/}).click();
 	await page.locator('#p-post1-brachial-right-src').filter({hasText: /^cuff/}).waitFor();
@@ -233,7 +250,7 @@ async function main() {
 	await page.locator('#cuff-site').filter({hasText: 'PT right'}).waitFor();
 	await until('the cuff down', async () => (await cuff()).state === 'idle');
 	await page.getByRole('button', {name: 'Inflate'}).click();
-	await page.locator('#cuff-state').filter({hasText: 'deflating'}).waitFor({timeout: 60000});
+	await deflatingBelow(page, 150);
 	await page.keyboard.press('F2');
 	await page.locator('#p-post1-pt-right-src').filter({hasText: /^cuff/}).waitFor();
 	rec = await record(testId);
@@ -261,8 +278,8 @@ async function main() {
 	});
 	check(`Vent: treadsim's cuff vented from ${high} mmHg to 0`, true);
 	await page.locator('#cuff-state').filter({hasText: 'idle'}).waitFor();
-	check('... and the page shows it down', /^0 mmHg$/.test(await page.locator('#cuff-mmhg').textContent())
-		|| (await page.locator('#cuff-mmhg').textContent()) === 'no reading');
+	await page.locator('#cuff-mmhg').filter({hasText: /^0 mmHg$/}).waitFor();
+	check('... and the page shows it down (idle, 0 mmHg)', true);
 	check('... nothing recorded at PT left', readings(await record(testId), 'post', 1, 'pt-left').length === 0);
 
 	// ---- the emergency stop during an inflation vents the cuff ----
