@@ -8,7 +8,8 @@
 // and equals the record's; a correction typed over one is kept beside it. Then a
 // post-exercise series from the minute the reminder says is due: "Signal back" and its
 // F2 key mark the current site, "Skip site" moves on, "Vent" lets the cuff down, and the
-// EMERGENCY STOP during an inflation vents it. Timings are not asserted.
+// EMERGENCY STOP during an inflation vents it. A physician's page may vent, nothing else.
+// Timings are not asserted.
 import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -298,6 +299,22 @@ async function main() {
 	check('the page says why the cuff vented', true);
 	await axe(page, 'pressures (after the emergency stop)');
 	await screenshot(page, 'cuff-05-estop-vented');
+
+	// ---- a physician watches: no series commands, but Vent, like the emergency stop ----
+	addUser('phil', 'physician', 'physician password');
+	const doc = await newPage(browser);
+	await login(doc, d.url, 'phil', 'physician password');
+	await doc.getByRole('button', {name: 'Pressures and findings'}).click();
+	await doc.getByRole('region', {name: 'Cuff', exact: true}).waitFor();
+	check('a physician: the series commands are disabled', await doc.getByRole('button', {name: 'Take rest pressures with the cuff'}).isDisabled()
+		&& await doc.getByRole('button', {name: /Signal back/}).isDisabled());
+	// the cuff is down already: treadsim logs no new vent event, but the command crosses the wire
+	const ventFrames = () => (simLog().match(/^\S+ rx cuff-modbus-tcp .. .. 00 00 00 06 01 06 00 02 00 03$/gm) || []).length;
+	const frames2 = ventFrames();
+	await doc.getByRole('button', {name: 'Vent'}).click();
+	await doc.locator('#cuff-message').filter({hasText: 'vented: on request of phil'}).waitFor();
+	await until('the vent command on treadsim\'s wire', async () => ventFrames() > frames2);
+	check('a physician: Vent works, without an error', (await doc.locator('#cuff-cmd-msg').textContent()) === '');
 
 	await browser.close();
 	check('the daemon stops cleanly', (await stopDaemon(d)) === 0);
