@@ -479,6 +479,8 @@ static int carry_out(struct tl_cuffd *k, const struct tl_cuffd_req *r, int64_t n
 			return refuse(msg, n, 400, "a post-exercise series needs its minute (0 to 60)");
 		if (!k->open)
 			return not_connected(k, msg, n);
+		if (busy && k->cyc.state == TL_CUFF_VENTING)
+			return refuse(msg, n, 409, "the cuff is venting: start the series once it is down");
 		if (busy)
 			return refuse(msg, n, 409, "the cuff is %s: vent it or end the series first",
 				      tl_cuff_state_name(k->cyc.state));
@@ -652,7 +654,7 @@ static void *run(void *arg)
 		for (int i = 0; i < n_feet; i++)
 			foot(k, &feet[i], now);
 		if (k->open)
-			read_source(k, now);
+			read_source(k, now_ms(k)); /* a sample is stamped when it is read */
 		if (k->open && k->can_inflate)
 			act(k, tl_cuff_cycle_tick(&k->cyc, now), now);
 		resolve_mark(k, now);
