@@ -801,8 +801,10 @@ function renderCuff(st) {
 	if ($('cuff-error').textContent !== err) $('cuff-error').textContent = err;
 	$('cuff-error').hidden = !err;
 	if ($('cuff-message').textContent !== (c.message || '')) $('cuff-message').textContent = c.message || '';
-	$('cuff-how').textContent = c.can_inflate ? 'Place the cuff and the probe on the site shown, then inflate.'
-		: 'This cuff is inflated and deflated by hand: place it on the site shown, inflate it, deflate it slowly.';
+	const how = c.can_inflate ? 'Place the cuff and the probe on the site shown before starting: the series inflates ' +
+		'its first site at once; after each reading move them to the next site and press Inflate (or the foot switch).'
+		: 'This cuff is inflated and deflated by hand: place it and the probe on the site shown, inflate it, let it down slowly.';
+	if ($('cuff-how').textContent !== how) $('cuff-how').textContent = how;
 
 	$('cuff-series').textContent = !s ? 'none'
 		: `${s.phase === 'rest' ? 'rest' : `minute ${fmt.num(s.minute, 0)} after exercise`}, test ${s.test_id}`;
@@ -834,7 +836,9 @@ function renderCuff(st) {
 	$('cuff-goto').disabled = ro || !s;
 	$('cuff-goto-b').disabled = ro || !s;
 	$('cuff-end').disabled = ro || !s;
-	// Vent is never disabled: anyone logged in may let the cuff down, at any time.
+	// Vent is never disabled: anyone logged in may let the cuff down, at any time. A gauge
+	// the daemon cannot command has none: its valve is opened by hand.
+	$('cuff-vent').hidden = !c.can_inflate;
 
 	buildPressureTable(); // a series at a minute the table has no column for adds it
 	markCuffCell(s && s.test_id === app.recordId
