@@ -15,7 +15,7 @@
 #include "json_out.h"
 
 #define USAGE "cuff [--json] | series TEST rest|post [MINUTE] | site SITE | inflate | mark | " \
-	      "vent | end | watch [--json]"
+	      "vent | end [--operator ID] [--json] | watch [--json]"
 
 static const char *str(json_t *o, const char *k, const char *none)
 {
@@ -124,10 +124,13 @@ static int output(json_t *r, bool json)
 struct watch {
 	bool json;
 	bool started;         /* the first cuff status was seen */
-	bool had_series;      /* a series was under way: its end ends the watch */
+	bool had_series;      /* a series was under way */
+	bool ended;           /* ... and it ended: the watch ends once the cuff is down */
 	bool connected;
 	char error[256], state[16], message[256], site[24];
-	long long recorded, vents;
+	char done[200];       /* the sites the series has done, comma-separated */
+	size_t n_done, n_sites;
+	long long recorded;
 	double mmhg;          /* NAN: none */
 	double shown_at;      /* when the live pressure was last printed (s, monotonic) */
 	int rc;
@@ -145,12 +148,11 @@ static void copy(char *dst, size_t n, const char *s)
 	snprintf(dst, n, "%s", s ? s : "");
 }
 
-/* Whether every site of the series has been recorded. */
-static bool series_done(json_t *s)
+/* Whether the cuff is down: nothing inflating, deflating or venting it. */
+static bool cuff_down(const char *state)
 {
-	json_t *sites = json_object_get(s, "sites");
-	return json_array_size(sites) > 0 &&
-	       json_array_size(json_object_get(s, "done")) >= json_array_size(sites);
+	return strcmp(state, "inflating") && strcmp(state, "deflating") && strcmp(state, "marked") &&
+	       strcmp(state, "venting");
 }
 
 /* One line of the watch: human text, or the cuff object for machines. */
@@ -165,11 +167,20 @@ static void line(struct watch *w, json_t *c, const char *text)
 	}
 }
 
+/* Keeps what the series has done, to say how it ended. */
+static void note_series(struct watch *w, json_t *s)
+{
+	w->had_series = true;
+	copy(w->site, sizeof w->site, str(s, "site", ""));
+	fmt_sites(json_object_get(s, "done"), w->done, sizeof w->done);
+	w->n_done = json_array_size(json_object_get(s, "done"));
+	w->n_sites = json_array_size(json_object_get(s, "sites"));
+}
+
 /* Prints what changed since the last status; false to end the watch. */
 static bool on_cuff(struct watch *w, json_t *c)
 {
 	char buf[400], p[32];
-	bool printed = false;
 	bool conn = json_is_true(json_object_get(c, "connected"));
 	const char *err = str(c, "error", "");
 	const char *state = str(c, "state", "");
@@ -179,7 +190,6 @@ static bool on_cuff(struct watch *w, json_t *c)
 	json_t *mv = json_object_get(c, "mmhg");
 	double mmhg = json_is_number(mv) ? json_number_value(mv) : NAN;
 	long long recorded = json_integer_value(json_object_get(last, "recorded"));
-	long long vents = json_integer_value(json_object_get(c, "vents"));
 	if (!w->started) {
 		/* where things stand when the watch starts */
 		w->started = true;
@@ -191,14 +201,13 @@ static bool on_cuff(struct watch *w, json_t *c)
 		copy(w->error, sizeof w->error, err);
 		copy(w->state, sizeof w->state, state);
 		copy(w->message, sizeof w->message, msg);
-		copy(w->site, sizeof w->site, json_is_object(s) ? str(s, "site", "") : "");
-		w->had_series = json_is_object(s);
+		if (json_is_object(s))
+			note_series(w, s);
 		w->recorded = recorded;
-		w->vents = vents;
 		w->mmhg = mmhg;
 		w->shown_at = now_s();
 		fflush(stdout);
-		return !(w->had_series && series_done(s));
+		return true;
 	}
 	if (conn != w->connected || strcmp(err, w->error)) {
 		if (*err)
@@ -206,32 +215,22 @@ static bool on_cuff(struct watch *w, json_t *c)
 		else
 			snprintf(buf, sizeof buf, "cuff %s", conn ? "connected" : "not connected");
 		line(w, c, buf);
-		printed = true;
 		w->connected = conn;
 		copy(w->error, sizeof w->error, err);
 	}
-	if (recorded != w->recorded && json_is_object(last)) {
+	bool new_reading = recorded != w->recorded && json_is_object(last);
+	if (new_reading) {
 		fmt_reading(last, str(c, "source", "?"), buf, sizeof buf);
 		line(w, c, buf);
-		printed = true;
 		w->recorded = recorded;
 	}
-	if (*msg && strcmp(msg, w->message)) {
+	if (*msg && strcmp(msg, w->message) && !new_reading) {
+		/* a reading's message repeats the line above */
 		snprintf(buf, sizeof buf, "cuff: %s", msg);
 		line(w, c, buf);
-		printed = true;
 	}
 	copy(w->message, sizeof w->message, msg);
-	if (vents != w->vents) {
-		/* a vent the message did not already tell */
-		if (strncmp(msg, "vent", 4)) {
-			snprintf(buf, sizeof buf, "vented (%lld since start-up)", vents);
-			line(w, c, buf);
-			printed = true;
-		}
-		w->vents = vents;
-	}
-	if (json_is_object(s)) {
+	if (json_is_object(s) && !w->ended) {
 		const char *site = str(s, "site", "");
 		if (!w->had_series || strcmp(site, w->site)) {
 			char ph[32];
@@ -240,22 +239,19 @@ static bool on_cuff(struct watch *w, json_t *c)
 				 (long long)json_integer_value(json_object_get(s, "test_id")), ph, site,
 				 str(s, "next", "none"));
 			line(w, c, buf);
-			printed = true;
 		}
-		w->had_series = true;
-		copy(w->site, sizeof w->site, site);
-		if (series_done(s)) {
-			fmt_sites(json_object_get(s, "done"), buf, sizeof buf);
+		note_series(w, s);
+	} else if (!json_is_object(s) && w->had_series && !w->ended) {
+		/* every site recorded (the last reading ended it), or ended by a request */
+		w->ended = true;
+		if (new_reading && w->n_done + 1 >= w->n_sites) {
 			char text[440];
-			snprintf(text, sizeof text, "series complete: %s", buf);
+			snprintf(text, sizeof text, "series complete: %s%s%s", w->n_done ? w->done : "",
+				 w->n_done ? ", " : "", str(last, "site", "?"));
 			line(w, c, text);
-			fflush(stdout);
-			return false;
+		} else {
+			line(w, c, "series ended");
 		}
-	} else if (w->had_series) {
-		line(w, c, "series ended");
-		fflush(stdout);
-		return false;
 	}
 	/* the live pressure: a change of state at once, a new value at most once a second */
 	double t = now_s();
@@ -264,14 +260,12 @@ static bool on_cuff(struct watch *w, json_t *c)
 		fmt_mmhg(mv, p, sizeof p);
 		snprintf(buf, sizeof buf, "%s %s", p, state);
 		line(w, c, buf);
-		printed = true;
 		copy(w->state, sizeof w->state, state);
 		w->mmhg = mmhg;
 		w->shown_at = t;
 	}
-	if (printed)
-		fflush(stdout);
-	return true;
+	fflush(stdout);
+	return !(w->ended && cuff_down(state));
 }
 
 static bool on_event(const char *kind, json_t *data, void *arg)
@@ -282,7 +276,7 @@ static bool on_event(const char *kind, json_t *data, void *arg)
 	json_t *c = json_object_get(data, "cuff");
 	if (!json_is_object(c)) {
 		/* the daemon restarted without a cuff */
-		w->rc = cli_fail("cuff watch: no cuff is configured ([cuff] source)");
+		w->rc = cli_fail("cuff watch: no cuff is configured ([cuff] source in treadlabd.conf)");
 		return false;
 	}
 	return on_cuff(w, c);
@@ -310,8 +304,14 @@ static bool positive_id(const char *s)
 	return !(end == s || *end || errno || v <= 0);
 }
 
-static int post(const struct tl_client *c, const char *path, json_t *body, bool json)
+/* POSTs body (taken) with the operator, if one is named; prints the cuff's status. */
+static int post(const struct tl_client *c, const char *path, json_t *body, const char *op,
+		bool json)
 {
+	if (body && op && json_object_set_new(body, "operator", json_string(op))) {
+		json_decref(body);
+		body = NULL;
+	}
 	if (!body)
 		return cli_fail("cuff: out of memory");
 	json_t *r = tl_client_call(c, "POST", path, body);
@@ -320,7 +320,7 @@ static int post(const struct tl_client *c, const char *path, json_t *body, bool 
 }
 
 /* series TEST rest | series TEST post MINUTE */
-static int series(const struct tl_client *c, const char **pos, int n, bool json)
+static int series(const struct tl_client *c, const char **pos, int n, const char *op, bool json)
 {
 	if (n < 3 || n > 4)
 		return cli_usage("cuff series: usage: series TEST rest | series TEST post MINUTE");
@@ -328,6 +328,8 @@ static int series(const struct tl_client *c, const char **pos, int n, bool json)
 		return cli_usage("cuff series: '%s' is not a test id (a positive number)", pos[1]);
 	json_t *body = json_pack("{s:I, s:s}", "test", (json_int_t)strtoll(pos[1], NULL, 10),
 				 "phase", pos[2]);
+	if (!body)
+		return cli_fail("cuff: out of memory");
 	if (n == 4) {
 		double m;
 		if (cli_parse_double(pos[3], -1e9, 1e9, &m)) {
@@ -337,7 +339,7 @@ static int series(const struct tl_client *c, const char **pos, int n, bool json)
 		/* whether a minute fits the phase, and its range, are the daemon's to say */
 		json_object_set_new(body, "minute", json_real(m));
 	}
-	return post(c, "/v1/cuff/series", body, json);
+	return post(c, "/v1/cuff/series", body, op, json);
 }
 
 int cmd_cuff(int argc, char **argv)
@@ -346,11 +348,15 @@ int cmd_cuff(int argc, char **argv)
 	if (tl_client_init(&c, &argc, argv))
 		return 1;
 	bool json = false;
-	const char *pos[5];
+	const char *pos[5], *op = NULL;
 	int n = 0;
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = true;
+		else if (!strcmp(argv[i], "--operator") && i + 1 < argc)
+			op = argv[++i];
+		else if (!strcmp(argv[i], "--operator"))
+			return cli_usage("cuff: --operator needs a value");
 		else if (argv[i][0] == '-' && argv[i][1])
 			return cli_usage("cuff: unknown option '%s' (usage: %s)", argv[i], USAGE);
 		else if (n == (int)(sizeof pos / sizeof pos[0]))
@@ -359,12 +365,14 @@ int cmd_cuff(int argc, char **argv)
 			pos[n++] = argv[i];
 	}
 	const char *sub = n ? pos[0] : "status";
+	if (op && (!strcmp(sub, "status") || !strcmp(sub, "watch")))
+		return cli_usage("cuff %s: --operator is for the commands that act", sub);
 	if (!strcmp(sub, "series"))
-		return series(&c, pos, n, json);
+		return series(&c, pos, n, op, json);
 	if (!strcmp(sub, "site")) {
 		if (n != 2)
 			return cli_usage("cuff site: usage: site SITE (one of [cuff] sites)");
-		return post(&c, "/v1/cuff/site", json_pack("{s:s}", "site", pos[1]), json);
+		return post(&c, "/v1/cuff/site", json_pack("{s:s}", "site", pos[1]), op, json);
 	}
 	static const char *const simple[] = {"inflate", "mark", "vent", "end"};
 	for (size_t k = 0; k < sizeof simple / sizeof simple[0]; k++) {
@@ -374,7 +382,7 @@ int cmd_cuff(int argc, char **argv)
 			return cli_usage("cuff %s: unexpected argument '%s'", sub, pos[1]);
 		char path[32];
 		snprintf(path, sizeof path, "/v1/cuff/%s", sub);
-		return post(&c, path, json_object(), json);
+		return post(&c, path, json_object(), op, json);
 	}
 	if (!strcmp(sub, "status") || !strcmp(sub, "watch")) {
 		if (n > 1)

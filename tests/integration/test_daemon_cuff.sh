@@ -90,8 +90,8 @@ for site in $SITES; do
 	check "treadsim's probe on $site, at rest" bash -c "$(declare -f simctl); SIM_CTL='$SIM_CTL'; simctl 'cuff-site=$site' | grep -q '^ok'"
 	[ $n = 0 ] && simctl cuff-phase=rest >/dev/null
 	if [ $n = 0 ]; then
-		check "treadlab cuff series $id rest: inflates at $site" \
-			bash -c "'$T' cuff series $id rest --json | jq -e '.series.site == \"$site\"' >/dev/null"
+		check "treadlab cuff series $id rest --operator alice: inflates at $site" \
+			bash -c "'$T' cuff series $id rest --operator alice --json | jq -e '.series.site == \"$site\"' >/dev/null"
 		check "a site not in [cuff] sites: 400" \
 			expect 400 'site' POST /v1/cuff/site '{"site": "dp-left"}'
 	else
@@ -101,7 +101,7 @@ for site in $SITES; do
 			timeout 120 "$T" cuff watch >"$WORK/watch.out" 2>&1 &
 			WATCH=$!
 		fi
-		check "treadlab cuff inflate at $site" "$T" cuff inflate --json
+		check "treadlab cuff inflate at $site" bash -c "'$T' cuff inflate >/dev/null"
 	fi
 	n=$((n + 1))
 	check "$site recorded by the foot switch" cuff_until "(.last.recorded // 0) == $n and .last.site == \"$site\"" 120
@@ -113,12 +113,12 @@ check "... having printed the reading as the technician reads it" \
 	grep -Eq '^pt-left [0-9]+ mmHg \(cuff-modbus, samples [0-9]+ ms apart, deflating [0-9.]+ mmHg/s\)$' "$WORK/watch.out"
 check "... and the series complete" grep -q '^series complete: brachial-right, pt-right, brachial-left, pt-left$' "$WORK/watch.out"
 sed 's/^/     watch: /' "$WORK/watch.out"
-check "the series has every site done" \
-	test "$("$T" cuff --json | jq -r '.series.done // [] | join(",")' 2>/dev/null || echo)" = "$(tr ' ' ',' <<<"$SITES")" -o \
-	"$("$T" cuff --json | jq -r .series)" = null
+check "the series ended by itself once every site was done" \
+	test "$("$T" cuff --json | jq -r .series)" = null
 
 rec=$("$T" show "$id" --json)
 j() { jq -r "$1" <<<"$rec"; }
+jqe() { jq -e "$1" >/dev/null <<<"$2"; } # jqe TEST JSON: the jq test holds
 check "four readings from the cuff, none typed" \
 	test "$(j '[.pressures[] | select(.source == "cuff-modbus")] | length'),$(j '[.pressures[] | select(.source == "manual")] | length')" = 4,0
 for site in $SITES; do
@@ -126,10 +126,10 @@ for site in $SITES; do
 	v=$(jq -r .mmhg <<<"$p")
 	check "$site: $v mmHg within $TOL of the true $(truth "$site" 2)" near "$v" "$(truth "$site" 2)" "$TOL"
 	check "$site: the gap between the samples around the press ($(jq -r .interval_ms <<<"$p") ms)" \
-		jq -e '.interval_ms > 0 and .interval_ms <= 500' <<<"$p"
+		jqe '.interval_ms > 0 and .interval_ms <= 500' "$p"
 	check "$site: the deflation rate there ($(jq -r .deflation_mmhg_s <<<"$p") mmHg/s, set $RATE)" \
-		jq -e ".deflation_mmhg_s > $RATE * 0.8 and .deflation_mmhg_s < $RATE * 1.2" <<<"$p"
-	check "$site: the series' operator" jq -e '.operator | type == "string" and length > 0' <<<"$p"
+		jqe ".deflation_mmhg_s > $RATE * 0.8 and .deflation_mmhg_s < $RATE * 1.2" "$p"
+	check "$site: the series' operator ($(jq -r .operator <<<"$p"))" jqe '.operator == "alice"' "$p"
 done
 ps() { j ".pressures[] | select(.site == \"$1\" and .phase == \"rest\") | .mmhg"; }
 abi() { # abi ANKLE BRACHIAL-RIGHT BRACHIAL-LEFT: rounded half away from zero, 2 places
@@ -163,7 +163,7 @@ check "the history shows the reading and the correction" \
 check "the walk ends" wait_for '"state":"(stopping|recovery)"' 60
 simctl cuff-phase=1 >/dev/null
 simctl cuff-site=brachial-right >/dev/null
-check "treadlab cuff series $id post 1" "$T" cuff series "$id" post 1 --json
+check "treadlab cuff series $id post 1" bash -c "'$T' cuff series $id post 1 >/dev/null"
 check "brachial-right at minute 1 recorded by the foot switch" cuff_until '(.last.recorded // 0) == 5 and .last.phase == "post"' 120
 rec=$("$T" show "$id" --json)
 v=$(j '.pressures[] | select(.phase == "post" and .minute == 1 and .site == "brachial-right") | .mmhg')
@@ -172,8 +172,8 @@ check "the series moved on to pt-right" cuff_until '.series.site == "pt-right" a
 simctl cuff-site=pt-right >/dev/null
 vents=$("$T" cuff --json | jq .vents)
 "$T" cuff inflate >/dev/null
-check "inflating" cuff_until '.state == "inflating" or .state == "deflating"' 30
-check "treadlab cuff vent" "$T" cuff vent
+check "inflated above 60 mmHg" cuff_until '.mmhg > 60' 30
+check "treadlab cuff vent" bash -c "'$T' cuff vent >/dev/null"
 check "the vent is counted and the cuff comes down" cuff_until "(.vents > $vents) and (.state == \"idle\")" 60
 check "the series stays at its site" test "$("$T" cuff --json | jq -r .series.site)" = pt-right
 check "treadlab cuff end: no series" bash -c "'$T' cuff end --json | jq -e '.series == null' >/dev/null"
@@ -189,10 +189,10 @@ check "treadsim saw the cuff vented at the end, never left inflated" \
 write_config "$WORK/none.conf" "[treadmill]" "driver = sim"
 start_daemon "$WORK/none.conf"
 check "GET /v1/cuff with no cuff: 404 and why" \
-	expect 404 'no cuff is configured \(\[cuff\] source\)' GET /v1/cuff
+	expect 404 'no cuff is configured \(\[cuff\] source' GET /v1/cuff
 out=$("$T" cuff 2>&1) && rc=0 || rc=$?
 check "treadlab cuff with no cuff: exit 1 and the daemon's message ($out)" \
-	bash -c "[ $rc = 1 ] && [ '$out' = 'treadlab: no cuff is configured ([cuff] source) (HTTP 404)' ]"
+	bash -c "[ $rc = 1 ] && grep -q '^treadlab: no cuff is configured (\[cuff\] source.*(HTTP 404)$' <<<'$out'"
 check "the status has no cuff" test "$("$T" status --json | jq 'has("cuff")')" = false
 stop_daemon
 check "the daemon without a cuff stops cleanly" test "$DAEMON_STATUS" = 0
