@@ -159,7 +159,7 @@ static bool cuff_down(const char *state)
 static void line(struct watch *w, json_t *c, const char *text)
 {
 	if (w->json) {
-		char *s = json_dumps(c, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		char *s = json_dumps(c, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 		printf("%s\n", s ? s : "null");
 		free(s);
 	} else {
