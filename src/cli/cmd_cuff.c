@@ -62,10 +62,9 @@ static void fmt_sites(json_t *a, char *buf, size_t n)
  * "pt-right 118 mmHg (cuff-modbus, samples 50 ms apart, deflating 2.0 mmHg/s)". */
 static void fmt_reading(json_t *last, const char *source, char *buf, size_t n)
 {
-	char p[32];
-	fmt_mmhg(json_object_get(last, "mmhg"), p, sizeof p);
-	snprintf(buf, n, "%s %s (%s, samples %lld ms apart, deflating %.1f mmHg/s)",
-		 str(last, "site", "?"), p, source,
+	/* the value as recorded (0.1 mmHg), where the live pressure is shown to 1 mmHg */
+	snprintf(buf, n, "%s %.10g mmHg (%s, samples %lld ms apart, deflating %.1f mmHg/s)",
+		 str(last, "site", "?"), json_number_value(json_object_get(last, "mmhg")), source,
 		 (long long)json_integer_value(json_object_get(last, "interval_ms")),
 		 json_number_value(json_object_get(last, "deflation_mmhg_s")));
 }

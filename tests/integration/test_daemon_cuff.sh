@@ -110,7 +110,7 @@ wrc=0
 wait "$WATCH" || wrc=$?
 check "treadlab cuff watch ended with the series (exit $wrc)" test "$wrc" = 0
 check "... having printed the reading as the technician reads it" \
-	grep -Eq '^pt-left [0-9]+ mmHg \(cuff-modbus, samples [0-9]+ ms apart, deflating [0-9.]+ mmHg/s\)$' "$WORK/watch.out"
+	grep -Eq '^pt-left [0-9.]+ mmHg \(cuff-modbus, samples [0-9]+ ms apart, deflating [0-9.]+ mmHg/s\)$' "$WORK/watch.out"
 check "... and the series complete" grep -q '^series complete: brachial-right, pt-right, brachial-left, pt-left$' "$WORK/watch.out"
 sed 's/^/     watch: /' "$WORK/watch.out"
 check "the series ended by itself once every site was done" \
@@ -143,7 +143,7 @@ check "the left ABI from the cuff's readings ($(j .abi.abi.left.rest), want $wan
 	near "$(j .abi.abi.left.rest)" "$want_l" 0.011
 "$T" cuff | sed 's/^/     /'
 check "treadlab cuff: the last reading in words" bash -c \
-	"'$T' cuff | grep -Eq '^last +test $id, rest: pt-left [0-9]+ mmHg \\(cuff-modbus, samples [0-9]+ ms apart, deflating [0-9.]+ mmHg/s\\); 4 recorded$'"
+	"'$T' cuff | grep -Eq '^last +test $id, rest: pt-left [0-9.]+ mmHg \\(cuff-modbus, samples [0-9]+ ms apart, deflating [0-9.]+ mmHg/s\\); 4 recorded$'"
 
 # A correction: the value typed again. Both are kept, the last counts, the history has each.
 cuffed=$(ps pt-right)

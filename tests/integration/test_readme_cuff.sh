@@ -76,7 +76,7 @@ series() {
 	check "treadlab cuff watch ends with the series (exit $rc)" test "$rc" = 0
 	sed "s/^/     $tag: /" "watch-$tag.out"
 	check "it printed six readings from the cuff" \
-		test "$(grep -cE '^[a-z-]+ [0-9]+ mmHg \(cuff-modbus, samples [0-9]+ ms apart, deflating [0-9.]+ mmHg/s\)$' "watch-$tag.out")" = 6
+		test "$(grep -cE '^[a-z-]+ [0-9.]+ mmHg \(cuff-modbus, samples [0-9]+ ms apart, deflating [0-9.]+ mmHg/s\)$' "watch-$tag.out")" = 6
 }
 series rest
 check "the walk has ended" wait_for '"state":"recovery"' 120
