@@ -240,7 +240,8 @@ static void act(struct tl_cuffd *k, enum tl_cuff_action a, int64_t now)
 	case TL_CUFF_DO_VENT:
 		/* the cycle asks every step until the cuff is down; the wire hears it at once,
 		 * then again every VENT_REPEAT_MS (a lost write is repeated) */
-		if (k->last_vent_ms >= k->cyc.state_ms && now - k->last_vent_ms < VENT_REPEAT_MS)
+		if (k->cyc.state == TL_CUFF_VENTING && k->counted_ms == k->cyc.state_ms &&
+		    now - k->last_vent_ms < VENT_REPEAT_MS)
 			return;
 		do_vent(k, now);
 		return;
