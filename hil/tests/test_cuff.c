@@ -14,7 +14,7 @@
 
 #include "cuff_fixture.h"
 
-/* The scenario's ankle-right-pt 3 minutes after exercise, and its Doppler's timing. */
+/* The scenario's pt-right 3 minutes after exercise, and its Doppler's timing. */
 #define TRUE_MMHG 108.0
 #define REACTION_MS 250
 #define JITTER_MS 40
@@ -75,7 +75,7 @@ static void modbus_marks_signal_back(enum cuff_wire wire, const char *name)
 	if (cuff_open())
 		fail_msg("open: %s", cfx.cuff.err);
 	assert_true(tl_cuff_modbus_can_inflate(&cfx.cuff));
-	cuff_control("cuff-site=ankle-right-pt");
+	cuff_control("cuff-site=pt-right");
 	cuff_control("cuff-phase=3");
 	if (cuff_modbus_cycle(CEILING, RATE, 40000))
 		fail_msg("%s cycle: %s", name, cfx.last_err);
@@ -229,11 +229,11 @@ static void text_reads_lines_and_refuses_bad_ones(void **state)
 	assert_int_equal(text_next(&r, 5000), 1);
 	assert_string_equal(r.site, "brachial-right");
 	assert_true(r.mmhg == 0.0);
-	cuff_control("cuff-site=ankle-left-dp");
+	cuff_control("cuff-site=dp-left");
 	/* Lines already on their way name the old site; the new one comes. */
-	for (int i = 0; i < 20 && strcmp(r.site, "ankle-left-dp"); i++)
+	for (int i = 0; i < 20 && strcmp(r.site, "dp-left"); i++)
 		assert_int_equal(text_next(&r, 5000), 1);
-	assert_string_equal(r.site, "ankle-left-dp");
+	assert_string_equal(r.site, "dp-left");
 	cuff_control("cuff-garble=4");
 	int bad = 0, good = 0;
 	while (bad < 4 && good < 100) {
@@ -241,7 +241,7 @@ static void text_reads_lines_and_refuses_bad_ones(void **state)
 		if (rc < 0) {
 			bad++;
 			assert_non_null(strstr(cfx.cuff.err, "bad line"));
-			assert_non_null(strstr(cfx.cuff.err, "'ankle-left-dp "));
+			assert_non_null(strstr(cfx.cuff.err, "'dp-left "));
 			assert_non_null(strstr(cfx.cuff.err, ": column "));
 		} else {
 			good++;
@@ -258,7 +258,7 @@ static void text_marks_signal_back(void **state)
 	(void)state;
 	const char *const args[] = {"--cuff-text-period-ms", "20", NULL};
 	text_open(args);
-	cuff_control("cuff-site=ankle-right-pt");
+	cuff_control("cuff-site=pt-right");
 	cuff_control("cuff-phase=3");
 	if (cuff_text_cycle(CEILING, RATE, 40000))
 		fail_msg("text cycle: %s", cfx.last_err);
