@@ -2,6 +2,7 @@
 #include "cuff.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,6 +36,15 @@ int tl_cuff_mark_at(const struct tl_cuff_sample *s, size_t n, int64_t press_ms, 
 	size_t i = 0;
 	while (i + 1 < n && s[i + 1].t_ms <= press_ms)
 		i++;
+	/* The deflation over the window before the press: the samples up to the last one at
+	 * or before it. What follows the press may be the vent it ordered, or the hand that
+	 * opened the valve as it pressed: it says nothing of the pressure at the press. */
+	size_t a = i;
+	while (a > 0 && s[a - 1].t_ms >= press_ms - TL_CUFF_RATE_WINDOW_MS)
+		a--;
+	bool have_rate = a < i;
+	double rate = have_rate ? (s[a].mmhg - s[i].mmhg) / ((double)(s[i].t_ms - s[a].t_ms) / 1000.0)
+				: 0;
 	double v;
 	int interval;
 	if (s[i].t_ms == press_ms) {
@@ -42,6 +52,7 @@ int tl_cuff_mark_at(const struct tl_cuff_sample *s, size_t n, int64_t press_ms, 
 		interval = i + 1 < n ? (int)(s[i + 1].t_ms - s[i].t_ms)
 			   : i ? (int)(s[i].t_ms - s[i - 1].t_ms) : 0;
 	} else {
+		/* a sample after the press must close the bracket: the source was alive */
 		int64_t gap = s[i + 1].t_ms - s[i].t_ms;
 		if (gap > max_gap_ms) {
 			tl_err_set(err, "cuff mark: the samples around the press at %lld ms are %lld ms "
@@ -49,20 +60,19 @@ int tl_cuff_mark_at(const struct tl_cuff_sample *s, size_t n, int64_t press_ms, 
 				   max_gap_ms);
 			return -1;
 		}
-		double f = (double)(press_ms - s[i].t_ms) / (double)gap;
-		v = s[i].mmhg + (s[i + 1].mmhg - s[i].mmhg) * f;
+		double dt = (double)(press_ms - s[i].t_ms);
+		if (have_rate) {
+			/* carried on from the last sample before the press at the rate before it */
+			v = s[i].mmhg - rate * dt / 1000.0;
+		} else {
+			/* one sample before the press: between it and the one after */
+			v = s[i].mmhg + (s[i + 1].mmhg - s[i].mmhg) * dt / (double)gap;
+			rate = (s[i].mmhg - s[i + 1].mmhg) / ((double)gap / 1000.0);
+		}
 		interval = (int)gap;
 	}
-	/* The rate over the window before the press, up to the sample that closes the
-	 * bracket: what follows the press is the vent it ordered, not the deflation. */
-	size_t a = i, b = i + 1 < n && s[i].t_ms != press_ms ? i + 1 : i;
-	while (a > 0 && s[a - 1].t_ms >= press_ms - TL_CUFF_RATE_WINDOW_MS)
-		a--;
-	if (a == b && a > 0)
-		a--;
-	double rate = 0;
-	if (b > a)
-		rate = (s[a].mmhg - s[b].mmhg) / ((double)(s[b].t_ms - s[a].t_ms) / 1000.0);
+	if (!have_rate && s[i].t_ms == press_ms && i > 0)
+		rate = (s[i - 1].mmhg - s[i].mmhg) / ((double)(s[i].t_ms - s[i - 1].t_ms) / 1000.0);
 	*out = (struct tl_cuff_mark){.mmhg = v, .t_ms = press_ms, .interval_ms = interval,
 				     .rate_mmhg_s = rate};
 	return 0;

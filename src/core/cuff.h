@@ -3,8 +3,9 @@
  *
  * (a) The "signal back" mark: the technician holds a Doppler probe on the artery below
  *     the cuff and presses a foot switch when the signal returns while the cuff deflates;
- *     the systolic pressure is the cuff pressure at that instant, interpolated between
- *     the two samples that bracket the press.
+ *     the systolic pressure is the cuff pressure at that instant: the last sample before
+ *     the press carried on at the deflation rate of the second before it (a sample after
+ *     the press must close the bracket, but the vent that may follow it does not count).
  * (b) The cycle of a source that can inflate: idle -> inflating to the ceiling ->
  *     deflating at the rate -> marked -> venting -> idle. Every stop, error, time limit
  *     and over-pressure vents.
@@ -43,7 +44,7 @@ struct tl_cuff_sample {
 };
 
 struct tl_cuff_mark {
-	double mmhg;        /* the cuff pressure at the press, interpolated */
+	double mmhg;        /* the cuff pressure at the press (see (a) above) */
 	int64_t t_ms;       /* the press */
 	int interval_ms;    /* the gap between the two samples that bracket it */
 	double rate_mmhg_s; /* the deflation rate measured around it (positive: falling) */

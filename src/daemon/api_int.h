@@ -224,6 +224,9 @@ enum MHD_Result tl_api_get_tests(struct tl_api *api, struct MHD_Connection *c, s
 enum MHD_Result tl_api_get_test(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 enum MHD_Result tl_api_get_protocols(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 enum MHD_Result tl_api_get_metrics(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+/* api_cuff.c: GET /v1/cuff; POST /v1/cuff/... (rq->arg: an enum tl_cuffd_req_kind) */
+enum MHD_Result tl_api_get_cuff(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
+enum MHD_Result tl_api_cuff_act(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 /* api_edit.c */
 enum MHD_Result tl_api_add_pressure(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);
 enum MHD_Result tl_api_set_findings(struct tl_api *api, struct MHD_Connection *c, struct tl_api_request *rq);

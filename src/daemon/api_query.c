@@ -1,6 +1,7 @@
 /* api_query.c - what the API reads: the live status, the recorded tests (through
  * read-only store connections of its own), protocols and timing figures. */
 #include "api_int.h"
+#include "cuffd.h"
 #include "api_pool.h"
 
 #include <stdio.h>
@@ -72,6 +73,9 @@ json_t *tl_api_status_json(const struct tl_status *st, const struct tl_daemon *d
 					 "failed", d->ob_failed,
 					 "alert", str_or_null(d->ob_alert, d->ob_alert[0])));
 	pthread_mutex_unlock(ob_mu);
+	/* the cuff, when one is configured (cuffd.h) */
+	if (d->cuffd)
+		ok &= set(o, "cuff", tl_cuffd_json(d->cuffd));
 	if (!ok) {
 		json_decref(o);
 		return NULL;

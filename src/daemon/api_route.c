@@ -1,6 +1,7 @@
 /* api_route.c - which handler serves which path and method (how to add one: api_int.h).
  * docs/api.md documents every route. */
 #include "api_int.h"
+#include "cuffd.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -37,6 +38,13 @@ static const struct route routes[] = {
 	{"/v1/outbox/{id}", "GET", tl_api_get_outbox_msg, 0},
 	{"/v1/outbox/{id}/retry", "POST", tl_api_outbox_act, 0},
 	{"/v1/outbox/{id}/cancel", "POST", tl_api_outbox_act, 1},
+	{"/v1/cuff", "GET", tl_api_get_cuff, 0},
+	{"/v1/cuff/series", "POST", tl_api_cuff_act, TL_CUFFD_SERIES},
+	{"/v1/cuff/site", "POST", tl_api_cuff_act, TL_CUFFD_SITE},
+	{"/v1/cuff/inflate", "POST", tl_api_cuff_act, TL_CUFFD_INFLATE},
+	{"/v1/cuff/mark", "POST", tl_api_cuff_act, TL_CUFFD_MARK},
+	{"/v1/cuff/vent", "POST", tl_api_cuff_act, TL_CUFFD_VENT},
+	{"/v1/cuff/end", "POST", tl_api_cuff_act, TL_CUFFD_END},
 	{"/v1/onset", "POST", tl_api_cmd_simple, CMD_ONSET},
 	{"/v1/max", "POST", tl_api_cmd_simple, CMD_MAX},
 	{"/v1/relief", "POST", tl_api_cmd_simple, CMD_RELIEF},

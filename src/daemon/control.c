@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cuffd.h"
 #include "daemon.h"
 #include "store.h"
 #include "tick.h"
@@ -127,6 +128,16 @@ static void on_event(void *ctx, const struct tl_event *ev, const char *operator_
 	pthread_mutex_unlock(&d->st_mu);
 }
 
+/* The technician's foot switch: the cuff thread's (cuffd.h), in real time. */
+static void on_foot(void *ctx, int64_t real_ms, const char *source)
+{
+	struct control *c = ctx;
+	if (c->d->cuffd)
+		tl_cuffd_foot(c->d->cuffd, real_ms, source);
+	else
+		TL_INFO("%s: foot switch ignored: no cuff is configured ([cuff] source)", source);
+}
+
 static void on_state(void *ctx, enum tl_state from, enum tl_state to)
 {
 	struct control *c = ctx;
@@ -208,6 +219,7 @@ static const struct tl_tick_hooks daemon_hooks = {
 	.publish = on_publish,
 	.sample = on_sample,
 	.log = on_log,
+	.foot = on_foot,
 };
 
 /* Hands new events to the store and the status ring; records state changes. */
@@ -357,6 +369,7 @@ static void handle(struct control *c, struct tl_cmd *cmd)
 		c->start_cancelled = c->starting != NULL; /* a belt not yet started stays so */
 		tl_tick_estop(&c->t, cmd->source);
 		int64_t done = tl_mono_ns();
+		tl_cuffd_abort(d->cuffd, "emergency stop"); /* after the belt: never before it */
 		pthread_mutex_lock(&d->m_mu);
 		d->estop_at_ns[d->n_estop % 1024] = done; /* the same slot as the next estop_us */
 		pthread_mutex_unlock(&d->m_mu);

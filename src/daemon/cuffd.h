@@ -5,7 +5,7 @@
  * keeps the last seconds of samples, runs the cycle of a source that can inflate
  * (src/core/cuff.h: inflate to the ceiling, deflate at the configured rate, vent after
  * the mark or at a limit) and turns the technician's foot switch into a recorded pressure:
- * the cuff pressure at the press, interpolated between the two samples around it, written
+ * the cuff pressure at the press, from the samples around it (src/core/cuff.h), written
  * with the source's name, the gap between those samples and the deflation rate there.
  *
  * A guided series walks the lab's order of sites ([cuff] sites) for one test and one

@@ -18,6 +18,7 @@
 
 #include "api.h"
 #include "daemon.h"
+#include "cuffd.h"
 #include "outbox.h"
 #include "tl_log.h"
 #include "writer.h"
@@ -200,9 +201,14 @@ int main(int argc, char **argv)
 		goto out_outbox;
 	}
 	d.st.connected = true;
+	/* Before the control thread, which hands it the foot switch's presses. */
+	if (tl_cuffd_start(&d, &d.cuffd, &err)) {
+		fail(err.msg);
+		goto out_driver;
+	}
 	if (tl_control_start(&d, &control)) {
 		fail("cannot start the control thread");
-		goto out_driver;
+		goto out_cuff;
 	}
 	control_running = true;
 	d.api = tl_api_start(&d, &err);
@@ -236,6 +242,8 @@ out_control:
 		pthread_join(control, NULL);
 	sd_notify(0, "STOPPING=1");
 	tl_api_stop(d.api);
+out_cuff:
+	tl_cuffd_stop(d.cuffd); /* vents; after the API, whose requests it answers */
 out_driver:
 	tl_devices_close(&d);
 out_outbox:

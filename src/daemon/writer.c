@@ -732,28 +732,11 @@ void tl_writer_pressure(struct tl_writer *w, int64_t test_id, const char *phase,
 	tl_writer_pressure_by(w, test_id, phase, minute, site, mmhg, flags, operator_id, NULL);
 }
 
-void tl_writer_pressure_by(struct tl_writer *w, int64_t test_id, const char *phase, double minute,
-			   const char *site, double mmhg, unsigned flags, const char *operator_id,
-			   const char *peer)
-{
-	struct witem *it = item(W_PRESSURE);
-	struct w_pressure *p = &it->u.pressure;
-	it->test_id = test_id;
-	copy(p->phase, sizeof p->phase, phase);
-	copy(p->site, sizeof p->site, site);
-	copy(p->operator_id, sizeof p->operator_id, operator_id);
-	copy(p->peer, sizeof p->peer, peer);
-	p->minute = minute;
-	p->mmhg = mmhg;
-	p->flags = flags;
-	copy(p->source, sizeof p->source, "manual");
-	push(w, it);
-}
-
-void tl_writer_pressure_cuff(struct tl_writer *w, int64_t test_id, const char *phase,
-			     double minute, const char *site, double mmhg,
-			     const struct tl_store_cuff_meta *meta, const char *source,
-			     const char *operator_id, const char *peer)
+/* A pressure item: a typed one (meta NULL, source "manual") or a cuff's. */
+static void pressure_item(struct tl_writer *w, int64_t test_id, const char *phase, double minute,
+			  const char *site, double mmhg, unsigned flags,
+			  const struct tl_store_cuff_meta *meta, const char *source,
+			  const char *operator_id, const char *peer)
 {
 	struct witem *it = item(W_PRESSURE);
 	struct w_pressure *p = &it->u.pressure;
@@ -765,9 +748,26 @@ void tl_writer_pressure_cuff(struct tl_writer *w, int64_t test_id, const char *p
 	copy(p->source, sizeof p->source, source);
 	p->minute = minute;
 	p->mmhg = mmhg;
-	p->cuff = true;
-	p->meta = *meta;
+	p->flags = flags;
+	p->cuff = meta != NULL;
+	if (meta)
+		p->meta = *meta;
 	push(w, it);
+}
+
+void tl_writer_pressure_by(struct tl_writer *w, int64_t test_id, const char *phase, double minute,
+			   const char *site, double mmhg, unsigned flags, const char *operator_id,
+			   const char *peer)
+{
+	pressure_item(w, test_id, phase, minute, site, mmhg, flags, NULL, "manual", operator_id, peer);
+}
+
+void tl_writer_pressure_cuff(struct tl_writer *w, int64_t test_id, const char *phase,
+			     double minute, const char *site, double mmhg,
+			     const struct tl_store_cuff_meta *meta, const char *source,
+			     const char *operator_id, const char *peer)
+{
+	pressure_item(w, test_id, phase, minute, site, mmhg, 0, meta, source, operator_id, peer);
 }
 
 void tl_writer_findings(struct tl_writer *w, int64_t test_id, const char *json,

@@ -109,8 +109,15 @@ static void line_map_parses_and_refuses(void **state)
 	assert_int_equal(c.max_line, TL_LINE_CTS);
 	assert_int_equal(tl_button_parse_lines("DSR=max", &c, err, sizeof err), 0);
 	assert_int_equal(c.onset_line, 0);
+	/* the technician's foot switch on a line of its own */
+	assert_int_equal(tl_button_parse_lines("CTS=onset,DSR=max,DCD=foot", &c, err, sizeof err), 0);
+	assert_int_equal(c.foot_line, TL_LINE_DCD);
+	assert_int_equal(tl_button_parse_lines("RI=foot", &c, err, sizeof err), 0);
+	assert_int_equal(c.foot_line, TL_LINE_RI);
+	assert_int_equal(c.onset_line, 0);
 	const char *bad[] = {"", "CTS", "XYZ=onset", "CTS=start", "CTS=onset,CTS=max",
-			     "CTS=onset,DSR=onset", "CTS=onset,", ",CTS=onset"};
+			     "CTS=onset,DSR=onset", "CTS=onset,", ",CTS=onset", "CTS=foot,DSR=foot",
+			     "CTS=onset,CTS=foot"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		if (tl_button_parse_lines(bad[i], &c, err, sizeof err) != -1)
 			fail_msg("'%s' accepted", bad[i]);
@@ -240,9 +247,41 @@ static void button_box_maps_bytes_and_drops_repeats(void **state)
 	n = tl_button_poll(&b, 1050, p, 4);
 	assert_int_equal(n, 1);
 	assert_int_equal(p[0].kind, TL_PRESS_MAX);
+	/* '3' is the technician's foot switch (the Doppler signal is back) */
+	assert_int_equal(write(m, "3", 1), 1);
+	wait_readable(s);
+	n = tl_button_poll(&b, 1100, p, 4);
+	assert_int_equal(n, 1);
+	assert_int_equal(p[0].kind, TL_PRESS_FOOT);
+	assert_int_equal(p[0].t_ms, 1100);
+	assert_string_equal(tl_press_kind_name(p[0].kind), "foot");
 	tl_button_close(&b);
+	/* a byte may mean one press only */
+	assert_int_equal(tl_serial_open(&link, name, 9600, TL_SERIAL_TERMIOS), 0);
+	c.foot_byte = '1';
+	assert_int_equal(tl_button_box_open(&b, &link, &c, 0), -1);
+	assert_non_null(strstr(b.err, "need different bytes"));
 	close(m);
 	close(s);
+}
+
+/* The modem source's foot line is debounced like the others. */
+static void modem_foot_line(void **state)
+{
+	(void)state;
+	struct fake f = {.lines = 0};
+	struct tl_serial_link link = {.ops = &fake_ops, .priv = &f};
+	struct tl_button_config c;
+	tl_button_config_default(&c);
+	c.foot_line = TL_LINE_RI;
+	struct tl_button b;
+	assert_int_equal(tl_button_modem_open(&b, &link, &c, 0), 0);
+	struct tl_press p[4];
+	f.lines = TL_LINE_RI;
+	assert_int_equal(tl_button_poll(&b, 100, p, 4), 1);
+	assert_int_equal(p[0].kind, TL_PRESS_FOOT);
+	assert_int_equal(p[0].t_ms, 100);
+	tl_button_close(&b);
 }
 
 int main(void)
@@ -254,6 +293,7 @@ int main(void)
 		cmocka_unit_test(modem_button_reports_kind_time_and_source),
 		cmocka_unit_test(modem_button_needs_modem_lines),
 		cmocka_unit_test(button_box_maps_bytes_and_drops_repeats),
+		cmocka_unit_test(modem_foot_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,6 +48,24 @@ static void mark_interpolates_between_samples(void **state)
 	assert_near(m.mmhg, 180 - 0.2 * 49, 1e-9);
 }
 
+/* A hand that opens the valve as it presses (a manual cycle): the samples after the
+ * press fall at the vent's rate, and the mark is carried on from the deflation before
+ * it, not pulled down by the vent. */
+static void mark_ignores_a_vent_at_the_press(void **state)
+{
+	(void)state;
+	struct tl_cuff_sample s[50];
+	size_t n = ramp(s, 50); /* 2 mmHg/s, a sample every 100 ms */
+	for (size_t k = 6; k < n; k++)
+		s[k].mmhg = s[5].mmhg - 6.0 * (double)(k - 5); /* 60 mmHg/s from sample 5 on */
+	struct tl_cuff_mark m;
+	struct tl_err err = {{0}};
+	assert_int_equal(tl_cuff_mark_at(s, n, 1550, 250, &m, &err), 0);
+	assert_near(m.mmhg, 179.0 - 0.1, 1e-9); /* interpolating would give 176.0 */
+	assert_near(m.rate_mmhg_s, 2.0, 1e-9);
+	assert_int_equal(m.interval_ms, 100);
+}
+
 static void mark_refuses_a_press_outside_the_samples(void **state)
 {
 	(void)state;
@@ -267,6 +285,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(mark_interpolates_between_samples),
+		cmocka_unit_test(mark_ignores_a_vent_at_the_press),
 		cmocka_unit_test(mark_refuses_a_press_outside_the_samples),
 		cmocka_unit_test(mark_refuses_a_long_gap),
 		cmocka_unit_test(mark_refuses_samples_out_of_order),

@@ -187,6 +187,69 @@ static void a_second_file_over_the_first(void **state)
 	assert_int_equal(t->retries, 2);
 }
 
+/* [cuff]: the source may come after its keys; a key of the other source is refused
+ * naming it; the safety limits (src/core/cuff.h) are refused in validate; sites are
+ * pressure sites, each once. */
+static void the_cuff_section(void **state)
+{
+	(void)state;
+	struct tl_err err;
+	assert_int_equal(load(&c, "[cuff]\ntcp = 127.0.0.1:1502\nprofile = p\nsource = cuff-modbus\n",
+			      &err), 0);
+	assert_string_equal(c.cuff_source, "cuff-modbus");
+	assert_ptr_equal(c.cuff_ops, tl_cuff_find("cuff-modbus"));
+	assert_int_equal(tl_config_validate(&c, "x.conf", &err), 0);
+	assert_int_equal(c.cuff_n_sites, 6);
+	assert_string_equal(c.cuff_sites[1], "pt-right");
+	/* no source: no cuff, and its keys are still known (a file may keep them) */
+	assert_int_equal(load(&c, "[cuff]\nsource = none\n", &err), 0);
+	assert_string_equal(c.cuff_source, "");
+	assert_int_equal(load(&c, "[cuff]\nsource = cuff-text\ntcp = 127.0.0.1:1502\n", &err), -1);
+	assert_string_equal(after_path(&err), "3: [cuff]: unknown key 'tcp' for this source");
+	assert_int_equal(load(&c, "[cuff]\nsource = cuff-text\nvolume = 3\n", &err), -1);
+	assert_string_equal(after_path(&err), "3: [cuff]: unknown key 'volume'");
+	assert_int_equal(load(&c, "[cuff]\nsource = bellows\n", &err), -1);
+	assert_string_equal(after_path(&err), "2: [cuff] source: 'bellows' is not none or one of "
+					      "cuff-modbus, cuff-text");
+	const char *base = "[cuff]\nsource = cuff-text\ndevice = /dev/ttyS0\n";
+	char text[256];
+	static const struct {
+		const char *line, *why;
+	} refused[] = {
+		{"ceiling_mmhg = 301", "ceiling 301 mmHg is outside 15 to 300 mmHg"},
+		{"deflate_mmhg_s = 6", "deflation rate 6 mmHg/s is outside 1 to 5 mmHg/s"},
+		{"deflate_mmhg_s = 0.5", "deflation rate 0.5 mmHg/s is outside 1 to 5 mmHg/s"},
+		{"max_above_venous_ms = 180001", "time above venous pressure 180001 ms is outside"},
+	};
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		snprintf(text, sizeof text, "%s%s\n", base, refused[i].line);
+		assert_int_equal(load(&c, text, &err), 0);
+		assert_int_equal(tl_config_validate(&c, "x.conf", &err), -1);
+		if (!strstr(err.msg, refused[i].why))
+			fail_msg("%s: '%s' does not say '%s'", refused[i].line, err.msg, refused[i].why);
+	}
+	snprintf(text, sizeof text, "%ssample_ms = 300\nmax_gap_ms = 500\n", base);
+	assert_int_equal(load(&c, text, &err), 0);
+	assert_int_equal(tl_config_validate(&c, "x.conf", &err), -1);
+	assert_string_equal(err.msg, "x.conf: [cuff] max_gap_ms 500 is less than two samples "
+				     "(sample_ms 300)");
+	snprintf(text, sizeof text, "%ssites = pt-left, brachial-left\n", base);
+	assert_int_equal(load(&c, text, &err), 0);
+	assert_int_equal(c.cuff_n_sites, 2);
+	assert_string_equal(c.cuff_sites[1], "brachial-left");
+	snprintf(text, sizeof text, "%ssites = pt-left,ankle\n", base);
+	assert_int_equal(load(&c, text, &err), -1);
+	assert_non_null(strstr(after_path(&err), "4: [cuff] sites: 'ankle' is not one of"));
+	snprintf(text, sizeof text, "%ssites = pt-left,pt-left\n", base);
+	assert_int_equal(load(&c, text, &err), -1);
+	assert_string_equal(after_path(&err), "4: [cuff] sites: 'pt-left' appears twice");
+	/* the foot switch: its own byte on the box, a modem line of its own */
+	assert_int_equal(load(&c, "[buttons]\nbox_foot = 7\nmodem_lines = CTS=onset,DCD=foot\n", &err), 0);
+	assert_string_equal(c.box_foot, "7");
+	assert_int_equal(load(&c, "[buttons]\nbox_foot = 77\n", &err), -1);
+	assert_string_equal(after_path(&err), "2: [buttons] box_foot: one character, got '77'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +260,7 @@ int main(void)
 		cmocka_unit_test(the_drivers_rules_run_in_validate),
 		cmocka_unit_test(capabilities_decide_time_scale_and_buttons),
 		cmocka_unit_test(a_second_file_over_the_first),
+		cmocka_unit_test(the_cuff_section),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

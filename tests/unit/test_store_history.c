@@ -90,6 +90,52 @@ static void the_old_forms_keep_history_without_a_peer(void **state)
 	tl_store_close(st);
 }
 
+/* A cuff's reading (schema 10) keeps how it was measured, in the record and in the
+ * history; a typed pressure has no such keys (the record, and so the hash of a record
+ * signed before schema 10, is as it was); a typed correction is kept beside it. */
+static void a_cuff_reading_keeps_its_interval_and_rate(void **state)
+{
+	struct fx *f = *state;
+	struct tl_store *st = fx_open(f);
+	struct tl_err err = {""};
+	int64_t id = fx_create(st, "MRN-C", AT);
+	assert_int_equal(tl_store_pressure_add_by(st, id, "rest", NAN, "pt-left", 120, 0, "bob",
+						  NULL, "manual", AT, &err), 0);
+	json_t *rec = tl_store_test_json(st, id, &err);
+	json_t *p0 = json_array_get(json_object_get(rec, "pressures"), 0);
+	assert_null(json_object_get(p0, "interval_ms"));
+	assert_null(json_object_get(p0, "deflation_mmhg_s"));
+	json_decref(rec);
+	struct tl_store_cuff_meta m = {.interval_ms = 50, .deflation_mmhg_s = 2.04};
+	assert_int_equal(tl_store_pressure_add_cuff(st, id, "post", 1, "pt-right", 92.5, &m, "bob",
+						    "foot switch (button-box)", "cuff-modbus", AT2,
+						    &err), 0);
+	assert_int_equal(tl_store_pressure_add_by(st, id, "post", 1, "pt-right", 94, 0, "bob", NULL,
+						  "manual", AT3, &err), 0);
+	rec = tl_store_test_json(st, id, &err);
+	json_t *ps = json_object_get(rec, "pressures");
+	assert_int_equal(json_array_size(ps), 3);
+	json_t *cuff = json_array_get(ps, 1), *typed = json_array_get(ps, 2);
+	assert_string_equal(str(cuff, "source"), "cuff-modbus");
+	assert_int_equal(json_integer_value(json_object_get(cuff, "interval_ms")), 50);
+	assert_true(json_real_value(json_object_get(cuff, "deflation_mmhg_s")) == 2.04);
+	assert_string_equal(str(typed, "source"), "manual");
+	assert_null(json_object_get(typed, "interval_ms"));
+	json_decref(rec);
+	json_t *h = tl_store_history_json(st, id, &err);
+	assert_int_equal(json_array_size(h), 3);
+	json_t *v = json_object_get(json_array_get(h, 1), "value");
+	assert_int_equal(json_integer_value(json_object_get(v, "interval_ms")), 50);
+	assert_string_equal(str(json_array_get(h, 1), "peer"), "foot switch (button-box)");
+	json_decref(h);
+	/* not a measurement: refused, nothing written */
+	m.interval_ms = -1;
+	assert_int_equal(tl_store_pressure_add_cuff(st, id, "post", 1, "pt-right", 92.5, &m, "bob",
+						    NULL, "cuff-modbus", AT2, &err), -1);
+	assert_non_null(strstr(err.msg, "is not a measurement"));
+	tl_store_close(st);
+}
+
 static void a_version_1_file_gains_the_history(void **state)
 {
 	struct fx *f = *state;
@@ -110,6 +156,7 @@ int main(void)
 		T(audit_names_the_peer),
 		T(changes_are_kept_with_what_they_replaced),
 		T(the_old_forms_keep_history_without_a_peer),
+		T(a_cuff_reading_keeps_its_interval_and_rate),
 		T(a_version_1_file_gains_the_history),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
