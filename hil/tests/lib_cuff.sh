@@ -32,9 +32,10 @@ cuff_post() {
 wait_cuff() {
 	local expr=$1 limit=${2:-60}
 	# jq answers every record, so it (and the watcher) end once grep has its match.
+	# (pipefail: the watcher's and jq's SIGPIPE are not failures; grep's answer is.)
 	{ timeout "$limit" "$T" watch --json || true; } |
-		jq --unbuffered -r "if ((.status.cuff? // null) as \$c | \$c != null and (\$c | try ($expr) catch false))
-			then \"hit\" else \"-\" end" 2>/dev/null |
+		{ jq --unbuffered -r "if ((.status.cuff? // null) as \$c | \$c != null and
+			(\$c | try ($expr) catch false)) then \"hit\" else \"-\" end" 2>/dev/null || true; } |
 		grep -m1 -q '^hit$'
 }
 
@@ -58,4 +59,9 @@ sim_cuff() {
 # log_count PATTERN: lines of treadsim's log matching the extended regular expression.
 log_count() {
 	grep -cE -- "$1" "$SIM_LOG" || true
+}
+
+# simctl_ok COMMAND: treadsim accepted the control command.
+simctl_ok() {
+	simctl "$1" | grep -q '^ok'
 }
