@@ -17,9 +17,11 @@ cuff_conf() {
 		"[buttons]" "box_device = $SIM_LINK2" "[sim]" "time_scale = $scale" "$@"
 }
 
-# cuff_json [JQ]: GET /v1/cuff through curl, filtered by JQ (default: the whole object).
+# cuff_json [-c] [JQ]: GET /v1/cuff through curl, filtered by JQ (default: the whole object).
 cuff_json() {
-	curl -s --unix-socket "$TREADLAB_SOCKET" http://treadlabd/v1/cuff | jq -r "${1:-.}"
+	local opt=-r
+	[ "${1-}" = -c ] && { opt=-c; shift; }
+	curl -s --unix-socket "$TREADLAB_SOCKET" http://treadlabd/v1/cuff | jq "$opt" "${1:-.}"
 }
 
 # cuff_post PATH BODY: a cuff request; prints "STATUS BODY".
@@ -36,7 +38,9 @@ wait_cuff() {
 	{ timeout "$limit" "$T" watch --json || true; } |
 		{ jq --unbuffered -r "if ((.status.cuff? // null) as \$c | \$c != null and
 			(\$c | try ($expr) catch false)) then \"hit\" else \"-\" end" 2>/dev/null || true; } |
-		grep -m1 -q '^hit$'
+		grep -m1 -q '^hit$' && return 0
+	say "     cuff now: $(cuff_json -c .)"
+	return 1
 }
 
 # wait_log_n PATTERN N [TIMEOUT_S]: blocks until treadsim's log (from its beginning) has
