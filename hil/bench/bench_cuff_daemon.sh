@@ -84,7 +84,7 @@ run() {
 	done
 	wait_log 'event cuff-follow done' 600 >/dev/null
 	wait_cuff '.series == null' 10 || true
-	"$T" stop >/dev/null || true
+	"$T" stop >/dev/null 2>&1 || true # the walk may have ended at the protocol's limit
 	# the presses in order against the readings in order, each pair checked by its site
 	"$T" show "$id" --json | jq -r '.pressures[] | "\(.site) \(.mmhg) \(.interval_ms)"' >"$WORK/rec"
 	sed -n 's/.*event cuff-footswitch site=\([^ ]*\) true=\([0-9.]*\) pressure=\([0-9.]*\).*/\1 \2 \3/p' \
@@ -94,7 +94,7 @@ run() {
 	paste -d ' ' "$WORK/press" "$WORK/rec" | awk -v wire="$wire" -v rate="$RATE" '
 		function pct(a, n, p,   i) { i = int(p / 100 * n + 0.999999); if (i < 1) i = 1; if (i > n) i = n; return a[i] }
 		function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t } }
-		function row(what, a, n, unit) { sort(a, n); printf "  %-44s p50 %7.3f  p99 %7.3f  max %7.3f %s\n", what, pct(a, n, 50), pct(a, n, 99), a[n], unit }
+		function row(what, a, n, unit) { sort(a, n); printf "  %-42s min %7.3f  p50 %7.3f  p99 %7.3f  max %7.3f %s\n", what, a[1], pct(a, n, 50), pct(a, n, 99), a[n], unit }
 		NF == 6 && $1 == $4 { n++; e = $5 - $3; pe[n] = e < 0 ? -e : e; te[n] = pe[n] / rate * 1000
 			d = $5 - $2; vt[n] = d; iv[n] = $6 }
 		NF != 6 || $1 != $4 { bad++ }
