@@ -6,44 +6,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/ioctl.h>
-#include <time.h>
 
+#include "modbus_link.h"
 #include "tl_log.h"
 
 #define MAX_RETRIES 10
+#define DEFAULT_TIMEOUT_MS 100
 
 struct cm {
-	modbus_t *ctx;
+	struct tl_modbus_link link;
 	struct tl_cuff_profile prof;
-	bool tcp;
-	char where[256];  /* the device or host:port, for messages */
 	int retries;
-	int64_t gap_ns;   /* silence kept between transactions (RTU 3.5 characters, min_gap_ms) */
-	int64_t last_io_ns;
 };
 
 #define set_err tl_cuff_set_err
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* The silence before a request, as the treadmill driver keeps it (Modbus over serial line
- * V1.02, 2.5.1.1; docs/hardware.md, Modbus RTU timing). */
-static void keep_gap(struct cm *m)
-{
-	if (m->gap_ns <= 0 || !m->last_io_ns)
-		return;
-	int64_t until = m->last_io_ns + m->gap_ns;
-	struct timespec ts = {.tv_sec = until / 1000000000LL, .tv_nsec = until % 1000000000LL};
-	while (mono_ns() < until && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-}
 
 enum op { OP_READ, OP_WRITE, OP_SEQ };
 
@@ -56,93 +32,29 @@ static int transact(struct tl_cuff *c, enum op op, const struct tl_cuff_reg_def 
 	int e = 0, tries = 0;
 	for (int attempt = 0; attempt <= m->retries; attempt++) {
 		tries++;
-		keep_gap(m);
-		if (!m->tcp)
-			modbus_flush(m->ctx);
+		tl_modbus_link_begin(&m->link);
 		int rc = 0;
+		modbus_t *ctx = m->link.ctx;
 		if (op == OP_READ)
-			rc = r->kind == TL_REG_INPUT ? modbus_read_input_registers(m->ctx, r->address, 1, vals)
-						     : modbus_read_registers(m->ctx, r->address, 1, vals);
+			rc = r->kind == TL_REG_INPUT ? modbus_read_input_registers(ctx, r->address, 1, vals)
+						     : modbus_read_registers(ctx, r->address, 1, vals);
 		else
 			for (int i = 0; i < n && rc >= 0; i++)
-				rc = modbus_write_register(m->ctx, r->address, vals[i]);
-		m->last_io_ns = mono_ns();
+				rc = modbus_write_register(ctx, r->address, vals[i]);
+		tl_modbus_link_end(&m->link);
 		if (rc >= 0)
 			return 0;
 		e = errno;
 		TL_DEBUG("cuff-modbus %s: %s: %s (try %d)", m->prof.name, what, modbus_strerror(e), tries);
 		if (e >= EMBXILFUN && e <= EMBXGTAR && e != EMBXSBUSY)
 			break; /* the device answered: asking again gets the same answer */
-		if (m->tcp) {
-			modbus_close(m->ctx);
-			modbus_connect(m->ctx);
-		}
+		if (m->link.tcp)
+			tl_modbus_link_reconnect(&m->link);
 	}
 	set_err(c, "cuff-modbus %s: %s %s %u at %s: %s (after %d %s)", m->prof.name, what,
-		tl_reg_kind_name(r->kind), (unsigned)r->address, m->where, modbus_strerror(e), tries,
-		tries > 1 ? "tries" : "try");
+		tl_reg_kind_name(r->kind), (unsigned)r->address, m->link.where, modbus_strerror(e),
+		tries, tries > 1 ? "tries" : "try");
 	return -1;
-}
-
-static int connect_ctx(struct tl_cuff *c, struct cm *m, const struct tl_cuff_modbus_opts *o)
-{
-	if (o->tcp[0]) {
-		char host[128];
-		const char *colon = strrchr(o->tcp, ':');
-		size_t hlen = colon ? (size_t)(colon - o->tcp) : 0;
-		if (!colon || !hlen || hlen >= sizeof host || !colon[1]) {
-			set_err(c, "cuff-modbus: tcp address '%s' is not host:port", o->tcp);
-			return -1;
-		}
-		memcpy(host, o->tcp, hlen);
-		host[hlen] = '\0';
-		m->tcp = true;
-		snprintf(m->where, sizeof m->where, "%s", o->tcp);
-		m->ctx = modbus_new_tcp_pi(host, colon + 1);
-		m->gap_ns = (int64_t)m->prof.min_gap_ms * 1000000;
-	} else if (o->device[0]) {
-		int baud = o->baud > 0 ? o->baud : 19200;
-		const char *fr = o->framing[0] ? o->framing : "8E1";
-		if (strlen(fr) != 3 || fr[0] != '8' || !strchr("ENO", fr[1]) || !strchr("12", fr[2])) {
-			set_err(c, "cuff-modbus: framing '%s' is not 8E1, 8O1, 8N2 or 8N1", fr);
-			return -1;
-		}
-		snprintf(m->where, sizeof m->where, "%s", o->device);
-		m->ctx = modbus_new_rtu(o->device, baud, fr[1], 8, fr[2] - '0');
-		int64_t t35 = baud > 19200 ? 1750000 : (int64_t)(3.5 * 11 * 1e9 / baud + 0.5);
-		int64_t min_gap = (int64_t)m->prof.min_gap_ms * 1000000;
-		m->gap_ns = t35 > min_gap ? t35 : min_gap;
-	} else {
-		set_err(c, "cuff-modbus: neither a serial device nor a tcp address is configured");
-		return -1;
-	}
-	if (!m->ctx) {
-		set_err(c, "cuff-modbus: %s", modbus_strerror(errno));
-		return -1;
-	}
-	int tmo = o->response_timeout_ms > 0 ? o->response_timeout_ms : 100;
-	if (modbus_set_slave(m->ctx, o->unit_id > 0 ? o->unit_id : 1)) {
-		set_err(c, "cuff-modbus: unit id %d is not 1..247", o->unit_id);
-		return -1;
-	}
-	modbus_set_response_timeout(m->ctx, (uint32_t)(tmo / 1000), (uint32_t)(tmo % 1000) * 1000);
-	modbus_set_byte_timeout(m->ctx, (uint32_t)(tmo / 1000), (uint32_t)(tmo % 1000) * 1000);
-	if (modbus_connect(m->ctx)) {
-		int e = errno;
-		set_err(c, "cuff-modbus: cannot connect to %s: %s%s", m->where, modbus_strerror(e),
-			!m->tcp && e == EINVAL ? " (a pseudo-terminal has no parity: use framing = 8N1)"
-			: !m->tcp && e == ENOENT ? " (unplugged? check the adapter and the device name)"
-			: "");
-		return -1;
-	}
-	if (!m->tcp) {
-		int fd = modbus_get_socket(m->ctx);
-		if (flock(fd, LOCK_EX | LOCK_NB) || ioctl(fd, TIOCEXCL)) {
-			set_err(c, "cuff-modbus: %s is in use by another program", o->device);
-			return -1;
-		}
-	}
-	return 0;
 }
 
 static int cm_vent(struct tl_cuff *c, int64_t now_ms);
@@ -152,18 +64,10 @@ static void cm_close(struct tl_cuff *c)
 	struct cm *m = c->priv;
 	if (!m)
 		return;
-	if (m->ctx) {
-		/* Whatever state the cuff is in, it is left open to the air. */
-		if (m->prof.inflator && cm_vent(c, 0))
-			TL_WARNING("cuff-modbus %s: vent at close failed: %s", m->prof.name, c->err);
-		if (!m->tcp && modbus_get_socket(m->ctx) >= 0) {
-			int fd = modbus_get_socket(m->ctx);
-			ioctl(fd, TIOCNXCL);
-			flock(fd, LOCK_UN);
-		}
-		modbus_close(m->ctx);
-		modbus_free(m->ctx);
-	}
+	/* Whatever state the cuff is in, it is left open to the air. */
+	if (m->link.ctx && m->prof.inflator && cm_vent(c, 0))
+		TL_WARNING("cuff-modbus %s: vent at close failed: %s", m->prof.name, c->err);
+	tl_modbus_link_close(&m->link);
 	free(m);
 	c->priv = NULL;
 }
@@ -205,19 +109,21 @@ static int cm_open(struct tl_cuff *c, const void *opts)
 		goto fail;
 	}
 	m->retries = o->retries < 0 ? 0 : o->retries > MAX_RETRIES ? MAX_RETRIES : o->retries;
-	if (connect_ctx(c, m, o) || cm_read(c, 0, &r) < 0)
+	struct tl_modbus_link_opts lo = {
+		.who = "cuff-modbus", .device = o->device, .baud = o->baud, .framing = o->framing,
+		.tcp = o->tcp, .unit_id = o->unit_id, .timeout_ms = o->response_timeout_ms,
+		.default_timeout_ms = DEFAULT_TIMEOUT_MS, .min_gap_ms = m->prof.min_gap_ms,
+	};
+	if (tl_modbus_link_open(&m->link, &lo, &err)) {
+		set_err(c, "%s", err.msg);
+		goto fail;
+	}
+	if (cm_read(c, 0, &r) < 0)
 		goto fail;
 	return 0;
 fail:
 	/* Nothing was commanded yet: no vent needed, and a dead line would only delay. */
-	if (m->ctx) {
-		if (!m->tcp && modbus_get_socket(m->ctx) >= 0) {
-			ioctl(modbus_get_socket(m->ctx), TIOCNXCL);
-			flock(modbus_get_socket(m->ctx), LOCK_UN);
-		}
-		modbus_close(m->ctx);
-		modbus_free(m->ctx);
-	}
+	tl_modbus_link_close(&m->link);
 	free(m);
 	c->priv = NULL;
 	return -1;

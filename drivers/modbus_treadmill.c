@@ -8,14 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "modbus_link.h"
 #include "serial_link.h"
 #include "tl_log.h"
 
-#define DEFAULT_BAUD 19200
 #define DEFAULT_TIMEOUT_MS 200
 #define DEFAULT_WATCHDOG_MAX_MS 1000
 #define MAX_RETRIES 10
@@ -33,14 +31,10 @@
 #define RESYNC_QUIET_MS 20
 
 struct mb {
-	modbus_t *ctx;
+	struct tl_modbus_link link;
 	struct tl_modbus_profile prof;
-	bool tcp;
-	char parity;            /* RTU: 'E', 'O' or 'N' */
-	char device[256];       /* RTU: the configured device, for messages */
 	bool gone;              /* RTU: the tty hung up (adapter unplugged); released */
 	int retries;
-	int timeout_ms;         /* per transaction */
 	int watchdog_ms;        /* read back at open */
 	bool have_boot;
 	uint16_t boot_count;    /* read at open */
@@ -55,8 +49,6 @@ struct mb {
 	int64_t last_tx_ms;     /* caller's time of the last transaction */
 	bool wd_checked;        /* poll() has read the watchdog register back */
 	int64_t wd_checked_ms;  /* caller's time it last did */
-	int64_t gap_ns;         /* silence kept between the end of a reply and a request */
-	int64_t last_io_ns;     /* CLOCK_MONOTONIC ns the last transaction ended */
 	bool share_button;      /* poll reads the `button` register for the patient button */
 	bool button_fresh;      /* button holds a value the button has not taken yet */
 	uint16_t button;
@@ -85,38 +77,6 @@ static uint32_t classify(int e)
 	return TL_FAULT_COMM;
 }
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* The silence a master keeps before its next request: on RTU at least 3.5 characters
- * of 11 bits (fixed 1.75 ms above 19200 baud), which is how a device finds where a
- * frame ends (Modbus over serial line V1.02, 2.5.1.1; docs/hardware.md, Modbus RTU timing);
- * and at least the profile's min_gap_ms (some drives need more). */
-static int64_t frame_gap_ns(const struct tl_modbus_profile *p, bool rtu, int baud)
-{
-	int64_t t35 = 0;
-	if (rtu)
-		t35 = baud > 19200 ? 1750000 : (int64_t)(3.5 * 11 * 1e9 / baud + 0.5);
-	int64_t min_gap = (int64_t)p->min_gap_ms * 1000000;
-	return t35 > min_gap ? t35 : min_gap;
-}
-
-static void respect_min_gap(struct mb *m)
-{
-	if (m->gap_ns <= 0 || m->last_io_ns == 0)
-		return;
-	int64_t until = m->last_io_ns + m->gap_ns;
-	if (mono_ns() >= until)
-		return;
-	struct timespec ts = {.tv_sec = until / 1000000000LL, .tv_nsec = until % 1000000000LL};
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-}
-
 /* ---- wire trace -------------------------------------------------------------------- */
 
 /* libmodbus frames and reads the replies itself, and its own debug output goes to stdout,
@@ -125,7 +85,7 @@ static void respect_min_gap(struct mb *m)
  * TCP), and of the reply what libmodbus checked and handed back, with the latency. */
 static const char *trace_link(const struct mb *m)
 {
-	return m->tcp ? "modbus-tcp" : "modbus-rtu";
+	return m->link.tcp ? "modbus-tcp" : "modbus-rtu";
 }
 
 static void put16(uint8_t *p, unsigned v)
@@ -142,7 +102,7 @@ static long long trace_tx(const struct mb *m, uint8_t fc, uint16_t addr, unsigne
 	put16(pdu + 3, v);
 	char note[48];
 	snprintf(note, sizeof note, "PDU to unit %d (%s framing by libmodbus)",
-		 modbus_get_slave(m->ctx), m->tcp ? "MBAP" : "RTU");
+		 modbus_get_slave(m->link.ctx), m->link.tcp ? "MBAP" : "RTU");
 	tl_log_frame(trace_link(m), "tx", pdu, sizeof pdu, -1, note);
 	return tl_log_now_us();
 }
@@ -183,23 +143,14 @@ static void trace_rx(const struct mb *m, uint8_t fc, int rc, int e, const uint16
 	tl_log_frame(trace_link(m), "rx", pdu, len, lat, note);
 }
 
-/* Brings a TCP connection back after the peer dropped it. */
-static void reconnect(struct mb *m)
-{
-	modbus_close(m->ctx);
-	int rc = modbus_connect(m->ctx);
-	TL_DEBUG("modbus-tcp: reconnect%s%s", rc ? " failed: " : "ed",
-		 rc ? modbus_strerror(errno) : "");
-}
-
 /* RTU: discards what arrives until the line has been quiet for quiet_ms, for at most
  * limit_ms. */
 static void drain_quiet(struct mb *m, int quiet_ms, int limit_ms)
 {
-	int fd = modbus_get_socket(m->ctx);
-	int64_t end_ns = mono_ns() + (int64_t)limit_ms * 1000000;
+	int fd = modbus_get_socket(m->link.ctx);
+	int64_t end_ns = tl_modbus_link_now_ns() + (int64_t)limit_ms * 1000000;
 	uint8_t junk[256];
-	while (fd >= 0 && mono_ns() < end_ns) {
+	while (fd >= 0 && tl_modbus_link_now_ns() < end_ns) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		ssize_t r = 0;
 		if (poll(&p, 1, quiet_ms) <= 0 || !(p.revents & POLLIN) ||
@@ -207,7 +158,7 @@ static void drain_quiet(struct mb *m, int quiet_ms, int limit_ms)
 			break;
 		TL_LOG_FRAME("modbus-rtu", "rx", junk, (size_t)r, -1, "raw bytes discarded (resync)");
 	}
-	modbus_flush(m->ctx);
+	modbus_flush(m->link.ctx);
 }
 
 /* After a failed try, before the next request: replies to earlier tries may still be on
@@ -220,11 +171,11 @@ static void drain_quiet(struct mb *m, int quiet_ms, int limit_ms)
 static void resync(struct mb *m)
 {
 	TL_DEBUG("%s: resync: %s", trace_link(m),
-		 m->tcp ? "a fresh connection" : "waiting for a quiet line");
-	if (m->tcp)
-		reconnect(m);
+		 m->link.tcp ? "a fresh connection" : "waiting for a quiet line");
+	if (m->link.tcp)
+		tl_modbus_link_reconnect(&m->link);
 	else
-		drain_quiet(m, RESYNC_QUIET_MS, m->timeout_ms);
+		drain_quiet(m, RESYNC_QUIET_MS, m->link.timeout_ms);
 }
 
 enum op { OP_READ, OP_WRITE_ONE, OP_WRITE_SEQ };
@@ -285,28 +236,28 @@ static int do_once_untraced(struct mb *m, const struct xfer *x)
 	case OP_READ:
 		switch (x->kind) {
 		case TL_REG_HOLDING:
-			rc = modbus_read_registers(m->ctx, x->addr, x->n, x->buf);
+			rc = modbus_read_registers(m->link.ctx, x->addr, x->n, x->buf);
 			break;
 		case TL_REG_INPUT:
-			rc = modbus_read_input_registers(m->ctx, x->addr, x->n, x->buf);
+			rc = modbus_read_input_registers(m->link.ctx, x->addr, x->n, x->buf);
 			break;
 		case TL_REG_COIL:
 		case TL_REG_DISCRETE:
-			rc = x->kind == TL_REG_COIL ? modbus_read_bits(m->ctx, x->addr, x->n, bits)
-						    : modbus_read_input_bits(m->ctx, x->addr, x->n, bits);
+			rc = x->kind == TL_REG_COIL ? modbus_read_bits(m->link.ctx, x->addr, x->n, bits)
+						    : modbus_read_input_bits(m->link.ctx, x->addr, x->n, bits);
 			for (int i = 0; rc > 0 && i < x->n; i++)
 				x->buf[i] = bits[i];
 			break;
 		}
 		break;
 	case OP_WRITE_ONE:
-		rc = x->kind == TL_REG_COIL ? modbus_write_bit(m->ctx, x->addr, x->buf[0] != 0)
-					    : modbus_write_register(m->ctx, x->addr, x->buf[0]);
+		rc = x->kind == TL_REG_COIL ? modbus_write_bit(m->link.ctx, x->addr, x->buf[0] != 0)
+					    : modbus_write_register(m->link.ctx, x->addr, x->buf[0]);
 		break;
 	case OP_WRITE_SEQ:
 		/* A handshake sequence: each word written in order to the same register. */
 		for (int i = 0; i < x->n; i++) {
-			rc = modbus_write_register(m->ctx, x->addr, x->buf[i]);
+			rc = modbus_write_register(m->link.ctx, x->addr, x->buf[i]);
 			if (rc < 0)
 				break;
 		}
@@ -322,7 +273,7 @@ static bool rtu_hung_up(struct mb *m, int e)
 {
 	if (e != EIO && e != ENXIO && e != ENODEV && e != ECONNRESET)
 		return false;
-	int fd = modbus_get_socket(m->ctx);
+	int fd = modbus_get_socket(m->link.ctx);
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	return fd < 0 || (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR | POLLNVAL)));
 }
@@ -334,16 +285,16 @@ static int rtu_gone(struct tl_treadmill *tm)
 {
 	struct mb *m = tm->priv;
 	if (!m->gone) {
-		int fd = modbus_get_socket(m->ctx);
+		int fd = modbus_get_socket(m->link.ctx);
 		if (fd >= 0)
 			flock(fd, LOCK_UN);
-		modbus_close(m->ctx);
+		modbus_close(m->link.ctx);
 		m->gone = true;
-		TL_DEBUG("modbus %s: %s hung up; released", m->prof.name, m->device);
+		TL_DEBUG("modbus %s: %s hung up; released", m->prof.name, m->link.where);
 	}
 	m->io_fault = TL_FAULT_COMM;
 	set_err(tm, "modbus %s: %s: the device hung up (unplugged?); reconnect once it is back",
-		m->prof.name, m->device);
+		m->prof.name, m->link.where);
 	return -1;
 }
 
@@ -355,20 +306,16 @@ static int transact(struct tl_treadmill *tm, const struct xfer *x, int64_t now_m
 		return rtu_gone(tm);
 	for (int attempt = 0; attempt <= m->retries; attempt++) {
 		tries++;
-		respect_min_gap(m);
-		/* RTU has no transaction ids: a late reply to an earlier request must not be
-		 * read as the answer to this one. */
-		if (!m->tcp)
-			modbus_flush(m->ctx);
+		tl_modbus_link_begin(&m->link);
 		int rc = do_once(m, x);
-		m->last_io_ns = mono_ns();
+		tl_modbus_link_end(&m->link);
 		if (rc == 0) {
 			m->io_fault = 0;
 			m->last_tx_ms = now_ms;
 			return 0;
 		}
 		e = errno;
-		if (!m->tcp && rtu_hung_up(m, e))
+		if (!m->link.tcp && rtu_hung_up(m, e))
 			return rtu_gone(tm);
 		uint32_t kind = classify(e);
 		TL_DEBUG("%s: %s %s %u: %s (try %d of %d)", trace_link(m), x->what,
@@ -448,95 +395,14 @@ static int read_keys(struct tl_treadmill *tm, const enum tl_reg_key *keys, int n
 
 /* ---- open / close --------------------------------------------------------------- */
 
-static int connect_ctx(struct tl_treadmill *tm, struct mb *m, const struct tl_modbus_opts *o)
-{
-	if (o->tcp_addr[0]) {
-		char host[128];
-		const char *colon = strrchr(o->tcp_addr, ':');
-		const char *h = o->tcp_addr;
-		size_t hlen = colon ? (size_t)(colon - h) : 0;
-		if (hlen && h[0] == '[' && h[hlen - 1] == ']')
-			h++, hlen -= 2;
-		if (!colon || !hlen || hlen >= sizeof host || !colon[1]) {
-			set_err(tm, "modbus: tcp address '%s' is not host:port", o->tcp_addr);
-			return -1;
-		}
-		memcpy(host, h, hlen);
-		host[hlen] = '\0';
-		m->tcp = true;
-		m->ctx = modbus_new_tcp_pi(host, colon + 1);
-		m->gap_ns = frame_gap_ns(&m->prof, false, 0);
-	} else if (o->device[0]) {
-		int baud = o->baud > 0 ? o->baud : DEFAULT_BAUD;
-		/* Modbus over serial line V1.02, 2.5.1: 11-bit characters, even parity the
-		 * default, two stop bits when there is no parity; 8N1 is common in practice. */
-		const char *fr = o->framing[0] ? o->framing : "8E1";
-		if (strlen(fr) != 3 || fr[0] != '8' || !strchr("ENO", fr[1]) || !strchr("12", fr[2])) {
-			set_err(tm, "modbus: framing '%s' is not 8E1, 8O1, 8N2 or 8N1", fr);
-			return -1;
-		}
-		m->parity = fr[1];
-		copy_line(m->device, sizeof m->device, o->device);
-		m->ctx = modbus_new_rtu(o->device, baud, fr[1], 8, fr[2] - '0');
-		m->gap_ns = frame_gap_ns(&m->prof, true, baud);
-	} else {
-		set_err(tm, "modbus: neither a serial device nor a tcp address is configured");
-		return -1;
-	}
-	if (!m->ctx) {
-		set_err(tm, "modbus: %s", modbus_strerror(errno));
-		return -1;
-	}
-	int unit = o->unit_id > 0 ? o->unit_id : 1;
-	int tmo = o->response_timeout_ms > 0 ? o->response_timeout_ms : DEFAULT_TIMEOUT_MS;
-	if (unit > 247 || modbus_set_slave(m->ctx, unit)) {
-		set_err(tm, "modbus: unit id %d is not 1..247", o->unit_id);
-		return -1;
-	}
-	m->timeout_ms = tmo;
-	modbus_set_response_timeout(m->ctx, (uint32_t)(tmo / 1000), (uint32_t)(tmo % 1000) * 1000);
-	modbus_set_byte_timeout(m->ctx, (uint32_t)(tmo / 1000), (uint32_t)(tmo % 1000) * 1000);
-	if (modbus_connect(m->ctx)) {
-		int e = errno;
-		/* Linux ptys (treadsim) force 8 data bits without parity: a parity setting
-		 * does not take there, and the connect fails with EINVAL. */
-		bool parity = m->parity == 'E' || m->parity == 'O';
-		set_err(tm, "modbus: cannot connect to %s: %s%s", m->tcp ? o->tcp_addr : o->device,
-			modbus_strerror(e),
-			parity && e == EINVAL ? " (the port refused the parity setting; a "
-						"pseudo-terminal has none: use framing = 8N1)"
-			: !m->tcp && e == ENOENT ? " (unplugged? check the adapter and the device name)"
-			: "");
-		return -1;
-	}
-	if (!m->tcp) {
-		int fd = modbus_get_socket(m->ctx);
-		if (flock(fd, LOCK_EX | LOCK_NB) || ioctl(fd, TIOCEXCL)) {
-			set_err(tm, "modbus: %s is in use by another program", o->device);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static void mb_close(struct tl_treadmill *tm)
 {
 	struct mb *m = tm->priv;
 	if (!m)
 		return;
-	if (m->ctx) {
-		if (m->believe_running)
-			write_command(tm, &m->prof.cmd_stop, m->last_tx_ms);
-		if (!m->tcp) {
-			int fd = modbus_get_socket(m->ctx);
-			if (fd >= 0) {
-				ioctl(fd, TIOCNXCL);
-				flock(fd, LOCK_UN);
-			}
-		}
-		modbus_close(m->ctx);
-		modbus_free(m->ctx);
-	}
+	if (m->link.ctx && m->believe_running)
+		write_command(tm, &m->prof.cmd_stop, m->last_tx_ms);
+	tl_modbus_link_close(&m->link);
 	free(m);
 	tm->priv = NULL;
 }
@@ -605,7 +471,16 @@ static int mb_open(struct tl_treadmill *tm, const void *opts)
 		goto fail;
 	}
 	m->retries = o->retries < 0 ? 0 : o->retries > MAX_RETRIES ? MAX_RETRIES : o->retries;
-	if (connect_ctx(tm, m, o) || check_device(tm, o))
+	struct tl_modbus_link_opts lo = {
+		.who = "modbus", .device = o->device, .baud = o->baud, .framing = o->framing,
+		.tcp = o->tcp_addr, .unit_id = o->unit_id, .timeout_ms = o->response_timeout_ms,
+		.default_timeout_ms = DEFAULT_TIMEOUT_MS, .min_gap_ms = m->prof.min_gap_ms,
+	};
+	if (tl_modbus_link_open(&m->link, &lo, &err)) {
+		set_err(tm, "%s", err.msg);
+		goto fail;
+	}
+	if (check_device(tm, o))
 		goto fail;
 	return 0;
 fail:
@@ -667,7 +542,7 @@ static int mb_emergency_stop(struct tl_treadmill *tm, int64_t now_ms)
 	m->believe_running = false;
 	m->estopped = true; /* before any I/O: held even if the device never acknowledges */
 	/* Nothing else is in flight (one thread); discard any stale reply first. */
-	modbus_flush(m->ctx);
+	modbus_flush(m->link.ctx);
 	const struct tl_cmd_seq *seq = m->prof.cmd_estop.n ? &m->prof.cmd_estop : &m->prof.cmd_stop;
 	TL_DEBUG("modbus %s: emergency stop: sending the %s command", m->prof.name,
 		 seq == &m->prof.cmd_stop ? "stop" : "quick stop");

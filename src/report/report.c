@@ -722,12 +722,20 @@ static void plots(struct ctx *c, const json_t *samples)
 
 /* "PT 98, DP 92; arm 140" for one leg at a phase and minute (NAN: rest): the last reading
  * of each site wins, as in the classifier (a later entry corrects an earlier one). */
+/* A reading the daemon took from the cuff at the foot switch (src/daemon/cuffd.h). */
+static bool from_cuff(const json_t *p)
+{
+	const char *src = str(p, "source");
+	return src && !strncmp(src, "cuff-", 5);
+}
+
 static void arteries(const json_t *rec, const char *leg, double minute, char *b, size_t n)
 {
 	static const char *const sites[] = {"pt", "dp", "toe", "brachial"};
 	static const char *const label[] = {"PT", "DP", "toe", "arm"};
 	double val[4];
 	bool has[4] = {false, false, false, false}, nc[4] = {false, false, false, false};
+	bool cuff[4] = {false, false, false, false};
 	size_t i;
 	json_t *p;
 	json_array_foreach(json_object_get(rec, "pressures"), i, p) {
@@ -750,14 +758,15 @@ static void arteries(const json_t *rec, const char *leg, double minute, char *b,
 			has[k] = true;
 			val[k] = v;
 			nc[k] = json_is_true(json_object_get(p, "noncompressible"));
+			cuff[k] = from_cuff(p);
 		}
 	}
 	size_t o = 0;
 	b[0] = 0;
 	for (int k = 0; k < 4 && o < n; k++)
 		if (has[k])
-			o += (size_t)snprintf(b + o, n - o, "%s%s %.0f%s", o ? ", " : "", label[k],
-					      val[k], nc[k] ? " NC" : "");
+			o += (size_t)snprintf(b + o, n - o, "%s%s %.0f%s%s", o ? ", " : "", label[k],
+					      val[k], cuff[k] ? "c" : "", nc[k] ? " NC" : "");
 }
 
 static void abi_cell(const json_t *leg, const json_t *point, bool rest, char *b, size_t n)
@@ -899,9 +908,17 @@ static void abi_table(struct ctx *c)
 		need(c, row);
 	}
 	rgb(c, GREY);
+	bool any_cuff = false;
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(c->rec, "pressures"), i, p)
+		any_cuff |= from_cuff(p);
 	c->y += text(c, MARGIN, c->y, w, 2, 6.5, false,
-		     "Pressures in mmHg; PT posterior tibial, DP dorsalis pedis, arm the higher "
-		     "brachial pressure, NC noncompressible artery.") + GAP;
+		     any_cuff ? "Pressures in mmHg; PT posterior tibial, DP dorsalis pedis, arm the "
+				"higher brachial pressure, NC noncompressible artery, c read from the "
+				"cuff at the technician's foot switch (not typed)."
+			      : "Pressures in mmHg; PT posterior tibial, DP dorsalis pedis, arm the "
+				"higher brachial pressure, NC noncompressible artery.") + GAP;
 	rgb(c, INK);
 }
 
