@@ -29,16 +29,9 @@ static const struct {
 	[TL_REG_BUTTON] = {"button", false, false, U_PLAIN},
 };
 
-static const char *const kind_names[] = {"holding", "input", "coil", "discrete"};
-
 const char *tl_reg_key_name(enum tl_reg_key k)
 {
 	return (unsigned)k < TL_REG_N ? key_info[k].name : "?";
-}
-
-const char *tl_reg_kind_name(enum tl_reg_kind k)
-{
-	return (unsigned)k < 4 ? kind_names[k] : "?";
 }
 
 int tl_reg_key_find(const char *name)

@@ -9,6 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The register kinds' names, as profiles spell them (here, not in modbus_profile.c: the
+ * reader parses them, and the profiles call the reader, never the other way round). */
+static const char *const kind_names[] = {"holding", "input", "coil", "discrete"};
+
+const char *tl_reg_kind_name(enum tl_reg_kind k)
+{
+	return (unsigned)k < 4 ? kind_names[k] : "?";
+}
+
 #define MAX_FILE 65535 /* a profile is a page of text; "larger than 64 KiB" below */
 #define MAX_LINE 512
 

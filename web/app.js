@@ -1,5 +1,6 @@
 // app.js - the technician's page: log in, the live station over Server-Sent Events, the
-// commands, pressures, findings, the result and a patient's history. Everything it
+// commands, pressures (typed, or read from the cuff), findings, the result and a
+// patient's history. Everything it
 // shows comes from the daemon's API (docs/api.md); it keeps no state of its own that
 // the daemon does not have, so a reload or a reconnect shows the truth.
 import {call, estop, onSessionEnded, setCsrf, setOperator} from './api.js';
@@ -75,6 +76,7 @@ const app = {
 	recordId: null,      // the test the pressure, findings and result screens show
 	record: null,        // its record as last read
 	reminders: POST_MINUTES, // the daemon's post-exercise reminder minutes
+	cuffLast: undefined, // the cuff's last reading seen ("test/count"): a new one reloads the record
 	es: null, connected: false, retry: null, watchdog: null,
 };
 
@@ -406,6 +408,7 @@ function render(st) {
 	$('b-relief').disabled = ro || !['recovery', 'resting'].includes(s);
 	$('b-stop').disabled = ro || !['running', 'resting'].includes(s);
 	$('b-finish').disabled = ro || s !== 'recovery';
+	renderCuff(st);
 }
 
 /* ---------- run a test ---------- */
@@ -505,7 +508,10 @@ const ankle = (site) => /^(pt|dp)-/.test(site);
 // record has (a pressure recorded from the command line).
 function postMinutes() {
 	const rec = (app.record && app.record.pressures || []).filter((p) => p.phase === 'post' && Number.isInteger(p.minute));
-	return [...new Set([...app.reminders, ...rec.map((p) => p.minute)])].sort((a, b) => a - b);
+	// and the minute of a cuff series on this test, so its cell is there to highlight
+	const s = app.status && app.status.cuff && app.status.cuff.series;
+	const cuff = s && s.phase === 'post' && s.test_id === app.recordId && s.minute != null ? [Math.round(s.minute)] : [];
+	return [...new Set([...app.reminders, ...rec.map((p) => p.minute), ...cuff])].sort((a, b) => a - b);
 }
 
 // Built again when the minutes change; values typed and not yet sent are kept.
@@ -523,7 +529,7 @@ function buildPressureTable() {
 		...cols.map(([phase, minute, label]) => {
 			const id = fieldId(phase, minute, site);
 			const input = el('input', {id, type: 'number', min: 0, max: 300, step: 1, inputmode: 'numeric',
-				'aria-label': `${name}, ${label}`, 'aria-describedby': `${id}-msg`});
+				'aria-label': `${name}, ${label}`, 'aria-describedby': `${id}-msg ${id}-src`});
 			input.dataset.phase = phase;
 			input.dataset.site = site;
 			if (minute != null) input.dataset.minute = String(minute);
@@ -533,7 +539,8 @@ function buildPressureTable() {
 			// then the cuff pressure reached (docs/api.md, pressures).
 			const nc = ankle(site) ? el('label', {class: 'nc'}, el('input', {type: 'checkbox', id: `${id}-nc`,
 				'aria-label': `${name}, ${label}: noncompressible`, onchange: () => sendPressure(input)}), ' noncompressible') : null;
-			return el('td', {}, input, nc, el('span', {id: `${id}-msg`, class: 'field-msg', 'aria-live': 'polite'}));
+			return el('td', {}, input, el('span', {id: `${id}-src`, class: 'src-tag', hidden: true}), nc,
+				el('span', {id: `${id}-msg`, class: 'field-msg', 'aria-live': 'polite'}));
 		}))));
 	for (const [id, value, nc] of typed) {
 		if (!$(id)) continue;
@@ -554,6 +561,10 @@ function clearPressures(id) {
 		input.removeAttribute('aria-invalid');
 	}
 	for (const m of $('pressures').querySelectorAll('.field-msg')) m.replaceChildren();
+	for (const t of $('pressures').querySelectorAll('.src-tag')) {
+		t.replaceChildren();
+		t.hidden = true;
+	}
 }
 
 // What a field holds: its number, and for an ankle whether it is noncompressible.
@@ -608,16 +619,58 @@ function fillRecord(rec, withFindings) {
 		return fillFindings(rec, withFindings);
 	}
 	// the last of a field's pressures is the one that counts (the record keeps them all)
+	const byField = new Map();
 	for (const p of rec.pressures || []) {
-		const input = $(fieldId(p.phase, p.minute == null ? null : Math.round(p.minute), p.site));
+		const id = fieldId(p.phase, p.minute == null ? null : Math.round(p.minute), p.site);
+		if (!byField.has(id)) byField.set(id, []);
+		byField.get(id).push(p);
+	}
+	for (const [id, ps] of byField) {
+		const p = ps[ps.length - 1];
+		const input = $(id);
 		const nc = input && $(`${input.id}-nc`);
 		if (input && document.activeElement !== input && (!nc || document.activeElement !== nc)) {
 			input.value = String(p.mmhg);
 			if (nc) nc.checked = !!p.noncompressible;
 			input.dataset.sent = sentKey(input);
 		}
+		if (input) tagSource(id, ps);
 	}
 	fillFindings(rec, withFindings);
+}
+
+// Where a field's value came from: "cuff" when the cuff recorded the one that counts;
+// "corrected" when it was typed over a cuff's (the record keeps both). The detail is
+// read out with the field (aria-describedby) and shown on hover.
+function cuffDetail(p) {
+	return `from the cuff (${p.source})` +
+		(p.interval_ms != null ? `, samples ${p.interval_ms} ms apart around the press` : '') +
+		(p.deflation_mmhg_s != null ? `, deflating at ${fmt.num(p.deflation_mmhg_s, 1)} mmHg/s` : '') +
+		(p.operator ? `, series by ${p.operator}` : '');
+}
+
+function tagSource(id, ps) {
+	const tag = $(`${id}-src`);
+	if (!tag) return;
+	const last = ps[ps.length - 1];
+	const fromCuff = (p) => /^cuff-/.test(p.source || '');
+	const cuff = [...ps].reverse().find(fromCuff);
+	let word, detail;
+	if (fromCuff(last)) {
+		word = 'cuff';
+		detail = cuffDetail(last);
+	} else if (cuff) {
+		word = 'corrected';
+		detail = `typed${last.operator ? ` by ${last.operator}` : ''} over the cuff's ${cuff.mmhg} mmHg (${cuffDetail(cuff)}); the record keeps both`;
+	} else {
+		tag.replaceChildren();
+		tag.hidden = true;
+		return;
+	}
+	tag.className = `src-tag ${word}`;
+	tag.title = detail;
+	tag.replaceChildren(word, el('span', {class: 'visually-hidden'}, `: ${detail}`));
+	tag.hidden = false;
 }
 
 function fillFindings(rec, withFindings) {
@@ -669,6 +722,178 @@ $('findings').addEventListener('submit', async (e) => {
 		msg.textContent = err.message;
 		msg.className = 'error';
 	}
+});
+
+/* ---------- the cuff: a guided series of pressures read from the cuff (issue 15) ---------- */
+
+const siteName = (site) => (SITES.find(([s]) => s === site) || [site, site])[1];
+
+// The post-exercise minute due now: the daemon's last reminder (its event), or in
+// recovery before the first one, the next reminder minute (the same rule as the
+// countdown's); the first reminder minute otherwise.
+function dueMinute(st) {
+	const due = $('v-reminder').dataset.due;
+	if (due) return Math.round(Number(due));
+	const stop = [...app.events].reverse().find((e) => e.kind === 'belt_stopped');
+	if (st && stop && st.state === 'recovery') {
+		const next = app.reminders.find((m) => m * 60 > st.t_s - stop.t_s);
+		if (next != null) return next;
+	}
+	return app.reminders[0];
+}
+
+// The picker follows the minute due; the technician's own choice stands until the next
+// minute falls due.
+function syncMinute(st) {
+	const input = $('cuff-minute');
+	const due = dueMinute(st);
+	if (due != null && input.dataset.due !== String(due)) {
+		input.dataset.due = String(due);
+		if (document.activeElement !== input) input.value = String(due);
+	}
+	const v = input.value.trim();
+	$('cuff-post').textContent = `Take the minute-${v === '' ? '?' : v} pressures with the cuff`;
+}
+
+function pickedMinute() {
+	const v = $('cuff-minute').value.trim(), m = Number(v);
+	return v !== '' && Number.isInteger(m) && m >= 0 && m <= 60 ? m : null;
+}
+
+// The table's cell of the site the cuff is on: outlined and labelled.
+function markCuffCell(id) {
+	const td = id && $(id) ? $(id).closest('td') : null;
+	const cur = $('pressures').querySelector('td.cuff-current');
+	if (cur === td) return;
+	if (cur) {
+		cur.classList.remove('cuff-current');
+		for (const h of cur.querySelectorAll('.cuff-here')) h.remove();
+	}
+	if (td) {
+		td.classList.add('cuff-current');
+		td.prepend(el('span', {class: 'cuff-here'}, 'cuff here'));
+	}
+}
+
+async function refreshRecord() {
+	if (app.recordId == null) return;
+	try {
+		const rec = await call('GET', `/v1/tests/${app.recordId}`);
+		if (rec.id === app.recordId) fillRecord(rec, false);
+	} catch (e) { /* the next reading tries again */ }
+}
+
+function renderCuff(st) {
+	const c = st.cuff;
+	$('cuff-panel').hidden = !c;
+	if (!c) {
+		markCuffCell(null);
+		return;
+	}
+	const s = c.series || null, ro = readOnly();
+	$('cuff-mmhg').textContent = c.mmhg == null ? 'no reading' : `${Math.round(c.mmhg)} mmHg`;
+	$('cuff-mmhg').dataset.mmhg = c.mmhg == null ? '' : String(c.mmhg);
+	const stateText = c.connected === false ? 'not connected' : c.state;
+	$('cuff-state').textContent = stateText;
+	$('cuff-state').dataset.state = c.connected === false ? 'disconnected' : c.state;
+	$('cuff-source').textContent = `(${c.source}${c.can_inflate ? '' : ', inflated by hand'})`;
+	const err = c.error ? `CUFF ERROR: ${c.error}` : c.connected === false ? 'CUFF NOT CONNECTED' : '';
+	if ($('cuff-error').textContent !== err) $('cuff-error').textContent = err;
+	$('cuff-error').hidden = !err;
+	if ($('cuff-message').textContent !== (c.message || '')) $('cuff-message').textContent = c.message || '';
+	const how = c.can_inflate ? 'Place the cuff and the probe on the site shown before starting: the series inflates ' +
+		'its first site at once; after each reading move them to the next site and press Inflate (or the foot switch).'
+		: 'This cuff is inflated and deflated by hand: place it and the probe on the site shown, inflate it, let it down slowly.';
+	if ($('cuff-how').textContent !== how) $('cuff-how').textContent = how;
+
+	$('cuff-series').textContent = !s ? 'none'
+		: `${s.phase === 'rest' ? 'rest' : `minute ${fmt.num(s.minute, 0)} after exercise`}, test ${s.test_id}`;
+	$('cuff-site').textContent = s ? siteName(s.site) : '-';
+	$('cuff-next').textContent = !s ? '-' : s.next ? siteName(s.next) : 'none (last site)';
+	$('cuff-done').textContent = !s ? '-' : (s.done || []).map(siteName).join(', ') || 'none yet';
+	const sites = s ? s.sites || [] : [];
+	const sel = $('cuff-goto');
+	if (sel.dataset.sites !== String(sites)) {
+		sel.dataset.sites = String(sites);
+		sel.replaceChildren(...sites.map((x) => el('option', {value: x}, siteName(x))));
+	}
+	if (s && sel.dataset.current !== s.site) {
+		sel.dataset.current = s.site;
+		if (document.activeElement !== sel) sel.value = s.site;
+	}
+
+	syncMinute(st);
+	const noTest = app.recordId == null;
+	$('cuff-rest').disabled = ro || noTest || !!s;
+	$('cuff-post').disabled = ro || noTest || !!s;
+	$('cuff-minute').disabled = ro || noTest || !!s;
+	$('cuff-inflate').hidden = !c.can_inflate;
+	// the daemon inflates a cuff that is down (idle) only
+	$('cuff-inflate').disabled = ro || !s || c.connected === false || c.state !== 'idle';
+	$('cuff-mark').disabled = ro || !s;
+	$('cuff-skip').disabled = ro || !s || !s.next;
+	$('cuff-skip').title = s && s.next ? `go on to ${siteName(s.next)}` : '';
+	$('cuff-goto').disabled = ro || !s;
+	$('cuff-goto-b').disabled = ro || !s;
+	$('cuff-end').disabled = ro || !s;
+	// Vent is never disabled: anyone logged in may let the cuff down, at any time. A gauge
+	// the daemon cannot command has none: its valve is opened by hand.
+	$('cuff-vent').hidden = !c.can_inflate;
+
+	buildPressureTable(); // a series at a minute the table has no column for adds it
+	markCuffCell(s && s.test_id === app.recordId
+		? fieldId(s.phase, s.phase === 'post' ? Math.round(s.minute) : null, s.site) : null);
+	// a new reading: the record has it; read it into the table
+	const last = c.last ? `${c.last.test_id}/${c.last.recorded}` : '';
+	if (app.cuffLast !== undefined && last !== app.cuffLast && c.last && c.last.test_id === app.recordId)
+		refreshRecord();
+	app.cuffLast = last;
+}
+
+// Every answer is the cuff's status: shown at once, before the next tick brings it.
+async function cuffCmd(path, body, what) {
+	$('cuff-cmd-msg').textContent = '';
+	try {
+		const c = await call('POST', path, body);
+		if (c && app.status && app.status.cuff) {
+			app.status.cuff = c;
+			renderCuff(app.status);
+		}
+		return true;
+	} catch (e) {
+		$('cuff-cmd-msg').textContent = `${what}: ${e.message}`;
+		return false;
+	}
+}
+
+$('cuff-rest').addEventListener('click', () =>
+	cuffCmd('/v1/cuff/series', {test: app.recordId, phase: 'rest'}, 'Rest series'));
+$('cuff-post').addEventListener('click', () => {
+	const m = pickedMinute();
+	if (m == null) {
+		$('cuff-cmd-msg').textContent = 'Post-exercise minute: a whole number from 0 to 60';
+		$('cuff-minute').focus();
+		return;
+	}
+	cuffCmd('/v1/cuff/series', {test: app.recordId, phase: 'post', minute: m}, `Minute-${m} series`);
+});
+$('cuff-minute').addEventListener('input', () => syncMinute(app.status));
+$('cuff-inflate').addEventListener('click', () => cuffCmd('/v1/cuff/inflate', {}, 'Inflate'));
+$('cuff-mark').addEventListener('click', () => cuffCmd('/v1/cuff/mark', {}, 'Signal back'));
+$('cuff-skip').addEventListener('click', () => {
+	const s = app.status && app.status.cuff && app.status.cuff.series;
+	if (s && s.next) cuffCmd('/v1/cuff/site', {site: s.next}, 'Skip site');
+});
+$('cuff-goto-b').addEventListener('click', () => cuffCmd('/v1/cuff/site', {site: $('cuff-goto').value}, 'Go to site'));
+$('cuff-vent').addEventListener('click', () => cuffCmd('/v1/cuff/vent', {}, 'Vent'));
+$('cuff-end').addEventListener('click', () => cuffCmd('/v1/cuff/end', {}, 'End series'));
+// F2 is the page's foot switch, on any screen (a USB foot pedal can send it); Esc stays
+// the emergency stop's alone.
+document.addEventListener('keydown', (e) => {
+	if (e.key !== 'F2' || e.repeat || !app.session || !app.status || !app.status.cuff) return;
+	e.preventDefault();
+	if (readOnly()) return;
+	cuffCmd('/v1/cuff/mark', {}, 'Signal back (F2)');
 });
 
 /* ---------- result ---------- */
