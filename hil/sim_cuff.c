@@ -5,10 +5,10 @@
  * cuff").
  *
  * The pressure follows the commands at fixed rates: a pump inflating at 25 mmHg/s (or
- * --cuff-inflate-mmhg-s), the commanded deflation rate, a vent at 60 mmHg/s. When the deflating pressure crosses the
- * site's true systolic pressure (the instant found exactly between two model steps), the
- * foot switch is pressed reaction_ms later, plus a seeded uniform jitter of +-jitter_ms:
- * the technician hearing the signal come back. The device vents by itself when nothing
+ * --cuff-inflate-mmhg-s), the commanded deflation rate, a vent at 60 mmHg/s. When the
+ * deflating pressure crosses the site's true systolic pressure (the instant found exactly
+ * between two model steps), the foot switch is pressed reaction_ms later, plus a seeded
+ * uniform jitter of +-jitter_ms: the technician hearing the signal come back. The device vents by itself when nothing
  * was heard for watchdog_ms while it is inflated (its commander is gone), and when the
  * cuff has been above 15 mmHg for 180 s (the limit of src/core/cuff.h).
  *
