@@ -52,6 +52,8 @@ wait_log_n() {
 	awk -v p="$pattern" -v n="$n" '$0 ~ p && ++k == n { print; ok = 1; exit } END { exit !ok }' <&"$fd" || rc=$?
 	kill "$pid" 2>/dev/null || true
 	exec {fd}<&-
+	# what the cuff did instead
+	[ "$rc" -eq 0 ] || grep 'event cuff-' "$SIM_LOG" | tail -8 | sed 's/^/     sim: /' >&2
 	return "$rc"
 }
 

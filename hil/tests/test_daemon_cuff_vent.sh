@@ -1,7 +1,8 @@
 # The cuff is never left inflated (issue 15): treadlabd drives treadsim's cuff inflator
 # over Modbus RTU on a pty and the cuff is vented on an emergency stop during a deflation,
 # the cycle's time limit, the source unplugged, SIGTERM to the daemon while inflated, and
-# kill -9 of the daemon (then by the cuff's own watchdog). Each: treadsim's log says who
+# kill -9 of the daemon (then by the cuff's own watchdog, after 2 s of silence: a loaded
+# machine's pauses are not a dead daemon). Each: treadsim's log says who
 # vented and the cuff comes down to idle; the daemon's status says why.
 source "$(dirname "$0")/lib_hil.sh"
 source "$(dirname "$0")/lib_cuff.sh"
@@ -18,11 +19,12 @@ site brachial-right 132 150
 site pt-right       138 120
 EOF
 start_treadsim --modbus-rtu "$SIM_LINK" --button-box "$SIM_LINK2" --time-scale "$K" \
-	--cuff-modbus-rtu "$CUFF_LINK" --cuff-scenario "$CUFF_SCENARIO" --cuff-inflate-mmhg-s 10
+	--cuff-modbus-rtu "$CUFF_LINK" --cuff-scenario "$CUFF_SCENARIO" --cuff-inflate-mmhg-s 10 \
+	--cuff-watchdog-ms 2000
 cuff_conf "$WORK/d.conf" "$K" "[cuff]" "source = cuff-modbus" "device = $CUFF_LINK" "framing = 8N1" \
 	"profile = $CUFF_PROFILE" "sites = brachial-right,pt-right" "ceiling_mmhg = 60" \
 	"deflate_mmhg_s = 5" "max_above_venous_ms = 10000" "inflate_limit_ms = 8000" \
-	"response_timeout_ms = 200"
+	"response_timeout_ms = 500"
 start_daemon "$WORK/d.conf"
 check "the cuff is connected and idle" wait_cuff '.connected and .state == "idle"' 10
 id=$("$T" start --protocol gardner-skinner --patient VENT01 --operator bob)
