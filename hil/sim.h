@@ -135,6 +135,15 @@ struct sim_cuff {
 	int64_t heard_us;        /* last request */
 	int64_t above_since_us;  /* above venous pressure since; -1: not */
 	bool manual;             /* a technician's cycle (`cuff-cycle`): vents after the press */
+	double manual_ceiling;   /* what the technician inflates to (the last cuff-cycle) */
+	double inflate_rate;     /* the pump, mmHg/s */
+	bool stall;              /* the deflation valve is stuck: a deflation holds */
+	bool doppler_off;        /* no signal back: nobody presses */
+	/* follow mode (--cuff-follow): the technician walks the scenario's sites and phases */
+	bool follow;
+	bool follow_marked;      /* pressed in this cycle: move on once the cuff is down */
+	bool follow_done;        /* past the last phase */
+	int64_t follow_due_us;   /* the next site's press (Modbus) or cycle (text); -1: none */
 	int site;                /* where the cuff is */
 	int phase;               /* -1 rest, else the index into minutes */
 	bool occluded;           /* the cuff was above the true pressure: no Doppler signal */
@@ -153,7 +162,9 @@ struct sim_cuff {
 	unsigned status_vented;  /* bits of why the device vented by itself (status register) */
 };
 
-/* Loads a scenario file; 0, or -1 with why = "file:line: reason". */
+/* Loads a scenario file; 0, or -1 with why = "file:line: reason". Site names are the
+ * daemon's pressure sites (brachial-left, brachial-right, pt-left, dp-left, pt-right,
+ * dp-right, toe-left, toe-right), so both speak of the same site. */
 int sim_cuff_scenario_load(const char *path, struct sim_cuff_scenario *sc, char *why, size_t n);
 void sim_cuff_init(struct sim_cuff *k, int64_t t_us);
 /* A request reached the cuff (feeds its watchdog). */
@@ -165,7 +176,7 @@ size_t sim_cuff_advance(struct sim_cuff *k, int64_t t_us, bool text, char *line,
 size_t sim_cuff_pdu(struct sim_cuff *k, const uint8_t *req, size_t len, uint8_t *resp, int64_t t_us);
 /* `cuff-...` control commands: 1 with the reply in msg (rc 0 or -1 in *rc), 0: not one. */
 int sim_cuff_control(struct sim_cuff *k, const char *line, int64_t t_us, char *msg, size_t n, int *rc);
-/* The next time the cuff needs the loop (a press due), INT64_MAX if none. */
+/* The next time the cuff needs the loop (a press or a follow step due), INT64_MAX if none. */
 int64_t sim_cuff_next_due(const struct sim_cuff *k);
 
 #endif

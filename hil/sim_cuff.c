@@ -4,13 +4,19 @@
  * presses the foot switch by itself, and the device's own vents (hil/README.md, "The
  * cuff").
  *
- * The pressure follows the commands at fixed rates: a pump inflating at 25 mmHg/s, the
- * commanded deflation rate, a vent at 60 mmHg/s. When the deflating pressure crosses the
- * site's true systolic pressure (the instant found exactly between two model steps), the
- * foot switch is pressed reaction_ms later, plus a seeded uniform jitter of +-jitter_ms:
- * the technician hearing the signal come back. The device vents by itself when nothing
+ * The pressure follows the commands at fixed rates: a pump inflating at 25 mmHg/s (or
+ * --cuff-inflate-mmhg-s), the commanded deflation rate, a vent at 60 mmHg/s. When the
+ * deflating pressure crosses the site's true systolic pressure (the instant found exactly
+ * between two model steps), the foot switch is pressed reaction_ms later, plus a seeded
+ * uniform jitter of +-jitter_ms: the technician hearing the signal come back. The device vents by itself when nothing
  * was heard for watchdog_ms while it is inflated (its commander is gone), and when the
- * cuff has been above 15 mmHg for 180 s (the limit of src/core/cuff.h). */
+ * cuff has been above 15 mmHg for 180 s (the limit of src/core/cuff.h).
+ *
+ * Follow mode (--cuff-follow): the technician walks a guided series in the scenario's
+ * order. Once a cycle that was marked is down at venous pressure, the probe moves to the
+ * next site (after the last, to the first site of the next phase), and reaction_ms later
+ * the technician presses the foot switch again (an inflator: the daemon inflates the next
+ * site) or inflates by hand again (a gauge). */
 #include "sim.h"
 
 #include <errno.h>
@@ -19,11 +25,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INFLATE_MMHG_S 25.0
 #define VENT_MMHG_S 60.0
 #define VENOUS_MMHG 15.0
 #define LIMIT_US 180000000LL
 #define MAX_SETPOINT 300.0
+#define INFLATE_DEFAULT_MMHG_S 25.0
+#define MANUAL_CEILING 180.0
 
 enum { ST_INFLATE = 1, ST_HOLD = 2, ST_DEFLATE = 4, ST_VENT = 8, ST_WATCHDOG = 16, ST_LIMIT = 32 };
 
@@ -42,6 +49,17 @@ static int sc_fail(char *why, size_t n, const char *path, int line, const char *
 	va_end(ap);
 	snprintf(why, n, "%s:%d: %s", path, line, msg);
 	return -1;
+}
+
+/* The daemon's pressure sites (src/common/record_findings.c, tl_pressure_site_valid). */
+static bool site_name_ok(const char *name)
+{
+	static const char *const names[] = {"brachial-left", "brachial-right", "pt-left", "dp-left",
+					    "pt-right", "dp-right", "toe-left", "toe-right"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
 }
 
 static int read_num(const char *tok, double lo, double hi, double *out)
@@ -113,10 +131,17 @@ int sim_cuff_scenario_load(const char *path, struct sim_cuff_scenario *sc, char 
 			}
 		} else if (!strcmp(key, "site")) {
 			char *name = strtok_r(NULL, " \t\r\n", &save);
-			if (!name || strlen(name) >= sizeof sc->site[0].name) {
-				rc = sc_fail(why, n, path, line, "site wants a name of 1 to 15 characters");
+			if (!name || !site_name_ok(name)) {
+				rc = sc_fail(why, n, path, line, "site '%s' is not one of brachial-left, "
+					     "brachial-right, pt-left, dp-left, pt-right, dp-right, toe-left, "
+					     "toe-right", name ? name : "");
 				break;
 			}
+			for (int i = 0; i < sc->nsites && rc == 0; i++)
+				if (!strcmp(sc->site[i].name, name))
+					rc = sc_fail(why, n, path, line, "site %s appears twice", name);
+			if (rc)
+				break;
 			if (sc->nsites == SIM_CUFF_SITES) {
 				rc = sc_fail(why, n, path, line, "more than %d sites", SIM_CUFF_SITES);
 				break;
@@ -183,7 +208,12 @@ void sim_cuff_init(struct sim_cuff *k, int64_t t_us)
 	k->last_us = k->heard_us = t_us;
 	k->above_since_us = -1;
 	k->press_due_us = -1;
+	k->follow_due_us = -1;
 	k->phase = -1;
+	if (!(k->inflate_rate > 0))
+		k->inflate_rate = INFLATE_DEFAULT_MMHG_S;
+	if (!(k->manual_ceiling > 0))
+		k->manual_ceiling = MANUAL_CEILING;
 	k->rng = 0x9E3779B97F4A7C15ULL ^ k->sc.seed;
 	k->next_line_us = t_us;
 	if (!k->watchdog_ms)
@@ -220,7 +250,68 @@ static void vent(struct sim_cuff *k, int64_t t_us, const char *why, unsigned bit
 
 int64_t sim_cuff_next_due(const struct sim_cuff *k)
 {
-	return k->press_due_us >= 0 ? k->press_due_us : INT64_MAX;
+	int64_t d = k->press_due_us >= 0 ? k->press_due_us : INT64_MAX;
+	if (k->follow_due_us >= 0 && k->follow_due_us < d)
+		d = k->follow_due_us;
+	return d;
+}
+
+static const char *phase_name(const struct sim_cuff *k, char *buf, size_t n)
+{
+	if (k->phase < 0)
+		snprintf(buf, n, "rest");
+	else
+		snprintf(buf, n, "%d", k->sc.minutes[k->phase]);
+	return buf;
+}
+
+/* The technician's cycle on a gauge: inflate by hand to ceiling, let it down at the rate,
+ * vent after the press. */
+static void manual_cycle(struct sim_cuff *k, int64_t t_us, double ceiling)
+{
+	if (k->rate <= 0)
+		k->rate = 2.0;
+	k->setpoint = k->manual_ceiling = ceiling;
+	k->manual = true;
+	k->mode = CUFF_INFLATE;
+	k->status_vented = 0;
+	k->follow_marked = false;
+	event(k, t_us, "inflate manual to=%.1f", ceiling);
+}
+
+/* Follow mode: once a marked cycle is down, the probe goes to the next site (or the first
+ * site of the next phase); reaction_ms later the technician acts again. */
+static void follow(struct sim_cuff *k, int64_t t_us)
+{
+	char ph[16];
+	if (k->follow_marked && k->mmhg <= VENOUS_MMHG &&
+	    (k->mode == CUFF_VENT || k->mode == CUFF_IDLE)) {
+		k->follow_marked = false;
+		if (++k->site == k->sc.nsites) {
+			k->site = 0;
+			if (k->phase + 1 == k->sc.nminutes) {
+				k->follow_done = true;
+				event(k, t_us, "follow done");
+				return;
+			}
+			k->phase++;
+		}
+		k->occluded = false;
+		k->follow_due_us = t_us + (int64_t)k->sc.reaction_ms * 1000;
+		event(k, t_us, "follow site=%s phase=%s true=%.1f", k->sc.site[k->site].name,
+		      phase_name(k, ph, sizeof ph), truth(k));
+	}
+	if (k->follow_due_us < 0 || t_us < k->follow_due_us)
+		return;
+	k->follow_due_us = -1;
+	if (k->commanded) {
+		/* the cuff is on the next site: the press asks the daemon to inflate it */
+		k->box_pending++;
+		event(k, t_us, "follow-press site=%s phase=%s", k->sc.site[k->site].name,
+		      phase_name(k, ph, sizeof ph));
+	} else {
+		manual_cycle(k, t_us, k->manual_ceiling);
+	}
 }
 
 /* One line as the device prints it, from text_format: {site} and {mmhg} replaced. */
@@ -266,7 +357,7 @@ size_t sim_cuff_advance(struct sim_cuff *k, int64_t t_us, bool text, char *line,
 		case CUFF_HOLD:
 			break;
 		case CUFF_INFLATE:
-			k->mmhg += INFLATE_MMHG_S * dt;
+			k->mmhg += k->inflate_rate * dt;
 			if (k->mmhg >= k->setpoint) {
 				k->mmhg = k->setpoint;
 				k->mode = k->manual ? CUFF_DEFLATE : CUFF_HOLD;
@@ -276,6 +367,8 @@ size_t sim_cuff_advance(struct sim_cuff *k, int64_t t_us, bool text, char *line,
 			break;
 		case CUFF_DEFLATE:
 		case CUFF_VENT:
+			if (k->mode == CUFF_DEFLATE && k->stall)
+				break; /* the valve is stuck: the pressure holds */
 			k->mmhg -= (k->mode == CUFF_VENT ? VENT_MMHG_S : k->rate) * dt;
 			if (k->mmhg <= 0) {
 				k->mmhg = 0;
@@ -291,7 +384,7 @@ size_t sim_cuff_advance(struct sim_cuff *k, int64_t t_us, bool text, char *line,
 		double tp = truth(k);
 		if (k->mmhg > tp)
 			k->occluded = true;
-		if (k->occluded && m0 == CUFF_DEFLATE && p0 > tp && k->mmhg <= tp) {
+		if (k->occluded && !k->doppler_off && m0 == CUFF_DEFLATE && p0 > tp && k->mmhg <= tp) {
 			k->occluded = false;
 			int64_t tc = t0 + (int64_t)((p0 - tp) / (p0 - k->mmhg) * (double)(t_us - t0));
 			int64_t j = 0;
@@ -319,9 +412,12 @@ size_t sim_cuff_advance(struct sim_cuff *k, int64_t t_us, bool text, char *line,
 		event(k, t_us, "footswitch site=%s true=%.1f pressure=%.2f rate=%.2f",
 		      k->sc.site[k->site].name, k->press_true, k->mmhg, k->rate);
 		k->press_due_us = -1;
+		k->follow_marked = true;
 		if (k->manual)
 			vent(k, t_us, "manual", 0); /* the technician opens the valve */
 	}
+	if (k->follow && !k->follow_done)
+		follow(k, t_us);
 	bool inflated = k->mode == CUFF_INFLATE || k->mode == CUFF_HOLD || k->mode == CUFF_DEFLATE;
 	if (k->commanded && !k->manual && inflated && t_us - k->heard_us > (int64_t)k->watchdog_ms * 1000)
 		vent(k, t_us, "watchdog", ST_WATCHDOG);
@@ -483,13 +579,11 @@ int sim_cuff_control(struct sim_cuff *k, const char *line, int64_t t_us, char *m
 	double v;
 	if (!strcmp(line, "cuff-state")) {
 		char phase[16];
-		if (k->phase < 0)
-			snprintf(phase, sizeof phase, "rest");
-		else
-			snprintf(phase, sizeof phase, "%d", k->sc.minutes[k->phase]);
 		snprintf(msg, n, "ok cuff mode=%s mmhg=%.1f site=%s phase=%s true=%.1f presses=%d "
-			 "vents=%d status=0x%02x", mode_names[k->mode], k->mmhg, k->sc.site[k->site].name,
-			 phase, truth(k), k->presses, k->vents, read_reg(k, TL_CREG_STATUS));
+			 "vents=%d status=0x%02x follow=%s", mode_names[k->mode], k->mmhg,
+			 k->sc.site[k->site].name, phase_name(k, phase, sizeof phase), truth(k), k->presses,
+			 k->vents, read_reg(k, TL_CREG_STATUS),
+			 !k->follow ? "off" : k->follow_done ? "done" : "on");
 	} else if (!strncmp(line, "cuff-site=", 10)) {
 		int i = 0;
 		while (i < k->sc.nsites && strcmp(arg, k->sc.site[i].name))
@@ -524,13 +618,7 @@ int sim_cuff_control(struct sim_cuff *k, const char *line, int64_t t_us, char *m
 			snprintf(msg, n, "cuff-cycle: '%s' is not a ceiling of 20..300 mmHg", arg);
 			return 1;
 		}
-		if (k->rate <= 0)
-			k->rate = 2.0;
-		k->setpoint = ceiling;
-		k->manual = true;
-		k->mode = CUFF_INFLATE;
-		k->status_vented = 0;
-		event(k, t_us, "inflate manual to=%.1f", ceiling);
+		manual_cycle(k, t_us, ceiling);
 		snprintf(msg, n, "ok cuff-cycle to %.0f mmHg at %.1f mmHg/s", ceiling, k->rate);
 	} else if (!strncmp(line, "cuff-rate=", 10) && read_num(arg, 0.5, 20, &v) == 0) {
 		k->rate = v;
@@ -542,11 +630,20 @@ int sim_cuff_control(struct sim_cuff *k, const char *line, int64_t t_us, char *m
 		k->stuck = arg[0] == '1';
 		k->stuck_mmhg = k->mmhg;
 		snprintf(msg, n, "ok cuff-stuck %s at %.1f", arg, k->mmhg);
+	} else if (!strncmp(line, "cuff-stall=", 11) && (!strcmp(arg, "1") || !strcmp(arg, "0"))) {
+		k->stall = arg[0] == '1';
+		event(k, t_us, "stall %s pressure=%.1f", arg, k->mmhg);
+		snprintf(msg, n, "ok cuff-stall %s at %.1f", arg, k->mmhg);
+	} else if (!strncmp(line, "cuff-doppler=", 13) && (!strcmp(arg, "1") || !strcmp(arg, "0"))) {
+		k->doppler_off = arg[0] == '0';
+		if (k->doppler_off)
+			k->press_due_us = -1;
+		snprintf(msg, n, "ok cuff-doppler %s", arg);
 	} else {
 		*rc = -1;
 		snprintf(msg, n, "unknown cuff command '%s' (cuff-state, cuff-site=NAME, "
 			 "cuff-phase=rest|MIN, cuff-cycle[=MMHG], cuff-rate=MMHG_S, cuff-garble=N, "
-			 "cuff-stuck=1|0)", line);
+			 "cuff-stuck=1|0, cuff-stall=1|0, cuff-doppler=1|0)", line);
 	}
 	return 1;
 }

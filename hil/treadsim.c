@@ -1173,12 +1173,20 @@ static void usage(FILE *out)
 		"  --cuff-text-format F   the gauge's line, {site} and {mmhg} replaced\n"
 		"                         (default '{site} {mmhg} mmHg')\n"
 		"  --cuff-text-period-ms N  a line every N ms (default 50)\n"
+		"  --cuff-inflate-mmhg-s R  the pump's (or the hand bulb's) rate (default 25)\n"
+		"  --cuff-follow          the technician follows a guided series in the\n"
+		"                         scenario's order: after a marked cycle is vented, the\n"
+		"                         probe goes to the next site (then the next phase) and,\n"
+		"                         reaction_ms later, the foot switch is pressed again\n"
+		"                         (Modbus: the daemon inflates) or the gauge is inflated\n"
+		"                         by hand again (text); 'event cuff-follow site=S phase=P'\n"
 		"                         The foot switch (the Doppler's 'signal back') is key '3'\n"
 		"                         of --button-box. Control: cuff-state, cuff-site=NAME,\n"
 		"                         cuff-phase=rest|MIN, cuff-cycle[=MMHG] (a technician's\n"
 		"                         inflation, deflated at cuff-rate=MMHG_S, vented after the\n"
 		"                         press), cuff-garble=N (N bad lines), cuff-stuck=1|0,\n"
-		"                         unplug=cuff / plug=cuff. Log events: 'event cuff-inflate',\n"
+		"                         cuff-stall=1|0 (a deflation holds), cuff-doppler=1|0\n"
+		"                         (0: no signal back, no press), unplug=cuff / plug=cuff. Log events: 'event cuff-inflate',\n"
 		"                         'event cuff-deflate', 'event cuff-signal-back',\n"
 		"                         'event cuff-footswitch', 'event cuff-vent WHY', 'event\n"
 		"                         cuff-idle'\n"
@@ -1214,11 +1222,15 @@ int main(int argc, char **argv)
 		{"cuff-scenario", required_argument, 0, 1005}, {"cuff-profile", required_argument, 0, 1006},
 		{"cuff-watchdog-ms", required_argument, 0, 1007},
 		{"cuff-text-format", required_argument, 0, 1008},
-		{"cuff-text-period-ms", required_argument, 0, 1009}, {0, 0, 0, 0},
+		{"cuff-text-period-ms", required_argument, 0, 1009},
+		{"cuff-inflate-mmhg-s", required_argument, 0, 1010}, {"cuff-follow", no_argument, 0, 1011},
+		{0, 0, 0, 0},
 	};
 	const char *cuff_rtu = NULL, *cuff_tcp = NULL, *cuff_port_file = NULL, *cuff_text = NULL;
 	const char *cuff_scenario = NULL, *cuff_profile = TREADSIM_CUFF_PROFILE, *cuff_format = NULL;
 	int cuff_watchdog = 1000, cuff_period = 50;
+	double cuff_inflate = 25;
+	bool cuff_follow = false;
 	const char *rtu = NULL, *tcp = NULL, *tm = NULL, *box = NULL, *profile = TREADSIM_PROFILE;
 	const char *port_file = NULL, *control = NULL, *log_path = NULL;
 	const char *faults[16];
@@ -1255,6 +1267,8 @@ int main(int argc, char **argv)
 		case 1007: cuff_watchdog = (int)num_opt("--cuff-watchdog-ms", optarg, 50, 60000); break;
 		case 1008: cuff_format = optarg; break;
 		case 1009: cuff_period = (int)num_opt("--cuff-text-period-ms", optarg, 5, 10000); break;
+		case 1010: cuff_inflate = num_opt("--cuff-inflate-mmhg-s", optarg, 1, 1000); break;
+		case 1011: cuff_follow = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("treadsim %s\n", TREADLAB_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -1273,8 +1287,8 @@ int main(int argc, char **argv)
 		die("--button-box needs a treadmill (--modbus-rtu, --modbus-tcp, --trackmaster) or a cuff");
 	if (cuff && !cuff_scenario)
 		die("a cuff needs --cuff-scenario FILE (the virtual patient's true pressures)");
-	if (!cuff && (cuff_scenario || cuff_port_file || cuff_format))
-		die("--cuff-scenario, --cuff-tcp-port-file and --cuff-text-format need a cuff: "
+	if (!cuff && (cuff_scenario || cuff_port_file || cuff_format || cuff_follow))
+		die("--cuff-scenario, --cuff-tcp-port-file, --cuff-text-format and --cuff-follow need a cuff: "
 		    "--cuff-modbus-rtu, --cuff-modbus-tcp or --cuff-text");
 	if (cuff_format && !strstr(cuff_format, "{mmhg}"))
 		die("--cuff-text-format '%s' has no {mmhg}", cuff_format);
@@ -1322,6 +1336,8 @@ int main(int argc, char **argv)
 		s.cuff.commanded = cuff_rtu || cuff_tcp;
 		s.cuff.watchdog_ms = cuff_watchdog;
 		s.cuff.text_period_ms = cuff_period;
+		s.cuff.inflate_rate = cuff_inflate;
+		s.cuff.follow = cuff_follow;
 		if (cuff_format)
 			snprintf(s.cuff.text_format, sizeof s.cuff.text_format, "%s", cuff_format);
 		sim_cuff_init(&s.cuff, now_us());

@@ -2,7 +2,7 @@
  * treadsim's cuff (issue 15). Prints figures; asserts nothing.
  *
  * For each wire (Modbus RTU, Modbus TCP, the text gauge) it runs N "signal back" cycles
- * (the scenario's ankle-right-pt 3 minutes after exercise; the Modbus source driven by the
+ * (the scenario's pt-right 3 minutes after exercise; the Modbus source driven by the
  * core's cycle, the text gauge by treadsim's technician) and prints, as p50 / p99 / max:
  *   - press: the host's time of the foot switch byte minus treadsim's time of sending it
  *     (its log, the same CLOCK_MONOTONIC): the mark's timestamp error;
@@ -67,7 +67,7 @@ static void bench(enum cuff_wire wire, const char *title, int n)
 	cuff_source_for(wire);
 	if (cuff_open())
 		CUFF_FAIL("%s: open: %s", title, cfx.cuff.err);
-	cuff_control("cuff-site=ankle-right-pt");
+	cuff_control("cuff-site=pt-right");
 	cuff_control("cuff-phase=3");
 	double dt[MAX_N], implied[MAX_N], marked[MAX_N], scaled[MAX_N], interval[MAX_N];
 	int k = 0;

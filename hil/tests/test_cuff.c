@@ -14,7 +14,7 @@
 
 #include "cuff_fixture.h"
 
-/* The scenario's ankle-right-pt 3 minutes after exercise, and its Doppler's timing. */
+/* The scenario's pt-right 3 minutes after exercise, and its Doppler's timing. */
 #define TRUE_MMHG 108.0
 #define REACTION_MS 250
 #define JITTER_MS 40
@@ -75,7 +75,7 @@ static void modbus_marks_signal_back(enum cuff_wire wire, const char *name)
 	if (cuff_open())
 		fail_msg("open: %s", cfx.cuff.err);
 	assert_true(tl_cuff_modbus_can_inflate(&cfx.cuff));
-	cuff_control("cuff-site=ankle-right-pt");
+	cuff_control("cuff-site=pt-right");
 	cuff_control("cuff-phase=3");
 	if (cuff_modbus_cycle(CEILING, RATE, 40000))
 		fail_msg("%s cycle: %s", name, cfx.last_err);
@@ -229,11 +229,11 @@ static void text_reads_lines_and_refuses_bad_ones(void **state)
 	assert_int_equal(text_next(&r, 5000), 1);
 	assert_string_equal(r.site, "brachial-right");
 	assert_true(r.mmhg == 0.0);
-	cuff_control("cuff-site=ankle-left-dp");
+	cuff_control("cuff-site=dp-left");
 	/* Lines already on their way name the old site; the new one comes. */
-	for (int i = 0; i < 20 && strcmp(r.site, "ankle-left-dp"); i++)
+	for (int i = 0; i < 20 && strcmp(r.site, "dp-left"); i++)
 		assert_int_equal(text_next(&r, 5000), 1);
-	assert_string_equal(r.site, "ankle-left-dp");
+	assert_string_equal(r.site, "dp-left");
 	cuff_control("cuff-garble=4");
 	int bad = 0, good = 0;
 	while (bad < 4 && good < 100) {
@@ -241,7 +241,7 @@ static void text_reads_lines_and_refuses_bad_ones(void **state)
 		if (rc < 0) {
 			bad++;
 			assert_non_null(strstr(cfx.cuff.err, "bad line"));
-			assert_non_null(strstr(cfx.cuff.err, "'ankle-left-dp "));
+			assert_non_null(strstr(cfx.cuff.err, "'dp-left "));
 			assert_non_null(strstr(cfx.cuff.err, ": column "));
 		} else {
 			good++;
@@ -258,7 +258,7 @@ static void text_marks_signal_back(void **state)
 	(void)state;
 	const char *const args[] = {"--cuff-text-period-ms", "20", NULL};
 	text_open(args);
-	cuff_control("cuff-site=ankle-right-pt");
+	cuff_control("cuff-site=pt-right");
 	cuff_control("cuff-phase=3");
 	if (cuff_text_cycle(CEILING, RATE, 40000))
 		fail_msg("text cycle: %s", cfx.last_err);
@@ -326,6 +326,153 @@ static void text_refuses_a_bad_pattern(void **state)
 	assert_non_null(strstr(cfx.cuff.err, "pattern: pattern column 7: two fields"));
 }
 
+/* ---- the scenario and follow mode ------------------------------------------------------ */
+
+/* Writes a scenario into the fixture's directory; returns its path (static). */
+static const char *scenario_file(const char *text)
+{
+	static char path[160];
+	snprintf(path, sizeof path, "/tmp/cuff-scenario-%d.txt", (int)getpid());
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/* treadsim's answer (stdout and stderr) when started on scenario. */
+static void sim_refuses(const char *scenario, const char *want)
+{
+	const char *path = scenario_file(scenario);
+	char cmd[512], out[1024] = "";
+	snprintf(cmd, sizeof cmd, "%s --cuff-text /tmp/cuff-never-%d --cuff-scenario %s 2>&1",
+		 TREADSIM_BIN, (int)getpid(), path);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	size_t n = fread(out, 1, sizeof out - 1, p);
+	out[n] = '\0';
+	int st = pclose(p);
+	unlink(path);
+	char expect[300];
+	snprintf(expect, sizeof expect, "%s:%s", path, want);
+	print_message("treadsim: %s", out);
+	assert_true(st != 0);
+	assert_non_null(strstr(out, expect));
+}
+
+static void scenario_sites_are_the_daemons(void **state)
+{
+	(void)state;
+	sim_refuses("minutes 1\nsite brachial-right 120 130\nsite ankle-right-pt 100 80\n",
+		    "3: site 'ankle-right-pt' is not one of brachial-left, brachial-right, pt-left, "
+		    "dp-left, pt-right, dp-right, toe-left, toe-right");
+	sim_refuses("minutes 1\nsite pt-left 120 130\n# again\nsite pt-left 100 80\n",
+		    "4: site pt-left appears twice");
+	sim_refuses("site toe-left 60\nsite\n", "2: site '' is not one of");
+}
+
+/* Reads the log's cuff events in order (their text after "event cuff-"). */
+static int log_events(char ev[][96], int max)
+{
+	FILE *f = fopen(cfx.sim.log, "r");
+	assert_non_null(f);
+	char line[512];
+	int n = 0;
+	while (fgets(line, sizeof line, f) && n < max) {
+		char *e = strstr(line, " event cuff-");
+		if (!e)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(ev[n++], 96, "%s", e + 12);
+	}
+	fclose(f);
+	return n;
+}
+
+#define FOLLOW_SCENARIO "seed 3\nreaction_ms 100\njitter_ms 0\nminutes 1\n" \
+	"site brachial-right 110 120\nsite pt-left 100 90\n"
+
+/* A gauge (text): the technician's hand cycle at each site in turn, rest then minute 1,
+ * each started reaction_ms after the cuff is down, and nothing after the last. */
+static void follow_text_walks_sites_and_phases(void **state)
+{
+	(void)state;
+	const char *path = scenario_file(FOLLOW_SCENARIO);
+	const char *const args[] = {"--cuff-follow", "--cuff-inflate-mmhg-s", "200", "--cuff-text-period-ms", "1000",
+				    "--cuff-scenario", path, NULL};
+	assert_int_equal(cuff_sim_start(CW_TEXT, args), 0);
+	unlink(path);
+	cuff_control("cuff-rate=20");
+	cuff_control("cuff-cycle=130");
+	assert_true(cuff_state_has("follow=done", 30000));
+	assert_true(cuff_state_has("mode=idle", 10000));
+	char ev[200][96];
+	int n = log_events(ev, 200);
+	const char *want[] = {
+		"inflate manual to=130.0", "footswitch site=brachial-right true=110.0",
+		"follow site=pt-left phase=rest", "inflate manual to=130.0",
+		"footswitch site=pt-left true=100.0", "follow site=brachial-right phase=1",
+		"inflate manual to=130.0", "footswitch site=brachial-right true=120.0",
+		"follow site=pt-left phase=1", "inflate manual to=130.0",
+		"footswitch site=pt-left true=90.0", "follow done",
+	};
+	int w = 0;
+	for (int i = 0; i < n && w < (int)(sizeof want / sizeof want[0]); i++) {
+		if (!strncmp(ev[i], want[w], strlen(want[w])))
+			w++;
+		else if (!strncmp(ev[i], "follow", 6) || !strncmp(ev[i], "footswitch", 10) ||
+			 !strncmp(ev[i], "inflate", 7))
+			fail_msg("event %d '%s' where '%s' was due", i, ev[i], want[w]);
+	}
+	assert_int_equal(w, (int)(sizeof want / sizeof want[0]));
+	assert_int_equal(sim_log_count(&cfx.sim, "event cuff-inflate manual"), 4);
+	assert_int_equal(sim_log_count(&cfx.sim, "event cuff-follow-press"), 0);
+	/* Each hand cycle begins reaction_ms after the move, once the cuff was down. */
+	FILE *f = fopen(cfx.sim.log, "r");
+	assert_non_null(f);
+	char line[512];
+	double moved = -1, t;
+	while (fgets(line, sizeof line, f)) {
+		if (sscanf(line, "%lf event cuff-follow site=", &t) == 1 && strstr(line, "follow site="))
+			moved = t;
+		else if (sscanf(line, "%lf event cuff-inflate manual", &t) == 1 && strstr(line, "manual") &&
+			 moved >= 0) {
+			assert_true(t - moved >= 0.099);
+			moved = -1;
+		}
+	}
+	fclose(f);
+}
+
+/* An inflator (Modbus): after the cycle at the first site is vented, the probe moves to
+ * the second and the foot switch is pressed once more for the daemon to inflate it. */
+static void follow_modbus_presses_for_the_next_site(void **state)
+{
+	(void)state;
+	const char *path = scenario_file(FOLLOW_SCENARIO);
+	const char *const args[] = {"--cuff-follow", "--cuff-scenario", path, NULL};
+	assert_int_equal(cuff_sim_start(CW_TCP, args), 0);
+	unlink(path);
+	cuff_source_for(CW_TCP);
+	assert_int_equal(cuff_open(), 0);
+	if (cuff_modbus_cycle(CEILING, RATE, 40000))
+		fail_msg("cycle: %s", cfx.last_err);
+	long long deadline = hil_now_ms() + 5000;
+	bool again = false;
+	while (!again && hil_now_ms() < deadline) {
+		struct pollfd p = {.fd = cfx.box_fd, .events = POLLIN};
+		unsigned char b;
+		if (poll(&p, 1, 100) > 0 && read(cfx.box_fd, &b, 1) == 1 && b == '3')
+			again = true;
+	}
+	assert_true(again);
+	assert_int_equal(sim_log_count(&cfx.sim, "event cuff-follow site=pt-left phase=rest true=100.0"), 1);
+	assert_int_equal(sim_log_count(&cfx.sim, "event cuff-follow-press site=pt-left phase=rest"), 1);
+	assert_true(cuff_state_has("site=pt-left phase=rest", 1000));
+	/* No second cycle without the commander: the press alone inflates nothing. */
+	assert_true(cuff_state_has("mode=idle", 1000));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +487,9 @@ int main(void)
 		cmocka_unit_test_teardown(text_refuses_a_stuck_pressure, teardown),
 		cmocka_unit_test_teardown(text_reports_an_unplugged_port, teardown),
 		cmocka_unit_test_teardown(text_refuses_a_bad_pattern, teardown),
+		cmocka_unit_test_teardown(scenario_sites_are_the_daemons, teardown),
+		cmocka_unit_test_teardown(follow_text_walks_sites_and_phases, teardown),
+		cmocka_unit_test_teardown(follow_modbus_presses_for_the_next_site, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,73 @@
+# lib_cuff.sh - what the daemon's cuff tests share (sourced after lib_hil.sh): treadsim's
+# cuff beside its treadmill and button box, a daemon configuration for it, and waits on
+# the cuff's status in the live stream or on treadsim's log (never on sleeps).
+
+CUFF_LINK="$WORK/tty-cuff"
+CUFF_PORT_FILE="$WORK/cuff.port"
+CUFF_SCENARIO="$WORK/scenario.txt"
+CUFF_PROFILE="$TL_SOURCE_DIR/config/devices/sim-cuff.profile"
+
+# cuff_conf FILE SCALE [extra INI lines]: treadsim's RTU treadmill, the button box (the
+# patient's keys and the foot switch, key 3) and the lines given ([cuff] ...).
+cuff_conf() {
+	local file=$1 scale=$2
+	shift 2
+	write_config "$file" "[treadmill]" "driver = modbus" "device = $SIM_LINK" "framing = 8N1" \
+		"profile = $TL_SOURCE_DIR/config/devices/treadsim.profile" "simulated = true" \
+		"[buttons]" "box_device = $SIM_LINK2" "[sim]" "time_scale = $scale" "$@"
+}
+
+# cuff_json [-c] [JQ]: GET /v1/cuff through curl, filtered by JQ (default: the whole object).
+cuff_json() {
+	local opt=-r
+	[ "${1-}" = -c ] && { opt=-c; shift; }
+	curl -s --unix-socket "$TREADLAB_SOCKET" http://treadlabd/v1/cuff | jq "$opt" "${1:-.}"
+}
+
+# cuff_post PATH BODY: a cuff request; prints "STATUS BODY".
+cuff_post() {
+	api POST "/v1/cuff/$1" "${2:-{\}}"
+}
+
+# wait_cuff JQ [TIMEOUT_S]: blocks until a status of the live stream ({"status": ...})
+# has a "cuff" for which the jq expression (on the cuff's object) is true.
+wait_cuff() {
+	local expr=$1 limit=${2:-60}
+	# jq answers every record, so it (and the watcher) end once grep has its match.
+	# (pipefail: the watcher's and jq's SIGPIPE are not failures; grep's answer is.)
+	{ timeout "$limit" "$T" watch --json || true; } |
+		{ jq --unbuffered -r "if ((.status.cuff? // null) as \$c | \$c != null and
+			(\$c | try ($expr) catch false)) then \"hit\" else \"-\" end" 2>/dev/null || true; } |
+		grep -m1 -q '^hit$' && return 0
+	say "     cuff now: $(cuff_json -c .)"
+	return 1
+}
+
+# wait_log_n PATTERN N [TIMEOUT_S]: blocks until treadsim's log (from its beginning) has
+# N lines matching the extended regular expression; prints the Nth.
+wait_log_n() {
+	local pattern=$1 n=$2 limit=${3:-30} fd pid rc=0
+	exec {fd}< <(exec timeout "$limit" tail -n +1 -F "$SIM_LOG" 2>/dev/null)
+	pid=$!
+	awk -v p="$pattern" -v n="$n" '$0 ~ p && ++k == n { print; ok = 1; exit } END { exit !ok }' <&"$fd" || rc=$?
+	kill "$pid" 2>/dev/null || true
+	exec {fd}<&-
+	# what the cuff did instead
+	[ "$rc" -eq 0 ] || grep 'event cuff-' "$SIM_LOG" | tail -8 | sed 's/^/     sim: /' >&2
+	return "$rc"
+}
+
+# sim_cuff KEY: one field of treadsim's cuff-state answer (mode, mmhg, site, ...).
+sim_cuff() {
+	simctl cuff-state | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+# log_count PATTERN: lines of treadsim's log matching the extended regular expression.
+log_count() {
+	grep -cE -- "$1" "$SIM_LOG" || true
+}
+
+# simctl_ok COMMAND: treadsim accepted the control command.
+simctl_ok() {
+	simctl "$1" | grep -q '^ok'
+}

@@ -1,0 +1,75 @@
+# The rest series through treadlabd from a gauge that prints its readings (cuff-text):
+# treadsim's technician inflates by hand and deflates at the rate at each site in turn
+# (--cuff-follow), pressing the foot switch at the signal back; every press marks. Each
+# recorded value within the simulator's known error of the true pressure.
+source "$(dirname "$0")/lib_hil.sh"
+source "$(dirname "$0")/lib_cuff.sh"
+
+K=10
+RATE=5
+CEILING=170
+REACTION=250
+JITTER=40
+cat >"$CUFF_SCENARIO" <<EOF
+seed 12
+reaction_ms $REACTION
+jitter_ms $JITTER
+minutes 1
+site brachial-right 140 150
+site pt-right       148 120
+site dp-right       144 116
+site brachial-left  136 148
+site pt-left        130 104
+site dp-left        126 100
+EOF
+SITES=brachial-right,pt-right,dp-right,brachial-left,pt-left,dp-left
+
+start_treadsim --modbus-rtu "$SIM_LINK" --button-box "$SIM_LINK2" --time-scale "$K" \
+	--cuff-text "$CUFF_LINK" --cuff-text-period-ms 50 --cuff-scenario "$CUFF_SCENARIO" \
+	--cuff-follow --cuff-inflate-mmhg-s 100
+cuff_conf "$WORK/d.conf" "$K" "[cuff]" "source = cuff-text" "device = $CUFF_LINK" "baud = 9600" \
+	"pattern = {site} {mmhg} mmHg" "sites = $SITES"
+start_daemon "$WORK/d.conf"
+
+check "the gauge is connected; the daemon cannot inflate it" wait_cuff \
+	'.source == "cuff-text" and .connected and (.can_inflate | not) and .state == "manual" and .mmhg == 0' 10
+check "a request to inflate is refused: inflate by hand" \
+	expect 409 'cannot inflate: inflate the cuff by hand' POST /v1/cuff/inflate '{}'
+id=$("$T" start --protocol gardner-skinner --patient CUFF02 --operator bob)
+check "the rest series starts at the first site" \
+	expect 200 '"site": *"brachial-right"' POST /v1/cuff/series "{\"test\": $id, \"phase\": \"rest\"}"
+check "the technician deflates at $RATE mmHg/s" simctl_ok "cuff-rate=$RATE"
+check "the technician's first cycle, by hand" simctl_ok "cuff-cycle=$CEILING"
+check "the technician walks the six sites by hand" \
+	wait_log 'event cuff-follow site=brachial-right phase=1 ' 180
+check "status: six recorded, the series done" wait_cuff \
+	'.series == null and .last.recorded == 6 and .last.site == "dp-left"' 10
+check "the next cycle's press finds no series: nothing more is recorded" \
+	wait_log_n 'event cuff-footswitch site=' 7 60
+check "... said so" wait_cuff '.message | test("ignored: no series")' 10
+"$T" stop >/dev/null
+REC=$("$T" show "$id" --json)
+
+truth() { awk -v s="$1" '$1 == "site" && $2 == s { print $3 }' "$CUFF_SCENARIO"; }
+LO=$(awk -v r=$RATE -v a=$REACTION -v j=$JITTER 'BEGIN { print r * (a + j) / 1000 + 2 }')
+HI=$(awk -v r=$RATE -v a=$REACTION -v j=$JITTER 'BEGIN { print -r * (a - j) / 1000 + 2 }')
+bad=""
+for s in ${SITES//,/ }; do
+	r=$(jq -c "[.pressures[] | select(.site == \"$s\" and .phase == \"rest\")]" <<<"$REC")
+	t=$(truth "$s")
+	v=$(jq -r '.[0].mmhg' <<<"$r")
+	say "     rest $s: true $t, recorded $v"
+	[ "$(jq length <<<"$r")" = 1 ] &&
+		awk -v v="$v" -v t="$t" -v lo="$LO" -v hi="$HI" 'BEGIN { exit !(v >= t - lo && v <= t + hi) }' &&
+		jq -e '.[0] | .source == "cuff-text" and .interval_ms > 0 and .interval_ms <= 500 and
+			(.deflation_mmhg_s - 5 | fabs) < 1.5' <<<"$r" >/dev/null || bad="$bad $s=$v"
+done
+check "six readings from cuff-text, each within -$LO..+$HI mmHg of the truth${bad:+ (not:$bad)}" test -z "$bad"
+check "only the six" test "$(jq '.pressures | length' <<<"$REC")" = 6
+read -r lo hi <<<"$(awk -v a=148 -v b=140 -v lo="$LO" -v hi="$HI" \
+	'BEGIN { printf "%.4f %.4f", (a - lo) / (b + hi) - 0.005, (a + hi) / (b - lo) + 0.005 }')"
+v=$(jq -r '.abi.abi.right.rest // empty' <<<"$REC")
+check "resting ABI right $v within [$lo, $hi] (true 148/140)" \
+	awk -v v="$v" -v lo="$lo" -v hi="$hi" 'BEGIN { exit !(v != "" && v >= lo && v <= hi) }'
+check "no bad line was read" test "$(cuff_json .error)" = ""
+finish
