@@ -34,6 +34,7 @@ int cmd_sign(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
+int cmd_cuff(int argc, char **argv);
 
 /* Prints "treadlab: <message>" on stderr and returns 1 (or 2 for usage). */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

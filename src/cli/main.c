@@ -31,6 +31,7 @@ static const struct {
 	{"pressure", cmd_pressure, "ID --phase rest|post [--minute M] --site SITE --mmhg N [--noncompressible] [--confirm-implausible]: record a pressure"},
 	{"patient", cmd_patient, "MRN [--authority A] [--family F] [--given G] [--birth-date YYYY-MM-DD] [--sex female|male|other|unknown]: show or set demographics"},
 	{"order", cmd_order, "ID [--accession X] [--physician-id I] [--physician-family F] [--physician-given G]: a test's order"},
+	{"cuff", cmd_cuff, "[--json] | series ID rest|post [MINUTE] | site SITE | inflate | mark | vent | end [--operator ID] [--json] | watch [--json]: pressures read from the cuff"},
 	{"findings", cmd_findings, "ID --file F: record the symptoms (JSON) of a test"},
 	{"classify", cmd_classify, "FILE|- [--json] [--lower-ankle]: read a findings document"},
 	{"ports", cmd_ports, "list serial ports with USB VID:PID [--json]"},

@@ -77,6 +77,7 @@ struct tl_cuffd {
 	int64_t fall_ms;     /* deflating: when the pressure last fell by 1 mmHg */
 	double fall_mmhg;
 	bool stop_seen;      /* the daemon is stopping: vented once */
+	int64_t counted_ms;  /* the venting last counted (its cycle state_ms) */
 	enum tl_cuff_state seen_state; /* the cycle's state status last showed */
 	char said_why[160];  /* the vent reason last said */
 
@@ -152,6 +153,13 @@ static void do_vent(struct tl_cuffd *k, int64_t now)
 		set_error(k, msg);
 	}
 	k->last_vent_ms = now;
+	/* one vent counted per venting the cycle entered, however often it is sent */
+	if (k->cyc.state == TL_CUFF_VENTING && k->cyc.state_ms != k->counted_ms) {
+		k->counted_ms = k->cyc.state_ms;
+		pthread_mutex_lock(&k->mu);
+		k->vents++;
+		pthread_mutex_unlock(&k->mu);
+	}
 }
 
 /* Vents (a cycle under way or not) and says why. */
@@ -232,7 +240,8 @@ static void act(struct tl_cuffd *k, enum tl_cuff_action a, int64_t now)
 	case TL_CUFF_DO_VENT:
 		/* the cycle asks every step until the cuff is down; the wire hears it at once,
 		 * then again every VENT_REPEAT_MS (a lost write is repeated) */
-		if (k->last_vent_ms >= k->cyc.state_ms && now - k->last_vent_ms < VENT_REPEAT_MS)
+		if (k->cyc.state == TL_CUFF_VENTING && k->counted_ms == k->cyc.state_ms &&
+		    now - k->last_vent_ms < VENT_REPEAT_MS)
 			return;
 		do_vent(k, now);
 		return;
@@ -587,9 +596,6 @@ static void note_state(struct tl_cuffd *k)
 			snprintf(k->said_why, sizeof k->said_why, "%s", k->cyc.why);
 			say(k, "vented: %s", k->cyc.why);
 		}
-		pthread_mutex_lock(&k->mu);
-		k->vents++;
-		pthread_mutex_unlock(&k->mu);
 	}
 	if (k->can_inflate && k->cyc.state == TL_CUFF_IDLE)
 		k->said_why[0] = '\0';
@@ -706,6 +712,7 @@ int tl_cuffd_start(struct tl_daemon *d, struct tl_cuffd **out, struct tl_err *er
 	k->state = k->can_inflate ? "idle" : "manual";
 	k->fall_ms = -1;
 	k->last_vent_ms = INT64_MIN / 2;
+	k->counted_ms = INT64_MIN / 2;
 	k->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (k->efd < 0) {
 		tl_err_set(err, "cuff: eventfd: %s", strerror(errno));
