@@ -14,18 +14,18 @@ CEILING=170
 # the daemon's default order of sites.
 REACTION=250
 JITTER=40
-MINUTES="1 3"
+MINUTES="1"   # rest and one post-exercise series: 12 cycles, about two minutes
 cat >"$CUFF_SCENARIO" <<EOF
 seed 11
 reaction_ms $REACTION
 jitter_ms $JITTER
 minutes $MINUTES
-site brachial-right 140 150 146
-site pt-right       148 120 134
-site dp-right       144 116 130
-site brachial-left  136 148 142
-site pt-left        130 104 120
-site dp-left        126 100 116
+site brachial-right 140 150
+site pt-right       148 120
+site dp-right       144 116
+site brachial-left  136 148
+site pt-left        130 104
+site dp-left        126 100
 EOF
 SITES=brachial-right,pt-right,dp-right,brachial-left,pt-left,dp-left
 
@@ -73,7 +73,7 @@ while [ $# -gt 0 ]; do
 		check "minute $m: six sites, then the technician is done" wait_log 'event cuff-follow done' 180
 	fi
 done
-check "status: 18 recorded, no series" wait_cuff '.series == null and .last.recorded == 18' 10
+check "status: 12 recorded, no series" wait_cuff '.series == null and .last.recorded == 12' 10
 "$T" relief --posture standing >/dev/null
 "$T" finish >/dev/null
 REC=$("$T" show "$id" --json)
@@ -110,7 +110,7 @@ for ph in rest $MINUTES; do
 				(.deflation_mmhg_s - 5 | fabs) < 1' <<<"$r" >/dev/null || bad="$bad $ph/$s=$v"
 	done
 done
-check "18 readings, each once, from cuff-modbus, within -$LO..+$HI mmHg of the truth, with its interval and rate${bad:+ (not:$bad)}" test -z "$bad"
+check "12 readings, each once, from cuff-modbus, within -$LO..+$HI mmHg of the truth, with its interval and rate${bad:+ (not:$bad)}" test -z "$bad"
 check "the series' operator is recorded (bob started the test; the series came over the socket)" \
 	test "$(jq '[.pressures[] | select(.operator == null or .operator == "")] | length' <<<"$REC")" = 0
 check "no reading was typed" test "$(jq '[.pressures[] | select(.source == "manual")] | length' <<<"$REC")" = 0
@@ -139,7 +139,7 @@ done
 
 # ---- what crossed the cuff's wire
 check "every cycle was vented by the daemon, none by the cuff's own watchdog or limit" \
-	test "$(log_count 'event cuff-vent command')" -ge 18 -a "$(log_count 'event cuff-vent (watchdog|time-limit)')" = 0
-check "the simulated foot switch pressed 18 times at a signal back" test "$(log_count 'event cuff-footswitch site=')" = 18
+	test "$(log_count 'event cuff-vent command')" -ge 12 -a "$(log_count 'event cuff-vent (watchdog|time-limit)')" = 0
+check "the simulated foot switch pressed 12 times at a signal back" test "$(log_count 'event cuff-footswitch site=')" = 12
 check "treadsim's cuff is down at the end" test "$(sim_cuff mode)" = idle
 finish

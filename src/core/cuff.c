@@ -176,15 +176,21 @@ enum tl_cuff_action tl_cuff_cycle_start(struct tl_cuff_cycle *c, int64_t now_ms)
 static enum tl_cuff_action limits(struct tl_cuff_cycle *c, int64_t now_ms)
 {
 	char why[160];
-	if (c->above_since_ms >= 0 && now_ms - c->above_since_ms > c->cfg.max_above_venous_ms) {
-		if (c->state == TL_CUFF_VENTING) {
+	if (c->state == TL_CUFF_VENTING) {
+		/* already venting: the vent has the same time again to bring the cuff down (the
+		 * limit that ordered it must not be reported again as the vent's failure) */
+		if (c->above_since_ms >= 0 && !c->vent_failed &&
+		    now_ms - c->state_ms > c->cfg.max_above_venous_ms) {
 			c->vent_failed = true;
 			snprintf(why, sizeof why, "venting has not brought the cuff below %g mmHg "
 				 "within %d s", c->cfg.venous_mmhg, c->cfg.max_above_venous_ms / 1000);
-		} else {
-			snprintf(why, sizeof why, "the cuff was above %g mmHg for more than %d s",
-				 c->cfg.venous_mmhg, c->cfg.max_above_venous_ms / 1000);
+			return vent(c, now_ms, why);
 		}
+		return TL_CUFF_DO_NOTHING;
+	}
+	if (c->above_since_ms >= 0 && now_ms - c->above_since_ms > c->cfg.max_above_venous_ms) {
+		snprintf(why, sizeof why, "the cuff was above %g mmHg for more than %d s",
+			 c->cfg.venous_mmhg, c->cfg.max_above_venous_ms / 1000);
 		return vent(c, now_ms, why);
 	}
 	if (c->state == TL_CUFF_INFLATING && now_ms - c->state_ms > c->cfg.inflate_limit_ms) {
