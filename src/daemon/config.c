@@ -738,12 +738,14 @@ int tl_config_validate(const struct tl_config *c, const char *path, struct tl_er
 			   "(driver = %s)", path, names);
 		return -1;
 	}
+	/* the cuff's safety limits are refused even with no source set (a file that names
+	 * one later must not carry a ceiling above 300 mmHg unnoticed) */
+	struct tl_err e;
+	if (tl_cuff_cycle_cfg_check(&c->cuff_cycle, &e)) {
+		tl_err_set(err, "%s: [cuff] %s", path, e.msg);
+		return -1;
+	}
 	if (c->cuff_source[0]) {
-		struct tl_err e;
-		if (tl_cuff_cycle_cfg_check(&c->cuff_cycle, &e)) {
-			tl_err_set(err, "%s: [cuff] %s", path, e.msg);
-			return -1;
-		}
 		if (tl_cuff_opts_check(c->cuff_ops, &c->cuff_opts, why, sizeof why)) {
 			tl_err_set(err, "%s: [cuff] source = %s %s", path, c->cuff_source, why);
 			return -1;

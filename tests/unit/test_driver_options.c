@@ -228,6 +228,10 @@ static void the_cuff_section(void **state)
 		if (!strstr(err.msg, refused[i].why))
 			fail_msg("%s: '%s' does not say '%s'", refused[i].line, err.msg, refused[i].why);
 	}
+	/* with no source too */
+	assert_int_equal(load(&c, "[cuff]\nsource = none\nceiling_mmhg = 320\n", &err), 0);
+	assert_int_equal(tl_config_validate(&c, "x.conf", &err), -1);
+	assert_non_null(strstr(err.msg, "ceiling 320 mmHg is outside 15 to 300 mmHg"));
 	snprintf(text, sizeof text, "%ssample_ms = 300\nmax_gap_ms = 500\n", base);
 	assert_int_equal(load(&c, text, &err), 0);
 	assert_int_equal(tl_config_validate(&c, "x.conf", &err), -1);
