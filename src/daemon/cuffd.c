@@ -128,9 +128,12 @@ static void say(struct tl_cuffd *k, const char *fmt, ...)
 
 static void set_error(struct tl_cuffd *k, const char *msg)
 {
+	/* cut to what status holds (a source's message may be longer) */
+	size_t n = strnlen(msg, sizeof k->error - 1);
 	pthread_mutex_lock(&k->mu);
-	bool changed = strcmp(k->error, msg) != 0;
-	snprintf(k->error, sizeof k->error, "%s", msg);
+	bool changed = strncmp(k->error, msg, sizeof k->error) != 0;
+	memcpy(k->error, msg, n);
+	k->error[n] = '\0';
 	pthread_mutex_unlock(&k->mu);
 	if (changed && *msg)
 		TL_WARNING("cuff: %s", msg);
