@@ -51,13 +51,14 @@ write_config "$WORK/d.conf" "[treadmill]" "driver = sim" \
 	"sites = $(tr ' ' ',' <<<"$SITES")" "ceiling_mmhg = 170" "deflate_mmhg_s = $RATE"
 start_daemon "$WORK/d.conf"
 
-# cuff_until JQ [TIMEOUT_S]: polls the cuff's status until the jq test holds.
+# cuff_until JQ [TIMEOUT_S]: blocks until a status of the live stream has a cuff for which
+# the jq test holds (the daemon publishes its status, the cuff's with it, every tick).
 cuff_until() {
-	local expr=$1 limit=${2:-60} i
-	for ((i = 0; i < limit * 10; i++)); do
-		[ "$("$T" cuff --json 2>/dev/null | jq -r "$expr")" = true ] && return 0
-		sleep 0.1
-	done
+	local expr=$1 limit=${2:-60}
+	{ timeout "$limit" "$T" watch --json || true; } |
+		{ jq --unbuffered -r "if ((.status.cuff? // null) as \$c | \$c != null and
+			(\$c | try ($expr) catch false)) then \"hit\" else \"-\" end" 2>/dev/null || true; } |
+		grep -m1 -q '^hit$' && return 0
 	say "     the cuff never reached $expr: $("$T" cuff --json | jq -c .)"
 	return 1
 }

@@ -56,13 +56,12 @@ check "treadsim is ready ($line)" test "$line" = ready
 [ "$line" = ready ] || { cat sim.err >&2; finish; exit 1; }
 start_daemon cuff.conf
 
+# The daemon's live stream (its status, the cuff's with it, every tick) until the cuff
+# is connected.
 connected() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		[ "$("$T" cuff --json | jq -r .connected)" = true ] && return 0
-		sleep 0.1
-	done
-	return 1
+	{ timeout 30 "$T" watch --json || true; } |
+		{ jq --unbuffered -r 'if .status.cuff.connected? == true then "hit" else "-" end' \
+			2>/dev/null || true; } | grep -m1 -q '^hit$'
 }
 check "the daemon reaches the cuff" connected
 id=$("$T" start --protocol gardner-skinner --patient CUFF001)
