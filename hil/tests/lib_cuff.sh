@@ -29,19 +29,7 @@ cuff_post() {
 	api POST "/v1/cuff/$1" "${2:-{\}}"
 }
 
-# wait_cuff JQ [TIMEOUT_S]: blocks until a status of the live stream ({"status": ...})
-# has a "cuff" for which the jq expression (on the cuff's object) is true.
-wait_cuff() {
-	local expr=$1 limit=${2:-60}
-	# jq answers every record, so it (and the watcher) end once grep has its match.
-	# (pipefail: the watcher's and jq's SIGPIPE are not failures; grep's answer is.)
-	{ timeout "$limit" "$T" watch --json || true; } |
-		{ jq --unbuffered -r "if ((.status.cuff? // null) as \$c | \$c != null and
-			(\$c | try ($expr) catch false)) then \"hit\" else \"-\" end" 2>/dev/null || true; } |
-		grep -m1 -q '^hit$' && return 0
-	say "     cuff now: $(cuff_json -c .)"
-	return 1
-}
+# wait_cuff JQ [TIMEOUT_S]: tests/integration/lib.sh.
 
 # wait_log_n PATTERN N [TIMEOUT_S]: blocks until treadsim's log (from its beginning) has
 # N lines matching the extended regular expression; prints the Nth.

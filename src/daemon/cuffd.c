@@ -688,10 +688,8 @@ static void *run(void *arg)
 		if (poll(p, 2, (int)wait) > 0 && (p[0].revents & POLLIN))
 			drain_efd(k->efd);
 	}
-	/* exit: down, then closed (close vents once more) */
+	/* exit: closed, and close() vents a source that can inflate (cuff_source.h) */
 	if (k->open) {
-		if (k->can_inflate)
-			do_vent(k, now_ms(k));
 		tl_cuff_close(&k->src);
 		k->open = false;
 	}

@@ -128,3 +128,18 @@ expect() {
 
 # near A B TOL: |A - B| <= TOL
 near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
+
+# wait_cuff JQ [TIMEOUT_S]: blocks until a status of the daemon's live stream has a
+# "cuff" for which the jq expression (on the cuff's object) is true; the daemon publishes
+# its status, the cuff's with it, every tick.
+wait_cuff() {
+	local expr=$1 limit=${2:-60}
+	# jq answers every record, so it (and the watcher) end once grep has its match.
+	# (pipefail: the watcher's and jq's SIGPIPE are not failures; grep's answer is.)
+	{ timeout "$limit" "$T" watch --json || true; } |
+		{ jq --unbuffered -r "if ((.status.cuff? // null) as \$c | \$c != null and
+			(\$c | try ($expr) catch false)) then \"hit\" else \"-\" end" 2>/dev/null || true; } |
+		grep -m1 -q '^hit$' && return 0
+	say "     the cuff never reached $expr: $("$T" cuff --json 2>&1 | jq -c . 2>/dev/null)"
+	return 1
+}

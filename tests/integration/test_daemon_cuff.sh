@@ -51,20 +51,8 @@ write_config "$WORK/d.conf" "[treadmill]" "driver = sim" \
 	"sites = $(tr ' ' ',' <<<"$SITES")" "ceiling_mmhg = 170" "deflate_mmhg_s = $RATE"
 start_daemon "$WORK/d.conf"
 
-# cuff_until JQ [TIMEOUT_S]: blocks until a status of the live stream has a cuff for which
-# the jq test holds (the daemon publishes its status, the cuff's with it, every tick).
-cuff_until() {
-	local expr=$1 limit=${2:-60}
-	{ timeout "$limit" "$T" watch --json || true; } |
-		{ jq --unbuffered -r "if ((.status.cuff? // null) as \$c | \$c != null and
-			(\$c | try ($expr) catch false)) then \"hit\" else \"-\" end" 2>/dev/null || true; } |
-		grep -m1 -q '^hit$' && return 0
-	say "     the cuff never reached $expr: $("$T" cuff --json | jq -c .)"
-	return 1
-}
-
 check "GET /v1/cuff: the configured source" expect 200 '"source": *"cuff-modbus"' GET /v1/cuff
-check "the cuff is connected and can inflate" cuff_until '.connected and .can_inflate' 30
+check "the cuff is connected and can inflate" wait_cuff '.connected and .can_inflate' 30
 check "the status carries the cuff" test "$("$T" status --json | jq -r .cuff.source)" = cuff-modbus
 check "no series at first" test "$("$T" cuff --json | jq -r .series)" = null
 
@@ -96,7 +84,7 @@ for site in $SITES; do
 		check "a site not in [cuff] sites: 400" \
 			expect 400 'site' POST /v1/cuff/site '{"site": "dp-left"}'
 	else
-		check "the series moved on to $site" cuff_until ".series.site == \"$site\" and .state == \"idle\""
+		check "the series moved on to $site" wait_cuff ".series.site == \"$site\" and .state == \"idle\""
 		if [ "$site" = pt-left ]; then
 			# the last site through the watch: it prints the reading and ends with the series
 			timeout 120 "$T" cuff watch >"$WORK/watch.out" 2>&1 &
@@ -105,7 +93,7 @@ for site in $SITES; do
 		check "treadlab cuff inflate at $site" bash -c "'$T' cuff inflate >/dev/null"
 	fi
 	n=$((n + 1))
-	check "$site recorded by the foot switch" cuff_until "(.last.recorded // 0) == $n and .last.site == \"$site\"" 120
+	check "$site recorded by the foot switch" wait_cuff "(.last.recorded // 0) == $n and .last.site == \"$site\"" 120
 done
 wrc=0
 wait "$WATCH" || wrc=$?
@@ -165,17 +153,17 @@ check "the walk ends" wait_for '"state":"(stopping|recovery)"' 60
 simctl cuff-phase=1 >/dev/null
 simctl cuff-site=brachial-right >/dev/null
 check "treadlab cuff series $id post 1" bash -c "'$T' cuff series $id post 1 >/dev/null"
-check "brachial-right at minute 1 recorded by the foot switch" cuff_until '(.last.recorded // 0) == 5 and .last.phase == "post"' 120
+check "brachial-right at minute 1 recorded by the foot switch" wait_cuff '(.last.recorded // 0) == 5 and .last.phase == "post"' 120
 rec=$("$T" show "$id" --json)
 v=$(j '.pressures[] | select(.phase == "post" and .minute == 1 and .site == "brachial-right") | .mmhg')
 check "minute 1: $v mmHg within $TOL of the true $(truth brachial-right 3)" near "$v" "$(truth brachial-right 3)" "$TOL"
-check "the series moved on to pt-right" cuff_until '.series.site == "pt-right" and .state == "idle"'
+check "the series moved on to pt-right" wait_cuff '.series.site == "pt-right" and .state == "idle"'
 simctl cuff-site=pt-right >/dev/null
 vents=$("$T" cuff --json | jq .vents)
 "$T" cuff inflate >/dev/null
-check "inflated above 60 mmHg" cuff_until '.mmhg > 60' 30
+check "inflated above 60 mmHg" wait_cuff '.mmhg > 60' 30
 check "treadlab cuff vent" bash -c "'$T' cuff vent >/dev/null"
-check "the vent is counted and the cuff comes down" cuff_until "(.vents > $vents) and (.state == \"idle\")" 60
+check "the vent is counted and the cuff comes down" wait_cuff "(.vents > $vents) and (.state == \"idle\")" 60
 check "the series stays at its site" test "$("$T" cuff --json | jq -r .series.site)" = pt-right
 check "treadlab cuff end: no series" bash -c "'$T' cuff end --json | jq -e '.series == null' >/dev/null"
 check "mark after the end: 409" expect 409 '.' POST /v1/cuff/mark '{}'

@@ -56,14 +56,7 @@ check "treadsim is ready ($line)" test "$line" = ready
 [ "$line" = ready ] || { cat sim.err >&2; finish; exit 1; }
 start_daemon cuff.conf
 
-# The daemon's live stream (its status, the cuff's with it, every tick) until the cuff
-# is connected.
-connected() {
-	{ timeout 30 "$T" watch --json || true; } |
-		{ jq --unbuffered -r 'if .status.cuff.connected? == true then "hit" else "-" end' \
-			2>/dev/null || true; } | grep -m1 -q '^hit$'
-}
-check "the daemon reaches the cuff" connected
+check "the daemon reaches the cuff" wait_cuff '.connected' 30
 id=$("$T" start --protocol gardner-skinner --patient CUFF001)
 check "the test starts ($id)" test "$id" = 1
 
