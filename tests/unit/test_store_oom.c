@@ -22,9 +22,11 @@
 static sqlite3_mem_methods real_mem;
 static int oom_countdown; /* 0: off */
 static int oom_fired;
+static int oom_calls; /* every allocation through the counter, failing or not */
 
 static bool oom_now(void)
 {
+	oom_calls++;
 	if (oom_countdown == 0 || --oom_countdown > 0)
 		return false;
 	oom_fired++;
@@ -147,17 +149,31 @@ static void assert_clear_oom(int n, const char *what, const char *msg)
 		fail_msg("N=%d: %s: unclear message '%s'", n, what, msg);
 }
 
-/* Opening a new file makes the schema: some 3000 allocations, nearly all inside SQLite's
- * parser, where one failure is much like the next. Every N up to 200, then every 7th. */
+/* Opening a new file makes the schema: some 20000 allocations (counted first), nearly all
+ * inside SQLite's parser, where one failure is much like the next. Every N up to 200, then
+ * every 11th, and the last ones (the newest migrations) each; the loop must end with an
+ * open that no longer reaches the failing allocation (a fixed bound once stopped short of
+ * the last migrations as the schema grew). */
 static void opening_under_oom_leaves_a_usable_file(void **state)
 {
 	struct fx *f = *state;
+	struct tl_err err = {""};
+	oom_calls = 0;
+	struct tl_store *st = tl_store_open(f->path, &err);
+	if (!st)
+		fail_msg("%s", err.msg);
+	tl_store_close(st);
+	const int total = oom_calls;
+	fx_remove_dir(f->dir);
+	assert_int_equal(mkdir(f->dir, 0700), 0);
+
 	int n, failures = 0;
-	for (n = 1; n < 20000; n += n < 200 ? 1 : 7) {
-		struct tl_err err = {""};
+	bool finished = false;
+	for (n = 1; n <= total + 1; n += n < 200 || n > total - 200 ? 1 : 11) {
+		err.msg[0] = '\0';
 		oom_fired = 0;
 		oom_countdown = n;
-		struct tl_store *st = tl_store_open(f->path, &err);
+		st = tl_store_open(f->path, &err);
 		bool reached = oom_fired != 0;
 		oom_countdown = 0;
 		if (!st) {
@@ -169,10 +185,13 @@ static void opening_under_oom_leaves_a_usable_file(void **state)
 		assert_file(f->path, S_OPEN);
 		fx_remove_dir(f->dir);
 		assert_int_equal(mkdir(f->dir, 0700), 0);
-		if (!reached)
+		if (!reached) {
+			finished = true;
 			break;
+		}
 	}
-	print_message("open: N = 1..%d, %d failed\n", n, failures);
+	print_message("open: %d allocations, N = 1..%d, %d failed\n", total, n, failures);
+	assert_true(finished);
 	assert_true(failures > 100);
 }
 
