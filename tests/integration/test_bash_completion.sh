@@ -71,6 +71,13 @@ check "user add NAME --role: the roles the store accepts" same roles \
 	"$(lines admin physician technician)" "$(completions user add amy --role "")"
 check "user list options" same user-list "$(lines --cacert --json --socket --token-file --url)" \
 	"$(completions user list --)"
+check "cuff: its subcommands" same cuff "$(lines --json end inflate mark series site vent watch)" \
+	"$(completions cuff "")"
+check "cuff series TEST: the phases" same cuff-phase "$(lines post rest)" \
+	"$(completions cuff series 1 "")"
+check "cuff site: every site" same cuff-site "$(lines $sites)" "$(completions cuff site "")"
+check "cuff mark options" same cuff-mark \
+	"$(lines --cacert --json --operator --socket --token-file --url)" "$(completions cuff mark --)"
 check "an offline command is not offered the socket" same dry-opts \
 	"$(lines --json --max-at --onset-at)" "$(completions dry-run gardner-skinner --)"
 finish
