@@ -249,6 +249,97 @@ static void print_history(json_t *h)
 	}
 }
 
+static const char *str_or(json_t *o, const char *key, const char *dflt)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	return v && *v ? v : dflt;
+}
+
+/* The patient's demographics and the order, where the record has them. */
+static void print_patient(json_t *t)
+{
+	json_t *d = json_object_get(t, "demographics");
+	bool known = false;
+	static const char *const keys[] = {"family", "given", "birth_date", "sex"};
+	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+		known = known || json_is_string(json_object_get(d, keys[k]));
+	if (known)
+		printf("patient %s (%s): %s, %s; born %s; sex %s\n", str_or(d, "mrn", "?"),
+		       str_or(d, "assigning_authority", "no authority"), str_or(d, "family", "-"),
+		       str_or(d, "given", "-"), str_or(d, "birth_date", "-"), str_or(d, "sex", "-"));
+	json_t *o = json_object_get(t, "order");
+	json_t *ph = json_object_get(o, "ordering_physician");
+	if (json_is_string(json_object_get(o, "accession")) || json_is_string(json_object_get(ph, "id"))) {
+		printf("order %s, ordering physician %s (%s, %s)\n", str_or(o, "accession", "-"),
+		       str_or(ph, "id", "-"), str_or(ph, "family", "-"), str_or(ph, "given", "-"));
+	}
+}
+
+/* Every pressure as recorded (a correction is a later line for the same site and time). */
+static void print_pressures(json_t *t)
+{
+	json_t *ps = json_object_get(t, "pressures");
+	if (!json_array_size(ps))
+		return;
+	printf("\npressures\n");
+	size_t i;
+	json_t *p;
+	json_array_foreach(ps, i, p) {
+		char when[24];
+		json_t *m = json_object_get(p, "minute");
+		if (json_is_number(m))
+			snprintf(when, sizeof when, "post %g min", json_number_value(m));
+		else
+			snprintf(when, sizeof when, "%s", str_or(p, "phase", "?"));
+		char value[32];
+		if (json_is_true(json_object_get(p, "noncompressible")))
+			snprintf(value, sizeof value, "noncompressible");
+		else if (num(p, "mmhg") == 0)
+			snprintf(value, sizeof value, "0 (no signal)");
+		else
+			snprintf(value, sizeof value, "%.0f mmHg", num(p, "mmhg"));
+		printf("  %-13s %-15s %-16s %-12s %s\n", when, str_or(p, "site", "?"), value,
+		       str_or(p, "source", "manual"), str_or(p, "operator", "-"));
+	}
+}
+
+/* The ABI of each leg, at rest and after exercise, and the classification: red flags
+ * first, then the category. */
+static void print_result(json_t *t)
+{
+	json_t *abi = json_object_get(json_object_get(t, "abi"), "abi");
+	static const char *const sides[] = {"right", "left"};
+	bool any = false;
+	for (int k = 0; k < 2; k++) {
+		json_t *leg = json_object_get(abi, sides[k]);
+		if (!json_is_object(leg))
+			continue;
+		if (!any)
+			printf("\nABI\n");
+		any = true;
+		json_t *rest = json_object_get(leg, "rest");
+		if (json_is_number(rest))
+			printf("  %-6s rest %.2f (%s)", sides[k], json_number_value(rest),
+			       str_or(leg, "rest_category", "-"));
+		else
+			printf("  %-6s rest -", sides[k]);
+		size_t i;
+		json_t *p;
+		json_array_foreach(json_object_get(leg, "post"), i, p)
+			printf(", %g min %.2f", num(p, "minute"), num(p, "abi"));
+		printf("\n");
+	}
+	json_t *c = json_object_get(t, "classification");
+	if (!json_is_object(c))
+		return;
+	printf("\n");
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(c, "red_flags"), i, f)
+		printf("RED FLAG %s: %s\n", str_or(f, "code", "?"), str_or(f, "reason", ""));
+	printf("category %s\n", str_or(c, "category", "-"));
+}
+
 static void print_test(json_t *t)
 {
 	printf("test %lld: patient %s, protocol %s, operator %s\n",
@@ -256,6 +347,7 @@ static void print_test(json_t *t)
 	       json_string_value(json_object_get(t, "patient")),
 	       json_string_value(json_object_get(t, "protocol")),
 	       json_string_value(json_object_get(t, "operator")));
+	print_patient(t);
 	const char *er = json_string_value(json_object_get(t, "end_reason"));
 	const char *ended = json_string_value(json_object_get(t, "ended_at"));
 	printf("state %s%s%s%s, started %s, ended %s\n", json_string_value(json_object_get(t, "state")),
@@ -279,6 +371,12 @@ static void print_test(json_t *t)
 		       json_string_value(json_object_get(e, "kind")),
 		       json_string_value(json_object_get(e, "source")), d ? d : "");
 	}
+	print_pressures(t);
+	print_result(t);
+	json_t *sig = json_object_get(t, "signature");
+	if (json_is_object(sig))
+		printf("\nsigned by %s at %s\n", str_or(sig, "signed_by", "?"),
+		       str_or(sig, "signed_at", "?"));
 	print_history(json_object_get(t, "history"));
 }
 

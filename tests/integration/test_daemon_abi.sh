@@ -30,6 +30,10 @@ check "the walk's COT is in the findings" test "$(j '[.classification.findings[]
 check "pressures stored with operator" test "$(j '[.pressures[] | select(.operator=="technician")] | length')" = 10
 check "findings stored with operator" test "$(j .findings_operator)" = bob
 check "reminder events recorded" test "$(j '[.events[] | select(.kind=="reminder")] | length > 0')" = true
+txt=$("$T" show "$id")
+check "show: the pressures, each with its source" grep -Eq '^  post 1 min +pt-left +62 mmHg +manual +technician$' <<<"$txt"
+check "show: the ABI of each leg, rest and after exercise" grep -Eq '^  left +rest 0\.70 \(abnormal\), 1 min 0\.41$' <<<"$txt"
+check "show: the category" grep -qx 'category vascular' <<<"$txt"
 
 # A correction changes the result: the later reading of a site wins.
 "$T" pressure "$id" --phase post --minute 1 --site pt-left --mmhg 140 >/dev/null

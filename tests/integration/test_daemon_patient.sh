@@ -67,6 +67,9 @@ check "the record's demographics, exactly these keys" has '(.demographics | keys
 check "the record's order, exactly these keys" has '(.order | keys) == ["accession","ordering_physician"]
 	and (.order.ordering_physician | keys) == ["family","given","id"] and .order.accession == "ACC-42" and
 	.order.ordering_physician == {"id":"P7","family":"Quinn","given":"Mia"}' "$rec"
+txt=$("$T" show "$id")
+check "show: the patient's demographics" grep -qx 'patient PAT01 (HOSP): Roe, -; born 1950-03-01; sex female' <<<"$txt"
+check "show: the order" grep -qx 'order ACC-42, ordering physician P7 (Quinn, Mia)' <<<"$txt"
 check "a test of a patient without demographics has them all null" bash -c "
 	id2=\$('$T' start --protocol gardner-skinner --patient PAT02); '$T' estop >/dev/null
 	'$T' show \$id2 --json | jq -e '.demographics == {\"mrn\":\"PAT02\",\"assigning_authority\":null,\"family\":null,\"given\":null,\"birth_date\":null,\"sex\":null}
