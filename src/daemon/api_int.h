@@ -135,6 +135,15 @@ struct tl_api_request {
 typedef enum MHD_Result (*tl_api_handler)(struct tl_api *api, struct MHD_Connection *c,
 					  struct tl_api_request *rq);
 
+/* Who may call a route that changes something from a login session (api_session.c;
+ * without a session the token or the socket is the whole check). */
+enum tl_api_who {
+	TL_WHO_RECORDER, /* a technician or an admin: runs tests and records what is measured */
+	TL_WHO_ANYONE,   /* anyone logged in: it only lets something down (the cuff's vent) */
+	TL_WHO_HANDLER,  /* the handler checks the role itself (signing, accounts, log in/out) */
+};
+/* api_route.c: who may call url with method (TL_WHO_RECORDER for a path no route has). */
+enum tl_api_who tl_api_route_who(const char *url, const char *method);
 /* api_route.c: finds the handler of url and method and runs it, or answers 404/405. */
 enum MHD_Result tl_api_route(struct tl_api *api, struct MHD_Connection *c, const char *url,
 			     const char *method, struct tl_api_request *rq);

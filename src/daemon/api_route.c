@@ -11,55 +11,56 @@ struct route {
 	const char *method;
 	tl_api_handler handler;
 	int arg;            /* handed to the handler as rq->arg */
+	enum tl_api_who who; /* who may call it from a login session */
 };
 
 /* A path with more than one method lists them in the order its 405 names them. */
 static const struct route routes[] = {
-	{"/v1/status", "GET", tl_api_get_status, 0},
-	{"/v1/events", "GET", tl_api_events, 0},
-	{"/v1/protocols", "GET", tl_api_get_protocols, 0},
-	{"/v1/protocols/{name}", "GET", tl_api_get_protocol, 0},
-	{"/v1/metrics", "GET", tl_api_get_metrics, 0},
-	{"/v1/tests", "GET", tl_api_get_tests, 0},
-	{"/v1/tests", "POST", tl_api_cmd_start, 0},
-	{"/v1/tests/{id}", "GET", tl_api_get_test, 0},
-	{"/v1/tests/{id}/pressures", "POST", tl_api_add_pressure, 0},
-	{"/v1/tests/{id}/findings", "PUT", tl_api_set_findings, 0},
-	{"/v1/tests/{id}/order", "PUT", tl_api_put_order, 0},
-	{"/v1/patients/{mrn}", "GET", tl_api_get_patient, 0},
-	{"/v1/patients/{mrn}", "PUT", tl_api_put_patient, 0},
-	{"/v1/tests/{id}/report.pdf", "GET", tl_api_get_report, 0},
-	{"/v1/tests/{id}/sign", "POST", tl_api_sign_report, 0},
-	{"/v1/tests/{id}/hl7", "GET", tl_api_get_hl7, 0},
-	{"/v1/tests/{id}/fhir", "GET", tl_api_get_fhir, 0},
-	{"/v1/export.csv", "GET", tl_api_get_export, 0},
-	{"/v1/tests/{id}/send", "POST", tl_api_outbox_send, 0},
-	{"/v1/outbox", "GET", tl_api_get_outbox, 0},
-	{"/v1/outbox/{id}", "GET", tl_api_get_outbox_msg, 0},
-	{"/v1/outbox/{id}/retry", "POST", tl_api_outbox_act, 0},
-	{"/v1/outbox/{id}/cancel", "POST", tl_api_outbox_act, 1},
-	{"/v1/cuff", "GET", tl_api_get_cuff, 0},
-	{"/v1/cuff/series", "POST", tl_api_cuff_act, TL_CUFFD_SERIES},
-	{"/v1/cuff/site", "POST", tl_api_cuff_act, TL_CUFFD_SITE},
-	{"/v1/cuff/inflate", "POST", tl_api_cuff_act, TL_CUFFD_INFLATE},
-	{"/v1/cuff/mark", "POST", tl_api_cuff_act, TL_CUFFD_MARK},
-	{"/v1/cuff/vent", "POST", tl_api_cuff_act, TL_CUFFD_VENT},
-	{"/v1/cuff/end", "POST", tl_api_cuff_act, TL_CUFFD_END},
-	{"/v1/onset", "POST", tl_api_cmd_simple, CMD_ONSET},
-	{"/v1/max", "POST", tl_api_cmd_simple, CMD_MAX},
-	{"/v1/relief", "POST", tl_api_cmd_simple, CMD_RELIEF},
-	{"/v1/stop", "POST", tl_api_cmd_simple, CMD_STOP},
+	{"/v1/status", "GET", tl_api_get_status, 0, TL_WHO_ANYONE},
+	{"/v1/events", "GET", tl_api_events, 0, TL_WHO_ANYONE},
+	{"/v1/protocols", "GET", tl_api_get_protocols, 0, TL_WHO_ANYONE},
+	{"/v1/protocols/{name}", "GET", tl_api_get_protocol, 0, TL_WHO_ANYONE},
+	{"/v1/metrics", "GET", tl_api_get_metrics, 0, TL_WHO_ANYONE},
+	{"/v1/tests", "GET", tl_api_get_tests, 0, TL_WHO_ANYONE},
+	{"/v1/tests", "POST", tl_api_cmd_start, 0, TL_WHO_RECORDER},
+	{"/v1/tests/{id}", "GET", tl_api_get_test, 0, TL_WHO_ANYONE},
+	{"/v1/tests/{id}/pressures", "POST", tl_api_add_pressure, 0, TL_WHO_RECORDER},
+	{"/v1/tests/{id}/findings", "PUT", tl_api_set_findings, 0, TL_WHO_RECORDER},
+	{"/v1/tests/{id}/order", "PUT", tl_api_put_order, 0, TL_WHO_RECORDER},
+	{"/v1/patients/{mrn}", "GET", tl_api_get_patient, 0, TL_WHO_ANYONE},
+	{"/v1/patients/{mrn}", "PUT", tl_api_put_patient, 0, TL_WHO_RECORDER},
+	{"/v1/tests/{id}/report.pdf", "GET", tl_api_get_report, 0, TL_WHO_ANYONE},
+	{"/v1/tests/{id}/sign", "POST", tl_api_sign_report, 0, TL_WHO_HANDLER}, /* a physician */
+	{"/v1/tests/{id}/hl7", "GET", tl_api_get_hl7, 0, TL_WHO_ANYONE},
+	{"/v1/tests/{id}/fhir", "GET", tl_api_get_fhir, 0, TL_WHO_ANYONE},
+	{"/v1/export.csv", "GET", tl_api_get_export, 0, TL_WHO_ANYONE},
+	{"/v1/tests/{id}/send", "POST", tl_api_outbox_send, 0, TL_WHO_RECORDER},
+	{"/v1/outbox", "GET", tl_api_get_outbox, 0, TL_WHO_ANYONE},
+	{"/v1/outbox/{id}", "GET", tl_api_get_outbox_msg, 0, TL_WHO_ANYONE},
+	{"/v1/outbox/{id}/retry", "POST", tl_api_outbox_act, 0, TL_WHO_RECORDER},
+	{"/v1/outbox/{id}/cancel", "POST", tl_api_outbox_act, 1, TL_WHO_RECORDER},
+	{"/v1/cuff", "GET", tl_api_get_cuff, 0, TL_WHO_ANYONE},
+	{"/v1/cuff/series", "POST", tl_api_cuff_act, TL_CUFFD_SERIES, TL_WHO_RECORDER},
+	{"/v1/cuff/site", "POST", tl_api_cuff_act, TL_CUFFD_SITE, TL_WHO_RECORDER},
+	{"/v1/cuff/inflate", "POST", tl_api_cuff_act, TL_CUFFD_INFLATE, TL_WHO_RECORDER},
+	{"/v1/cuff/mark", "POST", tl_api_cuff_act, TL_CUFFD_MARK, TL_WHO_RECORDER},
+	{"/v1/cuff/vent", "POST", tl_api_cuff_act, TL_CUFFD_VENT, TL_WHO_ANYONE},
+	{"/v1/cuff/end", "POST", tl_api_cuff_act, TL_CUFFD_END, TL_WHO_RECORDER},
+	{"/v1/onset", "POST", tl_api_cmd_simple, CMD_ONSET, TL_WHO_RECORDER},
+	{"/v1/max", "POST", tl_api_cmd_simple, CMD_MAX, TL_WHO_RECORDER},
+	{"/v1/relief", "POST", tl_api_cmd_simple, CMD_RELIEF, TL_WHO_RECORDER},
+	{"/v1/stop", "POST", tl_api_cmd_simple, CMD_STOP, TL_WHO_RECORDER},
 	/* POST /v1/estop is served before routing (api_gate.c, or tl_api_cmd_estop on a TLS
 	 * listener); this row answers the other methods */
-	{"/v1/estop", "POST", tl_api_cmd_simple, CMD_ESTOP},
-	{"/v1/finish", "POST", tl_api_cmd_simple, CMD_FINISH},
-	{"/v1/treadmill/reconnect", "POST", tl_api_cmd_simple, CMD_RECONNECT},
-	{"/v1/session", "GET", tl_api_session_get, 0},
-	{"/v1/session", "POST", tl_api_session_login, 0},
-	{"/v1/session", "DELETE", tl_api_session_logout, 0},
-	{"/v1/users", "GET", tl_api_users_list, 0},
-	{"/v1/users", "POST", tl_api_users_add, 0},
-	{"/v1/users/{name}", "PUT", tl_api_users_change, 0},
+	{"/v1/estop", "POST", tl_api_cmd_simple, CMD_ESTOP, TL_WHO_ANYONE},
+	{"/v1/finish", "POST", tl_api_cmd_simple, CMD_FINISH, TL_WHO_RECORDER},
+	{"/v1/treadmill/reconnect", "POST", tl_api_cmd_simple, CMD_RECONNECT, TL_WHO_RECORDER},
+	{"/v1/session", "GET", tl_api_session_get, 0, TL_WHO_ANYONE},
+	{"/v1/session", "POST", tl_api_session_login, 0, TL_WHO_HANDLER},
+	{"/v1/session", "DELETE", tl_api_session_logout, 0, TL_WHO_HANDLER},
+	{"/v1/users", "GET", tl_api_users_list, 0, TL_WHO_ANYONE},
+	{"/v1/users", "POST", tl_api_users_add, 0, TL_WHO_HANDLER}, /* an admin */
+	{"/v1/users/{name}", "PUT", tl_api_users_change, 0, TL_WHO_HANDLER},
 };
 
 size_t tl_api_parse_id(const char *s, int64_t *id)
@@ -109,6 +110,17 @@ static bool match(const char *path, const char *url, int64_t *id, char name[65])
 		}
 	}
 	return *url == '\0';
+}
+
+enum tl_api_who tl_api_route_who(const char *url, const char *method)
+{
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		int64_t id;
+		char name[65];
+		if (!strcmp(routes[i].method, method) && match(routes[i].path, url, &id, name))
+			return routes[i].who;
+	}
+	return TL_WHO_RECORDER;
 }
 
 enum MHD_Result tl_api_route(struct tl_api *api, struct MHD_Connection *c, const char *url,

@@ -113,14 +113,13 @@ bool tl_api_session_allowed(struct MHD_Connection *c, const struct tl_api_reques
 		return false;
 	}
 	/* Roles: a technician runs tests and records what is measured, and so may an admin
-	 * (on a small station the first account, who also manages the others); a physician
-	 * signs (that endpoint, and the accounts', check their own role). A physician's
-	 * session watches: it may stop the belt (above) and log out, nothing more. */
-	/* Venting the cuff only lets it down: like the emergency stop, anyone logged in. */
-	bool own_check = !strcmp(url, "/v1/session") || !strncmp(url, "/v1/users", 9) ||
-			 (!strncmp(url, "/v1/tests/", 10) && strstr(url, "/sign")) ||
-			 !strcmp(url, "/v1/cuff/vent");
-	if (own_check || !strcmp(rq->who.role, "technician") || !strcmp(rq->who.role, "admin"))
+	 * (on a small station the first account, who also manages the others). A physician
+	 * signs; the routes that say so check their own role (api_route.c, who). A
+	 * physician's session watches: it may stop the belt (above), vent the cuff and log
+	 * out, nothing more. */
+	enum tl_api_who who = tl_api_route_who(url, method);
+	if (who != TL_WHO_RECORDER || !strcmp(rq->who.role, "technician") ||
+	    !strcmp(rq->who.role, "admin"))
 		return true;
 	*ret = tl_api_send_error(c, 403, "'%s' is %s %s: a %s's session can watch and stop the "
 				 "belt; running a test and recording data need a technician's login",
