@@ -54,11 +54,13 @@ read_as_sent() {
 	awk 'NR == FNR { want[++n] = $0; next } k < n && $0 == want[k + 1] { k++ }
 		END { exit !(k == n) }' <(echo "$1") <(echo "$2")
 }
-# latencies_between LO HI: every reply's latency (+Nus) is within [LO, HI] us (a
-# timeout's line, whose figure is the wait, aside).
-latencies_between() {
+# latencies_at_least LO: every reply's latency (+Nus) is a figure of LO us or more (a
+# timeout's line, whose figure is the wait, aside). No upper bound: a latency is when
+# the daemon's thread read the reply, which a loaded machine delays (a sanitizer run
+# with four tests a core saw 150 ms); the timeouts themselves are the drivers' tests'.
+latencies_at_least() {
 	grep -v 'timeout: no complete reply' "$DLOG" | sed -n -E 's/.* wire: .* rx .* \+([0-9]+)us.*/\1/p' |
-		awk -v lo="$1" -v hi="$2" '{ n++ } $1 < lo || $1 > hi { bad++ } END { exit !(n > 0 && !bad) }'
+		awk -v lo="$1" '{ n++ } $1 < lo { bad++ } END { exit !(n > 0 && !bad) }'
 }
 
 say "== Trackmaster on a pty, -vv =="
@@ -79,9 +81,8 @@ check "a status poll: tx C0, rx D0 and a status byte" \
 	grep -Eq 'wire: trackmaster rx D0 3[0-3] \+[0-9]+us$' "$DLOG"
 check "the emergency stop is traced: tx A2, rx B2" \
 	bash -c "grep -q 'wire: trackmaster tx A2$' '$DLOG' && grep -Eq 'wire: trackmaster rx B2 \+[0-9]+us$' '$DLOG'"
-# At 4800 baud a character takes 2.3 ms: no reply is quicker than one; the response
-# timeout is 100 ms ([treadmill] response_timeout_ms), with some slack for a loaded machine.
-check "every reply latency is between 2 and 150 ms" latencies_between 2000 150000
+# At 4800 baud a character takes 2.3 ms: no reply is quicker than one.
+check "every reply latency is 2 ms or more (a character's time at 4800 baud)" latencies_at_least 2000
 check "stage changes are logged (debug)" grep -q 'debug: event stage at 0.0 s (protocol)' "$DLOG"
 check "every frame sent is the frame treadsim received, in order ($(frames tx trackmaster | wc -l))" \
 	same "$(frames tx trackmaster)" "$(sim_frames rx trackmaster)"
@@ -147,7 +148,7 @@ check "the reply to a status read is traced whole, with its latency" \
 	grep -Eq 'wire: modbus-tcp rx 04 (0A|0C) ([0-9A-F]{2} ){10,12}\+[0-9]+us reply PDU' "$DLOG"
 check "the write's acknowledgement is traced" \
 	grep -Eq 'wire: modbus-tcp rx 06 \+[0-9]+us write acknowledged' "$DLOG"
-check "every reply latency is under the 200 ms timeout" latencies_between 0 200000
+check "every reply's latency is traced as a figure" latencies_at_least 0
 check "every request PDU is the one treadsim received, in order ($(frames tx modbus-tcp | wc -l))" \
 	same "$(frames tx modbus-tcp)" "$(sim_frames rx modbus-tcp 7)"
 check "every register read's reply PDU is the one treadsim sent, in order" \
