@@ -43,36 +43,43 @@ static void usage(FILE *out)
 		"  --socket PATH      API Unix socket, overrides [api] socket ('' for none)\n"
 		"  --listen ADDR:PORT API on loopback TCP, overrides [api] listen\n"
 		"  --check-config     validate the configuration and exit\n"
-		"  --list-options     print every driver's configuration keys and exit\n"
+		"  --list-options     print every driver's and cuff source's keys and exit\n"
 		"  -v, --verbose      debug output (connects, retries, stages); twice (-vv): every\n"
 		"                     frame on the wire; overrides [daemon] log_level\n"
 		"  --ready-fd N       write \"ready\\n\" to file descriptor N once serving, then close it\n"
 		"  --version          print the version and exit\n");
 }
 
-/* One line per key of every driver's table, tab-separated: driver, section, key, kind,
- * default ("none"), range ("LO to HI", the words "A|B", or "-"), help. The man page
- * test reads it (tests/integration/test_man_config_keys.sh). */
-static void list_options(void)
+/* One option table's keys, a line each, tab-separated: owner (driver or cuff source),
+ * section, key, kind, default ("none"), range ("LO to HI", the words "A|B", or "-"),
+ * help. */
+static void list_table(const char *owner, const struct tl_driver_option *o)
 {
 	static const char *const kinds[] = {"text", "int", "real", "bool", "enum"};
-	for (size_t i = 0; tl_treadmill_drivers[i]; i++) {
-		const struct tl_treadmill_ops *ops = tl_treadmill_drivers[i];
-		for (const struct tl_driver_option *o = ops->options; o && o->key; o++) {
-			char range[160] = "-";
-			if (o->kind == TL_OPT_INT || o->kind == TL_OPT_REAL) {
-				snprintf(range, sizeof range, "%g to %g", o->min, o->max);
-			} else if (o->kind == TL_OPT_ENUM) {
-				size_t n = 0;
-				for (size_t k = 0; o->values[k] && n < sizeof range; k++) {
-					int w = snprintf(range + n, sizeof range - n, "%s%s", k ? "|" : "", o->values[k]);
-					n += w > 0 ? (size_t)w : 0;
-				}
+	for (; o && o->key; o++) {
+		char range[160] = "-";
+		if (o->kind == TL_OPT_INT || o->kind == TL_OPT_REAL) {
+			snprintf(range, sizeof range, "%g to %g", o->min, o->max);
+		} else if (o->kind == TL_OPT_ENUM) {
+			size_t n = 0;
+			for (size_t k = 0; o->values[k] && n < sizeof range; k++) {
+				int w = snprintf(range + n, sizeof range - n, "%s%s", k ? "|" : "", o->values[k]);
+				n += w > 0 ? (size_t)w : 0;
 			}
-			printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ops->name, o->section, o->key,
-			       kinds[o->kind], o->def ? o->def : "none", range, o->help);
 		}
+		printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", owner, o->section, o->key, kinds[o->kind],
+		       o->def ? o->def : "none", range, o->help);
 	}
+}
+
+/* Every treadmill driver's keys, then every cuff source's. The man page test reads them
+ * (tests/integration/test_man_config_keys.sh). */
+static void list_options(void)
+{
+	for (size_t i = 0; tl_treadmill_drivers[i]; i++)
+		list_table(tl_treadmill_drivers[i]->name, tl_treadmill_drivers[i]->options);
+	for (size_t i = 0; tl_cuff_sources[i]; i++)
+		list_table(tl_cuff_sources[i]->name, tl_cuff_sources[i]->options);
 }
 
 static int fail(const char *msg)

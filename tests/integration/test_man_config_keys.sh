@@ -6,9 +6,10 @@
 # The daemon's own keys are found by asking the program, not by reading the parser's
 # shape: every identifier-like string literal in src/daemon/config*.c is tried as a
 # section and as a key of each section with `treadlabd --check-config`; a key is
-# accepted when the error, if any, is not "unknown key". The drivers' keys come from
-# their option tables, printed by `treadlabd --list-options`, and are documented under
-# "## driver = NAME" in their section of the page.
+# accepted when the error, if any, is not "unknown key". The treadmill drivers' and the
+# cuff sources' keys come from their option tables, printed by `treadlabd
+# --list-options`, and are documented under "## driver = NAME" or "## source = NAME" in
+# their section of the page.
 source "$(dirname "$0")/lib.sh"
 
 PAGE="$TL_SOURCE_DIR/docs/man/treadlabd.conf.5.scd"
@@ -42,6 +43,7 @@ check "the daemon's keys were found ($(wc -l <<<"$code_keys"))" test "$(wc -l <<
 # The drivers' keys: "driver<TAB>section<TAB>key<TAB>kind<TAB>default<TAB>range<TAB>help".
 list=$("$D" --list-options)
 check "--list-options prints the drivers' tables" test "$(awk -F'\t' 'NF == 7' <<<"$list" | wc -l)" -ge 10
+check "... and the cuff sources'" test "$(awk -F'\t' 'NF == 7 && $2 == "cuff"' <<<"$list" | wc -l)" -ge 10
 drv_keys=$(awk -F'\t' '{ print $2 " " $3 " " $1 }' <<<"$list" | sort)
 all_keys=$(printf '%s\n%s\n' "$code_keys" "$drv_keys" | sort)
 
@@ -67,7 +69,7 @@ page_table() {
 	}
 	/^# \[[a-z0-9_]+\]$/ { flush(); sec = substr($2, 2, length($2) - 2); drv = ""; next }
 	/^# / { flush(); sec = ""; drv = ""; next }
-	/^## driver = [a-z_]+$/ { flush(); drv = $4; next }
+	/^## (driver|source) = [a-z_-]+$/ { flush(); drv = $4; next }
 	/^## / { flush(); sec = ""; drv = ""; next }
 	sec != "" && /^\*[a-z_]+\* = / { flush(); key = $1; gsub(/\*/, "", key); desc = ""; next }
 	key != "" && /^\t/ { sub(/^\t/, ""); desc = desc " " $0; next }
@@ -104,12 +106,14 @@ same_num_or_text() {
 		[ "$(norm "$1")" = "$(norm "$2")" ]
 	fi
 }
-# prefix DRIVER KEY: the lines a probe of DRIVER's KEY starts with: the driver and the
-# keys its rules require (device, profile) when it takes them, KEY aside.
+# prefix SECTION DRIVER KEY: the lines a probe of DRIVER's KEY starts with: the driver
+# (the cuff's source) and the keys its rules require (device, profile) when it takes
+# them, KEY aside.
 prefix() {
-	local p="[treadmill]\\ndriver = $1\\n" k
+	local p="[treadmill]\\ndriver = $2\\n" k
+	[ "$1" = cuff ] && p="[cuff]\\nsource = $2\\n"
 	for k in device profile; do
-		if [ "$k" != "$2" ] && awk -F'\t' -v d="$1" -v k="$k" '$1 == d && $2 == "treadmill" && $3 == k { f = 1 } END { exit !f }' <<<"$list"; then
+		if [ "$k" != "$3" ] && awk -F'\t' -v d="$2" -v s="$1" -v k="$k" '$1 == d && $2 == s && $3 == k { f = 1 } END { exit !f }' <<<"$list"; then
 			p+="$k = /dev/null\\n"
 		fi
 	done
@@ -128,7 +132,7 @@ while IFS=$'\t' read -r id def lo hi; do
 			check "[$s] $k ($drv): range '$lo to $hi' in the page, '$trange' in the driver's table" \
 				test "$lo to $hi" = "$trange"
 		fi
-		pre=$(prefix "$drv" "$k")
+		pre=$(prefix "$s" "$drv" "$k")
 	else
 		fdef=$(awk -F'\t' -v k="$s $k" '$1 == k { print $2 }' <<<"$conf_table")
 		check "[$s] $k: default '$def' in the page, '$fdef' in treadlabd.conf" \
