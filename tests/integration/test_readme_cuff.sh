@@ -25,7 +25,7 @@ cd "$WORK"
 section=$(awk '/^## Pressures from the cuff$/ { on = 1; next } on && /^## / { exit } on' "$README")
 says() { grep -qF -- "$1" <<<"$section"; }
 SIM_CMD='build/hil/treadsim --cuff-modbus-tcp 127.0.0.1:1502 --button-box tty-box --cuff-follow \'
-SIM_CMD2='    --cuff-inflate-mmhg-s 100 --cuff-scenario tests/data/cuff-scenario.txt \'
+SIM_CMD2='    --cuff-inflate-mmhg-s 300 --cuff-scenario tests/data/cuff-scenario.txt \'
 SIM_CMD3='    --control sim.ctl --log sim.log &'
 for line in "$SIM_CMD" "$SIM_CMD2" "$SIM_CMD3" 'build/treadlabd --config config/treadlabd-cuff-demo.conf &' \
 	'treadlab start --protocol gardner-skinner --patient CUFF001' 'treadlab cuff series 1 rest ' \
@@ -49,7 +49,7 @@ stop_sim() { [ -z "$SIM_PID" ] || { kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID"
 trap 'stop_sim; cleanup' EXIT
 mkfifo sim.out
 "$TREADSIM" --cuff-modbus-tcp "127.0.0.1:$p_cuff" --button-box tty-box --cuff-follow \
-	--cuff-inflate-mmhg-s 100 --cuff-scenario "$SCENARIO" --control sim.ctl --log sim.log >sim.out 2>sim.err &
+	--cuff-inflate-mmhg-s 300 --cuff-scenario "$SCENARIO" --control sim.ctl --log sim.log >sim.out 2>sim.err &
 SIM_PID=$!
 read -r -t 10 line <sim.out || true
 check "treadsim is ready ($line)" test "$line" = ready
