@@ -21,7 +21,7 @@ command -v socat >/dev/null || { say "SKIP: socat missing"; exit 77; }
 
 # The virtual patient: the true pressure of each site at rest and after exercise, and the
 # simulated technician's reaction to the Doppler signal (hil/README.md, The cuff). The
-# pressures the series reads lie 11 to 27 mmHg under the ceiling (CEILING below), so each
+# pressures the series reads lie 12 to 20 mmHg under the ceiling (CEILING below), so each
 # deflation is short; pt-right at minute 1 lies far under it, so that the cuff inflated
 # there is still deflating, unmarked, when the test vents it.
 REACTION_MS=250 JITTER_MS=40
@@ -30,17 +30,17 @@ seed 15
 reaction_ms $REACTION_MS
 jitter_ms $JITTER_MS
 minutes 1 3
-site brachial-right 126 134 130
-site pt-right       132  84  96
-site brachial-left  122 130 126
-site pt-left        118 110 114
+site brachial-right 126 128 127
+site pt-right       128  84  96
+site brachial-left  124 126 125
+site pt-left        120 110 114
 EOF
 truth() { # truth SITE COLUMN (2: rest, 3: minute 1)
 	awk -v s="$1" -v c="$2" '$1 == "site" && $2 == s { print $(c + 1) }' "$WORK/scenario.txt"
 }
 SITES="brachial-right pt-right brachial-left pt-left"
 RATE=5 # mmHg/s: the fastest deflation allowed, to keep the test short
-CEILING=145 # 11 above the highest pressure read (AHA 2012: inflate past the disappearance)
+CEILING=140 # 12 above the highest pressure read: 2.4 s of deflation before its crossing
 # A reading lies after the true crossing by the technician's reaction (+- jitter) at the
 # deflation rate, plus 2 mmHg for the host's share (reading the press, the samples).
 TOL=$(awk -v r=$RATE -v a=$REACTION_MS -v j=$JITTER_MS 'BEGIN { print r * (a + j) / 1000 + 2 }')

@@ -107,6 +107,12 @@ for side in right left; do
 	check "the $side resting ABI from the cuff's readings ($(j .abi.abi.$side.rest), want $want)" \
 		near "$(j .abi.abi.$side.rest)" "$want" 0.011
 done
+jqt() { jq -e "$1" >/dev/null <<<"$rec"; } # jqt TEST: the jq test holds on the record
+# The README's patient: a borderline right ABI that falls by more than 20 % after the walk.
+check "right: borderline at rest ($(j .abi.abi.right.rest_category)), a fall > 20 % at minute 1 ($(j '.abi.abi.right.post[0].fall_pct') %)" \
+	jqt '.abi.abi.right | .rest_category == "borderline" and (.criteria | index("abi_fall_gt_20pct"))'
+check "left: normal at rest ($(j .abi.abi.left.rest_category)), no fall > 20 %" \
+	jqt '.abi.abi.left | .rest_category == "normal" and (.criteria | index("abi_fall_gt_20pct") | not)'
 "$T" finish >/dev/null
 stop_daemon
 check "the daemon stops cleanly" test "$DAEMON_STATUS" = 0
