@@ -244,7 +244,8 @@ async function main() {
 	await post.click();
 	await page.locator('#cuff-series').filter({hasText: 'minute 1 after exercise'}).waitFor();
 	check('the post series\' first cell is highlighted', await page.locator('td.cuff-current #p-post1-brachial-right').count() === 1);
-	await deflatingBelow(page, CEILING - 6);
+	// 2 s into the deflation: a whole rate window (1 s) of falling samples before the press
+	await deflatingBelow(page, CEILING - 10);
 	const presses0 = Number((await simCuff()).presses);
 	await page.getByRole('button', {name: /Signal back/}).click();
 	await page.locator('#p-post1-brachial-right-src').filter({hasText: /^cuff/}).waitFor();
@@ -258,7 +259,7 @@ async function main() {
 	await page.locator('#cuff-site').filter({hasText: 'PT right'}).waitFor();
 	await until('the cuff down', async () => (await cuff()).state === 'idle');
 	await page.getByRole('button', {name: 'Inflate'}).click();
-	await deflatingBelow(page, CEILING - 6);
+	await deflatingBelow(page, CEILING - 10);
 	await page.keyboard.press('F2');
 	await page.locator('#p-post1-pt-right-src').filter({hasText: /^cuff/}).waitFor();
 	rec = await record(testId);
