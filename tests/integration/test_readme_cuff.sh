@@ -25,7 +25,7 @@ cd "$WORK"
 section=$(awk '/^## Pressures from the cuff$/ { on = 1; next } on && /^## / { exit } on' "$README")
 says() { grep -qF -- "$1" <<<"$section"; }
 SIM_CMD='build/hil/treadsim --cuff-modbus-tcp 127.0.0.1:1502 --button-box tty-box --cuff-follow \'
-SIM_CMD2='    --cuff-inflate-mmhg-s 100 --cuff-scenario tests/data/cuff-scenario.txt \'
+SIM_CMD2='    --cuff-inflate-mmhg-s 300 --cuff-scenario tests/data/cuff-scenario.txt \'
 SIM_CMD3='    --control sim.ctl --log sim.log &'
 for line in "$SIM_CMD" "$SIM_CMD2" "$SIM_CMD3" 'build/treadlabd --config config/treadlabd-cuff-demo.conf &' \
 	'treadlab start --protocol gardner-skinner --patient CUFF001' 'treadlab cuff series 1 rest ' \
@@ -49,7 +49,7 @@ stop_sim() { [ -z "$SIM_PID" ] || { kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID"
 trap 'stop_sim; cleanup' EXIT
 mkfifo sim.out
 "$TREADSIM" --cuff-modbus-tcp "127.0.0.1:$p_cuff" --button-box tty-box --cuff-follow \
-	--cuff-inflate-mmhg-s 100 --cuff-scenario "$SCENARIO" --control sim.ctl --log sim.log >sim.out 2>sim.err &
+	--cuff-inflate-mmhg-s 300 --cuff-scenario "$SCENARIO" --control sim.ctl --log sim.log >sim.out 2>sim.err &
 SIM_PID=$!
 read -r -t 10 line <sim.out || true
 check "treadsim is ready ($line)" test "$line" = ready
@@ -107,6 +107,12 @@ for side in right left; do
 	check "the $side resting ABI from the cuff's readings ($(j .abi.abi.$side.rest), want $want)" \
 		near "$(j .abi.abi.$side.rest)" "$want" 0.011
 done
+jqt() { jq -e "$1" >/dev/null <<<"$rec"; } # jqt TEST: the jq test holds on the record
+# The README's patient: a borderline right ABI that falls by more than 20 % after the walk.
+check "right: borderline at rest ($(j .abi.abi.right.rest_category)), a fall > 20 % at minute 1 ($(j '.abi.abi.right.post[0].fall_pct') %)" \
+	jqt '.abi.abi.right | .rest_category == "borderline" and (.criteria | index("abi_fall_gt_20pct"))'
+check "left: normal at rest ($(j .abi.abi.left.rest_category)), no fall > 20 %" \
+	jqt '.abi.abi.left | .rest_category == "normal" and (.criteria | index("abi_fall_gt_20pct") | not)'
 "$T" finish >/dev/null
 stop_daemon
 check "the daemon stops cleanly" test "$DAEMON_STATUS" = 0
