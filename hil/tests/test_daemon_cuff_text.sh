@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib_cuff.sh"
 
 K=10
 RATE=5        # mmHg/s: the fastest [cuff] allows
-CEILING=124
+CEILING=114
 REACTION=250
 JITTER=40
 # The true pressures 5 to 12 mmHg under the technician's ceiling: each deflation reaches
@@ -18,12 +18,12 @@ seed 12
 reaction_ms $REACTION
 jitter_ms $JITTER
 minutes 1
-site brachial-right 118 119
-site pt-right       119 112
-site dp-right       116 109
-site brachial-left  116 117
-site pt-left        114 107
-site dp-left        112 104
+site brachial-right 108 109
+site pt-right       109 102
+site dp-right       106 99
+site brachial-left  106 107
+site pt-left        104 97
+site dp-left        102 94
 EOF
 SITES=brachial-right,pt-right,dp-right,brachial-left,pt-left,dp-left
 
