@@ -16,7 +16,7 @@ CEILING=114
 # default order of sites.
 REACTION=250
 JITTER=40
-MINUTES="1"   # rest and one post-exercise series: 12 cycles, about 45 s
+MINUTES="1"   # rest and one post-exercise series: 12 cycles, under a minute
 cat >"$CUFF_SCENARIO" <<EOF
 seed 11
 reaction_ms $REACTION
