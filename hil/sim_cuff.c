@@ -623,6 +623,10 @@ int sim_cuff_control(struct sim_cuff *k, const char *line, int64_t t_us, char *m
 	} else if (!strncmp(line, "cuff-rate=", 10) && read_num(arg, 0.5, 20, &v) == 0) {
 		k->rate = v;
 		snprintf(msg, n, "ok cuff-rate %.2f", v);
+	} else if (!strncmp(line, "cuff-inflate=", 13) && read_num(arg, 1, 1000, &v) == 0) {
+		/* the pump's rate from now on: one run can have a slow pump for one cycle */
+		k->inflate_rate = v;
+		snprintf(msg, n, "ok cuff-inflate %.2f", v);
 	} else if (!strncmp(line, "cuff-garble=", 12) && read_num(arg, 0, 1000, &v) == 0) {
 		k->garble = (int)v;
 		snprintf(msg, n, "ok cuff-garble %d", k->garble);
@@ -642,7 +646,8 @@ int sim_cuff_control(struct sim_cuff *k, const char *line, int64_t t_us, char *m
 	} else {
 		*rc = -1;
 		snprintf(msg, n, "unknown cuff command '%s' (cuff-state, cuff-site=NAME, "
-			 "cuff-phase=rest|MIN, cuff-cycle[=MMHG], cuff-rate=MMHG_S, cuff-garble=N, "
+			 "cuff-phase=rest|MIN, cuff-cycle[=MMHG], cuff-rate=MMHG_S, cuff-inflate=MMHG_S, "
+			 "cuff-garble=N, "
 			 "cuff-stuck=1|0, cuff-stall=1|0, cuff-doppler=1|0)", line);
 	}
 	return 1;

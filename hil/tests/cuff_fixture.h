@@ -26,7 +26,12 @@
 #define CUFF_FAIL(...) fail_msg(__VA_ARGS__)
 #endif
 
-#define CUFF_SCENARIO TL_DEVICES_DIR "/../../tests/data/cuff-scenario.txt"
+/* The C tests' own virtual patient (not tests/data/cuff-scenario.txt, which the daemon's
+ * tests tune): pt-right at minute 3 for the benchmark, pt-left at minute 3 low enough that
+ * a test's cycle (inflate, deflate to the mark, vent) takes a few seconds. */
+#define CUFF_SCENARIO_TEXT "seed 15\nreaction_ms 250\njitter_ms 40\nminutes 1 3\n" \
+	"site brachial-right 132 158 146\nsite pt-right 138 92 108\n" \
+	"site pt-left 96 58 66\nsite dp-left 92 54 62\n"
 #define CUFF_PROFILE TL_DEVICES_DIR "/sim-cuff.profile"
 #define CUFF_MAX_SAMPLES 8192
 
@@ -37,6 +42,7 @@ struct cuff_fx {
 	char dir[64];        /* the cuff's links and port file */
 	char link[128];      /* the cuff's pty (RTU or text) */
 	char port_file[128];
+	char scenario[128];
 	char tcp[64];
 	int box_fd;          /* the button box's pty, read for '3' */
 	struct tl_cuff cuff;
@@ -70,6 +76,13 @@ static inline int cuff_sim_start(enum cuff_wire wire, const char *const *extra)
 		return -1;
 	snprintf(cfx.link, sizeof cfx.link, "%s/cuff", cfx.dir);
 	snprintf(cfx.port_file, sizeof cfx.port_file, "%s/port", cfx.dir);
+	snprintf(cfx.scenario, sizeof cfx.scenario, "%s/scenario.txt", cfx.dir);
+	FILE *sf = fopen(cfx.scenario, "w");
+	if (!sf)
+		return -1;
+	bool written = fputs(CUFF_SCENARIO_TEXT, sf) >= 0;
+	if (fclose(sf) || !written)
+		return -1;
 	const char *args[40];
 	int n = 0;
 	args[n++] = wire == CW_RTU ? "--cuff-modbus-rtu" : wire == CW_TCP ? "--cuff-modbus-tcp" : "--cuff-text";
@@ -79,7 +92,7 @@ static inline int cuff_sim_start(enum cuff_wire wire, const char *const *extra)
 		args[n++] = cfx.port_file;
 	}
 	args[n++] = "--cuff-scenario";
-	args[n++] = CUFF_SCENARIO;
+	args[n++] = cfx.scenario;
 	for (int i = 0; extra && extra[i] && n < 38; i++)
 		args[n++] = extra[i];
 	args[n] = NULL;
@@ -150,6 +163,7 @@ static inline void cuff_teardown(void)
 		sim_stop(&cfx.sim);
 	unlink(cfx.port_file);
 	unlink(cfx.link);
+	unlink(cfx.scenario);
 	if (cfx.dir[0])
 		rmdir(cfx.dir);
 }

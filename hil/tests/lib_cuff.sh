@@ -32,12 +32,19 @@ cuff_post() {
 # wait_cuff JQ [TIMEOUT_S]: tests/integration/lib.sh.
 
 # wait_log_n PATTERN N [TIMEOUT_S]: blocks until treadsim's log (from its beginning) has
-# N lines matching the extended regular expression; prints the Nth.
+# N lines matching the extended regular expression; prints the Nth. (grep, not awk:
+# mawk fills its whole input buffer before it looks, so with a quiet log, no daemon
+# polling, it saw the line only at the timeout.)
 wait_log_n() {
-	local pattern=$1 n=$2 limit=${3:-30} fd pid rc=0
+	local pattern=$1 n=$2 limit=${3:-30} fd pid rc=0 hits
 	exec {fd}< <(exec timeout "$limit" tail -n +1 -F "$SIM_LOG" 2>/dev/null)
 	pid=$!
-	awk -v p="$pattern" -v n="$n" '$0 ~ p && ++k == n { print; ok = 1; exit } END { exit !ok }' <&"$fd" || rc=$?
+	hits=$(grep -m "$n" -E -- "$pattern" <&"$fd") || true
+	if [ -n "$hits" ] && [ "$(wc -l <<<"$hits")" -eq "$n" ]; then
+		tail -n 1 <<<"$hits"
+	else
+		rc=1
+	fi
 	kill "$pid" 2>/dev/null || true
 	exec {fd}<&-
 	# what the cuff did instead

@@ -9,9 +9,12 @@ source "$(dirname "$0")/lib_cuff.sh"
 
 K=10
 # The true pressures are above the ceiling: no signal back, no press; every cycle ends
-# by a vent. A slow pump (10 mmHg/s) and a short limit: inflating to 60 mmHg takes 6 s
-# (4.5 s of it above 15 mmHg), and deflating to 15 mmHg 9 s, more than the 10 s the
-# cuff may stay above 15 mmHg, so the time limit ends a cycle left alone.
+# by a vent. A fast pump (100 mmHg/s: the cuff is up in 0.4 s) and a low ceiling (40
+# mmHg: 5 s of deflation, enough that each vent below comes well above 15 mmHg). The
+# time limit is the shortest [cuff] allows with that deflation, 5 s above 15 mmHg; for
+# its cycle the pump is slowed to 10 mmHg/s (cuff-inflate=10): 2.5 s of the inflation
+# are above 15 mmHg, so the limit ends the cycle left alone 2.5 s before its deflation
+# would be over, at about 27 mmHg.
 cat >"$CUFF_SCENARIO" <<EOF
 seed 13
 minutes 1
@@ -19,11 +22,11 @@ site brachial-right 132 150
 site pt-right       138 120
 EOF
 start_treadsim --modbus-rtu "$SIM_LINK" --button-box "$SIM_LINK2" --time-scale "$K" \
-	--cuff-modbus-rtu "$CUFF_LINK" --cuff-scenario "$CUFF_SCENARIO" --cuff-inflate-mmhg-s 10 \
+	--cuff-modbus-rtu "$CUFF_LINK" --cuff-scenario "$CUFF_SCENARIO" --cuff-inflate-mmhg-s 100 \
 	--cuff-watchdog-ms 2000
 cuff_conf "$WORK/d.conf" "$K" "[cuff]" "source = cuff-modbus" "device = $CUFF_LINK" "framing = 8N1" \
-	"profile = $CUFF_PROFILE" "sites = brachial-right,pt-right" "ceiling_mmhg = 60" \
-	"deflate_mmhg_s = 5" "max_above_venous_ms = 10000" "inflate_limit_ms = 8000" \
+	"profile = $CUFF_PROFILE" "sites = brachial-right,pt-right" "ceiling_mmhg = 40" \
+	"deflate_mmhg_s = 5" "max_above_venous_ms = 5000" "inflate_limit_ms = 5000" \
 	"response_timeout_ms = 500"
 start_daemon "$WORK/d.conf"
 check "the cuff is connected and idle" wait_cuff '.connected and .state == "idle"' 10
@@ -56,14 +59,16 @@ check "estop: the daemon vents the cuff mid-deflation ($line)" above "$(vent_pre
 check "estop: the cuff comes down" down "$idle"
 check "estop: status says why" wait_cuff '.state == "idle" and (.message | test("vented: emergency stop"))' 10
 
-# ---- the cycle's time limit (10 s above 15 mmHg), nobody pressing
+# ---- the cycle's time limit (5 s above 15 mmHg), nobody pressing; a slow pump
 idle=$(next 'event cuff-idle')
 vent=$(next 'event cuff-vent command')
+check "limit: treadsim's pump slowed to 10 mmHg/s" simctl_ok cuff-inflate=10
 check "limit: a series inflates" series
 line=$(wait_log_n 'event cuff-vent command' "$vent" 30 || true)
 check "limit: the daemon vents before the deflation is over ($line)" above "$(vent_pressure "$line")" 20
 check "limit: the cuff comes down" down "$idle"
-check "limit: status names the limit" wait_cuff '.message | test("vented: the cuff was above 15 mmHg for more than 10 s")' 10
+check "limit: status names the limit" wait_cuff '.message | test("vented: the cuff was above 15 mmHg for more than 5 s")' 10
+check "limit: the pump fast again" simctl_ok cuff-inflate=100
 check "limit: not the cuff's own limit or watchdog" test "$(log_count 'event cuff-vent (watchdog|time-limit)')" = 0
 
 # ---- the source unplugged during a deflation: the daemon cannot reach it, the cuff's
