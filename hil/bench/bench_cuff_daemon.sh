@@ -18,7 +18,7 @@
 # Run from the top of the source tree after building:
 #   hil/bench/bench_cuff_daemon.sh [--build DIR] [--scenario FILE] [--rate MMHG_S]
 # (default build/, the shipped scenario, 5 mmHg/s: [cuff] deflate_mmhg_s for the Modbus
-# cuff, cuff-rate for the gauge's technician). About 8 minutes with the shipped scenario.
+# cuff, cuff-rate for the gauge's technician). Minutes: every cycle runs in real time.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)

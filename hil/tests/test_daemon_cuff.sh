@@ -35,7 +35,8 @@ start_treadsim --modbus-rtu "$SIM_LINK" --button-box "$SIM_LINK2" --time-scale "
 	--cuff-modbus-tcp 127.0.0.1:0 --cuff-tcp-port-file "$CUFF_PORT_FILE" \
 	--cuff-scenario "$CUFF_SCENARIO" --cuff-follow --cuff-inflate-mmhg-s 300
 cuff_conf "$WORK/d.conf" "$K" "[cuff]" "source = cuff-modbus" "tcp = 127.0.0.1:$(cat "$CUFF_PORT_FILE")" \
-	"profile = $CUFF_PROFILE" "sites = $SITES" "ceiling_mmhg = $CEILING" "deflate_mmhg_s = $RATE"
+	"profile = $CUFF_PROFILE" "sites = $SITES" "ceiling_mmhg = $CEILING" "deflate_mmhg_s = $RATE" \
+	"response_timeout_ms = 500" # a sanitized run, crowded, once starved a 100 ms wait three times
 start_daemon "$WORK/d.conf"
 
 check "the cuff is connected, idle, nothing recorded" wait_cuff \

@@ -129,7 +129,7 @@ async function main() {
 		`profile = ${path.join(SRC, 'config/devices/treadsim.profile')}`, 'simulated = true',
 		'[buttons]', `box_device = ${BOX}`,
 		'[cuff]', 'source = cuff-modbus', `tcp = 127.0.0.1:${cuffPort}`,
-		`profile = ${path.join(SRC, 'config/devices/sim-cuff.profile')}`,
+		`profile = ${path.join(SRC, 'config/devices/sim-cuff.profile')}`, 'response_timeout_ms = 500',
 		`sites = ${ORDER.join(',')}`, `ceiling_mmhg = ${CEILING}`, 'deflate_mmhg_s = 5'].join('\n'));
 	daemon = d;
 	addUser('tina', 'technician', 'tina password 12');

@@ -53,7 +53,7 @@ port=$(cat "$WORK/cuff.port")
 write_config "$WORK/d.conf" "[treadmill]" "driver = sim" \
 	"[buttons]" "box_device = $SIM_LINK2" \
 	"[cuff]" "source = cuff-modbus" "tcp = 127.0.0.1:$port" \
-	"profile = $TL_SOURCE_DIR/config/devices/sim-cuff.profile" \
+	"profile = $TL_SOURCE_DIR/config/devices/sim-cuff.profile" "response_timeout_ms = 500" \
 	"sites = $(tr ' ' ',' <<<"$SITES")" "ceiling_mmhg = $CEILING" "deflate_mmhg_s = $RATE"
 start_daemon "$WORK/d.conf"
 
