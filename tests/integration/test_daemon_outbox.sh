@@ -199,6 +199,12 @@ check "sent again: refused, it is already queued (one per version)" \
 	expect 409 "already has its hl7 message of report version 1" POST "/v1/tests/$id2/send"
 
 say "== SIGKILL during an attempt: delivered once after the restart =="
+# The attempt must still be waiting for its ACK when the kill comes: a 60 s deadline here
+# (with 400 ms, a loaded sanitizer run timed the attempt out before the kill).
+stop_daemon
+sed 's/^ack_timeout_ms = 400$/ack_timeout_ms = 60000/' "$WORK/d.conf" >"$WORK/d_kill.conf"
+check "the daemon restarts with a 60 s ACK deadline" grep -qx 'ack_timeout_ms = 60000' "$WORK/d_kill.conf"
+start_daemon "$WORK/d_kill.conf"
 peer silent
 sign "$id" >/dev/null
 m6=$(last_id)
@@ -208,7 +214,7 @@ before=$(sqlite3 "$DB" "SELECT group_concat(id || ':' || state || ':' || attempt
 stop_daemon KILL
 check "it was left 'sending'" test "$(sqlite3 "$DB" "SELECT state FROM outbox WHERE id = $m6")" = sending
 peer AA
-start_daemon "$WORK/d.conf"
+start_daemon "$WORK/d_kill.conf"
 check "after the restart: delivered" wait_state "$m6" delivered
 check "the peer got it once, the same MSH-10" log_is "$c6" 1
 check "its history says it was resumed" test "$(field "$m6" '[.history[].event] | index("resumed") != null')" = true
