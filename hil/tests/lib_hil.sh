@@ -87,8 +87,21 @@ wait_frames_after() {
 	local pattern=$1 n=$2 limit=${3:-30} fd pid rc=0
 	exec {fd}< <(exec timeout "$limit" tail -n +1 -F "$SIM_LOG" 2>/dev/null)
 	pid=$!
-	awk -v p="$pattern" -v n="$n" 'found && $2 == "rx" && ++k >= n { ok = 1; exit }
-		!found && $0 ~ p { found = 1 } END { exit !ok }' <&"$fd" || rc=$?
+	# bash's read, not awk: mawk fills its whole input buffer before it looks at a line,
+	# so it saw the frames seconds late (the HIL cuff library's wait had the same flaw)
+	local line found=0 k=0 dir
+	rc=1
+	while IFS= read -r line <&"$fd"; do
+		if [ "$found" = 1 ]; then
+			read -r _ dir _ <<<"$line"
+			if [ "$dir" = rx ] && [ $((++k)) -ge "$n" ]; then
+				rc=0
+				break
+			fi
+		elif [[ $line =~ $pattern ]]; then
+			found=1
+		fi
+	done
 	kill "$pid" 2>/dev/null || true
 	exec {fd}<&-
 	return "$rc"
