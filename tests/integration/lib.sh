@@ -126,6 +126,17 @@ expect() {
 	return 1
 }
 
+# need_treadsim: the build's treadsim in TREADSIM (exported), or the test is skipped (77):
+# a build without hil/ has none.
+need_treadsim() {
+	TREADSIM=${TREADSIM:-$TL_BUILD_DIR/hil/treadsim}
+	if [ ! -x "$TREADSIM" ]; then
+		say "treadsim is not built: skipped"
+		exit 77
+	fi
+	export TREADSIM
+}
+
 # near A B TOL: |A - B| <= TOL
 near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
 

@@ -10,12 +10,7 @@
 # a post series without its minute, a mark with no series, a site not in [cuff] sites,
 # and a daemon with no cuff. No timing is asserted.
 source "$(dirname "$0")/lib.sh"
-TREADSIM=${TREADSIM:-$TL_BUILD_DIR/hil/treadsim}
-if [ ! -x "$TREADSIM" ]; then
-	say "treadsim is not built: skipped"
-	exit 77
-fi
-export TREADSIM
+need_treadsim
 source "$TL_SOURCE_DIR/hil/tests/lib_hil.sh"
 command -v socat >/dev/null || { say "SKIP: socat missing"; exit 77; }
 

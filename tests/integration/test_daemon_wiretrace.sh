@@ -5,12 +5,7 @@
 # corrupt ones show as a timeout, a retry and garbage. Without -v no frame or debug line
 # appears; [daemon] log_level = wire turns the trace on, and -v on the command line wins.
 source "$(dirname "$0")/lib.sh"
-TREADSIM=${TREADSIM:-$TL_BUILD_DIR/hil/treadsim}
-if [ ! -x "$TREADSIM" ]; then
-	say "treadsim is not built: skipped"
-	exit 77
-fi
-export TREADSIM
+need_treadsim
 source "$TL_SOURCE_DIR/hil/tests/lib_hil.sh"
 
 DLOG="$WORK/daemon.log"

@@ -5,12 +5,7 @@
 # the datagrams, and treadlabd -vv polls treadsim over Modbus TCP.
 source "$(dirname "$0")/in_namespace.sh"
 source "$(dirname "$0")/lib.sh"
-TREADSIM=${TREADSIM:-$TL_BUILD_DIR/hil/treadsim}
-if [ ! -x "$TREADSIM" ]; then
-	say "treadsim is not built: skipped"
-	exit 77
-fi
-export TREADSIM
+need_treadsim
 source "$TL_SOURCE_DIR/hil/tests/lib_hil.sh"
 if ! mkdir -p /run/systemd 2>/dev/null || ! mount -t tmpfs tmpfs /run/systemd; then
 	say "SKIP: cannot mount a private /run/systemd"

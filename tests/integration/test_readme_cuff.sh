@@ -6,11 +6,7 @@
 # error of the scenario's true pressure, and the ABI comes from them. No timing is
 # asserted.
 source "$(dirname "$0")/lib.sh"
-TREADSIM=${TREADSIM:-$TL_BUILD_DIR/hil/treadsim}
-if [ ! -x "$TREADSIM" ]; then
-	say "treadsim is not built: skipped"
-	exit 77
-fi
+need_treadsim
 # The walk-through needs treadsim's following technician (hil/README.md, The cuff).
 if ! "$TREADSIM" --help 2>&1 | grep -q -- --cuff-follow; then
 	say "SKIP: this treadsim has no --cuff-follow"
