@@ -325,8 +325,13 @@ static void print_result(json_t *t)
 			printf("  %-6s rest -", sides[k]);
 		size_t i;
 		json_t *p;
-		json_array_foreach(json_object_get(leg, "post"), i, p)
-			printf(", %g min %.2f", num(p, "minute"), num(p, "abi"));
+		json_array_foreach(json_object_get(leg, "post"), i, p) {
+			json_t *v = json_object_get(p, "abi");
+			if (json_is_number(v))
+				printf(", %g min %.2f", num(p, "minute"), json_number_value(v));
+			else
+				printf(", %g min -", num(p, "minute"));
+		}
 		printf("\n");
 	}
 	json_t *c = json_object_get(t, "classification");
