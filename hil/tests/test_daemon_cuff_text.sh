@@ -54,8 +54,13 @@ check "... said so" wait_cuff '.message | test("ignored: no series")' 10
 REC=$("$T" show "$id" --json)
 
 truth() { awk -v s="$1" '$1 == "site" && $2 == s { print $3 }' "$CUFF_SCENARIO"; }
-LO=$(awk -v r=$RATE -v a=$REACTION -v j=$JITTER 'BEGIN { print r * (a + j) / 1000 + 2 }')
-HI=$(awk -v r=$RATE -v a=$REACTION -v j=$JITTER 'BEGIN { print -r * (a - j) / 1000 + 2 }')
+# The host's share is 2 mmHg; 4 in a sanitized build, where treadsim's own loop can run
+# late on a crowded machine and its cuff's register then lags the pressure it simulates
+# (a sanitized run once read 1.4 mmHg above the truth; a real cuff's register is not late).
+HOST=2
+[ "${TL_SANITIZED:-0}" = 1 ] && HOST=4
+LO=$(awk -v r=$RATE -v a=$REACTION -v j=$JITTER -v h=$HOST 'BEGIN { print r * (a + j) / 1000 + h }')
+HI=$(awk -v r=$RATE -v a=$REACTION -v j=$JITTER -v h=$HOST 'BEGIN { print -r * (a - j) / 1000 + h }')
 bad=""
 for s in ${SITES//,/ }; do
 	r=$(jq -c "[.pressures[] | select(.site == \"$s\" and .phase == \"rest\")]" <<<"$REC")
