@@ -77,6 +77,8 @@ const app = {
 	record: null,        // its record as last read
 	reminders: POST_MINUTES, // the daemon's post-exercise reminder minutes
 	cuffLast: undefined, // the cuff's last reading seen ("test/count"): a new one reloads the record
+	cuffPending: null, // that reading, until a record read back holds it
+	cuffReading: false, // a read of the record for it is under way
 	es: null, connected: false, retry: null, watchdog: null,
 };
 
@@ -775,12 +777,27 @@ function markCuffCell(id) {
 	}
 }
 
-async function refreshRecord() {
-	if (app.recordId == null) return;
+// Whether the record holds the cuff's reading (its site, phase and minute, its value).
+function holdsReading(rec, r) {
+	return (rec.pressures || []).some((p) => p.site === r.site && p.phase === r.phase &&
+		(p.minute == null ? r.minute == null : p.minute === r.minute) &&
+		Math.abs(p.mmhg - r.mmhg) < 0.05 && String(p.source || '').startsWith('cuff'));
+}
+
+// The status can say a reading was taken before the writer has committed it: the record
+// is read again, at each status, until it holds the reading (a read that came too early,
+// or failed, once left the cell empty for good).
+async function refreshForReading() {
+	const r = app.cuffPending;
+	if (!r || app.cuffReading || app.recordId !== r.test_id) return;
+	app.cuffReading = true;
 	try {
 		const rec = await call('GET', `/v1/tests/${app.recordId}`);
 		if (rec.id === app.recordId) fillRecord(rec, false);
-	} catch (e) { /* the next reading tries again */ }
+		if (rec.id === r.test_id && holdsReading(rec, r) && app.cuffPending === r) app.cuffPending = null;
+	} catch (e) { /* the next status tries again */ } finally {
+		app.cuffReading = false;
+	}
 }
 
 function renderCuff(st) {
@@ -846,8 +863,9 @@ function renderCuff(st) {
 	// a new reading: the record has it; read it into the table
 	const last = c.last ? `${c.last.test_id}/${c.last.recorded}` : '';
 	if (app.cuffLast !== undefined && last !== app.cuffLast && c.last && c.last.test_id === app.recordId)
-		refreshRecord();
+		app.cuffPending = c.last;
 	app.cuffLast = last;
+	refreshForReading();
 }
 
 // Every answer is the cuff's status: shown at once, before the next tick brings it.
